@@ -1,0 +1,36 @@
+# te_feature_option(NAME DOC): a tri-state option AUTO|ON|OFF.
+# te_feature_resolve(NAME FOUND): sets NAME_ENABLED; ON without FOUND is a configure error;
+# the result goes into the configure summary.
+set_property(GLOBAL PROPERTY TE_FEATURE_SUMMARY "")
+
+function(te_feature_summary out)
+  get_property(s GLOBAL PROPERTY TE_FEATURE_SUMMARY)
+  set(${out} "${s}" PARENT_SCOPE)
+endfunction()
+
+function(te_feature_option name doc)
+  set(${name} AUTO CACHE STRING "${doc} (AUTO|ON|OFF)")
+  set_property(CACHE ${name} PROPERTY STRINGS AUTO ON OFF)
+  string(TOUPPER "${${name}}" value)
+  if(NOT value MATCHES "^(AUTO|ON|OFF)$")
+    message(FATAL_ERROR "${name}=${${name}}: allowed values are AUTO, ON, OFF")
+  endif()
+endfunction()
+
+function(te_feature_resolve name found detail)
+  string(TOUPPER "${${name}}" value)
+  if(value STREQUAL "OFF")
+    set(enabled OFF)
+    set(why "disabled")
+  elseif(found)
+    set(enabled ON)
+    set(why "${detail}")
+  elseif(value STREQUAL "ON")
+    message(FATAL_ERROR "${name}=ON but the dependency was not found: ${detail}")
+  else()
+    set(enabled OFF)
+    set(why "not found: ${detail}")
+  endif()
+  set(${name}_ENABLED ${enabled} PARENT_SCOPE)
+  set_property(GLOBAL APPEND_STRING PROPERTY TE_FEATURE_SUMMARY "\n  ${name}=${value} -> ${enabled} (${why})")
+endfunction()

@@ -1,0 +1,64 @@
+// BenchConfig: every option of a run, parsed once from flags (CLI11) and the launcher
+// environment, validated in one function. Everything here is echoed into the JSON report.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bootstrap/factory.h"
+#include "common/logging.h"
+#include "common/status.h"
+#include "common/units.h"
+#include "engine/transport_options.h"
+#include "engine/types.h"
+
+namespace te::bench {
+
+struct BenchConfig {
+  std::string transport = "auto";
+  engine::OpCode operation = engine::OpCode::kWrite;
+  uint64_t block_size = 64 * 1024;
+  uint64_t batch_size = 128;
+  int threads = 4;
+  uint64_t buffer_size = 1ull << 30;
+  double duration = 2.0;   // seconds per measured link
+  double warmup = 0.2;     // seconds per link before measuring
+  std::string schedule = "pairs";
+  std::string json_path;
+  RateUnit report_unit = RateUnit::kGB;
+  int report_precision = 2;
+  LogLevel log_level = LogLevel::WARN;
+  double timeout = 60.0;   // seconds: bootstrap collectives, connection set-up, a stalled link
+  bool huge_pages = false;
+  int numa_node = -1;
+  bootstrap::BootstrapOptions bootstrap;
+  engine::TransportConfig transport_config;  // per-transport options (filled from flags)
+  std::vector<std::string> command_line;
+};
+
+// What parseCommandLine decided.
+enum class ParseOutcome { kRun, kExitOk /* --help, --version printed */, kError };
+
+struct ParseResult {
+  ParseOutcome outcome = ParseOutcome::kRun;
+  Status error;          // for kError: one line naming the flag, the value and what is allowed
+  std::string output;    // for kExitOk: text to print (help, version)
+};
+
+ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* config);
+
+// Checks values that do not depend on the world (sizes, counts, names).
+Status validateConfig(const BenchConfig& config);
+
+// Checks that need the world size (pairwise schedules need at least 2 ranks).
+Status validateForWorld(const BenchConfig& config, int world_size);
+
+// Every effective option, for the report.
+nlohmann::json configToJson(const BenchConfig& config);
+
+const char* kScheduleNames();  // "pairs"
+
+}  // namespace te::bench

@@ -1,0 +1,33 @@
+// te_bench entry point: flags -> validated config (exit 2 on a user's mistake, printed once
+// by rank 0) -> the run.
+#include <iostream>
+
+#include "bench/app.h"
+#include "bench/config.h"
+#include "common/launcher_env.h"
+#include "common/logging.h"
+
+int main(int argc, char** argv) {
+  using namespace te;
+  using namespace te::bench;
+  // Before the bootstrap the rank is only known from the launcher's environment; a
+  // mistake is printed by rank 0 (or by a process started without a launcher).
+  const bool root = launcherEnv().rank.value_or(0) == 0;
+  BenchConfig config;
+  ParseResult parsed = parseCommandLine(argc, argv, &config);
+  if (parsed.outcome == ParseOutcome::kExitOk) {
+    if (root) std::cout << parsed.output;
+    return kExitOk;
+  }
+  if (parsed.outcome == ParseOutcome::kError) {
+    if (root) printError(parsed.error);
+    return kExitUsage;
+  }
+  Status valid = validateConfig(config);
+  if (!valid.isOk()) {
+    if (root) printError(valid);
+    return kExitUsage;
+  }
+  setLogLevel(config.log_level);
+  return runBench(config);
+}

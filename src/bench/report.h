@@ -1,0 +1,47 @@
+// Reports of a run: the terminal matrix (always, on rank 0) and the JSON report.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/config.h"
+#include "bench/results.h"
+
+namespace te::bench {
+
+// One measured configuration (transport x operation x block size).
+struct ResultBlock {
+  std::string transport;
+  engine::OpCode operation;
+  uint64_t block_size;
+  std::vector<LinkResult> links;
+};
+
+struct RunReport {
+  const BenchConfig* config = nullptr;
+  int world_size = 0;
+  std::vector<std::string> hosts;   // per rank
+  std::string launcher;
+  std::string bootstrap;
+  std::string transport;            // chosen transport
+  nlohmann::json transport_details; // rank 0's transport describe()
+  std::string start_time;           // ISO 8601 UTC
+  std::string end_time;
+  std::vector<ResultBlock> blocks;
+};
+
+void printTerminalReport(const RunReport& report, std::ostream& out);
+
+nlohmann::json reportToJson(const RunReport& report);
+// Writes atomically (temp file + rename). Error names the path and errno text.
+Status writeJsonReport(const RunReport& report, const std::string& path);
+
+// Checks that `path` can be created (the directory exists and is writable).
+Status checkWritable(const std::string& path, const std::string& flag);
+
+std::string isoTimeNow();
+
+}  // namespace te::bench

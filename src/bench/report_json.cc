@@ -1,0 +1,133 @@
+#include "bench/report.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+#include "common/version.h"
+
+namespace te::bench {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+nlohmann::json linkToJson(const LinkResult& l, const RunReport& report) {
+  const Histogram& h = l.latency_ns;
+  return {
+      {"initiator", l.link.initiator},
+      {"target", l.link.target},
+      {"initiator_host", report.hosts[l.link.initiator]},
+      {"target_host", report.hosts[l.link.target]},
+      {"bytes_per_second", l.bytesPerSecond()},
+      {"ops_per_second", l.opsPerSecond()},
+      {"bytes", l.bytes},
+      {"ops", l.ops},
+      {"seconds", l.seconds},
+      {"latency_us",
+       {{"p50", h.percentile(0.50) / 1e3},
+        {"p90", h.percentile(0.90) / 1e3},
+        {"p99", h.percentile(0.99) / 1e3},
+        {"min", h.min() / 1e3},
+        {"max", h.max() / 1e3},
+        {"mean", h.mean() / 1e3}}},
+      {"status", l.error.empty() ? "ok" : "failed"},
+  };
+}
+
+nlohmann::json optionalsToJson(const std::vector<std::optional<double>>& v) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& x : v) out.push_back(x ? nlohmann::json(*x) : nlohmann::json(nullptr));
+  return out;
+}
+
+nlohmann::json blockToJson(const ResultBlock& b, const RunReport& report) {
+  nlohmann::json links = nlohmann::json::array();
+  std::vector<double> values;
+  for (const auto& l : b.links) {
+    links.push_back(linkToJson(l, report));
+    values.push_back(l.bytesPerSecond());
+  }
+  Matrix m = throughputMatrix(b.links, report.world_size);
+  nlohmann::json matrix = nlohmann::json::array();
+  for (const auto& row : m) matrix.push_back(optionalsToJson(row));
+  Summary s = summarize(values);
+  nlohmann::json summary = {{"links", s.count}, {"min_bytes_per_second", s.min},
+                            {"median_bytes_per_second", s.median}, {"mean_bytes_per_second", s.mean},
+                            {"max_bytes_per_second", s.max}};
+  if (s.count) {
+    summary["min_link"] = {b.links[s.min_index].link.initiator, b.links[s.min_index].link.target};
+    summary["max_link"] = {b.links[s.max_index].link.initiator, b.links[s.max_index].link.target};
+  }
+  return {{"transport", b.transport},
+          {"operation", engine::opCodeName(b.operation)},
+          {"block_size", b.block_size},
+          {"links", links},
+          {"matrix_bytes_per_second", matrix},
+          {"row_mean_bytes_per_second", optionalsToJson(rowMeans(m))},
+          {"column_mean_bytes_per_second", optionalsToJson(columnMeans(m))},
+          {"summary", summary}};
+}
+
+}  // namespace
+
+std::string isoTimeNow() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json reportToJson(const RunReport& report) {
+  nlohmann::json ranks = nlohmann::json::array();
+  for (int r = 0; r < report.world_size; ++r) ranks.push_back({{"rank", r}, {"host", report.hosts[r]}});
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const auto& b : report.blocks) blocks.push_back(blockToJson(b, report));
+  return {
+      {"schema_version", kSchemaVersion},
+      {"tool", "te_bench"},
+      {"version", kVersion},
+      {"git_revision", kGitRevision},
+      {"start_time", report.start_time},
+      {"end_time", report.end_time},
+      {"command_line", report.config->command_line},
+      {"options", configToJson(*report.config)},
+      {"world", {{"size", report.world_size}, {"launcher", report.launcher}, {"bootstrap", report.bootstrap},
+                 {"ranks", ranks}}},
+      {"transport", {{"name", report.transport}, {"details", report.transport_details}}},
+      {"results", blocks},
+  };
+}
+
+Status checkWritable(const std::string& path, const std::string& flag) {
+  // Open for append without truncating an existing report; remove it again if we made it.
+  bool existed = ::access(path.c_str(), F_OK) == 0;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return invalidArgument(flag + " " + path + ": cannot write there (" + std::strerror(errno) + ")");
+  }
+  ::close(fd);
+  if (!existed) ::unlink(path.c_str());
+  return Status::ok();
+}
+
+Status writeJsonReport(const RunReport& report, const std::string& path) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp);
+    if (!f) return errnoStatus("writing " + tmp, errno);
+    f << reportToJson(report).dump(2) << "\n";
+    if (!f.good()) return errnoStatus("writing " + tmp, errno);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return errnoStatus("rename to " + path, errno);
+  return Status::ok();
+}
+
+}  // namespace te::bench

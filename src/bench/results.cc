@@ -1,0 +1,103 @@
+#include "bench/results.h"
+
+#include <algorithm>
+
+#include "common/bytes.h"
+
+namespace te::bench {
+
+Bytes serializeResults(const std::vector<LinkResult>& results) {
+  ByteWriter w;
+  w.put<uint32_t>(static_cast<uint32_t>(results.size()));
+  for (const auto& r : results) {
+    w.put<int32_t>(r.link.initiator).put<int32_t>(r.link.target);
+    w.put(r.bytes).put(r.ops).put(r.seconds).put(r.failed).putString(r.error);
+    std::vector<uint64_t> h = r.latency_ns.serialize();
+    w.put<uint32_t>(static_cast<uint32_t>(h.size()));
+    for (uint64_t v : h) w.put(v);
+  }
+  return w.take();
+}
+
+Status deserializeResults(const Bytes& bytes, std::vector<LinkResult>* out) {
+  ByteReader r(bytes);
+  uint32_t n = 0;
+  if (!r.get(&n) || n > (1u << 24)) return internalError("results: bad count");
+  for (uint32_t i = 0; i < n; ++i) {
+    LinkResult lr;
+    uint32_t hn = 0;
+    if (!r.get(&lr.link.initiator) || !r.get(&lr.link.target) || !r.get(&lr.bytes) || !r.get(&lr.ops) ||
+        !r.get(&lr.seconds) || !r.get(&lr.failed) || !r.getString(&lr.error) || !r.get(&hn) ||
+        hn > 2 * Histogram::kBuckets + 4) {
+      return internalError("results: truncated link record");
+    }
+    std::vector<uint64_t> h(hn);
+    for (auto& v : h) {
+      if (!r.get(&v)) return internalError("results: truncated histogram");
+    }
+    if (!Histogram::deserialize(h.data(), h.size(), &lr.latency_ns)) return internalError("results: bad histogram");
+    out->push_back(std::move(lr));
+  }
+  return Status::ok();
+}
+
+Summary summarize(const std::vector<double>& values) {
+  Summary s;
+  s.count = values.size();
+  if (values.empty()) return s;
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  s.min = sorted.front();
+  s.max = sorted.back();
+  size_t mid = sorted.size() / 2;
+  s.median = sorted.size() % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  double sum = 0;
+  for (double v : values) sum += v;
+  s.mean = sum / double(values.size());
+  s.min_index = static_cast<size_t>(std::min_element(values.begin(), values.end()) - values.begin());
+  s.max_index = static_cast<size_t>(std::max_element(values.begin(), values.end()) - values.begin());
+  return s;
+}
+
+Matrix throughputMatrix(const std::vector<LinkResult>& results, int n) {
+  Matrix m(n, std::vector<std::optional<double>>(n));
+  for (const auto& r : results) {
+    if (r.link.initiator >= 0 && r.link.initiator < n && r.link.target >= 0 && r.link.target < n) {
+      m[r.link.initiator][r.link.target] = r.bytesPerSecond();
+    }
+  }
+  return m;
+}
+
+namespace {
+std::optional<double> meanOf(const std::vector<std::optional<double>>& v) {
+  double sum = 0;
+  int count = 0;
+  for (const auto& x : v) {
+    if (x) {
+      sum += *x;
+      ++count;
+    }
+  }
+  if (count == 0) return std::nullopt;
+  return sum / count;
+}
+}  // namespace
+
+std::vector<std::optional<double>> rowMeans(const Matrix& m) {
+  std::vector<std::optional<double>> out;
+  for (const auto& row : m) out.push_back(meanOf(row));
+  return out;
+}
+
+std::vector<std::optional<double>> columnMeans(const Matrix& m) {
+  std::vector<std::optional<double>> out;
+  for (size_t c = 0; c < m.size(); ++c) {
+    std::vector<std::optional<double>> col;
+    for (const auto& row : m) col.push_back(row[c]);
+    out.push_back(meanOf(col));
+  }
+  return out;
+}
+
+}  // namespace te::bench

@@ -1,0 +1,65 @@
+#include "bench/transport_choice.h"
+
+#include "common/bytes.h"
+#include "engine/transport_registry.h"
+
+namespace te::bench {
+
+Result<TransportChoice> chooseTransport(const BenchConfig& config, bootstrap::Bootstrap& bootstrap) {
+  const auto& builtin = engine::builtinTransports();
+  // Probe locally: one flag per built transport, plus the first reason for a failure.
+  ByteWriter w;
+  std::vector<std::string> reasons(builtin.size());
+  for (size_t i = 0; i < builtin.size(); ++i) {
+    bool wanted = config.transport == "auto" || config.transport == builtin[i].name;
+    Status s = wanted ? builtin[i].probe(config.transport_config) : unavailable("not requested");
+    reasons[i] = s.message();
+    w.put<uint8_t>(s.isOk() ? 1 : 0).putString(s.message());
+  }
+  Deadline deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(config.timeout * 1000));
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, bootstrap.allGather(w.take(), deadline));
+  // usable[i]: the transport passed its probe on every rank; else the first rank that failed.
+  std::vector<int> failed_rank(builtin.size(), -1);
+  for (size_t r = 0; r < all.size(); ++r) {
+    ByteReader reader(all[r]);
+    for (size_t i = 0; i < builtin.size(); ++i) {
+      uint8_t ok = 0;
+      std::string why;
+      if (!reader.get(&ok) || !reader.getString(&why)) return internalError("transport probe: malformed reply");
+      if (!ok && failed_rank[i] < 0) {
+        failed_rank[i] = static_cast<int>(r);
+        if (static_cast<int>(r) != bootstrap.rank()) reasons[i] = why;
+      }
+    }
+  }
+  TransportChoice choice;
+  for (size_t i = 0; i < builtin.size(); ++i) {
+    const std::string where = failed_rank[i] >= 0 ? " on rank " + std::to_string(failed_rank[i]) + " (" +
+                                                         bootstrap.hostname(failed_rank[i]) + ")"
+                                                   : "";
+    if (config.transport != "auto") {
+      if (builtin[i].name != config.transport) continue;
+      if (failed_rank[i] >= 0) {
+        // Name the transports that do work here, so the user knows what to pass instead.
+        std::string others;
+        for (const auto& t : builtin) {
+          if (t.name != config.transport && t.probe(config.transport_config).isOk()) {
+            others += (others.empty() ? "" : ", ") + t.name;
+          }
+        }
+        return unavailable("--transport " + config.transport + ": " + reasons[i] + where +
+                           " (available here: " + (others.empty() ? "none" : others) + ")");
+      }
+      choice.name = builtin[i].name;
+      return choice;
+    }
+    if (failed_rank[i] < 0) {
+      choice.name = builtin[i].name;
+      return choice;
+    }
+    choice.note += (choice.note.empty() ? "" : "; ") + builtin[i].name + ": " + reasons[i] + where;
+  }
+  return unavailable("--transport " + config.transport + ": no transport works on every rank (" + choice.note + ")");
+}
+
+}  // namespace te::bench

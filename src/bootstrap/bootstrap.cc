@@ -1,0 +1,29 @@
+#include "bootstrap/bootstrap.h"
+
+#include "common/bytes.h"
+
+namespace te::bootstrap {
+
+Result<std::vector<Bytes>> Bootstrap::gather(const Bytes& mine, int root, Deadline deadline) {
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, allGather(mine, deadline));
+  if (rank() != root) return std::vector<Bytes>{};
+  return all;
+}
+
+Status agreeOnStatus(Bootstrap& bootstrap, const Status& mine, Deadline deadline) {
+  ByteWriter w;
+  w.put<int32_t>(static_cast<int32_t>(mine.code())).putString(mine.message());
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, bootstrap.allGather(w.take(), deadline));
+  for (size_t r = 0; r < all.size(); ++r) {
+    ByteReader reader(all[r]);
+    int32_t code = 0;
+    std::string message;
+    if (!reader.get(&code) || !reader.getString(&message)) {
+      return internalError("agreeOnStatus: malformed status from rank " + std::to_string(r));
+    }
+    if (code != 0) return Status(static_cast<StatusCode>(code), message);
+  }
+  return Status::ok();
+}
+
+}  // namespace te::bootstrap

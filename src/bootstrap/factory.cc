@@ -1,0 +1,13 @@
+#include "bootstrap/factory.h"
+
+#include "bootstrap/mpi/mpi_bootstrap.h"
+
+namespace te::bootstrap {
+
+Result<std::unique_ptr<Bootstrap>> createBootstrap(const BootstrapOptions& options) {
+  Deadline deadline = deadlineIn(options.timeout);
+  if (options.spec == "mpi") return createMpiBootstrap(deadline);
+  return invalidArgument("--bootstrap " + options.spec + ": unknown bootstrap (allowed: mpi)");
+}
+
+}  // namespace te::bootstrap

@@ -1,0 +1,172 @@
+#include "bootstrap/mpi/mpi_bootstrap.h"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <numeric>
+#include <thread>
+
+#include "common/launcher_env.h"
+
+namespace te::bootstrap {
+namespace {
+
+std::string mpiError(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(code, text, &len);
+  return std::string(text, len);
+}
+
+class MpiBootstrap final : public Bootstrap {
+ public:
+  MpiBootstrap(int rank, int size) : rank_(rank), size_(size) {}
+  ~MpiBootstrap() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Finalize();
+  }
+
+  Status init(Deadline deadline) {
+    const std::string& me = launcherEnv().hostname;
+    TE_ASSIGN_OR_RETURN(auto all, allGather(Bytes(me.begin(), me.end()), deadline));
+    for (auto& b : all) hostnames_.emplace_back(b.begin(), b.end());
+    return Status::ok();
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  const std::string& hostname(int rank) const override { return hostnames_[rank]; }
+  std::string kind() const override { return "mpi"; }
+
+  Result<std::vector<Bytes>> allGather(const Bytes& mine, Deadline deadline) override {
+    uint64_t my_len = mine.size();
+    std::vector<uint64_t> lens(size_);
+    MPI_Request req;
+    TE_RETURN_IF_ERROR(check("MPI_Iallgather", MPI_Iallgather(&my_len, 1, MPI_UINT64_T, lens.data(), 1,
+                                                              MPI_UINT64_T, MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, "allGather (sizes)", deadline));
+    std::vector<int> counts(size_), displs(size_);
+    TE_RETURN_IF_ERROR(layout(lens, &counts, &displs));
+    std::vector<uint8_t> flat(static_cast<size_t>(displs.back()) + counts.back());
+    TE_RETURN_IF_ERROR(check("MPI_Iallgatherv",
+                             MPI_Iallgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE,
+                                             flat.data(), counts.data(), displs.data(), MPI_BYTE,
+                                             MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, "allGather", deadline));
+    return split(flat, counts, displs);
+  }
+
+  Result<std::vector<Bytes>> allToAll(const std::vector<Bytes>& to_each, Deadline deadline) override {
+    if (static_cast<int>(to_each.size()) != size_) return invalidArgument("allToAll: need one entry per rank");
+    std::vector<uint64_t> send_lens(size_), recv_lens(size_);
+    for (int r = 0; r < size_; ++r) send_lens[r] = to_each[r].size();
+    MPI_Request req;
+    TE_RETURN_IF_ERROR(check("MPI_Ialltoall", MPI_Ialltoall(send_lens.data(), 1, MPI_UINT64_T, recv_lens.data(), 1,
+                                                            MPI_UINT64_T, MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, "allToAll (sizes)", deadline));
+    std::vector<int> scounts(size_), sdispls(size_), rcounts(size_), rdispls(size_);
+    TE_RETURN_IF_ERROR(layout(send_lens, &scounts, &sdispls));
+    TE_RETURN_IF_ERROR(layout(recv_lens, &rcounts, &rdispls));
+    std::vector<uint8_t> send(static_cast<size_t>(sdispls.back()) + scounts.back());
+    for (int r = 0; r < size_; ++r) std::copy(to_each[r].begin(), to_each[r].end(), send.begin() + sdispls[r]);
+    std::vector<uint8_t> recv(static_cast<size_t>(rdispls.back()) + rcounts.back());
+    TE_RETURN_IF_ERROR(check("MPI_Ialltoallv",
+                             MPI_Ialltoallv(send.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv.data(),
+                                            rcounts.data(), rdispls.data(), MPI_BYTE, MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, "allToAll", deadline));
+    return split(recv, rcounts, rdispls);
+  }
+
+  Status barrier(Deadline deadline) override {
+    MPI_Request req;
+    TE_RETURN_IF_ERROR(check("MPI_Ibarrier", MPI_Ibarrier(MPI_COMM_WORLD, &req)));
+    return wait(&req, "barrier", deadline);
+  }
+
+  Result<Bytes> broadcast(const Bytes& data, int root, Deadline deadline) override {
+    uint64_t len = rank_ == root ? data.size() : 0;
+    MPI_Request req;
+    TE_RETURN_IF_ERROR(check("MPI_Ibcast", MPI_Ibcast(&len, 1, MPI_UINT64_T, root, MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, "broadcast (size)", deadline));
+    if (len > (1ull << 31)) return internalError("broadcast: size too large");
+    Bytes out = rank_ == root ? data : Bytes(len);
+    TE_RETURN_IF_ERROR(check("MPI_Ibcast", MPI_Ibcast(out.data(), static_cast<int>(len), MPI_BYTE, root,
+                                                      MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, "broadcast", deadline));
+    return out;
+  }
+
+  void abortJob(int exit_code) override { MPI_Abort(MPI_COMM_WORLD, exit_code); }
+
+ private:
+  static Status check(const char* what, int rc) {
+    if (rc == MPI_SUCCESS) return Status::ok();
+    return unavailable(std::string(what) + ": " + mpiError(rc));
+  }
+
+  static Status layout(const std::vector<uint64_t>& lens, std::vector<int>* counts, std::vector<int>* displs) {
+    uint64_t total = 0;
+    for (size_t r = 0; r < lens.size(); ++r) {
+      if (lens[r] > (1ull << 30) || total > (1ull << 31)) return internalError("bootstrap: message too large");
+      (*counts)[r] = static_cast<int>(lens[r]);
+      (*displs)[r] = static_cast<int>(total);
+      total += lens[r];
+    }
+    return Status::ok();
+  }
+
+  static std::vector<Bytes> split(const std::vector<uint8_t>& flat, const std::vector<int>& counts,
+                                  const std::vector<int>& displs) {
+    std::vector<Bytes> out(counts.size());
+    for (size_t r = 0; r < counts.size(); ++r) {
+      out[r].assign(flat.begin() + displs[r], flat.begin() + displs[r] + counts[r]);
+    }
+    return out;
+  }
+
+  // Tests the request with growing sleeps (10 us .. 1 ms): waiting ranks must not take the
+  // cores that the measuring ranks need.
+  Status wait(MPI_Request* req, const char* what, Deadline deadline) {
+    auto pause = std::chrono::microseconds(10);
+    while (true) {
+      int done = 0;
+      int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+      if (rc != MPI_SUCCESS) return check(what, rc);
+      if (done) return Status::ok();
+      if (Clock::now() > deadline) {
+        // The request cannot be cancelled portably; the caller aborts the job.
+        return deadlineExceeded(std::string("MPI ") + what + ": not every rank arrived before the deadline" +
+                                " (a rank is stuck, dead, or far behind)");
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    }
+  }
+
+  const int rank_;
+  const int size_;
+  std::vector<std::string> hostnames_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    if (rc != MPI_SUCCESS) return unavailable("MPI_Init_thread: " + mpiError(rc));
+  }
+  // Errors come back as codes, not as an abort inside MPI.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank = 0, size = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  auto bootstrap = std::make_unique<MpiBootstrap>(rank, size);
+  TE_RETURN_IF_ERROR(bootstrap->init(deadline));
+  return std::unique_ptr<Bootstrap>(std::move(bootstrap));
+}
+
+}  // namespace te::bootstrap

@@ -1,0 +1,15 @@
+// MPI bootstrap (default): rank and size from MPI_COMM_WORLD; collectives are the
+// non-blocking MPI ones, tested in a loop with backoff against the deadline, so a missing
+// rank turns into an error instead of a hang.
+#pragma once
+
+#include <memory>
+
+#include "bootstrap/bootstrap.h"
+
+namespace te::bootstrap {
+
+// Initialises MPI (MPI_THREAD_FUNNELED: only the main thread calls MPI). One per process.
+Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline);
+
+}  // namespace te::bootstrap

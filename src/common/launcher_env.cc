@@ -1,0 +1,81 @@
+#include "common/launcher_env.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+extern char** environ;
+
+namespace te {
+namespace {
+
+std::optional<int> toInt(const std::map<std::string, std::string>& env, const char* name) {
+  auto it = env.find(name);
+  if (it == env.end() || it->second.empty()) return std::nullopt;
+  char* end = nullptr;
+  long v = std::strtol(it->second.c_str(), &end, 10);
+  if (*end != '\0' || v < 0 || v > 1 << 30) return std::nullopt;
+  return static_cast<int>(v);
+}
+
+std::string toStr(const std::map<std::string, std::string>& env, const char* name) {
+  auto it = env.find(name);
+  return it == env.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+LauncherEnv parseLauncherEnv(const char* const* environ_list, const std::string& hostname) {
+  std::map<std::string, std::string> env;
+  for (const char* const* p = environ_list; p && *p; ++p) {
+    const char* eq = std::strchr(*p, '=');
+    if (eq) env.emplace(std::string(*p, eq), std::string(eq + 1));
+  }
+  LauncherEnv out;
+  out.hostname = hostname;
+  // Open MPI first: under `mpirun` inside a Slurm allocation both sets exist and the
+  // OMPI_* ones describe this job step.
+  if (auto r = toInt(env, "OMPI_COMM_WORLD_RANK")) {
+    out.launcher = "openmpi";
+    out.rank = r;
+    out.size = toInt(env, "OMPI_COMM_WORLD_SIZE");
+    out.local_rank = toInt(env, "OMPI_COMM_WORLD_LOCAL_RANK");
+    out.local_size = toInt(env, "OMPI_COMM_WORLD_LOCAL_SIZE");
+    out.job_id = toStr(env, "OMPI_MCA_orte_ess_jobid");
+  } else if (auto r = toInt(env, "SLURM_PROCID")) {
+    out.launcher = "slurm";
+    out.rank = r;
+    out.size = toInt(env, "SLURM_NTASKS");
+    out.local_rank = toInt(env, "SLURM_LOCALID");
+    out.local_size = toInt(env, "SLURM_NTASKS_PER_NODE");
+  } else if (auto r = toInt(env, "PMI_RANK")) {
+    out.launcher = "pmi";
+    out.rank = r;
+    out.size = toInt(env, "PMI_SIZE");
+  } else if (auto r = toInt(env, "PMIX_RANK")) {
+    out.launcher = "pmix";
+    out.rank = r;
+  }
+  if (out.job_id.empty()) {
+    std::string slurm_job = toStr(env, "SLURM_JOB_ID");
+    std::string slurm_step = toStr(env, "SLURM_STEP_ID");
+    out.job_id = slurm_job.empty() ? "" : slurm_job + (slurm_step.empty() ? "" : "." + slurm_step);
+  }
+  out.gid_index = toInt(env, "MC_GID_INDEX");
+  out.log_level = toStr(env, "TE_LOG_LEVEL");
+  out.fault_inject = toStr(env, "TE_FAULT_INJECT");
+  return out;
+}
+
+const LauncherEnv& launcherEnv() {
+  static const LauncherEnv env = [] {
+    char host[256] = {0};
+    if (::gethostname(host, sizeof(host) - 1) != 0) std::strcpy(host, "unknown");
+    return parseLauncherEnv(environ, host);
+  }();
+  return env;
+}
+
+}  // namespace te

@@ -1,0 +1,30 @@
+// The one place that reads the environment: launcher variables (Open MPI, Slurm, PMI),
+// MC_GID_INDEX (Mooncake's name, honoured), TE_LOG_LEVEL and test hooks. Everything else
+// gets these values through BenchConfig.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace te {
+
+struct LauncherEnv {
+  std::string launcher;            // "openmpi", "slurm", "pmi", or "" when none detected
+  std::optional<int> rank;
+  std::optional<int> size;
+  std::optional<int> local_rank;
+  std::optional<int> local_size;
+  std::string job_id;              // SLURM_JOB_ID, OMPI_MCA_orte_ess_jobid, ...
+  std::optional<int> gid_index;    // MC_GID_INDEX
+  std::string log_level;           // TE_LOG_LEVEL
+  std::string fault_inject;        // TE_FAULT_INJECT (test-only fault decorator spec)
+  std::string hostname;            // gethostname()
+};
+
+// Reads the process environment once (cached; thread-safe after the first call).
+const LauncherEnv& launcherEnv();
+
+// Parses an environment snapshot given as "NAME=value" strings (for unit tests).
+LauncherEnv parseLauncherEnv(const char* const* environ_list, const std::string& hostname);
+
+}  // namespace te

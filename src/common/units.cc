@@ -1,0 +1,79 @@
+#include "common/units.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace te {
+
+Result<uint64_t> parseSize(const std::string& text) {
+  size_t pos = 0;
+  while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+  if (pos == 0) return invalidArgument("'" + text + "' is not a size (use e.g. 4096, 64K, 1M, 1GiB)");
+  std::string suffix;
+  for (size_t i = pos; i < text.size(); ++i) {
+    suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+  }
+  int shift = -1;
+  if (suffix.empty() || suffix == "b") shift = 0;
+  else if (suffix == "k" || suffix == "kb" || suffix == "kib") shift = 10;
+  else if (suffix == "m" || suffix == "mb" || suffix == "mib") shift = 20;
+  else if (suffix == "g" || suffix == "gb" || suffix == "gib") shift = 30;
+  else if (suffix == "t" || suffix == "tb" || suffix == "tib") shift = 40;
+  if (shift < 0) {
+    return invalidArgument("'" + text + "' has an unknown unit '" + text.substr(pos) +
+                           "' (allowed: K, M, G, T, KiB, MiB, GiB, TiB)");
+  }
+  if (pos > 19) return invalidArgument("'" + text + "' is too large");
+  uint64_t number = std::stoull(text.substr(0, pos));
+  if (shift > 0 && number > (std::numeric_limits<uint64_t>::max() >> shift)) {
+    return invalidArgument("'" + text + "' is too large");
+  }
+  return number << shift;
+}
+
+std::string formatSize(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  double value = static_cast<double>(bytes);
+  while (value >= 1024.0 && unit < 4) {
+    value /= 1024.0;
+    ++unit;
+  }
+  char buf[32];
+  if (value == std::floor(value)) {
+    std::snprintf(buf, sizeof(buf), "%.0f %s", value, kUnits[unit]);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.2f %s", value, kUnits[unit]);
+  }
+  return buf;
+}
+
+bool parseRateUnit(const std::string& text, RateUnit* out) {
+  if (text == "GB" || text == "GB/s") *out = RateUnit::kGB;
+  else if (text == "GiB" || text == "GiB/s") *out = RateUnit::kGiB;
+  else if (text == "Gb" || text == "Gb/s" || text == "Gbps") *out = RateUnit::kGb;
+  else return false;
+  return true;
+}
+
+const char* rateUnitName(RateUnit unit) {
+  switch (unit) {
+    case RateUnit::kGB: return "GB/s";
+    case RateUnit::kGiB: return "GiB/s";
+    case RateUnit::kGb: return "Gb/s";
+  }
+  return "?";
+}
+
+double toRateUnit(double bytes_per_second, RateUnit unit) {
+  switch (unit) {
+    case RateUnit::kGB: return bytes_per_second / 1e9;
+    case RateUnit::kGiB: return bytes_per_second / double(1ull << 30);
+    case RateUnit::kGb: return bytes_per_second * 8 / 1e9;
+  }
+  return 0;
+}
+
+}  // namespace te

@@ -1,0 +1,46 @@
+// Host memory for transfers: anonymous mmap, huge pages when asked (falls back to normal
+// pages with a warning), bound to a NUMA node with libnuma when available.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+
+namespace te::engine {
+
+struct DramOptions {
+  size_t length = 0;
+  int numa_node = -1;      // -1: first-touch by the allocating thread
+  bool huge_pages = false;
+};
+
+class DramBuffer {
+ public:
+  static Result<std::unique_ptr<DramBuffer>> allocate(const DramOptions& options);
+  ~DramBuffer();
+  DramBuffer(const DramBuffer&) = delete;
+  DramBuffer& operator=(const DramBuffer&) = delete;
+
+  uint8_t* data() const { return data_; }
+  size_t length() const { return length_; }
+  int numaNode() const { return numa_node_; }      // -1 when not bound
+  bool hugePages() const { return huge_pages_; }
+  std::string describe() const;
+
+ private:
+  DramBuffer(uint8_t* data, size_t length, size_t mapped, int numa_node, bool huge)
+      : data_(data), length_(length), mapped_(mapped), numa_node_(numa_node), huge_pages_(huge) {}
+  uint8_t* data_;
+  size_t length_;
+  size_t mapped_;
+  int numa_node_;
+  bool huge_pages_;
+};
+
+// Number of NUMA nodes (1 without libnuma).
+int numaNodeCount();
+
+}  // namespace te::engine

@@ -1,0 +1,191 @@
+#include "engine/tcp/tcp_server.h"
+
+#include <sys/epoll.h>
+#include <sys/uio.h>
+
+#include <tuple>
+
+#include "common/logging.h"
+
+namespace te::engine::tcp {
+
+struct TcpServer::Conn {
+  Fd fd;
+  int peer = -1;
+  StreamReader reader;
+  // Receive state: between requests, or inside a WRITE payload.
+  bool in_payload = false;
+  Header request;
+  uint8_t* dst = nullptr;
+  uint64_t remaining = 0;
+  // Replies in request order; a ring of fixed capacity.
+  struct Reply {
+    Header header;
+    const uint8_t* payload;
+    uint64_t sent;  // bytes of header + payload already sent
+  };
+  std::vector<Reply> replies;
+  size_t head = 0;
+  size_t count = 0;
+};
+
+struct TcpServer::Thread {
+  Fd epoll;
+  std::vector<std::unique_ptr<Conn>> conns;
+  std::thread thread;
+};
+
+TcpServer::TcpServer(std::vector<RegionView> regions, uint32_t reply_capacity)
+    : regions_(std::move(regions)), reply_capacity_(reply_capacity) {}
+
+TcpServer::~TcpServer() { stop(); }
+
+void TcpServer::addConnection(Fd fd, int peer_rank, int thread) {
+  while (static_cast<int>(threads_.size()) <= thread) threads_.push_back(std::make_unique<Thread>());
+  auto c = std::make_unique<Conn>();
+  c->fd = std::move(fd);
+  c->peer = peer_rank;
+  c->replies.resize(reply_capacity_);
+  threads_[thread]->conns.push_back(std::move(c));
+}
+
+Status TcpServer::start(int threads) {
+  while (static_cast<int>(threads_.size()) < threads) threads_.push_back(std::make_unique<Thread>());
+  for (auto& t : threads_) {
+    t->epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
+    if (!t->epoll.valid()) return errnoStatus("epoll_create1", errno);
+    for (auto& c : t->conns) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      ev.data.ptr = c.get();
+      if (::epoll_ctl(t->epoll.get(), EPOLL_CTL_ADD, c->fd.get(), &ev) != 0) {
+        return errnoStatus("epoll_ctl", errno);
+      }
+    }
+  }
+  for (auto& t : threads_) t->thread = std::thread([this, raw = t.get()] { run(raw); });
+  return Status::ok();
+}
+
+void TcpServer::stop() {
+  stop_.store(true);
+  for (auto& t : threads_) {
+    if (t->thread.joinable()) t->thread.join();
+  }
+}
+
+void TcpServer::run(Thread* t) {
+  epoll_event events[64];
+  size_t open = t->conns.size();
+  while (!stop_.load(std::memory_order_relaxed) && open > 0) {
+    int n = ::epoll_wait(t->epoll.get(), events, 64, 100);
+    for (int i = 0; i < n; ++i) {
+      auto* c = static_cast<Conn*>(events[i].data.ptr);
+      if (!c->fd.valid()) continue;
+      if (!drive(*c)) {
+        ::epoll_ctl(t->epoll.get(), EPOLL_CTL_DEL, c->fd.get(), nullptr);
+        c->fd.reset();
+        --open;
+      }
+    }
+  }
+}
+
+bool TcpServer::drive(Conn& c) {
+  // Edge-triggered epoll: keep going until neither direction moves. Sending can unblock
+  // receiving (reply ring full) and receiving creates replies to send.
+  auto signature = [&c] {
+    uint64_t head_sent = c.count ? c.replies[c.head].sent : 0;
+    return std::make_tuple(c.count, c.head, c.remaining, c.in_payload, head_sent);
+  };
+  while (true) {
+    auto before = signature();
+    if (!receive(c)) return false;
+    if (!sendReplies(c)) return false;
+    if (signature() == before) return true;
+  }
+}
+
+bool TcpServer::receive(Conn& c) {
+  while (true) {
+    if (c.in_payload) {
+      StreamReader::Io io = c.reader.readPayload(c.fd.get(), &c.dst, &c.remaining);
+      if (io == StreamReader::Io::kAgain) return true;
+      if (io != StreamReader::Io::kDone) return false;
+      c.in_payload = false;
+      if (c.count == c.replies.size()) return true;  // cannot happen: reserved on header
+      Conn::Reply& r = c.replies[(c.head + c.count++) % c.replies.size()];
+      r.header = Header{kMagic, kWriteAck, c.request.status, c.request.region, 0, c.request.offset, 0};
+      r.payload = nullptr;
+      r.sent = 0;
+      continue;
+    }
+    if (c.count == c.replies.size()) return true;  // back-pressure: send replies first
+    Header h;
+    StreamReader::Io io = c.reader.readHeader(c.fd.get(), &h);
+    if (io == StreamReader::Io::kAgain) return true;
+    if (io != StreamReader::Io::kDone) return false;
+    if (h.magic != kMagic || (h.op != kRead && h.op != kWrite)) {
+      TE_LOG(ERROR) << "tcp: malformed request from rank " << c.peer << "; closing the connection";
+      return false;
+    }
+    uint16_t status = kWireOk;
+    if (h.region >= regions_.size()) {
+      status = kWireBadRegion;
+    } else if (h.offset > regions_[h.region].length || h.length > regions_[h.region].length - h.offset) {
+      status = kWireOutOfRange;
+    }
+    if (h.op == kWrite) {
+      c.request = h;
+      c.request.status = status;
+      c.in_payload = true;
+      c.remaining = h.length;
+      c.dst = status == kWireOk ? regions_[h.region].base + h.offset : nullptr;  // null: drop
+      continue;
+    }
+    Conn::Reply& r = c.replies[(c.head + c.count++) % c.replies.size()];
+    r.header = Header{kMagic, kReadReply, status, h.region, 0, h.offset, status == kWireOk ? h.length : 0};
+    r.payload = status == kWireOk ? regions_[h.region].base + h.offset : nullptr;
+    r.sent = 0;
+  }
+}
+
+bool TcpServer::sendReplies(Conn& c) {
+  constexpr int kMaxIov = 64;
+  while (c.count > 0) {
+    iovec iov[kMaxIov];
+    int n = 0;
+    for (size_t i = 0; i < c.count && n + 2 <= kMaxIov; ++i) {
+      Conn::Reply& r = c.replies[(c.head + i) % c.replies.size()];
+      uint64_t sent = r.sent;
+      if (sent < sizeof(Header)) {
+        iov[n++] = {reinterpret_cast<uint8_t*>(&r.header) + sent, sizeof(Header) - sent};
+        sent = 0;
+      } else {
+        sent -= sizeof(Header);
+      }
+      if (r.header.length > sent) iov[n++] = {const_cast<uint8_t*>(r.payload) + sent, r.header.length - sent};
+    }
+    ssize_t wrote = ::writev(c.fd.get(), iov, n);
+    if (wrote < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+      return false;
+    }
+    // Retire fully sent replies.
+    uint64_t left = static_cast<uint64_t>(wrote);
+    while (left > 0 && c.count > 0) {
+      Conn::Reply& r = c.replies[c.head];
+      uint64_t total = sizeof(Header) + r.header.length;
+      uint64_t take = std::min(left, total - r.sent);
+      r.sent += take;
+      left -= take;
+      if (r.sent == total) {
+        c.head = (c.head + 1) % c.replies.size();
+        --c.count;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace te::engine::tcp

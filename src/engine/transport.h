@@ -1,0 +1,78 @@
+// Transport: the interface every data mover implements (tcp/, verbs/, ucx/).
+//
+// Life cycle: create (factory in the registry) -> registerMemory (one or more regions) ->
+// connect(collective) -> worker(i).post / poll from worker thread i -> destroy.
+// A worker is used by exactly one thread; post() never blocks, poll() never blocks.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/collective.h"
+#include "common/status.h"
+#include "engine/transport_options.h"
+#include "engine/types.h"
+
+namespace te::engine {
+
+struct TransportCapabilities {
+  bool one_sided = false;         // true RDMA; false: emulated by a target-side service
+  bool dram = true;
+  bool vram = false;
+  uint64_t max_request_size = 0;  // bytes; 0 = no limit
+};
+
+class TransportWorker {
+ public:
+  virtual ~TransportWorker() = default;
+
+  // Queues requests. Returns how many (a prefix of `requests`) were accepted; kTryAgain when
+  // none could be (queues full: poll, then post again); kInvalidArgument for a malformed
+  // request (bad region, out-of-range offset, unknown peer), nothing accepted from it on.
+  virtual Result<size_t> post(std::span<const Request> requests) = 0;
+
+  // Writes finished requests into `out`, returns how many. Drives progress.
+  virtual size_t poll(std::span<Completion> out) = 0;
+
+  // Called by the caller's loop when poll() returned nothing: wait at most `max_wait` for
+  // something to happen (a socket readable, a completion event), so that ranks sharing few
+  // cores do not starve each other. The default sleeps.
+  virtual void waitForProgress(std::chrono::microseconds max_wait);
+
+  // The first failure this worker saw, with its full message (peer rank, host, cause).
+  virtual Status lastError() const = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  virtual std::string name() const = 0;
+  virtual TransportCapabilities capabilities() const = 0;
+
+  // Registers [addr, addr + length). Regions must be registered before connect(); their
+  // ids are 0, 1, 2, ... in registration order on every rank.
+  virtual Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) = 0;
+
+  // Exchanges endpoints and region descriptors through `collective` (allGather, and
+  // allToAll for per-pair data) and connects to every other rank. Collective across ranks.
+  virtual Status connect(Collective& collective, Deadline deadline) = 0;
+
+  virtual int numWorkers() const = 0;
+  virtual TransportWorker& worker(int index) = 0;
+
+  // Regions a peer published (valid after connect).
+  virtual const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const = 0;
+
+  // Facts for the report: devices, chosen paths, effective settings.
+  virtual nlohmann::json describe() const = 0;
+};
+
+using TransportPtr = std::unique_ptr<Transport>;
+
+}  // namespace te::engine

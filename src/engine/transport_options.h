@@ -1,0 +1,39 @@
+// Settings handed to a transport factory: common ones plus one plain struct per transport.
+// The bench fills them from flags and environment; transports never read either themselves.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace te::engine {
+
+struct TcpOptions {
+  int service_threads = 0;          // target-side threads serving peers; 0 = auto
+  uint32_t max_inflight = 256;      // requests in flight per connection
+  std::string interface;            // advertise this interface's address; empty = auto
+};
+
+struct VerbsOptions {
+  std::vector<std::string> devices;  // empty = every device with an active port
+  int gid_index = -1;                // -1 = auto (RoCE v2, IPv4-mapped); MC_GID_INDEX
+  int qps_per_peer = 2;
+  uint64_t slice_size = 64 * 1024;
+  int max_wr = 256;
+  std::string nic_priority_matrix;   // Mooncake's JSON file; empty = automatic
+  int ib_port = 0;                   // 0 = first active port
+};
+
+struct UcxOptions {
+  uint64_t max_inflight_bytes = 16ull << 20;  // per worker
+  uint64_t fragment_size = 1ull << 20;        // large requests are split into pieces
+};
+
+struct TransportConfig {
+  int num_workers = 1;  // one TransportWorker per bench thread
+  TcpOptions tcp;
+  VerbsOptions verbs;
+  UcxOptions ucx;
+};
+
+}  // namespace te::engine

@@ -1,0 +1,49 @@
+// Plain data types of the engine's data path: requests, completions, memory kinds.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace te::engine {
+
+enum class MemoryKind : uint8_t { kDram = 0, kVram = 1 };
+enum class OpCode : uint8_t { kRead = 0, kWrite = 1 };
+
+const char* memoryKindName(MemoryKind kind);
+const char* opCodeName(OpCode op);
+
+// Index of a registered region in the registering rank's table. Regions registered before
+// connect() are published to every peer in registration order, so a peer addresses them
+// by the same index.
+using RegionId = uint32_t;
+
+// One transfer. READ copies remote -> local, WRITE local -> remote. Offsets are relative to
+// the start of the region. `user_data` comes back in the completion.
+struct Request {
+  OpCode op = OpCode::kWrite;
+  RegionId local_region = 0;
+  uint64_t local_offset = 0;
+  int32_t peer = 0;
+  RegionId remote_region = 0;
+  uint64_t remote_offset = 0;
+  uint64_t length = 0;
+  uint64_t user_data = 0;
+};
+
+// A finished request. `code` is kOk or the failure class; the text of the first failure is
+// kept by the worker (lastError()) so that the data path never allocates.
+struct Completion {
+  uint64_t user_data = 0;
+  StatusCode code = StatusCode::kOk;
+};
+
+// What a remote region looks like to an initiator.
+struct RemoteRegionInfo {
+  uint64_t length = 0;
+  MemoryKind kind = MemoryKind::kDram;
+};
+
+}  // namespace te::engine

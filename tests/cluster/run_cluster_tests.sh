@@ -1,0 +1,189 @@
+#!/bin/bash
+# run_cluster_tests.sh BUILD_DIR — multi-"host" checks on one machine (netns + Slurm).
+#
+# Exit: 0 all checks passed; 1 a check failed; 77 skipped (one-line reason): not root,
+# no ip / mpirun, or the infrastructure checks passed but te_bench is not built
+# (BUILD_DIR/src/bench/te_bench, or TE_BENCH_BIN).
+#
+# Checks (≈1 min on 2 cores):
+#   infra  netns cluster of 4 hosts; mpirun through rsh_agent.sh prints h0..h3;
+#          slow_link.sh h1 h2 200mbit: iperf3 h1->h2 throttled, h0->h3 not;
+#          Slurm (when installed): sbatch of srun --mpi=pmix / mpirun hostname
+#   bench  jobs/mpirun_hostfile.sh, 4 hosts, TCP, pairs schedule, slow link h1<->h2:
+#          report links[] h1->h2 and h2->h1 are the two lowest bytes_per_second;
+#          jobs/te_bench.sbatch with srun and with TE_LAUNCHER=mpirun (exit 0 + report),
+#          bad flag -> exit 2 through sbatch, missing binary -> exit 1;
+#          jobs/te_bench_prolog.sh on h0: pass, and bad flag -> non-zero.
+#
+# Environment: TE_BENCH_BIN (binary to test), TE_CLUSTER_STANDIN=1 (no te_bench: build
+# tests/cluster/fake_te_bench.c with mpicc and run the bench checks with it),
+# TE_CLUSTER_KEEP=1 (leave the work dir for inspection).
+set -u
+BUILD=${1:-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+JOBS=$ROOT/jobs
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ -n "$BUILD" ] || { echo "usage: run_cluster_tests.sh BUILD_DIR" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+command -v ip >/dev/null || skip "no ip command (iproute2)"
+command -v mpirun >/dev/null || skip "no mpirun (openmpi-bin)"
+
+# Unique names per run: concurrent runs do not meet.
+export TE_CLUSTER_PREFIX=tc$$-
+export TE_CLUSTER_HOSTS=4
+export TE_CLUSTER_STATE=/tmp/te_cluster.tc$$
+WORK=$(mktemp -d /tmp/te_cluster_tests.XXXXXX)
+SLURM_UP=0
+cleanup() {
+    [ $SLURM_UP = 0 ] || "$HERE/slurm_cluster.sh" down
+    "$HERE/netns_cluster.sh" down
+    if [ "${TE_CLUSTER_KEEP:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+FAILS=0
+ok() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+on() { "$HERE/netns_cluster.sh" exec "$@"; }    # on HOST CMD...
+T0=$SECONDS
+
+# ---------------------------------------------------------------- infra
+"$HERE/netns_cluster.sh" up || { echo "not ok - netns cluster up"; exit 1; }
+HF=$TE_CLUSTER_STATE/hostfile
+MPI_NETNS=(--allow-run-as-root --hostfile "$HF" --mca plm_rsh_agent "$HERE/rsh_agent.sh"
+    --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24
+    --mca btl self,tcp --mca pml ob1 --mca mpi_yield_when_idle 1)
+out=$(on head timeout 60 mpirun "${MPI_NETNS[@]}" -np 4 hostname 2>&1 | sort | tr '\n' ' ')
+[ "$out" = "h0 h1 h2 h3 " ] && ok "mpirun over 4 netns hosts: $out" || fail "mpirun hostname: '$out'"
+
+"$HERE/slow_link.sh" h1 h2 200mbit >/dev/null || fail "slow_link.sh h1 h2 200mbit"
+iperf() {   # iperf FROM TO -> Mbit/s received
+    local from=$1 to=$2 n r
+    on "$to" iperf3 -s -1 -D -B "10.77.0.1${to#h}" >/dev/null 2>&1
+    for n in 1 2 3 4 5 6 7 8 9 10; do
+        r=$(on "$from" timeout 10 iperf3 -c "10.77.0.1${to#h}" -t 1 -f m 2>/dev/null \
+            | awk '/receiver/ {print int($(NF-2))}') && [ -n "$r" ] && { echo "$r"; return; }
+        sleep 0.2
+    done
+    echo 0
+}
+if command -v iperf3 >/dev/null; then
+    slow=$(iperf h1 h2); fast=$(iperf h0 h3)
+    if [ "$slow" -gt 100 ] && [ "$slow" -lt 260 ] && [ "$fast" -gt $((4 * slow)) ]; then
+        ok "slow link h1->h2 ${slow} Mbit/s, h0->h3 ${fast} Mbit/s"
+    else
+        fail "slow link: h1->h2 ${slow} Mbit/s (want 100..260), h0->h3 ${fast} Mbit/s"
+    fi
+else
+    echo "# iperf3 not installed: slow-link iperf check skipped"
+fi
+
+HAVE_SLURM=1
+for b in munged mungekey slurmctld slurmd sbatch srun; do command -v $b >/dev/null || HAVE_SLURM=0; done
+srun_job() {   # srun_job EXPECTED_RC [sbatch args] SCRIPT — one retry: pmix rarely crashes
+    local want=$1 rc try; shift
+    for try in 1 2; do
+        TE_SLURM_TIMEOUT=120 "$HERE/slurm_cluster.sh" run "$@" > "$WORK/job.out" 2>&1
+        rc=$?
+        [ $rc != "$want" ] || return 0
+        echo "# job exit $rc, want $want (try $try):"; sed 's/^/#   /' "$WORK/job.out" | tail -15
+    done
+    return 1
+}
+if [ $HAVE_SLURM = 1 ]; then
+    if "$HERE/slurm_cluster.sh" up > "$WORK/slurm_up.out" 2>&1; then
+        SLURM_UP=1; ok "slurm cluster up (4 slurmd)"
+    else
+        fail "slurm cluster up"; sed 's/^/#   /' "$WORK/slurm_up.out"
+    fi
+fi
+if [ $SLURM_UP = 1 ]; then
+    "$HERE/slurm_cluster.sh" exec srun --mpi=list 2>&1 | grep -qw pmix \
+        && ok "srun --mpi=list has pmix" || fail "srun --mpi=list has no pmix"
+    cat > "$WORK/hostname.sbatch" <<'EOF'
+#!/bin/bash
+timeout 60 srun --mpi=pmix hostname | sort | tr '\n' ' '; echo
+timeout 60 mpirun --allow-run-as-root --mca btl self,tcp --mca pml ob1 hostname | sort | tr '\n' ' '; echo
+EOF
+    if srun_job 0 --nodes=4 --ntasks-per-node=1 "$WORK/hostname.sbatch" \
+        && [ "$(grep -c '^h0 h1 h2 h3 $' "$WORK/job.out")" = 2 ]; then
+        ok "sbatch: srun --mpi=pmix and mpirun hostname on h0..h3"
+    else
+        fail "sbatch hostname job"; sed 's/^/#   /' "$WORK/job.out"
+    fi
+fi
+
+# ---------------------------------------------------------------- bench
+BENCH=${TE_BENCH_BIN:-$BUILD/src/bench/te_bench}
+STANDIN=0
+if [ ! -x "$BENCH" ] && [ "${TE_CLUSTER_STANDIN:-0}" = 1 ]; then
+    command -v mpicc >/dev/null || { echo "not ok - TE_CLUSTER_STANDIN=1 needs mpicc"; exit 1; }
+    BENCH=$WORK/fake_te_bench
+    mpicc -O2 -o "$BENCH" "$HERE/fake_te_bench.c" || { echo "not ok - build fake_te_bench"; exit 1; }
+    STANDIN=1
+fi
+if [ ! -x "$BENCH" ]; then
+    [ $FAILS = 0 ] || { echo "FAILED: $FAILS check(s) ($((SECONDS - T0)) s)"; exit 1; }
+    skip "infrastructure checks passed; te_bench not built ($BENCH)"
+fi
+BENCH=$(cd "$(dirname "$BENCH")" && pwd)/$(basename "$BENCH")
+echo "# bench: $BENCH$([ $STANDIN = 1 ] && echo ' (stand-in)')"
+export TE_BENCH_BIN=$BENCH
+
+# All pairs over 4 hosts through plain mpirun; h1<->h2 is still at 200mbit.
+rc=0
+TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
+    on head timeout 120 "$JOBS/mpirun_hostfile.sh" "$HF" --transport tcp --schedule pairs \
+    --block-size 64K --duration 6 --warmup 1 --json "$WORK/report.json" > "$WORK/bench.out" 2>&1 || rc=$?
+if [ $rc = 0 ] && command -v python3 >/dev/null; then
+    if python3 "$HERE/check_links.py" "$WORK/report.json" h1 h2 > "$WORK/check.out" 2>&1; then
+        ok "4-host TCP run: $(tail -1 "$WORK/check.out")"
+    else
+        fail "4-host TCP run: slow link not the slowest"; sed 's/^/#   /' "$WORK/check.out"
+    fi
+elif [ $rc = 0 ]; then
+    echo "# python3 missing: report not checked"; ok "4-host TCP run exit 0"
+else
+    fail "4-host TCP run exit $rc"; tail -20 "$WORK/bench.out" | sed 's/^/#   /'
+fi
+"$HERE/slow_link.sh" h1 h2 off >/dev/null
+
+if [ $SLURM_UP = 1 ]; then
+    # te_bench ranks wait in MPI on 2 cores: yield instead of spinning.
+    export OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,tcp
+    for launcher in srun mpirun; do
+        rm -rf "$WORK/rep"
+        if TE_LAUNCHER=$launcher TE_REPORT_DIR=$WORK/rep TE_BENCH_FLAGS="--transport tcp --duration 2 --warmup 0" \
+            srun_job 0 --nodes=4 "$JOBS/te_bench.sbatch" && [ -s "$WORK/rep/report.json" ]; then
+            ok "te_bench.sbatch TE_LAUNCHER=$launcher: exit 0, report.json"
+        else
+            fail "te_bench.sbatch TE_LAUNCHER=$launcher"; tail -20 "$WORK/job.out" | sed 's/^/#   /'
+        fi
+    done
+    printf '%s\n' '# flags file' '--transport tcp   # comment' '--no-such-flag 1' > "$WORK/bad.flags"
+    TE_BENCH_FLAGS_FILE=$WORK/bad.flags TE_REPORT_DIR=$WORK/rep srun_job 2 --nodes=4 "$JOBS/te_bench.sbatch" \
+        && ok "te_bench.sbatch: bad flag from flags file -> exit 2" || fail "te_bench.sbatch: bad flag exit"
+    if TE_BENCH_BIN=/nonexistent/te_bench srun_job 1 --nodes=4 "$JOBS/te_bench.sbatch" \
+        && grep -q "not found" "$WORK/job.out"; then
+        ok "te_bench.sbatch: missing binary -> exit 1"
+    else
+        fail "te_bench.sbatch: missing binary"
+    fi
+    unset OMPI_MCA_mpi_yield_when_idle OMPI_MCA_pml OMPI_MCA_btl
+fi
+
+# Health gate on one node: two local ranks.
+if on h0 "$JOBS/te_bench_prolog.sh" --transport tcp > "$WORK/prolog.out" 2>&1; then
+    ok "te_bench_prolog.sh on h0: pass"
+else
+    fail "te_bench_prolog.sh on h0"; tail -20 "$WORK/prolog.out" | sed 's/^/#   /'
+fi
+rc=0; on h0 "$JOBS/te_bench_prolog.sh" --no-such-flag 1 > "$WORK/prolog.out" 2>&1 || rc=$?
+[ $rc = 2 ] && ok "te_bench_prolog.sh bad flag -> exit 2" || fail "te_bench_prolog.sh bad flag -> exit $rc"
+
+echo "# $((SECONDS - T0)) s"
+[ $FAILS = 0 ] || { echo "FAILED: $FAILS check(s)"; exit 1; }
+exit 0
