@@ -48,10 +48,14 @@ if [ -n "${TE_PROLOG_LOG:-}" ]; then exec 3>>"$TE_PROLOG_LOG"; else exec 3>&1; f
 timeout "${TE_PROLOG_TIMEOUT:-60}" "${launch[@]}" "$bin" "${flags[@]}" >&3 2>&1
 rc=$?
 
+say() {   # result line: stderr (Slurm logs it on failure) and the log file
+    echo "te_bench_prolog: $node: $*" >&2
+    [ -z "${TE_PROLOG_LOG:-}" ] || echo "$(date '+%F %T') te_bench_prolog: $node: $*" >&3
+}
 if [ $rc = 0 ]; then
-    echo "te_bench_prolog: $node: PASS" >&2
+    say PASS
 else
-    echo "te_bench_prolog: $node: FAIL (te_bench exit $rc)" >&2
+    say "FAIL (te_bench exit $rc)"
     if [ "${TE_PROLOG_DRAIN:-0}" = 1 ]; then
         scontrol update NodeName="$node" State=DRAIN Reason="te_bench_prolog: exit $rc" >&2 || true
     fi

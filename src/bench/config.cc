@@ -41,6 +41,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   app.get_formatter()->column_width(34);
 
   std::string operation = "write", report_unit = "GB", log_level;
+  double bootstrap_timeout = -1;
   app.add_option("--transport", c->transport,
                  "auto | " + engine::builtinTransportNames() + " (auto: the best one available here)")
       ->capture_default_str();
@@ -60,7 +61,25 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
       ->capture_default_str();
   app.add_flag("--huge-pages", c->huge_pages, "back buffers with 2 MiB huge pages");
   app.add_option("--numa-node", c->numa_node, "bind buffers to this NUMA node (-1: local)")->capture_default_str();
-  app.add_option("--bootstrap", c->bootstrap.spec, "mpi")->capture_default_str();
+  app.add_option("--bootstrap", c->bootstrap.spec, "mpi | etcd://host:port[,host:port] | redis://host:port")
+      ->capture_default_str();
+  app.add_option("--rank", c->bootstrap.rank, "this process's rank (etcd / redis bootstrap; default: launcher env)");
+  app.add_option("--size", c->bootstrap.size, "number of ranks (etcd / redis bootstrap; default: launcher env)");
+  app.add_option("--job-id", c->bootstrap.job_id, "job id shared by all ranks (etcd / redis; default: launcher env)");
+  app.add_option("--bootstrap-timeout", bootstrap_timeout, "seconds to wait for every rank to arrive (default: --timeout)");
+  auto& v = c->transport_config.verbs;
+  app.add_option("--devices", v.devices, "verbs: RDMA devices to use, e.g. mlx5_0,mlx5_1 (default: all active)")
+      ->delimiter(',');
+  app.add_option("--gid-index", v.gid_index, "verbs: RoCE GID index (default: auto, or MC_GID_INDEX)");
+  app.add_option("--ib-port", v.ib_port, "verbs: port number (0: first active)")->capture_default_str();
+  app.add_option("--qps-per-peer", v.qps_per_peer, "verbs: RC QPs per peer and device")->capture_default_str();
+  addSizeOption(app, "--slice-size", &v.slice_size, "verbs: requests are split into slices of this size (default 64K)");
+  app.add_option("--max-wr", v.max_wr, "verbs: send queue depth per QP")->capture_default_str();
+  app.add_option("--nic-priority-matrix", v.nic_priority_matrix, "verbs: Mooncake NIC priority matrix (JSON file)");
+  addSizeOption(app, "--ucx-max-inflight", &c->transport_config.ucx.max_inflight_bytes,
+                "ucx: bytes in flight per worker (default 16M)");
+  addSizeOption(app, "--ucx-fragment-size", &c->transport_config.ucx.fragment_size,
+                "ucx: large requests are split into pieces of this size (default 1M)");
   app.add_option("--tcp-interface", c->transport_config.tcp.interface, "tcp: advertise this interface's address");
   app.add_option("--tcp-service-threads", c->transport_config.tcp.service_threads,
                  "tcp: target-side threads (0: one per worker)")->capture_default_str();
@@ -104,7 +123,14 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
     return result;
   }
   c->transport_config.num_workers = c->threads;
-  c->bootstrap.timeout = std::chrono::milliseconds(static_cast<int64_t>(c->timeout * 1000));
+  if (bootstrap_timeout == -1) bootstrap_timeout = c->timeout;
+  if (!(bootstrap_timeout >= 1) || bootstrap_timeout > 86400) {
+    result.outcome = ParseOutcome::kError;
+    result.error = invalidArgument("--bootstrap-timeout " + std::to_string(bootstrap_timeout) + ": allowed 1..86400 seconds");
+    return result;
+  }
+  c->bootstrap.timeout = std::chrono::milliseconds(static_cast<int64_t>(bootstrap_timeout * 1000));
+  if (v.gid_index < 0 && launcherEnv().gid_index) v.gid_index = *launcherEnv().gid_index;
   return result;
 }
 
@@ -149,9 +175,20 @@ Status validateConfig(const BenchConfig& c) {
                            ": allowed 0..256");
   }
   if (c.numa_node < -1) return invalidArgument("--numa-node " + std::to_string(c.numa_node) + ": allowed -1 or a node id");
-  if (c.bootstrap.spec != "mpi") {
-    return invalidArgument("--bootstrap " + c.bootstrap.spec + ": allowed values are mpi");
+  TE_RETURN_IF_ERROR(bootstrap::validateBootstrapOptions(c.bootstrap));
+  const auto& v = c.transport_config.verbs;
+  if (v.qps_per_peer < 1 || v.qps_per_peer > 64) {
+    return invalidArgument("--qps-per-peer " + std::to_string(v.qps_per_peer) + ": allowed 1..64");
   }
+  if (v.slice_size == 0) return invalidArgument("--slice-size 0: must be at least 1 byte");
+  if (v.max_wr < 1 || v.max_wr > 32768) return invalidArgument("--max-wr " + std::to_string(v.max_wr) + ": allowed 1..32768");
+  if (v.gid_index < -1 || v.gid_index > 255) {
+    return invalidArgument("--gid-index " + std::to_string(v.gid_index) + ": allowed 0..255");
+  }
+  if (v.ib_port < 0 || v.ib_port > 255) return invalidArgument("--ib-port " + std::to_string(v.ib_port) + ": allowed 0..255");
+  const auto& u = c.transport_config.ucx;
+  if (u.max_inflight_bytes == 0) return invalidArgument("--ucx-max-inflight 0: must be > 0");
+  if (u.fragment_size == 0) return invalidArgument("--ucx-fragment-size 0: must be > 0");
   return Status::ok();
 }
 
@@ -183,6 +220,14 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"huge_pages", c.huge_pages},
       {"numa_node", c.numa_node},
       {"bootstrap", c.bootstrap.spec},
+      {"rank", c.bootstrap.rank ? nlohmann::json(*c.bootstrap.rank) : nlohmann::json(nullptr)},
+      {"size", c.bootstrap.size ? nlohmann::json(*c.bootstrap.size) : nlohmann::json(nullptr)},
+      {"job_id", c.bootstrap.job_id},
+      {"bootstrap_timeout", c.bootstrap.timeout.count() / 1000.0},
+      {"verbs", {{"devices", t.verbs.devices}, {"gid_index", t.verbs.gid_index}, {"ib_port", t.verbs.ib_port},
+                 {"qps_per_peer", t.verbs.qps_per_peer}, {"slice_size", t.verbs.slice_size},
+                 {"max_wr", t.verbs.max_wr}, {"nic_priority_matrix", t.verbs.nic_priority_matrix}}},
+      {"ucx", {{"max_inflight", t.ucx.max_inflight_bytes}, {"fragment_size", t.ucx.fragment_size}}},
       {"tcp", {{"interface", t.tcp.interface}, {"service_threads", t.tcp.service_threads},
                {"max_inflight", t.tcp.max_inflight}}},
   };

@@ -4,6 +4,11 @@
 
 namespace te::bootstrap {
 
+Status validateBootstrapOptions(const BootstrapOptions& options) {
+  if (options.spec == "mpi") return Status::ok();
+  return invalidArgument("--bootstrap " + options.spec + ": allowed values are mpi");
+}
+
 Result<std::unique_ptr<Bootstrap>> createBootstrap(const BootstrapOptions& options) {
   Deadline deadline = deadlineIn(options.timeout);
   if (options.spec == "mpi") return createMpiBootstrap(deadline);

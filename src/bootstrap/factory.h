@@ -17,6 +17,9 @@ struct BootstrapOptions {
   std::chrono::milliseconds timeout{60000};
 };
 
+// Checks the spec's syntax (scheme, host:port list) without contacting anything.
+Status validateBootstrapOptions(const BootstrapOptions& options);
+
 Result<std::unique_ptr<Bootstrap>> createBootstrap(const BootstrapOptions& options);
 
 }  // namespace te::bootstrap

@@ -5,15 +5,17 @@
 # no ip / mpirun, or the infrastructure checks passed but te_bench is not built
 # (BUILD_DIR/src/bench/te_bench, or TE_BENCH_BIN).
 #
-# Checks (≈1 min on 2 cores):
+# Checks (≈1 min on 2 cores; every launch under `timeout`):
 #   infra  netns cluster of 4 hosts; mpirun through rsh_agent.sh prints h0..h3;
 #          slow_link.sh h1 h2 200mbit: iperf3 h1->h2 throttled, h0->h3 not;
 #          Slurm (when installed): sbatch of srun --mpi=pmix / mpirun hostname
 #   bench  jobs/mpirun_hostfile.sh, 4 hosts, TCP, pairs schedule, slow link h1<->h2:
 #          report links[] h1->h2 and h2->h1 are the two lowest bytes_per_second;
+#          jobs/te_bench_prolog.sh on h0: pass, and bad flag -> exit 2;
+#          Slurm with Prolog=te_bench_prolog.sh (so every job below is gated by it):
 #          jobs/te_bench.sbatch with srun and with TE_LAUNCHER=mpirun (exit 0 + report),
 #          bad flag -> exit 2 through sbatch, missing binary -> exit 1;
-#          jobs/te_bench_prolog.sh on h0: pass, and bad flag -> non-zero.
+#          a failing prolog drains the node.
 #
 # Environment: TE_BENCH_BIN (binary to test), TE_CLUSTER_STANDIN=1 (no te_bench: build
 # tests/cluster/fake_te_bench.c with mpicc and run the bench checks with it),
@@ -39,7 +41,7 @@ SLURM_UP=0
 cleanup() {
     [ $SLURM_UP = 0 ] || "$HERE/slurm_cluster.sh" down
     "$HERE/netns_cluster.sh" down
-    if [ "${TE_CLUSTER_KEEP:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+    if [ "${TE_CLUSTER_KEEP:-0}" = 1 ]; then echo "# work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -47,8 +49,33 @@ trap 'exit 130' INT TERM
 FAILS=0
 ok() { echo "ok - $*"; }
 fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+show() { tail -"${2:-20}" "$1" | sed 's/^/#   /'; }
 on() { "$HERE/netns_cluster.sh" exec "$@"; }    # on HOST CMD...
 T0=$SECONDS
+
+# The binary under test (resolved first: the Slurm prolog needs it).
+BENCH=${TE_BENCH_BIN:-$BUILD/src/bench/te_bench}
+STANDIN=0
+if [ ! -x "$BENCH" ] && [ "${TE_CLUSTER_STANDIN:-0}" = 1 ]; then
+    command -v mpicc >/dev/null || { echo "not ok - TE_CLUSTER_STANDIN=1 needs mpicc"; exit 1; }
+    BENCH=$WORK/fake_te_bench
+    mpicc -O2 -o "$BENCH" "$HERE/fake_te_bench.c" || { echo "not ok - build fake_te_bench"; exit 1; }
+    STANDIN=1
+fi
+HAVE_BENCH=0
+if [ -x "$BENCH" ]; then
+    HAVE_BENCH=1
+    BENCH=$(cd "$(dirname "$BENCH")" && pwd)/$(basename "$BENCH")
+    export TE_BENCH_BIN=$BENCH
+    echo "# bench: $BENCH$([ $STANDIN = 1 ] && echo ' (stand-in)')"
+    # The prolog as an admin installs it: script + te_bench_prolog.conf beside it.
+    mkdir -p "$WORK/gate"
+    cp "$JOBS/te_bench_prolog.sh" "$WORK/gate/"
+    GATE_CONF=$WORK/gate/te_bench_prolog.conf
+    printf 'TE_BENCH_BIN=%s\nTE_PROLOG_FLAGS="--duration 1 --warmup 0 --transport tcp"\nTE_PROLOG_LOG=%s\n' \
+        "$BENCH" "$WORK/gate/log" > "$GATE_CONF"
+    export TE_SLURM_PROLOG=$WORK/gate/te_bench_prolog.sh
+fi
 
 # ---------------------------------------------------------------- infra
 "$HERE/netns_cluster.sh" up || { echo "not ok - netns cluster up"; exit 1; }
@@ -60,7 +87,7 @@ out=$(on head timeout 60 mpirun "${MPI_NETNS[@]}" -np 4 hostname 2>&1 | sort | t
 [ "$out" = "h0 h1 h2 h3 " ] && ok "mpirun over 4 netns hosts: $out" || fail "mpirun hostname: '$out'"
 
 "$HERE/slow_link.sh" h1 h2 200mbit >/dev/null || fail "slow_link.sh h1 h2 200mbit"
-iperf() {   # iperf FROM TO -> Mbit/s received
+iperf() {   # iperf FROM TO -> Mbit/s received (retries until the server listens)
     local from=$1 to=$2 n r
     on "$to" iperf3 -s -1 -D -B "10.77.0.1${to#h}" >/dev/null 2>&1
     for n in 1 2 3 4 5 6 7 8 9 10; do
@@ -83,21 +110,22 @@ fi
 
 HAVE_SLURM=1
 for b in munged mungekey slurmctld slurmd sbatch srun; do command -v $b >/dev/null || HAVE_SLURM=0; done
-srun_job() {   # srun_job EXPECTED_RC [sbatch args] SCRIPT — one retry: pmix rarely crashes
+[ $HAVE_SLURM = 1 ] || echo "# Slurm not installed (slurmctld slurmd slurm-client munge): Slurm checks skipped"
+slurm_job() {   # slurm_job EXPECTED_RC [sbatch args] SCRIPT — one retry: pmix rarely crashes
     local want=$1 rc try; shift
     for try in 1 2; do
         TE_SLURM_TIMEOUT=120 "$HERE/slurm_cluster.sh" run "$@" > "$WORK/job.out" 2>&1
         rc=$?
         [ $rc != "$want" ] || return 0
-        echo "# job exit $rc, want $want (try $try):"; sed 's/^/#   /' "$WORK/job.out" | tail -15
+        echo "# job exit $rc, want $want (try $try):"; show "$WORK/job.out" 15
     done
     return 1
 }
 if [ $HAVE_SLURM = 1 ]; then
     if "$HERE/slurm_cluster.sh" up > "$WORK/slurm_up.out" 2>&1; then
-        SLURM_UP=1; ok "slurm cluster up (4 slurmd)"
+        SLURM_UP=1; ok "slurm cluster up (4 slurmd$([ $HAVE_BENCH = 1 ] && echo ', Prolog=te_bench_prolog.sh'))"
     else
-        fail "slurm cluster up"; sed 's/^/#   /' "$WORK/slurm_up.out"
+        fail "slurm cluster up"; show "$WORK/slurm_up.out"
     fi
 fi
 if [ $SLURM_UP = 1 ]; then
@@ -108,31 +136,20 @@ if [ $SLURM_UP = 1 ]; then
 timeout 60 srun --mpi=pmix hostname | sort | tr '\n' ' '; echo
 timeout 60 mpirun --allow-run-as-root --mca btl self,tcp --mca pml ob1 hostname | sort | tr '\n' ' '; echo
 EOF
-    if srun_job 0 --nodes=4 --ntasks-per-node=1 "$WORK/hostname.sbatch" \
+    if slurm_job 0 --nodes=4 --ntasks-per-node=1 "$WORK/hostname.sbatch" \
         && [ "$(grep -c '^h0 h1 h2 h3 $' "$WORK/job.out")" = 2 ]; then
         ok "sbatch: srun --mpi=pmix and mpirun hostname on h0..h3"
     else
-        fail "sbatch hostname job"; sed 's/^/#   /' "$WORK/job.out"
+        fail "sbatch hostname job"; show "$WORK/job.out"
     fi
 fi
 
-# ---------------------------------------------------------------- bench
-BENCH=${TE_BENCH_BIN:-$BUILD/src/bench/te_bench}
-STANDIN=0
-if [ ! -x "$BENCH" ] && [ "${TE_CLUSTER_STANDIN:-0}" = 1 ]; then
-    command -v mpicc >/dev/null || { echo "not ok - TE_CLUSTER_STANDIN=1 needs mpicc"; exit 1; }
-    BENCH=$WORK/fake_te_bench
-    mpicc -O2 -o "$BENCH" "$HERE/fake_te_bench.c" || { echo "not ok - build fake_te_bench"; exit 1; }
-    STANDIN=1
-fi
-if [ ! -x "$BENCH" ]; then
+if [ $HAVE_BENCH = 0 ]; then
     [ $FAILS = 0 ] || { echo "FAILED: $FAILS check(s) ($((SECONDS - T0)) s)"; exit 1; }
     skip "infrastructure checks passed; te_bench not built ($BENCH)"
 fi
-BENCH=$(cd "$(dirname "$BENCH")" && pwd)/$(basename "$BENCH")
-echo "# bench: $BENCH$([ $STANDIN = 1 ] && echo ' (stand-in)')"
-export TE_BENCH_BIN=$BENCH
 
+# ---------------------------------------------------------------- bench
 # All pairs over 4 hosts through plain mpirun; h1<->h2 is still at 200mbit.
 rc=0
 TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
@@ -142,14 +159,23 @@ if [ $rc = 0 ] && command -v python3 >/dev/null; then
     if python3 "$HERE/check_links.py" "$WORK/report.json" h1 h2 > "$WORK/check.out" 2>&1; then
         ok "4-host TCP run: $(tail -1 "$WORK/check.out")"
     else
-        fail "4-host TCP run: slow link not the slowest"; sed 's/^/#   /' "$WORK/check.out"
+        fail "4-host TCP run: slow link not the slowest"; show "$WORK/check.out"
     fi
 elif [ $rc = 0 ]; then
     echo "# python3 missing: report not checked"; ok "4-host TCP run exit 0"
 else
-    fail "4-host TCP run exit $rc"; tail -20 "$WORK/bench.out" | sed 's/^/#   /'
+    fail "4-host TCP run exit $rc"; show "$WORK/bench.out"
 fi
 "$HERE/slow_link.sh" h1 h2 off >/dev/null
+
+# Health gate by hand on one node: two local ranks.
+if on h0 "$JOBS/te_bench_prolog.sh" --transport tcp --duration 1 > "$WORK/prolog.out" 2>&1; then
+    ok "te_bench_prolog.sh on h0: pass"
+else
+    fail "te_bench_prolog.sh on h0"; show "$WORK/prolog.out"
+fi
+rc=0; on h0 "$JOBS/te_bench_prolog.sh" --no-such-flag 1 > "$WORK/prolog.out" 2>&1 || rc=$?
+[ $rc = 2 ] && ok "te_bench_prolog.sh bad flag -> exit 2" || fail "te_bench_prolog.sh bad flag -> exit $rc"
 
 if [ $SLURM_UP = 1 ]; then
     # te_bench ranks wait in MPI on 2 cores: yield instead of spinning.
@@ -157,32 +183,37 @@ if [ $SLURM_UP = 1 ]; then
     for launcher in srun mpirun; do
         rm -rf "$WORK/rep"
         if TE_LAUNCHER=$launcher TE_REPORT_DIR=$WORK/rep TE_BENCH_FLAGS="--transport tcp --duration 2 --warmup 0" \
-            srun_job 0 --nodes=4 "$JOBS/te_bench.sbatch" && [ -s "$WORK/rep/report.json" ]; then
+            slurm_job 0 --nodes=4 "$JOBS/te_bench.sbatch" && [ -s "$WORK/rep/report.json" ]; then
             ok "te_bench.sbatch TE_LAUNCHER=$launcher: exit 0, report.json"
         else
-            fail "te_bench.sbatch TE_LAUNCHER=$launcher"; tail -20 "$WORK/job.out" | sed 's/^/#   /'
+            fail "te_bench.sbatch TE_LAUNCHER=$launcher"; show "$WORK/job.out"
         fi
     done
     printf '%s\n' '# flags file' '--transport tcp   # comment' '--no-such-flag 1' > "$WORK/bad.flags"
-    TE_BENCH_FLAGS_FILE=$WORK/bad.flags TE_REPORT_DIR=$WORK/rep srun_job 2 --nodes=4 "$JOBS/te_bench.sbatch" \
+    TE_BENCH_FLAGS_FILE=$WORK/bad.flags TE_REPORT_DIR=$WORK/rep slurm_job 2 --nodes=4 "$JOBS/te_bench.sbatch" \
         && ok "te_bench.sbatch: bad flag from flags file -> exit 2" || fail "te_bench.sbatch: bad flag exit"
-    if TE_BENCH_BIN=/nonexistent/te_bench srun_job 1 --nodes=4 "$JOBS/te_bench.sbatch" \
+    if TE_BENCH_BIN=/nonexistent/te_bench slurm_job 1 --nodes=4 "$JOBS/te_bench.sbatch" \
         && grep -q "not found" "$WORK/job.out"; then
         ok "te_bench.sbatch: missing binary -> exit 1"
     else
         fail "te_bench.sbatch: missing binary"
     fi
     unset OMPI_MCA_mpi_yield_when_idle OMPI_MCA_pml OMPI_MCA_btl
+    n=$(grep -c PASS "$WORK/gate/log" 2>/dev/null)
+    # A failing gate: Slurm drains the node ("Prolog error") and requeues the job.
+    echo 'TE_PROLOG_FLAGS="--duration 1 --no-such-flag 1"' >> "$GATE_CONF"
+    id=$("$HERE/slurm_cluster.sh" exec sbatch --parsable --nodes=1 -w h3 --output=/dev/null --wrap true)
+    for i in $(seq 50); do
+        "$HERE/slurm_cluster.sh" exec sinfo -h -R -o '%N %E' | grep -q '^h3 Prolog error' && break
+        sleep 0.2
+    done
+    "$HERE/slurm_cluster.sh" exec scancel "$id" 2>/dev/null
+    if "$HERE/slurm_cluster.sh" exec sinfo -h -R -o '%N %E' | grep -q '^h3 Prolog error'; then
+        ok "Slurm Prolog=te_bench_prolog.sh: gated the jobs above ($n node runs), failing gate drained h3"
+    else
+        fail "failing prolog did not drain h3"
+    fi
 fi
-
-# Health gate on one node: two local ranks.
-if on h0 "$JOBS/te_bench_prolog.sh" --transport tcp > "$WORK/prolog.out" 2>&1; then
-    ok "te_bench_prolog.sh on h0: pass"
-else
-    fail "te_bench_prolog.sh on h0"; tail -20 "$WORK/prolog.out" | sed 's/^/#   /'
-fi
-rc=0; on h0 "$JOBS/te_bench_prolog.sh" --no-such-flag 1 > "$WORK/prolog.out" 2>&1 || rc=$?
-[ $rc = 2 ] && ok "te_bench_prolog.sh bad flag -> exit 2" || fail "te_bench_prolog.sh bad flag -> exit $rc"
 
 echo "# $((SECONDS - T0)) s"
 [ $FAILS = 0 ] || { echo "FAILED: $FAILS check(s)"; exit 1; }

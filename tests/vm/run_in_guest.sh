@@ -74,6 +74,7 @@ KERNEL="" VMLINUX="" INITRD=""
 . "$CACHE/current.env"
 
 BOOT_KERNEL=$KERNEL
+# shellcheck disable=SC2054  # the commas belong to QEMU options
 case ${TE_VM_ACCEL:-tcg} in
   tcg) ACCEL=(-accel tcg,thread=multi -cpu max)
        # The uncompressed vmlinux (PVH entry) boots ~4 s faster under TCG.
@@ -154,11 +155,12 @@ free_udp_port() {
 }
 
 # Job script: bash, run chrooted in each guest; quotes CMD exactly with printf %q.
-CWD=$PWD
+CWD=$(pwd -P)
 {
   echo '#!/bin/bash'
-  printf 'if ! cd -- %q 2>/dev/null; then\n' "$CWD"
-  printf '  echo "%s: warning: cwd %%s does not exist in the guest (not under --share?); running in /" %q >&2\n' "$ME" "$CWD"
+  printf 'cwd=%q\n' "$CWD"
+  echo 'if ! cd -- "$cwd" 2>/dev/null; then'
+  echo "  echo \"$ME: warning: cwd \$cwd does not exist in the guest (not under --share?); running in /\" >&2"
   echo '  cd /'
   echo 'fi'
   printf 'exec'
@@ -191,6 +193,17 @@ while IFS= read -r dir; do
   printf 'teshare%d\t%s\n' "$n" "$dir" >>"$RUN/shares"
   n=$((n + 1))
 done < <(printf '%s\n' ${RESOLVED[@]+"${RESOLVED[@]}"} | sort -u)
+
+# The guest's /tmp /run /dev/shm /var/tmp are empty tmpfs: a cwd there is only useful when
+# a --share covers it. Say so up front (the job also warns if the cd fails).
+case $CWD in
+  /tmp|/tmp/*|/run|/run/*|/dev/shm|/dev/shm/*|/var/tmp|/var/tmp/*)
+    covered=0
+    for d in ${RESOLVED[@]+"${RESOLVED[@]}"}; do
+      [[ $CWD == "$d" || $CWD == "$d"/* ]] && covered=1
+    done
+    [[ $covered == 1 ]] || echo "$ME: warning: cwd $CWD is on a guest tmpfs and not under --share" >&2 ;;
+esac
 
 # Data network: 2 guests share an L2 through a pair of UDP sockets on loopback (fast, no
 # multicast, nothing leaves the host). 1 guest: an isolated user-mode net (rxe loops back
