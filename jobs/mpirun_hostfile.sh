@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2206  # word splitting of flag strings is intended (globbing off)
 # mpirun_hostfile.sh — te_bench with plain mpirun over a hostfile (no Slurm).
 #
 #   mpirun_hostfile.sh HOSTFILE [te_bench flags...]
@@ -15,6 +16,7 @@ hostfile=$1; shift
 
 bin=$(command -v "${TE_BENCH_BIN:-te_bench}") \
     || { echo "mpirun_hostfile.sh: te_bench binary '${TE_BENCH_BIN:-te_bench}' not found (set TE_BENCH_BIN)" >&2; exit 1; }
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac   # same path on every node
 
 args=(--hostfile "$hostfile")
 [ -z "${TE_NP:-}" ] || args+=(-np "$TE_NP")

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2206,SC2046,SC1090  # intended: split flag strings (no glob), source the conf
 # te_bench_prolog.sh — node-health gate: a short te_bench run on THIS node (two ranks,
 # loopback through the node's own transport), non-zero exit when it fails.
 #
@@ -12,12 +13,13 @@
 #   TE_PROLOG_CONF   (default: te_bench_prolog.conf next to this script, if it exists),
 #                    sourced; sets any variable below, e.g.
 #                      TE_BENCH_BIN=/opt/te_bench/bin/te_bench
-#                      TE_PROLOG_FLAGS="--duration 2 --warmup 0 --transport auto"
+#                      TE_PROLOG_FLAGS="--transport auto --duration 2"
 #
 # Environment (or TE_PROLOG_CONF):
 #   TE_BENCH_BIN          te_bench binary (default: te_bench on PATH)
-#   TE_PROLOG_FLAGS       base flags, default "--duration 2 --warmup 0"; command-line
-#                         flags follow (so a caller can add --expect... flags)
+#   TE_PROLOG_FLAGS       te_bench flags; command-line flags follow (a flag must not
+#                         appear in both: te_bench rejects repeated flags). Where
+#                         absent, --duration 1 --warmup 0.2 --buffer-size 64M are added.
 #   TE_PROLOG_LAUNCHER    default "mpirun -np 2 --host localhost:2 --bind-to none
 #                         --mca pml ob1 --mca btl self,vader,tcp --mca mpi_yield_when_idle 1"
 #   TE_PROLOG_TIMEOUT     seconds before the run counts as failed (default 60; exit 124)
@@ -33,9 +35,14 @@ node=${SLURMD_NODENAME:-$(hostname -s)}
 
 bin=$(command -v "${TE_BENCH_BIN:-te_bench}") \
     || { echo "te_bench_prolog: $node: te_bench binary '${TE_BENCH_BIN:-te_bench}' not found" >&2; exit 1; }
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac   # absolute
 
-flags=(${TE_PROLOG_FLAGS:---duration 2 --warmup 0})
-flags+=("$@")
+flags=(${TE_PROLOG_FLAGS:-} "$@")
+# A short, light run unless the flags say otherwise (te_bench rejects a repeated flag).
+has() { local f; for f in "${flags[@]}"; do [ "${f%%=*}" != "$1" ] || return 0; done; return 1; }
+has --duration || flags+=(--duration 1)
+has --warmup || flags+=(--warmup 0.2)
+has --buffer-size || has --buffer_size || flags+=(--buffer-size 64M)
 
 launch=(${TE_PROLOG_LAUNCHER:-mpirun -np 2 --host localhost:2 --bind-to none --mca pml ob1 --mca btl self,vader,tcp --mca mpi_yield_when_idle 1})
 [ "${launch[0]##*/}" != mpirun ] || [ "$(id -u)" != 0 ] || launch+=(--allow-run-as-root)

@@ -39,6 +39,8 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
                "te_bench"};
   app.set_version_flag("--version", std::string("te_bench ") + kVersion + " (" + kGitRevision + ")");
   app.get_formatter()->column_width(34);
+  // A flag given twice takes the last value, so a flags file can be overridden on the command line.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   std::string operation = "write", report_unit = "GB", log_level;
   double bootstrap_timeout = -1;

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """check_links.py REPORT.json SLOW_A SLOW_B — the slow link must be the slowest.
 
-REPORT.json has links[] with initiator, target, bytes_per_second. SLOW_A / SLOW_B are
-host names (h1, h2): initiator/target may be host names, ranks (rank N runs on hN
-in the netns cluster: one slot per host, by-slot mapping), or objects with a
-host/hostname/rank field. Passes when A->B and B->A are the two lowest
-bytes_per_second of all links. Exit 0 pass, 1 fail (reason on stderr).
+REPORT.json has links[] with initiator, target, bytes_per_second, either at the top
+(fake_te_bench) or in every results[] entry (te_bench: one entry per operation /
+block size; each is checked). SLOW_A / SLOW_B are host names (h1, h2). A link's
+hosts come from initiator_host / target_host when present, else from initiator /
+target: host names, ranks (rank N runs on hN in the netns cluster: one slot per
+host, by-slot mapping), or objects with a host/hostname/rank field. Passes when
+A->B and B->A are the two lowest bytes_per_second of all links of every result.
+Exit 0 pass, 1 fail (reason on stderr).
 """
 import json
 import re
@@ -27,6 +30,26 @@ def host(v):
     return m.group(0) if m else s
 
 
+def end(link, side):
+    return host(link[side + "_host"]) if side + "_host" in link else host(link[side])
+
+
+def check(rows, a, b, label):
+    rows.sort(key=lambda r: r[2])
+    for i, t, bps in rows:
+        print("  %s%-4s -> %-4s %10.1f MB/s" % (label, i, t, bps / 1e6))
+    want = {(a, b), (b, a)}
+    if len(rows) < 3 or {(r[0], r[1]) for r in rows[:2]} != want:
+        print("check_links: %sslowest two are %s, want %s" %
+              (label, [r[:2] for r in rows[:2]], sorted(want)), file=sys.stderr)
+        return False
+    others = rows[2][2]
+    print("check_links: ok: %s%s<->%s slowest (%.1f, %.1f MB/s); next %.1f MB/s (x%.1f)" %
+          (label, a, b, rows[0][2] / 1e6, rows[1][2] / 1e6, others / 1e6,
+           others / rows[1][2] if rows[1][2] else float("inf")))
+    return True
+
+
 def main():
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
@@ -34,25 +57,22 @@ def main():
     path, a, b = sys.argv[1:]
     try:
         with open(path) as f:
-            links = json.load(f)["links"]
-        rows = [(host(l["initiator"]), host(l["target"]), float(l["bytes_per_second"]))
-                for l in links]
+            report = json.load(f)
+        if "links" in report:
+            groups = [("", report["links"])]
+        else:
+            groups = [("%s %s: " % (r.get("operation", "?"), r.get("block_size", "?")), r["links"])
+                      for r in report["results"]]
+        tables = [(label, [(end(l, "initiator"), end(l, "target"), float(l["bytes_per_second"]))
+                           for l in links]) for label, links in groups]
     except (OSError, ValueError, KeyError, TypeError) as e:
         print("check_links: %s: bad report: %r" % (path, e), file=sys.stderr)
         return 1
-    rows.sort(key=lambda r: r[2])
-    for i, t, bps in rows:
-        print("  %-4s -> %-4s %10.1f MB/s" % (i, t, bps / 1e6))
-    want = {(a, b), (b, a)}
-    if len(rows) < 3 or {(r[0], r[1]) for r in rows[:2]} != want:
-        print("check_links: slowest two are %s, want %s" %
-              ([r[:2] for r in rows[:2]], sorted(want)), file=sys.stderr)
+    if not tables:
+        print("check_links: %s: no results" % path, file=sys.stderr)
         return 1
-    others = rows[2][2]
-    print("check_links: ok: %s<->%s slowest (%.1f, %.1f MB/s); next %.1f MB/s (x%.1f)" %
-          (a, b, rows[0][2] / 1e6, rows[1][2] / 1e6, others / 1e6,
-           others / rows[1][2] if rows[1][2] else float("inf")))
-    return 0
+    good = [check(rows, a, b, label) for label, rows in tables]
+    return 0 if all(good) else 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154  # rc is set inside the trap string
 # netns_cluster.sh — K "hosts" on one machine, as Linux network namespaces.
 #
 #   netns_cluster.sh up                 build head + h0..h(K-1)   (K = $TE_CLUSTER_HOSTS, default 4)
@@ -7,6 +8,7 @@
 #   netns_cluster.sh rsh-agent HOST CMD...   what mpirun's plm_rsh_agent calls (see rsh_agent.sh)
 #   netns_cluster.sh hostfile [SLOTS]   print an Open MPI hostfile "hN slots=SLOTS" (default 1)
 #   netns_cluster.sh status             list the namespaces and addresses
+#   netns_cluster.sh addr HOST          print HOST's address (head 10.77.0.1, hN 10.77.0.(10+N))
 #
 # Layout (all names carry $TE_CLUSTER_PREFIX, default "te-", so two runs with
 # different prefixes never meet):
@@ -85,7 +87,9 @@ do_up() {
     command -v ip >/dev/null || die "needs ip (iproute2)"
     case $K in ''|*[!0-9]*) die "TE_CLUSTER_HOSTS must be a number" ;; esac
     [ "$K" -ge 1 ] && [ "$K" -le 99 ] || die "TE_CLUSTER_HOSTS must be 1..99"
-    ns_exists "$HEAD" && die "cluster '$P' already up (namespace $HEAD exists); run down first or set TE_CLUSTER_PREFIX"
+    for f in /run/netns/"$HEAD" /run/netns/"${P}"h[0-9]*; do
+        [ ! -e "$f" ] || die "namespace $(basename "$f") exists: cluster '$P' up? run down first or set TE_CLUSTER_PREFIX"
+    done
     # On any failure below: remove what was built so far.
     trap 'rc=$?; if [ $rc != 0 ]; then echo "netns_cluster: up failed, tearing down" >&2; do_down; fi' EXIT
     mkdir -p "$STATE"
@@ -155,5 +159,5 @@ case $cmd in
             ns=$(basename "$f")
             echo "$ns: $(ip -n "$ns" -4 -o addr show | awk '$2 != "lo" {print $2, $4}' | tr '\n' ' ')"
         done ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

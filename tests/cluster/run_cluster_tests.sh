@@ -52,6 +52,8 @@ fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
 show() { tail -"${2:-20}" "$1" | sed 's/^/#   /'; }
 on() { "$HERE/netns_cluster.sh" exec "$@"; }    # on HOST CMD...
 T0=$SECONDS
+# Short and light: 2 shared cores, 4 ranks (12 links, measured in rounds of disjoint pairs).
+LIGHT="--duration 1 --warmup 0.2 --buffer-size 64M --threads 1"
 
 # The binary under test (resolved first: the Slurm prolog needs it).
 BENCH=${TE_BENCH_BIN:-$BUILD/src/bench/te_bench}
@@ -72,7 +74,7 @@ if [ -x "$BENCH" ]; then
     mkdir -p "$WORK/gate"
     cp "$JOBS/te_bench_prolog.sh" "$WORK/gate/"
     GATE_CONF=$WORK/gate/te_bench_prolog.conf
-    printf 'TE_BENCH_BIN=%s\nTE_PROLOG_FLAGS="--duration 1 --warmup 0 --transport tcp"\nTE_PROLOG_LOG=%s\n' \
+    printf 'TE_BENCH_BIN=%s\nTE_PROLOG_FLAGS="--transport tcp --threads 1"\nTE_PROLOG_LOG=%s\n' \
         "$BENCH" "$WORK/gate/log" > "$GATE_CONF"
     export TE_SLURM_PROLOG=$WORK/gate/te_bench_prolog.sh
 fi
@@ -80,6 +82,7 @@ fi
 # ---------------------------------------------------------------- infra
 "$HERE/netns_cluster.sh" up || { echo "not ok - netns cluster up"; exit 1; }
 HF=$TE_CLUSTER_STATE/hostfile
+# shellcheck disable=SC2054  # commas are part of the MCA values
 MPI_NETNS=(--allow-run-as-root --hostfile "$HF" --mca plm_rsh_agent "$HERE/rsh_agent.sh"
     --mca oob_tcp_if_include 10.77.0.0/24 --mca btl_tcp_if_include 10.77.0.0/24
     --mca btl self,tcp --mca pml ob1 --mca mpi_yield_when_idle 1)
@@ -154,7 +157,7 @@ fi
 rc=0
 TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
     on head timeout 120 "$JOBS/mpirun_hostfile.sh" "$HF" --transport tcp --schedule pairs \
-    --block-size 64K --duration 6 --warmup 1 --json "$WORK/report.json" > "$WORK/bench.out" 2>&1 || rc=$?
+    --block-size 64K $LIGHT --json "$WORK/report.json" > "$WORK/bench.out" 2>&1 || rc=$?
 if [ $rc = 0 ] && command -v python3 >/dev/null; then
     if python3 "$HERE/check_links.py" "$WORK/report.json" h1 h2 > "$WORK/check.out" 2>&1; then
         ok "4-host TCP run: $(tail -1 "$WORK/check.out")"
@@ -169,7 +172,7 @@ fi
 "$HERE/slow_link.sh" h1 h2 off >/dev/null
 
 # Health gate by hand on one node: two local ranks.
-if on h0 "$JOBS/te_bench_prolog.sh" --transport tcp --duration 1 > "$WORK/prolog.out" 2>&1; then
+if on h0 "$JOBS/te_bench_prolog.sh" --transport tcp --threads 1 > "$WORK/prolog.out" 2>&1; then
     ok "te_bench_prolog.sh on h0: pass"
 else
     fail "te_bench_prolog.sh on h0"; show "$WORK/prolog.out"
@@ -182,7 +185,7 @@ if [ $SLURM_UP = 1 ]; then
     export OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,tcp
     for launcher in srun mpirun; do
         rm -rf "$WORK/rep"
-        if TE_LAUNCHER=$launcher TE_REPORT_DIR=$WORK/rep TE_BENCH_FLAGS="--transport tcp --duration 2 --warmup 0" \
+        if TE_LAUNCHER=$launcher TE_REPORT_DIR=$WORK/rep TE_BENCH_FLAGS="--transport tcp $LIGHT" \
             slurm_job 0 --nodes=4 "$JOBS/te_bench.sbatch" && [ -s "$WORK/rep/report.json" ]; then
             ok "te_bench.sbatch TE_LAUNCHER=$launcher: exit 0, report.json"
         else
@@ -201,9 +204,9 @@ if [ $SLURM_UP = 1 ]; then
     unset OMPI_MCA_mpi_yield_when_idle OMPI_MCA_pml OMPI_MCA_btl
     n=$(grep -c PASS "$WORK/gate/log" 2>/dev/null)
     # A failing gate: Slurm drains the node ("Prolog error") and requeues the job.
-    echo 'TE_PROLOG_FLAGS="--duration 1 --no-such-flag 1"' >> "$GATE_CONF"
+    echo 'TE_PROLOG_FLAGS="--no-such-flag 1"' >> "$GATE_CONF"
     id=$("$HERE/slurm_cluster.sh" exec sbatch --parsable --nodes=1 -w h3 --output=/dev/null --wrap true)
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         "$HERE/slurm_cluster.sh" exec sinfo -h -R -o '%N %E' | grep -q '^h3 Prolog error' && break
         sleep 0.2
     done

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2154  # rc is set inside the trap string
 # slurm_cluster.sh — a throw-away Slurm cluster on the netns cluster (one machine).
 #
 #   slurm_cluster.sh up              munged + slurmctld (in "head") + one slurmd per hN

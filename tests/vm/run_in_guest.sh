@@ -19,10 +19,13 @@
 # else 0 — i.e. vm0's status unless vm0 succeeded and vm1 failed.
 #   124  timeout (guests killed)     77  cannot run guests here (no qemu / prepare failed)
 #   125  harness or guest failure (boot, 9p, rxe setup, guest crash) — console log kept
-#   130/143  interrupted
+#   130/143/129  interrupted (SIGINT/SIGTERM/SIGHUP)
+# When one guest's command fails, the other guests get 10 s (TE_VM_PEER_GRACE) to finish,
+# then are stopped (they are typically waiting for the failed peer).
 # Environment: TE_VM_CACHE (cache dir, see prepare.sh), TE_VM_ACCEL=tcg|kvm (default tcg:
 # /dev/kvm here is kvm_pvm and hangs a stock kernel), TE_VM_KEEP_LOG=1 (keep the run dir
 # with console logs and print its path), TE_VM_VERBOSE=1 (harness progress on stderr),
+# TE_VM_PEER_GRACE (seconds, default 10),
 # TE_VM_QEMU_ARGS (extra QEMU arguments, word-split; for debugging).
 set -euo pipefail
 
@@ -36,7 +39,7 @@ MEM=1024
 TIMEOUT=300
 SHARES=()
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 log() { [[ ${TE_VM_VERBOSE:-0} == 1 ]] && echo "$ME: $*" >&2 || true; }
 skip() { echo "$ME: SKIP: $*" >&2; exit 77; }
 fail() { echo "$ME: $*" >&2; exit 125; }
@@ -284,10 +287,25 @@ done
 # ---- wait for the guests (bounded) -----------------------------------------------------
 DEADLINE=$(( $(date +%s) + TIMEOUT ))
 READY_LOGGED=0
+PEER_DEADLINE=""   # set once some guest's command failed
+STOPPED_EARLY=0
 while :; do
   alive=0
   for pid in "${QEMU_PIDS[@]}"; do proc_alive "$pid" && alive=1; done
   [[ $alive == 0 ]] && break
+  if [[ $GUESTS -gt 1 && -z $PEER_DEADLINE ]]; then
+    for ((i = 0; i < GUESTS; i++)); do
+      if [[ -f $RUN/rc.$i && $(<"$RUN/rc.$i") != 0 ]]; then
+        PEER_DEADLINE=$(( $(date +%s) + ${TE_VM_PEER_GRACE:-10} ))
+        log "vm$i failed; stopping the other guests in ${TE_VM_PEER_GRACE:-10} s"
+      fi
+    done
+  fi
+  if [[ -n $PEER_DEADLINE ]] && (( $(date +%s) >= PEER_DEADLINE )); then
+    for pid in "${QEMU_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    STOPPED_EARLY=1
+    PEER_DEADLINE=$(( DEADLINE + 1 ))   # do not signal again; the loop ends when they exit
+  fi
   if [[ $READY_LOGGED == 0 && -e $RUN/ready.$((GUESTS - 1)) && -e $RUN/ready.0 ]]; then
     log "guests ready after $(elapsed "$START") s"; READY_LOGGED=1
   fi
@@ -312,6 +330,10 @@ for ((i = 0; i < GUESTS; i++)); do
     echo "$ME: vm$i: $(head -n1 "$RUN/fail.$i")" >&2
     tail -n 20 "$RUN/console.$i.log" | tr -d '\r' | sed "s/^/$ME: vm$i console: /" >&2
     exit 125
+  fi
+  if [[ ! -f $RUN/rc.$i && $STOPPED_EARLY == 1 ]]; then
+    echo "$ME: vm$i: stopped after a peer's command failed" >&2
+    continue
   fi
   if [[ ! -f $RUN/rc.$i ]]; then
     echo "$ME: vm$i: guest ended without an exit code (crash? see console log)" >&2

@@ -1,0 +1,203 @@
+#include "engine/ucx/ucx_transport.h"
+
+#include <ucs/memory/memory_type.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "engine/ucx/ucx_exchange.h"
+#include "engine/ucx/ucx_handles.h"
+#include "engine/ucx/ucx_service.h"
+#include "engine/ucx/ucx_worker.h"
+
+namespace te::engine::ucx {
+namespace {
+
+// Closing endpoints needs the peers' service workers to answer; a peer that is already gone
+// costs this much at most.
+constexpr auto kCloseTimeout = std::chrono::seconds(2);
+
+// The settings worth reporting out of `ucp_config_print` ("UCX_TLS=tcp" lines).
+nlohmann::json configBasics(const ucp_config_t* config) {
+  static const char* const kKeys[] = {"UCX_TLS",          "UCX_NET_DEVICES", "UCX_SHM_DEVICES",
+                                      "UCX_PROTO_ENABLE", "UCX_RNDV_THRESH", "UCX_RNDV_SCHEME",
+                                      "UCX_ZCOPY_THRESH", "UCX_MAX_RNDV_RAILS"};
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* stream = open_memstream(&buf, &len);
+  if (!stream) return nlohmann::json::object();
+  ucp_config_print(config, stream, nullptr, UCS_CONFIG_PRINT_CONFIG);
+  std::fclose(stream);
+  std::istringstream in(std::string(buf, len));
+  std::free(buf);
+  nlohmann::json out = nlohmann::json::object();
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq);
+    for (const char* k : kKeys) {
+      if (key == k) out[key] = line.substr(eq + 1);
+    }
+  }
+  return out;
+}
+
+class UcxTransport final : public Transport {
+ public:
+  UcxTransport(const TransportConfig& config, ContextPtr context, nlohmann::json config_basics)
+      : config_(config), context_(std::move(context)), config_basics_(std::move(config_basics)) {}
+  ~UcxTransport() override;
+
+  std::string name() const override { return "ucx"; }
+  TransportCapabilities capabilities() const override { return {true, true, false, 0}; }
+  int numWorkers() const override { return config_.num_workers; }
+  TransportWorker& worker(int index) override { return *workers_[index]; }
+  const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
+    static const std::vector<RemoteRegionInfo> kNone;
+    return peer >= 0 && peer < static_cast<int>(peers_.size()) && peer != rank_ ? peers_[peer].regions : kNone;
+  }
+
+  Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) override;
+  Status connect(Collective& collective, Deadline deadline) override;
+  nlohmann::json describe() const override;
+
+ private:
+  TransportConfig config_;
+  ContextPtr context_;
+  nlohmann::json config_basics_;
+  std::vector<LocalRegion> regions_;
+  std::vector<Bytes> packed_rkeys_;  // by region
+  std::unique_ptr<ServiceWorker> service_;
+  std::vector<PeerView> peers_;
+  std::vector<std::unique_ptr<UcxWorker>> workers_;
+  int rank_ = 0;
+  bool connected_ = false;
+};
+
+UcxTransport::~UcxTransport() {
+  // Order matters: endpoints (rkeys first) while the peers still answer, then the service
+  // thread, then the memory handles, then the workers, then the context.
+  Deadline deadline = Clock::now() + kCloseTimeout;
+  for (auto& w : workers_) w->closeEndpoints(deadline);
+  if (service_) service_->stop();
+  regions_.clear();
+  workers_.clear();
+  service_.reset();
+  context_.reset();
+}
+
+Result<RegionId> UcxTransport::registerMemory(void* addr, size_t length, MemoryKind kind) {
+  if (kind != MemoryKind::kDram) return invalidArgument("ucx: only DRAM regions for now (VRAM is staged by the caller)");
+  if (service_) return invalidArgument("ucx: register memory before connect()");
+  if (addr == nullptr || length == 0) return invalidArgument("ucx: empty region");
+  ucp_mem_map_params_t params{};
+  params.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH |
+                      UCP_MEM_MAP_PARAM_FIELD_MEMORY_TYPE;
+  params.address = addr;
+  params.length = length;
+  params.memory_type = UCS_MEMORY_TYPE_HOST;
+  ucp_mem_h memh = nullptr;
+  ucs_status_t s = ucp_mem_map(context_.get(), &params, &memh);
+  std::string what = "ucp_mem_map of " + std::to_string(length) + " bytes";
+  if (s != UCS_OK) return ucxError(what, s);
+  MemPtr owned(memh, MemDeleter{context_.get()});
+  void* packed = nullptr;
+  size_t packed_len = 0;
+  s = ucp_rkey_pack(context_.get(), memh, &packed, &packed_len);
+  if (s != UCS_OK) return ucxError("ucp_rkey_pack after " + what, s);
+  RkeyBufferPtr packed_owned(packed);
+  const auto* p = static_cast<const uint8_t*>(packed);
+  packed_rkeys_.emplace_back(p, p + packed_len);
+  regions_.push_back({static_cast<uint8_t*>(addr), length, kind, std::move(owned)});
+  return static_cast<RegionId>(regions_.size() - 1);
+}
+
+Status UcxTransport::connect(Collective& collective, Deadline deadline) {
+  if (service_) return invalidArgument("ucx: connect() called twice");
+  rank_ = collective.rank();
+  const int size = collective.size();
+  TE_ASSIGN_OR_RETURN(service_, ServiceWorker::create(context_.get()));
+  service_->start();
+  PublishedEndpoint mine{collective.hostname(rank_), config_.num_workers, service_->address(), {}};
+  for (size_t i = 0; i < regions_.size(); ++i) {
+    mine.regions.push_back({reinterpret_cast<uint64_t>(regions_[i].base), regions_[i].length, regions_[i].kind,
+                            packed_rkeys_[i]});
+  }
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, collective.allGather(encodeEndpoint(mine), deadline));
+  peers_.resize(size);
+  for (int r = 0; r < size; ++r) {
+    PeerView& p = peers_[r];
+    TE_RETURN_IF_ERROR(decodeEndpoint(all[r], r, &p.endpoint));
+    p.hostname = collective.hostname(r);
+    for (const auto& reg : p.endpoint.regions) p.regions.push_back({reg.length, reg.kind});
+  }
+  for (int w = 0; w < config_.num_workers; ++w) {
+    TE_ASSIGN_OR_RETURN(auto worker, UcxWorker::create(context_.get(), w, rank_, &regions_, &peers_, config_.ucx));
+    workers_.push_back(std::move(worker));
+    TE_RETURN_IF_ERROR(workers_.back()->createEndpoints());
+  }
+  for (auto& w : workers_) TE_RETURN_IF_ERROR(w->completeWireup(deadline));
+  // Nobody posts before every endpoint of every rank is wired up.
+  TE_RETURN_IF_ERROR(collective.barrier(deadline).withContext("ucx: after connecting"));
+  connected_ = true;
+  return Status::ok();
+}
+
+nlohmann::json UcxTransport::describe() const {
+  ucp_context_attr_t attr{};
+  attr.field_mask = UCP_ATTR_FIELD_MEMORY_TYPES | UCP_ATTR_FIELD_THREAD_MODE;
+  nlohmann::json memory_types = nlohmann::json::array();
+  if (ucp_context_query(context_.get(), &attr) == UCS_OK) {
+    for (int t = 0; t < UCS_MEMORY_TYPE_LAST; ++t) {
+      if (attr.memory_types & (1ull << t)) memory_types.push_back(ucs_memory_type_names[t]);
+    }
+  }
+  nlohmann::json peers = nlohmann::json::array();
+  for (int r = 0; r < static_cast<int>(peers_.size()) && !workers_.empty(); ++r) {
+    if (r == rank_) continue;
+    const nlohmann::json& lanes = workers_[0]->lanes(r);
+    peers.push_back({{"rank", r},
+                     {"host", peers_[r].hostname},
+                     {"transports", laneTransports(lanes)},
+                     {"lanes", lanes}});
+  }
+  return {{"ucx_version", ucp_get_version_string()},
+          {"config", config_basics_},
+          {"memory_types", memory_types},
+          {"workers", config_.num_workers},
+          {"service_worker", "one per rank, progressed by its own thread"},
+          {"max_inflight_bytes", config_.ucx.max_inflight_bytes},
+          {"fragment_size", config_.ucx.fragment_size},
+          {"request_slots", requestSlotsFor(config_.ucx)},
+          {"peers", peers}};
+}
+
+Result<ContextPtr> contextWithBasics(nlohmann::json* basics) {
+  ucp_config_t* raw = nullptr;
+  ucs_status_t s = ucp_config_read(nullptr, nullptr, &raw);
+  if (s != UCS_OK) return ucxError("ucp_config_read (check the UCX_* environment)", s);
+  ConfigPtr config(raw);
+  if (basics) *basics = configBasics(config.get());
+  return createContext(config.get(), 0);
+}
+
+}  // namespace
+
+Status probe(const TransportConfig&) {
+  TE_ASSIGN_OR_RETURN(ContextPtr context, contextWithBasics(nullptr));
+  TE_ASSIGN_OR_RETURN(WorkerPtr worker, createWorker(context.get(), "te_probe"));
+  return Status::ok();
+}
+
+Result<TransportPtr> create(const TransportConfig& config) {
+  if (config.num_workers <= 0) return invalidArgument("ucx: need at least one worker");
+  if (config.ucx.max_inflight_bytes == 0) return invalidArgument("ucx: max_inflight_bytes must be > 0");
+  if (config.ucx.fragment_size == 0) return invalidArgument("ucx: fragment_size must be > 0");
+  nlohmann::json basics;
+  TE_ASSIGN_OR_RETURN(ContextPtr context, contextWithBasics(&basics));
+  return TransportPtr(std::make_unique<UcxTransport>(config, std::move(context), std::move(basics)));
+}
+
+}  // namespace te::engine::ucx

@@ -1,0 +1,333 @@
+#include "engine/ucx/ucx_worker.h"
+
+#include <poll.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+namespace te::engine::ucx {
+
+struct UcxWorker::Endpoint {
+  UcxWorker* owner = nullptr;
+  int peer = -1;
+  EpPtr ep;                    // declared before rkeys: rkeys are released first
+  std::vector<RkeyPtr> rkeys;  // one per region the peer published
+  uint64_t puts = 0;           // puts issued on this endpoint
+  uint64_t flush_target = 0;   // puts covered by the flush in flight
+  uint64_t flushed = 0;        // puts known to be remotely complete
+  bool flushing = false;
+  bool in_flush_list = false;
+  SlotList waiting;            // WRITEs locally complete, waiting for a flush
+  nlohmann::json lanes = nlohmann::json::array();
+};
+
+namespace {
+
+// Progress calls per poll(): enough to drain a burst without starving the caller's loop.
+constexpr int kProgressPerPoll = 64;
+
+void onFragment(void* request, ucs_status_t status, void* user_data) {
+  auto* f = static_cast<Fragment*>(user_data);
+  static_cast<UcxWorker*>(f->owner)->fragmentFinished(f, status);
+  ucp_request_free(request);
+}
+
+void onFlush(void* request, ucs_status_t status, void* user_data) {
+  auto* e = static_cast<UcxWorker::Endpoint*>(user_data);
+  e->owner->flushFinished(*e, status);
+  ucp_request_free(request);
+}
+
+StatusCode codeFor(ucs_status_t s) {
+  return s == UCS_ERR_INVALID_PARAM || s == UCS_ERR_INVALID_ADDR ? StatusCode::kInvalidArgument
+                                                                 : StatusCode::kUnavailable;
+}
+
+std::string printEp(ucp_ep_h ep) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* stream = open_memstream(&buf, &len);
+  if (!stream) return {};
+  ucp_ep_print_info(ep, stream);
+  std::fclose(stream);
+  std::string text(buf, len);
+  std::free(buf);
+  return text;
+}
+
+}  // namespace
+
+uint32_t requestSlotsFor(const UcxOptions& options) {
+  uint64_t n = options.max_inflight_bytes / 4096;
+  return static_cast<uint32_t>(n < 256 ? 256 : n > 16384 ? 16384 : n);
+}
+
+UcxWorker::UcxWorker(WorkerPtr worker, int index, int rank, const std::vector<LocalRegion>* local,
+                     const std::vector<PeerView>* peers, const UcxOptions& options)
+    : worker_(std::move(worker)),
+      index_(index),
+      rank_(rank),
+      local_(local),
+      peers_(peers),
+      table_(requestSlotsFor(options), options.max_inflight_bytes, options.fragment_size, this) {
+  eps_.resize(peers->size());
+  flush_list_.reserve(peers->size());
+}
+
+UcxWorker::~UcxWorker() = default;
+
+Result<std::unique_ptr<UcxWorker>> UcxWorker::create(ucp_context_h context, int index, int rank,
+                                                     const std::vector<LocalRegion>* local,
+                                                     const std::vector<PeerView>* peers, const UcxOptions& options) {
+  std::string name = "te_worker" + std::to_string(index);
+  TE_ASSIGN_OR_RETURN(WorkerPtr worker, createWorker(context, name.c_str()));
+  std::unique_ptr<UcxWorker> w(new UcxWorker(std::move(worker), index, rank, local, peers, options));
+  if (ucp_worker_get_efd(w->worker_.get(), &w->efd_) != UCS_OK) w->efd_ = -1;
+  return w;
+}
+
+std::string UcxWorker::peerName(int peer) const {
+  return "rank " + std::to_string(peer) + " (" + (*peers_)[peer].hostname + ")";
+}
+
+Status UcxWorker::createEndpoints() {
+  for (size_t p = 0; p < peers_->size(); ++p) {
+    if (static_cast<int>(p) == rank_) continue;
+    const PublishedEndpoint& pub = (*peers_)[p].endpoint;
+    auto e = std::make_unique<Endpoint>();
+    e->owner = this;
+    e->peer = static_cast<int>(p);
+    ucp_ep_params_t params{};
+    params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
+    params.address = reinterpret_cast<const ucp_address_t*>(pub.worker_address.data());
+    params.err_mode = UCP_ERR_HANDLING_MODE_NONE;
+    ucp_ep_h ep = nullptr;
+    ucs_status_t s = ucp_ep_create(worker_.get(), &params, &ep);
+    if (s != UCS_OK) return ucxError("ucp_ep_create to " + peerName(e->peer), s);
+    e->ep = EpPtr(ep, EpDeleter{worker_.get()});
+    for (size_t r = 0; r < pub.regions.size(); ++r) {
+      ucp_rkey_h rkey = nullptr;
+      s = ucp_ep_rkey_unpack(ep, pub.regions[r].rkey.data(), &rkey);
+      if (s != UCS_OK) {
+        return ucxError("ucp_ep_rkey_unpack of region " + std::to_string(r) + " of " + peerName(e->peer), s);
+      }
+      e->rkeys.emplace_back(rkey);
+    }
+    eps_[p] = std::move(e);
+  }
+  return Status::ok();
+}
+
+Status UcxWorker::completeWireup(Deadline deadline) {
+  std::vector<std::pair<int, ucs_status_ptr_t>> flushes;
+  for (auto& e : eps_) {
+    if (!e) continue;
+    ucp_request_param_t params{};
+    flushes.emplace_back(e->peer, ucp_ep_flush_nbx(e->ep.get(), &params));
+  }
+  Status first;
+  for (auto& [peer, request] : flushes) {
+    ucs_status_t s = waitRequest(worker_.get(), request, deadline);
+    if (s != UCS_OK && first.isOk()) {
+      first = ucxError("connecting worker " + std::to_string(index_) + " to " + peerName(peer), s,
+                       s == UCS_ERR_TIMED_OUT ? StatusCode::kDeadlineExceeded : StatusCode::kUnavailable);
+    }
+  }
+  TE_RETURN_IF_ERROR(first);
+  for (auto& e : eps_) {
+    if (e) e->lanes = parseEpLanes(printEp(e->ep.get()));
+  }
+  return Status::ok();
+}
+
+void UcxWorker::closeEndpoints(Deadline deadline) {
+  std::vector<ucs_status_ptr_t> closing;
+  for (auto& e : eps_) {
+    if (!e || !e->ep) continue;
+    e->rkeys.clear();
+    closing.push_back(startClose(e->ep.release(), false));
+  }
+  // Progress all closes together; one that misses the deadline is abandoned (the worker's
+  // destruction releases it).
+  for (ucs_status_ptr_t request : closing) (void)waitRequest(worker_.get(), request, deadline);
+}
+
+const nlohmann::json& UcxWorker::lanes(int peer) const {
+  static const nlohmann::json kNone = nlohmann::json::array();
+  return peer >= 0 && peer < static_cast<int>(eps_.size()) && eps_[peer] ? eps_[peer]->lanes : kNone;
+}
+
+Status UcxWorker::validate(const Request& r) const {
+  if (r.peer < 0 || r.peer >= static_cast<int>(eps_.size()) || !eps_[r.peer]) {
+    return invalidArgument("ucx: request to rank " + std::to_string(r.peer) + ", which is not a connected peer");
+  }
+  if (r.local_region >= local_->size()) return invalidArgument("ucx: unknown local region");
+  const LocalRegion& l = (*local_)[r.local_region];
+  if (r.local_offset > l.length || r.length > l.length - r.local_offset) {
+    return invalidArgument("ucx: local range [" + std::to_string(r.local_offset) + ", +" + std::to_string(r.length) +
+                           ") is outside the local region of " + std::to_string(l.length) + " bytes");
+  }
+  const auto& regions = (*peers_)[r.peer].regions;
+  if (r.remote_region >= regions.size()) {
+    return invalidArgument("ucx: " + peerName(r.peer) + " has no region " + std::to_string(r.remote_region));
+  }
+  uint64_t len = regions[r.remote_region].length;
+  if (r.remote_offset > len || r.length > len - r.remote_offset) {
+    return invalidArgument("ucx: remote range [" + std::to_string(r.remote_offset) + ", +" + std::to_string(r.length) +
+                           ") is outside " + peerName(r.peer) + "'s region of " + std::to_string(len) + " bytes");
+  }
+  return Status::ok();
+}
+
+Result<size_t> UcxWorker::post(std::span<const Request> requests) {
+  size_t accepted = 0;
+  for (const Request& r : requests) {
+    Status s = validate(r);
+    if (!s.isOk()) {
+      if (accepted == 0) return s;
+      break;
+    }
+    if (table_.full()) break;
+    table_.add(r);
+    ++accepted;
+  }
+  issue();
+  if (accepted == 0) return tryAgain();
+  return accepted;
+}
+
+void UcxWorker::issue() {
+  while (Fragment* f = table_.nextFragment()) {
+    RequestSlot& slot = table_.slot(f->slot);
+    const Request& r = slot.request;
+    Endpoint& e = *eps_[r.peer];
+    const LocalRegion& l = (*local_)[r.local_region];
+    ucp_request_param_t params;
+    params.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA | UCP_OP_ATTR_FIELD_MEMH |
+                          UCP_OP_ATTR_FIELD_MEMORY_TYPE;
+    params.cb.send = &onFragment;
+    params.user_data = f;
+    params.memh = l.memh.get();
+    params.memory_type = UCS_MEMORY_TYPE_HOST;
+    uint8_t* local = l.base + r.local_offset + f->offset;
+    uint64_t remote = (*peers_)[r.peer].endpoint.regions[r.remote_region].base + r.remote_offset + f->offset;
+    ucp_rkey_h rkey = e.rkeys[r.remote_region].get();
+    ucs_status_ptr_t st;
+    if (r.op == OpCode::kWrite) {
+      st = ucp_put_nbx(e.ep.get(), local, f->length, remote, rkey, &params);
+      slot.flush_ticket = ++e.puts;
+    } else {
+      st = ucp_get_nbx(e.ep.get(), local, f->length, remote, rkey, &params);
+    }
+    if (st == nullptr) {
+      fragmentFinished(f, UCS_OK);
+    } else if (UCS_PTR_IS_ERR(st)) {
+      fragmentFinished(f, UCS_PTR_STATUS(st));
+    }
+  }
+}
+
+void UcxWorker::fragmentFinished(Fragment* f, ucs_status_t status) {
+  if (status != UCS_OK) {
+    const Request& r = table_.slot(f->slot).request;
+    fail(r.peer, r.op == OpCode::kWrite ? "ucp_put_nbx" : "ucp_get_nbx", status);
+  }
+  uint32_t s = table_.fragmentDone(f, status == UCS_OK ? StatusCode::kOk : codeFor(status));
+  if (s == kNoSlot) return;
+  RequestSlot& slot = table_.slot(s);
+  if (slot.request.op == OpCode::kWrite && slot.code == StatusCode::kOk) {
+    Endpoint& e = *eps_[slot.request.peer];
+    if (slot.flush_ticket > e.flushed) {
+      // Put completion is local (the buffer may be reused); the WRITE is done once a flush
+      // of the endpoint shows the data arrived.
+      table_.append(e.waiting, s);
+      if (!e.in_flush_list) {
+        e.in_flush_list = true;
+        flush_list_.push_back(e.peer);
+      }
+      return;
+    }
+  }
+  table_.finish(s);
+}
+
+void UcxWorker::issueFlushes() {
+  for (size_t i = 0; i < flush_list_.size();) {
+    Endpoint& e = *eps_[flush_list_[i]];
+    if (e.waiting.empty() && !e.flushing) {
+      e.in_flush_list = false;
+      flush_list_[i] = flush_list_.back();
+      flush_list_.pop_back();
+      continue;
+    }
+    ++i;
+    if (e.flushing || e.waiting.empty()) continue;
+    e.flushing = true;
+    e.flush_target = e.puts;
+    ucp_request_param_t params;
+    params.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
+    params.cb.send = &onFlush;
+    params.user_data = &e;
+    ucs_status_ptr_t st = ucp_ep_flush_nbx(e.ep.get(), &params);
+    if (st == nullptr) {
+      flushFinished(e, UCS_OK);
+    } else if (UCS_PTR_IS_ERR(st)) {
+      flushFinished(e, UCS_PTR_STATUS(st));
+    }
+  }
+}
+
+void UcxWorker::flushFinished(Endpoint& e, ucs_status_t status) {
+  e.flushing = false;
+  if (status == UCS_OK) {
+    e.flushed = e.flush_target;
+  } else {
+    fail(e.peer, "ucp_ep_flush_nbx", status);
+  }
+  // Finish the WRITEs the flush covered; later ones wait for the next flush.
+  SlotList later;
+  for (uint32_t s = table_.popFront(e.waiting); s != kNoSlot; s = table_.popFront(e.waiting)) {
+    RequestSlot& slot = table_.slot(s);
+    if (slot.flush_ticket > e.flush_target) {
+      table_.append(later, s);
+      continue;
+    }
+    if (status != UCS_OK) slot.code = codeFor(status);
+    table_.finish(s);
+  }
+  e.waiting = later;
+}
+
+void UcxWorker::fail(int peer, const char* what, ucs_status_t status) {
+  if (!error_.isOk()) return;  // keep the first failure; no allocation after it
+  error_ = ucxError(std::string(what) + " to " + peerName(peer) + " (worker " + std::to_string(index_) + ")", status,
+                    codeFor(status));
+}
+
+size_t UcxWorker::poll(std::span<Completion> out) {
+  for (int i = 0; i < kProgressPerPoll && ucp_worker_progress(worker_.get()) != 0; ++i) {
+  }
+  issue();
+  issueFlushes();
+  return table_.drain(out);
+}
+
+void UcxWorker::waitForProgress(std::chrono::microseconds max_wait) {
+  if (table_.hasFinished()) return;
+  if (efd_ < 0) {
+    std::this_thread::sleep_for(max_wait);
+    return;
+  }
+  ucs_status_t s = ucp_worker_arm(worker_.get());
+  if (s == UCS_ERR_BUSY) return;  // events are waiting: the next poll() progresses them
+  if (s != UCS_OK) {
+    std::this_thread::sleep_for(max_wait);
+    return;
+  }
+  pollfd fd{efd_, POLLIN, 0};
+  timespec ts{static_cast<time_t>(max_wait.count() / 1000000), static_cast<long>(max_wait.count() % 1000000) * 1000};
+  ::ppoll(&fd, 1, &ts, nullptr);
+}
+
+}  // namespace te::engine::ucx

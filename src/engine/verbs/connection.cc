@@ -1,0 +1,199 @@
+#include "engine/verbs/connection.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/verbs/qp_state.h"
+
+namespace te::engine::verbs {
+namespace {
+
+constexpr uint32_t kInlineWanted = 128;  // bytes of WRITE payload carried in the WQE
+
+// One QP of this rank, before it becomes a SendPath lane.
+struct PlannedLane {
+  ibv_qp* qp = nullptr;
+  int peer = -1;
+  int worker = 0;
+  uint16_t local_device = 0;
+  uint16_t remote_device = 0;
+  uint32_t depth = 0;
+  uint32_t max_inline = 0;
+};
+
+// Send-queue depth per lane and CQ depth, per (worker, device): every lane may have `depth`
+// WRs outstanding and each can produce a completion (flushed WRs do, signalled or not), so
+// the CQ holds lanes * depth entries; a device with fewer CQEs gets shallower lanes.
+struct CqPlan {
+  std::vector<std::vector<uint32_t>> lane_depth;
+  std::vector<std::vector<int>> cq_depth;
+};
+
+std::string peerName(const ChannelSetup& s, int p) {
+  return "rank " + std::to_string(p) + " (" + s.endpoints[p].hostname + ")";
+}
+
+std::string laneContext(const ChannelSetup& s, const PlannedLane& l) {
+  const PortFacts& me = *s.nics[l.local_device].facts;
+  return "to " + peerName(s, l.peer) + " via " + me.device + " port " + std::to_string(me.port) + " -> " +
+         s.endpoints[l.peer].devices[l.remote_device].name;
+}
+
+CqPlan planCqs(const ChannelSetup& s, const std::vector<ChannelPlan>& plans) {
+  const int workers = s.workers;
+  const size_t devices = s.nics.size();
+  std::vector<std::vector<uint64_t>> lanes(workers, std::vector<uint64_t>(devices, 0));
+  for (size_t p = 0; p < plans.size(); ++p) {
+    if (static_cast<int>(p) == s.rank) continue;
+    for (int c = 0; c < plans[p].count(); ++c) ++lanes[plans[p].worker(c, workers)][plans[p].device(c, devices)];
+  }
+  CqPlan out{std::vector<std::vector<uint32_t>>(workers, std::vector<uint32_t>(devices)),
+             std::vector<std::vector<int>>(workers, std::vector<int>(devices))};
+  for (int w = 0; w < workers; ++w) {
+    for (size_t d = 0; d < devices; ++d) {
+      const PortFacts& f = *s.nics[d].facts;
+      uint64_t depth = static_cast<uint64_t>(s.options.max_wr);
+      if (f.max_qp_wr > 0) depth = std::min<uint64_t>(depth, f.max_qp_wr);
+      const uint64_t n = lanes[w][d];
+      const uint64_t max_cqe = f.max_cqe > 0 ? static_cast<uint64_t>(f.max_cqe) : (1ull << 22);
+      if (n > 0 && n * depth > max_cqe) depth = std::max<uint64_t>(1, max_cqe / n);
+      out.lane_depth[w][d] = static_cast<uint32_t>(depth);
+      out.cq_depth[w][d] = static_cast<int>(std::max<uint64_t>(1, n * depth));
+    }
+  }
+  return out;
+}
+
+Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_qpn) {
+  const PortFacts& me = *s.nics[l.local_device].facts;
+  const DeviceAddress& them = s.endpoints[l.peer].devices[l.remote_device];
+  const std::string context = laneContext(s, l);
+  if (me.link_layer != them.link_layer) {
+    return unavailable("verbs: " + context + ": link layers differ (" +
+                       std::string(me.link_layer == LinkLayer::kEthernet ? "Ethernet" : "InfiniBand") + " here)");
+  }
+  RtrParams r;
+  r.port = static_cast<uint8_t>(me.port);
+  r.remote_qpn = remote_qpn;
+  r.remote_psn = initialPsn(remote_qpn);
+  r.path_mtu = static_cast<ibv_mtu>(std::min<int>(me.active_mtu, them.active_mtu));  // ibv_mtu grows with size
+  r.max_dest_rd_atomic = static_cast<uint8_t>(me.max_qp_rd_atom);
+  r.global = me.link_layer == LinkLayer::kEthernet || me.gid_index >= 0;
+  r.dlid = them.lid;
+  std::memcpy(r.dgid.raw, them.gid.data(), 16);
+  r.sgid_index = static_cast<uint8_t>(std::max(me.gid_index, 0));
+  if (r.global && isZeroGid(them.gid)) {
+    return unavailable("verbs: " + context + ": the peer published no GID for " + them.name);
+  }
+  TE_RETURN_IF_ERROR(modifyQpToRtr(l.qp, r, context));
+  const auto rd_atomic = static_cast<uint8_t>(std::min<int>(me.max_qp_init_rd_atom, them.max_qp_rd_atom));
+  return modifyQpToRts(l.qp, initialPsn(l.qp->qp_num), std::max<uint8_t>(rd_atomic, 1), context);
+}
+
+SendPathConfig sendPathBase(const ChannelSetup& s) {
+  SendPathConfig c;
+  c.rank = s.rank;
+  c.slice_size = s.options.slice_size;
+  for (const LocalNic& n : s.nics) c.local_device_names.push_back(n.facts->device);
+  c.local_regions = s.regions;
+  c.peers.resize(s.endpoints.size());
+  for (size_t p = 0; p < s.endpoints.size(); ++p) {
+    const RankEndpoint& e = s.endpoints[p];
+    PeerKeys& k = c.peers[p];
+    k.hostname = e.hostname;
+    for (const DeviceAddress& d : e.devices) k.device_names.push_back(d.name);
+    for (const RegionDescriptor& r : e.regions) k.regions.push_back(RemoteRegionKeys{r.addr, r.length, r.rkeys});
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, const ChannelSetup& s) {
+  const int size = static_cast<int>(s.endpoints.size());
+  const int local_devices = static_cast<int>(s.nics.size());
+  std::vector<ChannelPlan> plans(size);
+  for (int p = 0; p < size; ++p) {
+    if (p == s.rank) continue;
+    plans[p] = planChannels(s.workers, local_devices, s.endpoints[p].workers,
+                            static_cast<int>(s.endpoints[p].devices.size()), s.options.qps_per_peer);
+  }
+  const CqPlan cq_plan = planCqs(s, plans);
+  // Locals in teardown order: on an error return the QPs go before the CQs they use.
+  std::vector<std::vector<WorkerCq>> cqs(s.workers);
+  std::vector<ibv_context*> contexts;
+  for (const LocalNic& n : s.nics) contexts.push_back(n.context);
+  for (int w = 0; w < s.workers; ++w) TE_ASSIGN_OR_RETURN(cqs[w], createWorkerCqs(contexts, cq_plan.cq_depth[w]));
+
+  std::vector<QpPtr> qps;
+  std::vector<PlannedLane> lanes;
+  std::vector<Bytes> to_each(size);
+  for (int p = 0; p < size; ++p) {
+    if (p == s.rank) continue;
+    std::vector<uint32_t> qpns;
+    const int remote_devices = static_cast<int>(s.endpoints[p].devices.size());
+    for (int c = 0; c < plans[p].count(); ++c) {
+      PlannedLane l;
+      l.peer = p;
+      l.worker = plans[p].worker(c, s.workers);
+      l.local_device = static_cast<uint16_t>(plans[p].device(c, local_devices));
+      l.remote_device = static_cast<uint16_t>(plans[p].device(c, remote_devices));
+      const LocalNic& nic = s.nics[l.local_device];
+      RcQpCaps want{cq_plan.lane_depth[l.worker][l.local_device], kInlineWanted}, got;
+      TE_ASSIGN_OR_RETURN(QpPtr qp, createRcQp(nic.pd, cqs[l.worker][l.local_device].cq.get(), want,
+                                               peerName(s, p), &got));
+      l.qp = qp.get();
+      l.depth = std::min(want.max_send_wr, got.max_send_wr);
+      l.max_inline = got.max_inline_data;
+      TE_RETURN_IF_ERROR(modifyQpToInit(l.qp, static_cast<uint8_t>(nic.facts->port), laneContext(s, l)));
+      qpns.push_back(l.qp->qp_num);
+      qps.push_back(std::move(qp));
+      lanes.push_back(l);
+    }
+    to_each[p] = encodeQpNumbers(qpns);
+  }
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> from, collective.allToAll(to_each, deadline));
+  size_t next = 0;
+  int min_mtu = IBV_MTU_4096;
+  for (int p = 0; p < size; ++p) {
+    if (p == s.rank) continue;
+    std::vector<uint32_t> remote;
+    TE_RETURN_IF_ERROR(decodeQpNumbers(from[p], p, static_cast<size_t>(plans[p].count()), &remote));
+    for (int c = 0; c < plans[p].count(); ++c) {
+      const PlannedLane& l = lanes[next++];
+      TE_RETURN_IF_ERROR(connectLane(s, l, remote[c]));
+      min_mtu = std::min<int>(min_mtu, std::min<int>(s.nics[l.local_device].facts->active_mtu,
+                                                      s.endpoints[p].devices[l.remote_device].active_mtu));
+    }
+  }
+
+  ChannelSet out;
+  out.qps = std::move(qps);  // from here `out` tears down QPs before the workers' CQs
+  const SendPathConfig base = sendPathBase(s);
+  nlohmann::json lanes_per_worker = nlohmann::json::array();
+  uint32_t min_inline = UINT32_MAX, min_depth = UINT32_MAX;
+  for (int w = 0; w < s.workers; ++w) {
+    SendPathConfig c = base;
+    for (const PlannedLane& l : lanes) {
+      if (l.worker != w) continue;
+      c.lanes.push_back(LaneSpec{l.qp, l.peer, l.local_device, l.remote_device, l.depth, l.max_inline});
+      min_inline = std::min(min_inline, l.max_inline);
+      min_depth = std::min(min_depth, l.depth);
+    }
+    lanes_per_worker.push_back(c.lanes.size());
+    TE_ASSIGN_OR_RETURN(std::unique_ptr<SendPath> path, SendPath::create(std::move(c), &postSendToQp, nullptr));
+    out.workers.push_back(std::make_unique<VerbsWorker>(std::move(cqs[w]), std::move(path)));
+  }
+  // Every QP of every rank is at RTS before anyone posts (a QP still in INIT drops packets).
+  TE_RETURN_IF_ERROR(collective.barrier(deadline));
+  const bool any = !lanes.empty();
+  out.summary = {{"qps", out.qps.size()},
+                 {"lanes_per_worker", lanes_per_worker},
+                 {"lane_depth", any ? min_depth : 0},
+                 {"max_inline_data", any ? min_inline : 0},
+                 {"path_mtu", any ? mtuBytes(min_mtu) : 0},
+                 {"request_table", out.workers.empty() ? 0 : out.workers[0]->path().tableCapacity()}};
+  return out;
+}
+
+}  // namespace te::engine::verbs

@@ -1,0 +1,44 @@
+// Connection set-up through the Collective only: every rank has gathered every endpoint
+// (devices, regions with rkeys); this makes each worker's CQs, the RC QPs of every channel
+// (see ChannelPlan), exchanges their numbers with one allToAll, brings them to RTS and hands
+// each worker its SendPath.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/collective.h"
+#include "engine/transport_options.h"
+#include "engine/verbs/device_discovery.h"
+#include "engine/verbs/endpoint.h"
+#include "engine/verbs/verbs_worker.h"
+
+namespace te::engine::verbs {
+
+struct LocalNic {
+  ibv_context* context = nullptr;
+  ibv_pd* pd = nullptr;
+  const PortFacts* facts = nullptr;
+};
+
+struct ChannelSetup {
+  int rank = 0;
+  int workers = 1;
+  VerbsOptions options;
+  std::vector<LocalNic> nics;               // the devices this rank uses, in endpoint order
+  std::vector<LocalRegionKeys> regions;     // lkeys in the same device order
+  std::vector<RankEndpoint> endpoints;      // every rank's, indexed by rank
+};
+
+struct ChannelSet {
+  // Workers own the CQs; the QPs are declared after them so that they are destroyed first.
+  std::vector<std::unique_ptr<VerbsWorker>> workers;
+  std::vector<QpPtr> qps;
+  nlohmann::json summary;
+};
+
+Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, const ChannelSetup& setup);
+
+}  // namespace te::engine::verbs

@@ -1,0 +1,203 @@
+#include "engine/verbs/device_discovery.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/verbs/qp_state.h"
+
+namespace te::engine::verbs {
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out.empty() ? "none" : out;
+}
+
+Gid toGid(const ibv_gid& g) {
+  Gid out;
+  std::memcpy(out.data(), g.raw, 16);
+  return out;
+}
+
+// The GID of an Ethernet (RoCE) port: --gid-index when given, else auto-selection from
+// sysfs, else (no sysfs) the best entry ibv_query_gid shows.
+Status chooseRoceGid(ibv_context* ctx, const char* sysfs_dir, const ibv_port_attr& pa, const VerbsOptions& o,
+                     PortFacts* f) {
+  const std::string where = f->device + " port " + std::to_string(f->port);
+  if (o.gid_index >= 0) {
+    if (o.gid_index >= pa.gid_tbl_len) {
+      return invalidArgument("verbs: --gid-index " + std::to_string(o.gid_index) + ": " + where + " has " +
+                             std::to_string(pa.gid_tbl_len) + " GID entries");
+    }
+    ibv_gid g{};
+    int rc = ibv_query_gid(ctx, static_cast<uint8_t>(f->port), o.gid_index, &g);
+    if (rc != 0) return verbsError("ibv_query_gid(" + std::to_string(o.gid_index) + ")", where, verbsErrno(rc));
+    if (isZeroGid(toGid(g))) {
+      return invalidArgument("verbs: --gid-index " + std::to_string(o.gid_index) + " (or MC_GID_INDEX): entry is empty on " +
+                             where + " (see `show_gids` or " + sysfs_dir + "/ports/" + std::to_string(f->port) + "/gids)");
+    }
+    f->gid_index = o.gid_index;
+    f->gid = toGid(g);
+    f->gid_choice = "--gid-index / MC_GID_INDEX";
+    return Status::ok();
+  }
+  std::vector<GidEntry> table = readGidTable(std::string(sysfs_dir) + "/ports/" + std::to_string(f->port));
+  if (table.empty()) {
+    for (int i = 0; i < pa.gid_tbl_len && i < 256; ++i) {
+      ibv_gid g{};
+      if (ibv_query_gid(ctx, static_cast<uint8_t>(f->port), i, &g) != 0) continue;
+      if (!isZeroGid(toGid(g))) table.push_back(GidEntry{i, toGid(g), GidType::kUnknown, ""});
+    }
+  }
+  Result<GidChoice> c = chooseGid(table);
+  if (!c.isOk()) return unavailable("verbs: no usable RoCE GID on " + where + ": " + c.status().message());
+  f->gid_index = c->index;
+  f->gid = c->gid;
+  f->gid_choice = "auto: " + c->why;
+  return Status::ok();
+}
+
+// Fills the facts of `port` if it is active; the reason it is not usable otherwise.
+Result<bool> readPort(ibv_context* ctx, ibv_device* dev, const ibv_device_attr& da, int port, const VerbsOptions& o,
+                      PortFacts* f, std::string* why_not) {
+  ibv_port_attr pa{};
+  int rc = ibv_query_port(ctx, static_cast<uint8_t>(port), &pa);
+  if (rc != 0) return verbsError("ibv_query_port(" + std::to_string(port) + ")", ibv_get_device_name(dev), verbsErrno(rc));
+  if (pa.state != IBV_PORT_ACTIVE) {
+    *why_not = std::string(ibv_get_device_name(dev)) + " port " + std::to_string(port) + " " +
+               ibv_port_state_str(pa.state);
+    return false;
+  }
+  f->device = ibv_get_device_name(dev);
+  f->port = port;
+  f->link_layer = pa.link_layer == IBV_LINK_LAYER_ETHERNET ? LinkLayer::kEthernet : LinkLayer::kInfiniBand;
+  f->state = ibv_port_state_str(pa.state);
+  f->active_mtu = pa.active_mtu;
+  f->speed_code = pa.active_speed;
+  f->width_code = pa.active_width;
+  f->numa_node = readDeviceNumaNode(dev->ibdev_path);
+  f->lid = pa.lid;
+  f->max_qp_rd_atom = std::max(1, std::min(da.max_qp_rd_atom, 255));
+  f->max_qp_init_rd_atom = std::max(1, std::min(da.max_qp_init_rd_atom, 255));
+  f->max_qp_wr = da.max_qp_wr;
+  f->max_cqe = da.max_cqe;
+  if (f->link_layer == LinkLayer::kEthernet) {
+    TE_RETURN_IF_ERROR(chooseRoceGid(ctx, dev->ibdev_path, pa, o, f));
+  } else {
+    ibv_gid g{};
+    if (ibv_query_gid(ctx, static_cast<uint8_t>(port), std::max(o.gid_index, 0), &g) == 0) f->gid = toGid(g);
+    f->gid_index = o.gid_index;  // IB: GRH only when asked for
+    f->gid_choice = o.gid_index >= 0 ? "--gid-index / MC_GID_INDEX" : "LID routing";
+    if (f->lid == 0 && o.gid_index < 0) {
+      *why_not = f->device + " port " + std::to_string(port) + " has no LID (is the subnet manager running?)";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+double laneGbps(int speed_code) {
+  switch (speed_code) {
+    case 1: return 2.5;    // SDR
+    case 2: return 5.0;    // DDR
+    case 4: return 10.0;   // QDR
+    case 8: return 10.0;   // FDR10
+    case 16: return 14.0;  // FDR
+    case 32: return 25.0;  // EDR
+    case 64: return 50.0;  // HDR
+    case 128: return 100.0;  // NDR
+    default: return 0.0;
+  }
+}
+
+int widthLanes(int width_code) {
+  switch (width_code) {
+    case 1: return 1;
+    case 2: return 4;
+    case 4: return 8;
+    case 8: return 12;
+    case 16: return 2;
+    default: return 0;
+  }
+}
+
+Result<std::vector<VerbsDevice>> discoverDevices(const VerbsOptions& o) {
+  TE_ASSIGN_OR_RETURN(DeviceList list, getDeviceList());
+  std::vector<ibv_device*> all(list.list.get(), list.list.get() + list.count);
+  std::vector<std::string> names;
+  for (ibv_device* d : all) names.push_back(ibv_get_device_name(d));
+  std::vector<ibv_device*> wanted;
+  if (o.devices.empty()) {
+    wanted = all;
+  } else {
+    for (const std::string& n : o.devices) {
+      auto it = std::find(names.begin(), names.end(), n);
+      if (it == names.end()) {
+        return invalidArgument("verbs: --devices " + n + ": no such RDMA device (found: " + joined(names) + ")");
+      }
+      wanted.push_back(all[it - names.begin()]);
+    }
+  }
+  std::vector<VerbsDevice> out;
+  std::vector<std::string> unusable;
+  for (ibv_device* dev : wanted) {
+    TE_ASSIGN_OR_RETURN(ContextPtr ctx, openDevice(dev));
+    ibv_device_attr da{};
+    int rc = ibv_query_device(ctx.get(), &da);
+    if (rc != 0) return verbsError("ibv_query_device", ibv_get_device_name(dev), verbsErrno(rc));
+    if (o.ib_port > da.phys_port_cnt) {
+      return invalidArgument("verbs: --ib-port " + std::to_string(o.ib_port) + ": " + ibv_get_device_name(dev) +
+                             " has " + std::to_string(da.phys_port_cnt) + " port(s)");
+    }
+    PortFacts facts;
+    std::string why_not;
+    bool found = false;
+    for (int port = o.ib_port > 0 ? o.ib_port : 1; port <= da.phys_port_cnt && !found; ++port) {
+      TE_ASSIGN_OR_RETURN(found, readPort(ctx.get(), dev, da, port, o, &facts, &why_not));
+      if (o.ib_port > 0) break;
+    }
+    if (!found) {
+      if (!o.devices.empty()) return unavailable("verbs: --devices " + std::string(ibv_get_device_name(dev)) + ": " + why_not);
+      unusable.push_back(why_not);
+      continue;
+    }
+    out.push_back(VerbsDevice{std::move(ctx), std::move(facts)});
+  }
+  if (out.empty()) return unavailable("verbs: no RDMA device with an active port (" + joined(unusable) + ")");
+  return out;
+}
+
+nlohmann::json portFactsJson(const PortFacts& f) {
+  return {{"name", f.device},
+          {"port", f.port},
+          {"link_layer", f.link_layer == LinkLayer::kEthernet ? "Ethernet" : "InfiniBand"},
+          {"state", f.state},
+          {"active_mtu", mtuBytes(f.active_mtu)},
+          {"speed_gbps_per_lane", laneGbps(f.speed_code)},
+          {"width", widthLanes(f.width_code)},
+          {"rate_gbps", lineRateGbps(f.speed_code, f.width_code)},
+          {"numa_node", f.numa_node},
+          {"gid_index", f.gid_index},
+          {"gid", gidToString(f.gid)},
+          {"gid_choice", f.gid_choice},
+          {"lid", f.lid},
+          {"max_qp_rd_atom", f.max_qp_rd_atom}};
+}
+
+DeviceAddress deviceAddress(const PortFacts& f) {
+  DeviceAddress a;
+  a.name = f.device;
+  a.port = static_cast<uint8_t>(f.port);
+  a.link_layer = f.link_layer;
+  a.active_mtu = static_cast<uint8_t>(f.active_mtu);
+  a.lid = f.lid;
+  a.gid = f.gid;
+  a.gid_index = static_cast<int16_t>(f.gid_index);
+  a.max_qp_rd_atom = static_cast<uint8_t>(f.max_qp_rd_atom);
+  return a;
+}
+
+}  // namespace te::engine::verbs

@@ -1,0 +1,42 @@
+// Which NICs a rank uses: Mooncake's NIC priority matrix when given, else the devices on the
+// buffer's NUMA node when there are several, else all. Pure logic (names and NUMA nodes in,
+// indices out), unit-tested without a device.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace te::engine::verbs {
+
+// One location of Mooncake's matrix: {"cpu:0": [["mlx5_0"], ["mlx5_1"]]} -> preferred
+// devices first, then ones that are usable but farther away.
+struct NicPriority {
+  std::vector<std::string> preferred;
+  std::vector<std::string> available;
+};
+using NicPriorityMatrix = std::map<std::string, NicPriority>;
+
+Result<NicPriorityMatrix> parseNicPriorityMatrix(const std::string& json_text);
+// kInvalidArgument naming the file when it cannot be read or parsed.
+Result<NicPriorityMatrix> loadNicPriorityMatrix(const std::string& path);
+
+struct CandidateNic {
+  std::string name;
+  int numa_node = -1;  // -1 unknown
+};
+
+struct NicChoice {
+  std::vector<size_t> indices;  // into the candidate list, in use order
+  std::string reason;           // for describe(): "NUMA node 1 of the buffer", ...
+};
+
+// `buffer_node` -1: unknown. `explicit_list`: the user named the devices (--devices), so they
+// are all used unless a matrix says otherwise. Never returns an empty choice for a non-empty
+// candidate list.
+NicChoice chooseNics(const std::vector<CandidateNic>& candidates, const NicPriorityMatrix* matrix, int buffer_node,
+                     bool explicit_list);
+
+}  // namespace te::engine::verbs

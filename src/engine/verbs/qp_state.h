@@ -1,0 +1,82 @@
+// The RC QP state machine: RESET -> INIT -> RTR -> RTS, with an attribute builder that sets
+// a field and its mask bit together so that a forgotten mask bit cannot happen.
+#pragma once
+
+#include <infiniband/verbs.h>
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace te::engine::verbs {
+
+class QpAttr {
+ public:
+  QpAttr& state(ibv_qp_state s) { return set(IBV_QP_STATE, attr_.qp_state = s); }
+  QpAttr& pkeyIndex(uint16_t v) { return set(IBV_QP_PKEY_INDEX, attr_.pkey_index = v); }
+  QpAttr& port(uint8_t v) { return set(IBV_QP_PORT, attr_.port_num = v); }
+  QpAttr& accessFlags(unsigned v) { return set(IBV_QP_ACCESS_FLAGS, attr_.qp_access_flags = v); }
+  QpAttr& pathMtu(ibv_mtu v) { return set(IBV_QP_PATH_MTU, attr_.path_mtu = v); }
+  QpAttr& destQpn(uint32_t v) { return set(IBV_QP_DEST_QPN, attr_.dest_qp_num = v); }
+  QpAttr& rqPsn(uint32_t v) { return set(IBV_QP_RQ_PSN, attr_.rq_psn = v); }
+  QpAttr& maxDestRdAtomic(uint8_t v) { return set(IBV_QP_MAX_DEST_RD_ATOMIC, attr_.max_dest_rd_atomic = v); }
+  QpAttr& minRnrTimer(uint8_t v) { return set(IBV_QP_MIN_RNR_TIMER, attr_.min_rnr_timer = v); }
+  QpAttr& addressVector(const ibv_ah_attr& v) { return set(IBV_QP_AV, attr_.ah_attr = v); }
+  QpAttr& timeout(uint8_t v) { return set(IBV_QP_TIMEOUT, attr_.timeout = v); }
+  QpAttr& retryCount(uint8_t v) { return set(IBV_QP_RETRY_CNT, attr_.retry_cnt = v); }
+  QpAttr& rnrRetry(uint8_t v) { return set(IBV_QP_RNR_RETRY, attr_.rnr_retry = v); }
+  QpAttr& sqPsn(uint32_t v) { return set(IBV_QP_SQ_PSN, attr_.sq_psn = v); }
+  QpAttr& maxRdAtomic(uint8_t v) { return set(IBV_QP_MAX_QP_RD_ATOMIC, attr_.max_rd_atomic = v); }
+
+  ibv_qp_attr* attr() { return &attr_; }
+  const ibv_qp_attr& get() const { return attr_; }
+  int mask() const { return mask_; }
+
+ private:
+  template <typename T>
+  QpAttr& set(int bit, const T&) {
+    mask_ |= bit;
+    return *this;
+  }
+  ibv_qp_attr attr_{};
+  int mask_ = 0;
+};
+
+// Retry policy of every RC QP (the values): ack timeout 4.096 us * 2^14 ~ 67 ms,
+// 7 transport retries, 7 RNR retries, so a dead peer fails a request in about 0.5 s.
+constexpr uint8_t kAckTimeout = 14;
+constexpr uint8_t kRetryCount = 7;
+constexpr uint8_t kRnrRetry = 7;
+constexpr uint8_t kMinRnrTimer = 12;
+constexpr unsigned kRemoteAccess = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
+
+// Where the remote end of a QP is, and what both ends agreed on.
+struct RtrParams {
+  uint8_t port = 1;
+  uint32_t remote_qpn = 0;
+  uint32_t remote_psn = 0;
+  ibv_mtu path_mtu = IBV_MTU_1024;
+  uint8_t max_dest_rd_atomic = 1;  // responder resources of this end
+  bool global = false;             // RoCE (and IB across subnets): route by GID
+  uint16_t dlid = 0;
+  ibv_gid dgid{};
+  uint8_t sgid_index = 0;
+};
+
+// The PSN a QP starts with: derived from its number, so the peer computes it too.
+inline uint32_t initialPsn(uint32_t qpn) { return (qpn * 2654435761u) & 0xffffffu; }
+
+QpAttr initAttr(uint8_t port);
+QpAttr rtrAttr(const RtrParams& p);
+QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic);
+
+// `context` names the peer and device ("to rank 3 (node07) via mlx5_0 port 1").
+Status modifyQpToInit(ibv_qp* qp, uint8_t port, const std::string& context);
+Status modifyQpToRtr(ibv_qp* qp, const RtrParams& p, const std::string& context);
+Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, const std::string& context);
+
+// 256..4096 for an ibv_mtu, 0 for an unknown value.
+int mtuBytes(int mtu);
+
+}  // namespace te::engine::verbs

@@ -1,0 +1,355 @@
+#include "engine/verbs/send_path.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+namespace te::engine::verbs {
+namespace {
+
+constexpr uint32_t kNoLane = 0xffffffffu;
+
+std::string hex(uint32_t v) {
+  char b[16];
+  std::snprintf(b, sizeof(b), "0x%x", v);
+  return b;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SendPath>> SendPath::create(SendPathConfig config, PostSendFn post, void* post_ctx) {
+  if (config.slice_size == 0 || config.slice_size > (1ull << 31)) {
+    return invalidArgument("verbs: --slice-size must be in 1 B .. 2 GiB");
+  }
+  if (config.lanes.size() >= kMaxLanes) return invalidArgument("verbs: too many QPs for one worker");
+  if (config.staging == 0) config.staging = 1;
+  uint64_t depth_sum = 0;
+  for (size_t i = 0; i < config.lanes.size(); ++i) {
+    const LaneSpec& l = config.lanes[i];
+    if (l.peer < 0 || l.peer >= static_cast<int>(config.peers.size()) || l.depth == 0 ||
+        l.local_device >= config.local_device_names.size() ||
+        l.remote_device >= config.peers[l.peer].device_names.size()) {
+      return internalError("verbs: lane " + std::to_string(i) + " is inconsistent");
+    }
+    if (i > 0 && l.peer != config.lanes[i - 1].peer) {
+      for (size_t j = 0; j + 1 < i; ++j) {
+        if (config.lanes[j].peer == l.peer) return internalError("verbs: lanes of a peer are not contiguous");
+      }
+    }
+    depth_sum += l.depth;
+  }
+  uint32_t capacity = config.table_capacity;
+  if (capacity == 0) capacity = static_cast<uint32_t>(std::clamp<uint64_t>(depth_sum, 64, 65536));
+  if (capacity >= kMaxSlots) return invalidArgument("verbs: request table too large");
+  return std::unique_ptr<SendPath>(new SendPath(config, capacity, post, post_ctx));
+}
+
+SendPath::SendPath(const SendPathConfig& config, uint32_t capacity, PostSendFn post, void* post_ctx)
+    : rank_(config.rank),
+      slice_size_(config.slice_size),
+      local_devices_(static_cast<uint32_t>(config.local_device_names.size())),
+      local_device_names_(config.local_device_names),
+      table_(capacity),
+      wrs_(config.staging),
+      sges_(config.staging),
+      dirty_(config.staging),
+      touched_(config.staging),
+      post_(post),
+      post_ctx_(post_ctx) {
+  for (const LocalRegionKeys& r : config.local_regions) {
+    local_addr_.push_back(r.addr);
+    local_length_.push_back(r.length);
+    for (uint32_t d = 0; d < local_devices_; ++d) lkeys_.push_back(d < r.lkeys.size() ? r.lkeys[d] : 0);
+  }
+  peers_.resize(config.peers.size());
+  for (size_t p = 0; p < config.peers.size(); ++p) {
+    const PeerKeys& k = config.peers[p];
+    Peer& peer = peers_[p];
+    peer.hostname = k.hostname;
+    peer.device_names = k.device_names;
+    peer.devices = static_cast<uint32_t>(k.device_names.size());
+    for (const RemoteRegionKeys& r : k.regions) {
+      peer.region_addr.push_back(r.addr);
+      peer.region_length.push_back(r.length);
+      for (uint32_t d = 0; d < peer.devices; ++d) peer.rkeys.push_back(d < r.rkeys.size() ? r.rkeys[d] : 0);
+    }
+  }
+  lanes_.resize(config.lanes.size());
+  for (size_t i = 0; i < config.lanes.size(); ++i) {
+    const LaneSpec& s = config.lanes[i];
+    Lane& l = lanes_[i];
+    l.qp = s.qp;
+    l.peer = s.peer;
+    l.local_device = s.local_device;
+    l.remote_device = s.remote_device;
+    l.max_inline = s.max_inline;
+    uint32_t every = config.signal_every ? std::min(config.signal_every, s.depth) : signalInterval(s.depth);
+    l.credits = LaneCredits(s.depth, std::min(every, kMaxRetire));
+    Peer& peer = peers_[s.peer];
+    if (peer.lane_count == 0) peer.first_lane = static_cast<uint32_t>(i);
+    ++peer.lane_count;
+  }
+  active_peers_.reserve(peers_.size());
+}
+
+Status SendPath::validate(const Request& r) const {
+  if (r.peer < 0 || r.peer >= static_cast<int>(peers_.size()) || peers_[r.peer].lane_count == 0) {
+    return invalidArgument("verbs: request to rank " + std::to_string(r.peer) + ", which is not a connected peer");
+  }
+  if (r.op != OpCode::kRead && r.op != OpCode::kWrite) return invalidArgument("verbs: unknown opcode");
+  if (r.local_region >= local_addr_.size()) {
+    return invalidArgument("verbs: unknown local region " + std::to_string(r.local_region));
+  }
+  uint64_t llen = local_length_[r.local_region];
+  if (r.local_offset > llen || r.length > llen - r.local_offset) {
+    return invalidArgument("verbs: local range [" + std::to_string(r.local_offset) + ", +" + std::to_string(r.length) +
+                           ") is outside the local region of " + std::to_string(llen) + " bytes");
+  }
+  const Peer& p = peers_[r.peer];
+  if (r.remote_region >= p.region_length.size()) {
+    return invalidArgument("verbs: rank " + std::to_string(r.peer) + " (" + p.hostname + ") has no region " +
+                           std::to_string(r.remote_region));
+  }
+  uint64_t rlen = p.region_length[r.remote_region];
+  if (r.remote_offset > rlen || r.length > rlen - r.remote_offset) {
+    return invalidArgument("verbs: remote range [" + std::to_string(r.remote_offset) + ", +" +
+                           std::to_string(r.length) + ") is outside rank " + std::to_string(r.peer) + "'s region of " +
+                           std::to_string(rlen) + " bytes");
+  }
+  return Status::ok();
+}
+
+Status SendPath::brokenPeer(int peer) const {
+  if (!error_.isOk()) return error_;
+  return unavailable("verbs: the QPs to rank " + std::to_string(peer) + " (" + peers_[peer].hostname +
+                     ") are out of service");
+}
+
+Result<size_t> SendPath::post(std::span<const Request> requests) {
+  size_t accepted = 0;
+  for (const Request& r : requests) {
+    Status s = validate(r);
+    if (!s.isOk()) {
+      if (accepted == 0) return s;
+      break;
+    }
+    Peer& p = peers_[r.peer];
+    if (p.broken) {
+      if (accepted == 0) return brokenPeer(r.peer);
+      break;
+    }
+    if (table_.full()) break;
+    uint32_t slot = table_.acquire(r);
+    if (r.length == 0) {
+      table_[slot].fully_posted = true;
+      table_.finishIfDone(slot);
+    } else {
+      p.backlog.push(table_, slot);
+      if (!p.active) {
+        p.active = true;
+        active_peers_.push_back(r.peer);
+      }
+    }
+    ++accepted;
+  }
+  pump();
+  if (accepted == 0) {
+    return tryAgain("verbs: " + std::to_string(table_.capacity()) + " requests in flight, poll before posting more");
+  }
+  return accepted;
+}
+
+void SendPath::pump() {
+  for (size_t i = 0; i < active_peers_.size();) {
+    Peer& p = peers_[active_peers_[i]];
+    while (!p.backlog.empty()) {
+      uint32_t slot = p.backlog.front();
+      if (p.broken) {
+        p.backlog.pop(table_);
+        failUnposted(slot);
+        continue;
+      }
+      if (!postSlices(p, slot)) {
+        if (p.broken) continue;  // fail it (and the rest) above
+        break;                   // this peer's send queues are full
+      }
+      p.backlog.pop(table_);
+    }
+    if (p.backlog.empty()) {
+      p.active = false;
+      active_peers_[i] = active_peers_.back();
+      active_peers_.pop_back();
+    } else {
+      ++i;
+    }
+  }
+  flush();
+}
+
+uint32_t SendPath::pickLane(Peer& p) {
+  for (uint32_t tries = 0; tries < p.lane_count; ++tries) {
+    uint32_t i = p.first_lane + p.cursor;
+    if (++p.cursor == p.lane_count) p.cursor = 0;
+    const Lane& l = lanes_[i];
+    if (!l.dead && l.credits.hasRoom()) return i;
+  }
+  return kNoLane;
+}
+
+void SendPath::append(uint32_t lane, uint32_t wr) {
+  Lane& l = lanes_[lane];
+  if (l.chain_head < 0) {
+    l.chain_head = static_cast<int32_t>(wr);
+    dirty_[dirty_count_++] = lane;
+  } else {
+    wrs_[l.chain_tail].next = &wrs_[wr];
+  }
+  l.chain_tail = static_cast<int32_t>(wr);
+  if (l.pass != pass_) {
+    l.pass = pass_;
+    touched_[touched_count_++] = lane;
+  }
+}
+
+bool SendPath::postSlices(Peer& p, uint32_t slot) {
+  RequestSlot& s = table_[slot];
+  const Request& r = s.request;
+  const bool write = r.op == OpCode::kWrite;
+  const ibv_wr_opcode opcode = write ? IBV_WR_RDMA_WRITE : IBV_WR_RDMA_READ;
+  const uint64_t local = local_addr_[r.local_region] + r.local_offset;
+  const uint64_t remote = p.region_addr[r.remote_region] + r.remote_offset;
+  const uint32_t* lkeys = &lkeys_[static_cast<size_t>(r.local_region) * local_devices_];
+  const uint32_t* rkeys = &p.rkeys[static_cast<size_t>(r.remote_region) * p.devices];
+  while (s.posted < r.length) {
+    if (staged_ == wrs_.size()) {
+      endPass(slot);
+      flush();
+      if (p.broken) return false;
+    }
+    uint32_t lane = pickLane(p);
+    if (lane == kNoLane) break;
+    Lane& l = lanes_[lane];
+    const uint64_t len = std::min(slice_size_, r.length - s.posted);
+    const uint32_t n = staged_++;
+    ibv_sge& sge = sges_[n];
+    sge.addr = local + s.posted;
+    sge.length = static_cast<uint32_t>(len);
+    sge.lkey = lkeys[l.local_device];
+    ibv_send_wr& wr = wrs_[n];
+    wr.next = nullptr;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    wr.opcode = opcode;
+    wr.wr.rdma.remote_addr = remote + s.posted;
+    wr.wr.rdma.rkey = rkeys[l.remote_device];
+    const uint32_t retire = l.credits.take();
+    wr.send_flags = (retire ? IBV_SEND_SIGNALED : 0u) | (write && len <= l.max_inline ? IBV_SEND_INLINE : 0u);
+    wr.wr_id = encodeWrId(WrTag{slot, lane, retire, false});
+    append(lane, n);
+    s.posted += len;
+  }
+  endPass(slot);
+  if (s.posted < r.length) return false;
+  s.fully_posted = true;
+  table_.finishIfDone(slot);
+  return true;
+}
+
+// The last WR of the pass on each lane it used is signalled and counts for the request: its
+// completion implies the earlier ones on that lane (an RC send queue completes in order).
+void SendPath::endPass(uint32_t slot) {
+  RequestSlot& s = table_[slot];
+  for (uint32_t i = 0; i < touched_count_; ++i) {
+    const uint32_t lane = touched_[i];
+    Lane& l = lanes_[lane];
+    ibv_send_wr& wr = wrs_[l.chain_tail];
+    if (l.credits.run() > 0) {
+      wr.send_flags |= IBV_SEND_SIGNALED;
+      wr.wr_id = encodeWrId(WrTag{slot, lane, l.credits.closeRun(), true});
+    } else {
+      wr.wr_id |= kCountsBit;  // already signalled as the k-th of its run
+    }
+    ++s.pending;
+  }
+  touched_count_ = 0;
+  ++pass_;
+}
+
+void SendPath::flush() {
+  for (uint32_t i = 0; i < dirty_count_; ++i) {
+    const uint32_t lane = dirty_[i];
+    Lane& l = lanes_[lane];
+    ibv_send_wr* bad = nullptr;
+    int rc = post_(post_ctx_, l.qp, &wrs_[l.chain_head], &bad);
+    if (rc != 0) postFailed(lane, bad ? bad : &wrs_[l.chain_head], rc);
+    l.chain_head = l.chain_tail = -1;
+  }
+  dirty_count_ = 0;
+  staged_ = 0;
+}
+
+// WRs from `bad` on were not posted: no completion will come for them, so their requests
+// are failed and their counting signals dropped here.
+void SendPath::postFailed(uint32_t lane, ibv_send_wr* bad, int err) {
+  markLaneDead(lane, unavailable("verbs: ibv_post_send " + laneName(lane) + ": " + std::strerror(err)));
+  for (ibv_send_wr* w = bad; w != nullptr; w = w->next) {
+    WrTag t = decodeWrId(w->wr_id);
+    RequestSlot& s = table_[t.slot];
+    if (s.code == StatusCode::kOk) s.code = StatusCode::kUnavailable;
+    if (t.counts) {
+      --s.pending;
+      table_.finishIfDone(t.slot);
+    }
+  }
+}
+
+void SendPath::failUnposted(uint32_t slot) {
+  RequestSlot& s = table_[slot];
+  if (s.code == StatusCode::kOk) s.code = StatusCode::kUnavailable;
+  s.fully_posted = true;
+  table_.finishIfDone(slot);
+}
+
+void SendPath::markLaneDead(uint32_t lane, Status why) {
+  Lane& l = lanes_[lane];
+  l.dead = true;
+  peers_[l.peer].broken = true;
+  if (error_.isOk()) error_ = std::move(why);
+}
+
+std::string SendPath::laneName(uint32_t lane) const {
+  const Lane& l = lanes_[lane];
+  const Peer& p = peers_[l.peer];
+  return "to rank " + std::to_string(l.peer) + " (" + p.hostname + ") via " + local_device_names_[l.local_device] +
+         " -> " + p.device_names[l.remote_device] + " (QP " + hex(l.qp ? l.qp->qp_num : 0) + ")";
+}
+
+void SendPath::onCompletion(const ibv_wc& wc) {
+  const WrTag t = decodeWrId(wc.wr_id);
+  if (t.lane >= lanes_.size() || t.slot >= table_.capacity()) {
+    if (error_.isOk()) error_ = internalError("verbs: completion with a foreign wr_id " + hex(t.slot));
+    return;
+  }
+  Lane& l = lanes_[t.lane];
+  RequestSlot& s = table_[t.slot];
+  if (wc.status == IBV_WC_SUCCESS) {
+    l.credits.retire(t.retire);
+  } else if (!l.dead || t.counts) {
+    // The first error on a lane belongs to a live request (its counting WR on this lane is
+    // still outstanding); later flushed WRs without `counts` may name recycled slots.
+    if (!l.dead) {
+      const Request& r = s.request;
+      markLaneDead(t.lane, unavailable("verbs: RDMA " + std::string(r.op == OpCode::kWrite ? "WRITE" : "READ") +
+                                       " of " + std::to_string(r.length) + " bytes " + laneName(t.lane) + ": " +
+                                       ibv_wc_status_str(wc.status) + " (wc status " + std::to_string(wc.status) +
+                                       ", vendor_err " + hex(wc.vendor_err) + ")"));
+    }
+    if (s.code == StatusCode::kOk) s.code = StatusCode::kUnavailable;
+  }
+  if (t.counts) {
+    --s.pending;
+    table_.finishIfDone(t.slot);
+  }
+}
+
+}  // namespace te::engine::verbs

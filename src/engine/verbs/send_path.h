@@ -1,0 +1,156 @@
+// The verbs data path of one worker, minus the device: validates requests, splits them into
+// slices spread round robin over the worker's QPs ("lanes") to the peer (and so over NICs),
+// builds WR chains (one post per lane per flush), decides which WRs are signalled, respects
+// each send queue's depth, and matches work completions to requests through a pre-allocated
+// slot table. Posting goes through a function pointer (ibv_post_send in the transport, a
+// recorder in tests and perf/), so all of this runs without an RDMA device.
+#pragma once
+
+#include <infiniband/verbs.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/types.h"
+#include "engine/verbs/slicing.h"
+
+namespace te::engine::verbs {
+
+struct LaneSpec {
+  ibv_qp* qp = nullptr;
+  int32_t peer = -1;
+  uint16_t local_device = 0;   // index into SendPathConfig::local_device_names / lkeys
+  uint16_t remote_device = 0;  // index into the peer's devices / rkeys
+  uint32_t depth = 0;          // send-queue entries this lane may use
+  uint32_t max_inline = 0;     // WRITE slices up to this size go inline
+};
+
+struct LocalRegionKeys {
+  uint64_t addr = 0;
+  uint64_t length = 0;
+  std::vector<uint32_t> lkeys;  // per local device
+};
+
+struct RemoteRegionKeys {
+  uint64_t addr = 0;
+  uint64_t length = 0;
+  std::vector<uint32_t> rkeys;  // per device of the peer
+};
+
+struct PeerKeys {
+  std::string hostname;
+  std::vector<std::string> device_names;
+  std::vector<RemoteRegionKeys> regions;
+};
+
+struct SendPathConfig {
+  int rank = 0;
+  uint64_t slice_size = 64 * 1024;
+  uint32_t table_capacity = 0;  // requests in flight; 0 = the sum of the lanes' depths (clamped)
+  uint32_t signal_every = 0;    // 0 = signalInterval(depth) per lane
+  uint32_t staging = 256;       // WRs built before a flush
+  std::vector<std::string> local_device_names;
+  std::vector<LocalRegionKeys> local_regions;
+  std::vector<PeerKeys> peers;  // by rank; a rank without lanes is not a peer (self)
+  std::vector<LaneSpec> lanes;  // the lanes of one peer are contiguous, in channel order
+};
+
+// Posts a chain; returns 0 or an errno with *bad at the first WR not posted.
+using PostSendFn = int (*)(void* ctx, ibv_qp* qp, ibv_send_wr* wr, ibv_send_wr** bad);
+
+class SendPath {
+ public:
+  static Result<std::unique_ptr<SendPath>> create(SendPathConfig config, PostSendFn post, void* post_ctx);
+
+  // TransportWorker::post semantics: a prefix of `requests` accepted; kInvalidArgument for a
+  // malformed first request, kUnavailable for a broken peer, kTryAgain when the table is full.
+  Result<size_t> post(std::span<const Request> requests);
+  // Posts slices of accepted requests while send queues have room (after completions).
+  void pump();
+  // One work completion from the worker's CQ.
+  void onCompletion(const ibv_wc& wc);
+  // Finished requests, in the order they finished.
+  size_t drain(std::span<Completion> out) { return table_.drain(out); }
+
+  bool hasReady() const { return table_.readyCount() > 0; }
+  uint32_t inFlight() const { return table_.inUse(); }
+  const Status& error() const { return error_; }
+  Status validate(const Request& r) const;
+
+  // For tests and describe().
+  size_t laneCount() const { return lanes_.size(); }
+  const LaneCredits& credits(uint32_t lane) const { return lanes_[lane].credits; }
+  bool laneDead(uint32_t lane) const { return lanes_[lane].dead; }
+  bool peerBroken(int peer) const { return peers_[peer].broken; }
+  uint32_t tableCapacity() const { return table_.capacity(); }
+
+ private:
+  struct Lane {
+    ibv_qp* qp = nullptr;
+    int32_t peer = -1;
+    uint16_t local_device = 0;
+    uint16_t remote_device = 0;
+    uint32_t max_inline = 0;
+    LaneCredits credits;
+    int32_t chain_head = -1;
+    int32_t chain_tail = -1;
+    uint64_t pass = 0;  // last posting pass that touched this lane
+    bool dead = false;
+  };
+  struct Peer {
+    std::string hostname;
+    std::vector<std::string> device_names;
+    std::vector<uint64_t> region_addr;
+    std::vector<uint64_t> region_length;
+    std::vector<uint32_t> rkeys;  // [region * devices + device]
+    uint32_t devices = 0;
+    uint32_t first_lane = 0;
+    uint32_t lane_count = 0;
+    uint32_t cursor = 0;
+    bool broken = false;
+    bool active = false;  // in active_peers_
+    SlotQueue backlog;    // accepted, not fully posted
+  };
+
+  SendPath(const SendPathConfig& config, uint32_t capacity, PostSendFn post, void* post_ctx);
+  bool postSlices(Peer& p, uint32_t slot);  // true when the request is fully posted
+  uint32_t pickLane(Peer& p);
+  void append(uint32_t lane, uint32_t wr);
+  void endPass(uint32_t slot);
+  void flush();
+  void postFailed(uint32_t lane, ibv_send_wr* bad, int err);
+  void failUnposted(uint32_t slot);
+  void markLaneDead(uint32_t lane, Status why);
+  Status brokenPeer(int peer) const;
+  std::string laneName(uint32_t lane) const;
+
+  const int rank_;
+  const uint64_t slice_size_;
+  const uint32_t local_devices_;
+  std::vector<std::string> local_device_names_;
+  std::vector<uint64_t> local_addr_;
+  std::vector<uint64_t> local_length_;
+  std::vector<uint32_t> lkeys_;  // [region * local_devices_ + device]
+  std::vector<Peer> peers_;
+  std::vector<Lane> lanes_;
+  RequestTable table_;
+  std::vector<int32_t> active_peers_;  // peers with a backlog
+  // Staging: WRs and SGEs built since the last flush, chained per lane.
+  std::vector<ibv_send_wr> wrs_;
+  std::vector<ibv_sge> sges_;
+  uint32_t staged_ = 0;
+  std::vector<uint32_t> dirty_;    // lanes with a chain in staging
+  uint32_t dirty_count_ = 0;
+  std::vector<uint32_t> touched_;  // lanes the current pass used
+  uint32_t touched_count_ = 0;
+  uint64_t pass_ = 1;
+  PostSendFn post_;
+  void* post_ctx_;
+  Status error_;
+};
+
+}  // namespace te::engine::verbs

@@ -1,0 +1,62 @@
+// Host facts read from sysfs and the kernel without verbs: RoCE GID table entries and their
+// types, a device's NUMA node, the NUMA node a buffer lives on. Pure functions over a
+// directory so that unit tests run them on a recorded fixture (tests/unit/fixtures/verbs_sysfs).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace te::engine::verbs {
+
+using Gid = std::array<uint8_t, 16>;
+
+// "0000:0000:0000:0000:0000:ffff:0a00:020f" (sysfs form) or "::ffff:10.0.2.15" -> bytes.
+std::optional<Gid> parseGid(const std::string& text);
+std::string gidToString(const Gid& gid);  // sysfs form
+bool isZeroGid(const Gid& gid);
+bool isIpv4MappedGid(const Gid& gid);     // ::ffff:a.b.c.d
+bool isLinkLocalGid(const Gid& gid);      // fe80::/10
+
+enum class GidType { kUnknown, kIbRoceV1, kRoceV2 };
+
+struct GidEntry {
+  int index = 0;
+  Gid gid{};
+  GidType type = GidType::kUnknown;
+  std::string netdev;  // gid_attrs/ndevs/<i>; empty when unknown
+};
+
+// Reads every non-zero entry of <port_dir>/gids/<i> with gid_attrs/types/<i> and
+// gid_attrs/ndevs/<i> (port_dir = /sys/class/infiniband/<dev>/ports/<port>). Entries whose
+// files cannot be read (the kernel answers EINVAL for unused ones) are skipped.
+std::vector<GidEntry> readGidTable(const std::string& port_dir);
+
+struct GidChoice {
+  int index = -1;
+  Gid gid{};
+  GidType type = GidType::kUnknown;
+  std::string netdev;
+  std::string why;  // "RoCE v2, IPv4-mapped, on eth0"
+};
+
+// RoCE GID auto-selection: RoCE v2 over v1, IPv4-mapped over global IPv6 over link-local,
+// the port's own netdev (the one of GID 0) over VLAN / macvlan netdevs; lowest index on ties.
+// kNotFound when the table has no usable entry.
+Result<GidChoice> chooseGid(const std::vector<GidEntry>& table);
+
+// <device_dir>/device/numa_node (device_dir = /sys/class/infiniband/<dev>); -1 when unknown.
+int readDeviceNumaNode(const std::string& device_dir);
+
+// NUMA node holding the page at `addr` (move_pages); -1 when it cannot be told (page not
+// yet touched, no NUMA support).
+int numaNodeOfAddress(const void* addr);
+
+// Trimmed first line of a file, or nullopt.
+std::optional<std::string> readSysfsLine(const std::string& path);
+
+}  // namespace te::engine::verbs

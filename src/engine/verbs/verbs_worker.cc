@@ -1,0 +1,109 @@
+#include "engine/verbs/verbs_worker.h"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace te::engine::verbs {
+namespace {
+
+constexpr int kPollBatch = 32;
+constexpr int kMaxRoundsPerCq = 8;  // bound the work of one poll() call
+
+}  // namespace
+
+int postSendToQp(void*, ibv_qp* qp, ibv_send_wr* wr, ibv_send_wr** bad) { return ibv_post_send(qp, wr, bad); }
+
+Result<std::vector<WorkerCq>> createWorkerCqs(const std::vector<ibv_context*>& contexts, const std::vector<int>& depths) {
+  std::vector<WorkerCq> out;
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    WorkerCq c;
+    c.device = deviceName(contexts[i]);
+    c.depth = depths[i];
+    TE_ASSIGN_OR_RETURN(c.channel, createCompChannel(contexts[i]));
+    TE_ASSIGN_OR_RETURN(c.cq, createCq(contexts[i], depths[i], c.channel.get()));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+VerbsWorker::VerbsWorker(std::vector<WorkerCq> cqs, std::unique_ptr<SendPath> path)
+    : cqs_(std::move(cqs)), path_(std::move(path)) {}
+
+VerbsWorker::~VerbsWorker() = default;
+
+Status VerbsWorker::lastError() const {
+  if (!error_.isOk()) return error_;
+  return path_->error();
+}
+
+void VerbsWorker::fail(Status why) {
+  failed_ = true;
+  if (error_.isOk()) error_ = std::move(why);
+}
+
+Result<size_t> VerbsWorker::post(std::span<const Request> requests) {
+  if (failed_) return error_;
+  return path_->post(requests);
+}
+
+bool VerbsWorker::drainCqs() {
+  ibv_wc wcs[kPollBatch];
+  bool any = false;
+  for (WorkerCq& c : cqs_) {
+    for (int round = 0; round < kMaxRoundsPerCq; ++round) {
+      int n = ibv_poll_cq(c.cq.get(), kPollBatch, wcs);
+      if (n < 0) {
+        // A CQ that cannot be polled (overrun, device gone) loses completions for good.
+        fail(unavailable("verbs: ibv_poll_cq on " + c.device + ": " + std::strerror(verbsErrno(n)) +
+                         " (the worker's requests in flight are lost)"));
+        return any;
+      }
+      for (int i = 0; i < n; ++i) path_->onCompletion(wcs[i]);
+      any = any || n > 0;
+      if (n < kPollBatch) break;
+    }
+  }
+  return any;
+}
+
+size_t VerbsWorker::poll(std::span<Completion> out) {
+  if (!failed_) {
+    drainCqs();
+    path_->pump();
+  }
+  return path_->drain(out);
+}
+
+void VerbsWorker::waitForProgress(std::chrono::microseconds max_wait) {
+  if (path_->hasReady()) return;
+  if (failed_ || path_->inFlight() == 0) {
+    std::this_thread::sleep_for(max_wait);
+    return;
+  }
+  bool armed = true;
+  for (WorkerCq& c : cqs_) armed = armed && ibv_req_notify_cq(c.cq.get(), 0) == 0;
+  // Completions that arrived before the CQs were armed raise no event: look once more.
+  if (drainCqs() || !armed) {
+    if (!armed) std::this_thread::sleep_for(max_wait);
+    return;
+  }
+  pollfd fds[16];
+  nfds_t n = 0;
+  for (WorkerCq& c : cqs_) {
+    if (n < 16) fds[n++] = pollfd{c.channel->fd, POLLIN, 0};
+  }
+  timespec ts{static_cast<time_t>(max_wait.count() / 1000000), static_cast<long>(max_wait.count() % 1000000) * 1000};
+  if (::ppoll(fds, n, &ts, nullptr) <= 0) return;
+  for (WorkerCq& c : cqs_) {
+    ibv_cq* cq = nullptr;
+    void* cq_ctx = nullptr;
+    // Non-blocking fd: returns -1 / EAGAIN once the channel is empty. Ack each event now so
+    // that destroying the CQ never waits on unacknowledged events.
+    while (ibv_get_cq_event(c.channel.get(), &cq, &cq_ctx) == 0) ibv_ack_cq_events(cq, 1);
+  }
+}
+
+}  // namespace te::engine::verbs

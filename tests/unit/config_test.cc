@@ -1,0 +1,122 @@
+#include "bench/config.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace te::bench {
+namespace {
+
+struct Parsed {
+  ParseResult result;
+  BenchConfig config;
+};
+
+Parsed parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "te_bench");
+  Parsed p;
+  p.result = parseCommandLine(static_cast<int>(args.size()), args.data(), &p.config);
+  return p;
+}
+
+// Parses and validates; returns the first error message or "".
+std::string errorOf(std::vector<const char*> args) {
+  Parsed p = parse(std::move(args));
+  if (p.result.outcome == ParseOutcome::kError) return p.result.error.message();
+  Status s = validateConfig(p.config);
+  return s.isOk() ? "" : s.message();
+}
+
+TEST(Config, DefaultsMatchTheDocumentation) {
+  Parsed p = parse({});
+  ASSERT_EQ(p.result.outcome, ParseOutcome::kRun);
+  EXPECT_EQ(p.config.transport, "auto");
+  EXPECT_EQ(p.config.operation, engine::OpCode::kWrite);
+  EXPECT_EQ(p.config.block_size, 65536u);
+  EXPECT_EQ(p.config.batch_size, 128u);
+  EXPECT_EQ(p.config.threads, 4);
+  EXPECT_EQ(p.config.buffer_size, 1ull << 30);
+  EXPECT_DOUBLE_EQ(p.config.duration, 2.0);
+  EXPECT_EQ(p.config.schedule, "pairs");
+  EXPECT_EQ(p.config.transport_config.num_workers, 4);
+  EXPECT_TRUE(validateConfig(p.config).isOk());
+}
+
+TEST(Config, ParsesUnitsAndMooncakeSpellings) {
+  Parsed p = parse({"--block_size", "1M", "--buffer_size", "2GiB", "--batch_size", "32", "--threads", "2",
+                    "--operation", "read", "--duration", "0.5", "--transport", "tcp", "--report-unit", "Gb"});
+  ASSERT_EQ(p.result.outcome, ParseOutcome::kRun) << p.result.error.message();
+  EXPECT_EQ(p.config.block_size, 1u << 20);
+  EXPECT_EQ(p.config.buffer_size, 2ull << 30);
+  EXPECT_EQ(p.config.batch_size, 32u);
+  EXPECT_EQ(p.config.threads, 2);
+  EXPECT_EQ(p.config.operation, engine::OpCode::kRead);
+  EXPECT_EQ(p.config.report_unit, RateUnit::kGb);
+  EXPECT_EQ(p.config.transport_config.num_workers, 2);
+  Parsed q = parse({"--block-size", "64K", "--buffer-size", "64M"});
+  EXPECT_EQ(q.config.block_size, 65536u);
+  EXPECT_EQ(q.config.buffer_size, 64u << 20);
+}
+
+TEST(Config, BadValuesNameTheFlagTheValueAndWhatIsAllowed) {
+  struct Case {
+    std::vector<const char*> args;
+    std::vector<std::string> must_contain;
+  };
+  const std::vector<Case> cases = {
+      {{"--transport", "carrier-pigeon"}, {"--transport", "carrier-pigeon", "tcp"}},
+      {{"--operation", "copy"}, {"--operation", "copy", "read, write"}},
+      {{"--block-size", "0"}, {"--block-size", "0"}},
+      {{"--block-size", "2G", "--buffer-size", "1G"}, {"--block-size", "larger than --buffer-size"}},
+      {{"--block-size", "12Q"}, {"--block-size", "12Q"}},
+      {{"--batch-size", "0"}, {"--batch-size", "0", "1..65536"}},
+      {{"--threads", "0"}, {"--threads", "0"}},
+      {{"--duration", "-1"}, {"--duration"}},
+      {{"--duration", "0"}, {"--duration"}},
+      {{"--schedule", "random"}, {"--schedule", "random", "pairs"}},
+      {{"--report-unit", "MB"}, {"--report-unit", "MB", "GB, GiB, Gb"}},
+      {{"--log-level", "loud"}, {"--log-level", "loud"}},
+      {{"--no-such-flag"}, {"--no-such-flag"}},
+      {{"--bootstrap", "zookeeper://x"}, {"--bootstrap", "zookeeper://x"}},
+      {{"--qps-per-peer", "0"}, {"--qps-per-peer", "0"}},
+  };
+  for (const Case& c : cases) {
+    std::string err = errorOf(c.args);
+    ASSERT_FALSE(err.empty()) << c.args[0];
+    EXPECT_EQ(err.find('\n'), std::string::npos) << "one line: " << err;
+    for (const std::string& part : c.must_contain) {
+      EXPECT_NE(err.find(part), std::string::npos) << "'" << err << "' should mention '" << part << "'";
+    }
+  }
+}
+
+TEST(Config, NeedsTwoRanksForPairs) {
+  Parsed p = parse({});
+  Status s = validateForWorld(p.config, 1);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("at least 2 ranks"), std::string::npos);
+  EXPECT_TRUE(validateForWorld(p.config, 2).isOk());
+}
+
+TEST(Config, HelpAndVersionExitCleanly) {
+  Parsed help = parse({"--help"});
+  EXPECT_EQ(help.result.outcome, ParseOutcome::kExitOk);
+  EXPECT_NE(help.result.output.find("--block-size"), std::string::npos);
+  Parsed version = parse({"--version"});
+  EXPECT_EQ(version.result.outcome, ParseOutcome::kExitOk);
+  EXPECT_NE(version.result.output.find("te_bench"), std::string::npos);
+}
+
+TEST(Config, JsonEchoesEveryEffectiveOption) {
+  Parsed p = parse({"--block-size", "1M", "--threads", "3"});
+  nlohmann::json j = configToJson(p.config);
+  EXPECT_EQ(j["block_size"], 1u << 20);
+  EXPECT_EQ(j["threads"], 3);
+  for (const char* key : {"transport", "operation", "batch_size", "buffer_size", "duration", "warmup", "schedule",
+                          "report_unit", "timeout", "tcp", "verbs", "ucx", "bootstrap"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace te::bench

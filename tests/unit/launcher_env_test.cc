@@ -1,0 +1,36 @@
+#include "common/launcher_env.h"
+
+#include <gtest/gtest.h>
+
+namespace te {
+namespace {
+
+TEST(LauncherEnv, OpenMpiWinsOverSlurmInsideAnAllocation) {
+  const char* env[] = {"OMPI_COMM_WORLD_RANK=3", "OMPI_COMM_WORLD_SIZE=8", "OMPI_COMM_WORLD_LOCAL_RANK=1",
+                       "SLURM_PROCID=0", "SLURM_NTASKS=2", "SLURM_JOB_ID=77", "MC_GID_INDEX=3", nullptr};
+  LauncherEnv e = parseLauncherEnv(env, "node07");
+  EXPECT_EQ(e.launcher, "openmpi");
+  EXPECT_EQ(e.rank, 3);
+  EXPECT_EQ(e.size, 8);
+  EXPECT_EQ(e.local_rank, 1);
+  EXPECT_EQ(e.job_id, "77");
+  EXPECT_EQ(e.gid_index, 3);
+  EXPECT_EQ(e.hostname, "node07");
+}
+
+TEST(LauncherEnv, SlurmAndPmiAndNothing) {
+  const char* slurm[] = {"SLURM_PROCID=5", "SLURM_NTASKS=6", "SLURM_JOB_ID=12", "SLURM_STEP_ID=0", nullptr};
+  LauncherEnv s = parseLauncherEnv(slurm, "h");
+  EXPECT_EQ(s.launcher, "slurm");
+  EXPECT_EQ(s.rank, 5);
+  EXPECT_EQ(s.job_id, "12.0");
+  const char* pmi[] = {"PMI_RANK=1", "PMI_SIZE=2", nullptr};
+  EXPECT_EQ(parseLauncherEnv(pmi, "h").launcher, "pmi");
+  const char* none[] = {"HOME=/root", "OMPI_COMM_WORLD_RANK=notanumber", nullptr};
+  LauncherEnv n = parseLauncherEnv(none, "h");
+  EXPECT_EQ(n.launcher, "");
+  EXPECT_FALSE(n.rank.has_value());
+}
+
+}  // namespace
+}  // namespace te
