@@ -1,25 +1,49 @@
-// Chooses and creates the bootstrap named by --bootstrap ("mpi", later etcd:// and redis://).
+// Chooses and creates the bootstrap named by --bootstrap: "mpi" (the default under mpirun /
+// srun), "etcd://host:port[,host:port...]" or "redis://host:port".
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "bootstrap/bootstrap.h"
+#include "common/launcher_env.h"
 
 namespace te::bootstrap {
 
 struct BootstrapOptions {
-  std::string spec = "mpi";         // "mpi" | "etcd://host:port[,..]" | "redis://host:port"
+  // "auto": mpi when a launcher (mpirun, srun, PMI) started this process, else an error
+  // asking for --bootstrap. Or "mpi" | "etcd://host:port[,..]" | "redis://host:port".
+  std::string spec = "auto";
   std::optional<int> rank;          // --rank (KV bootstraps), else from the launcher env
   std::optional<int> size;          // --size
-  std::string job_id;               // --job-id
+  std::string job_id;               // --job-id, else from the launcher env
   std::chrono::milliseconds timeout{60000};
+  // KV bootstraps: lease / key TTL; a crashed job's keys vanish this long after it died.
+  std::chrono::milliseconds kv_ttl{10000};
+  std::chrono::milliseconds kv_connect_timeout{5000};
 };
 
-// Checks the spec's syntax (scheme, host:port list) without contacting anything.
-Status validateBootstrapOptions(const BootstrapOptions& options);
+// The options after defaults and the launcher's environment: what the run uses.
+struct ResolvedBootstrap {
+  std::string spec;  // "mpi" or the KV url
+  bool kv = false;
+  int rank = -1;     // KV only (MPI learns them from MPI)
+  int size = -1;
+  std::string job_id;
+};
 
+// Applies the defaults and the launcher env; kInvalidArgument names the flag to pass.
+Result<ResolvedBootstrap> resolveBootstrapOptions(const BootstrapOptions& options, const LauncherEnv& env);
+
+// Checks the spec's syntax (scheme, host:port list) and that rank / size / job id are known,
+// without contacting anything.
+Status validateBootstrapOptions(const BootstrapOptions& options);
+Status validateBootstrapOptions(const BootstrapOptions& options, const LauncherEnv& env);
+
+// Connects and joins: kUnavailable naming the url when the server cannot be reached,
+// kDeadlineExceeded naming the ranks that did not arrive within options.timeout.
 Result<std::unique_ptr<Bootstrap>> createBootstrap(const BootstrapOptions& options);
 
 }  // namespace te::bootstrap

@@ -63,6 +63,8 @@ LauncherEnv parseLauncherEnv(const char* const* environ_list, const std::string&
     std::string slurm_step = toStr(env, "SLURM_STEP_ID");
     out.job_id = slurm_job.empty() ? "" : slurm_job + (slurm_step.empty() ? "" : "." + slurm_step);
   }
+  // PMIx launchers (prterun, srun --mpi=pmix) name the job by its namespace.
+  if (out.job_id.empty()) out.job_id = toStr(env, "PMIX_NAMESPACE");
   out.gid_index = toInt(env, "MC_GID_INDEX");
   out.log_level = toStr(env, "TE_LOG_LEVEL");
   out.fault_inject = toStr(env, "TE_FAULT_INJECT");

@@ -1,0 +1,156 @@
+#include "bootstrap/kv/kv_bootstrap.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "common/launcher_env.h"
+#include "common/logging.h"
+
+namespace te::bootstrap::kv {
+namespace {
+
+// At exit rank 0 waits this long at most for every rank to leave before deleting the job.
+constexpr auto kLeaveWait = std::chrono::milliseconds(5000);
+constexpr auto kAbortWrite = std::chrono::milliseconds(1000);
+
+}  // namespace
+
+Result<std::unique_ptr<KvBootstrap>> KvBootstrap::create(KvStorePtr store, const KvJobOptions& options,
+                                                         Deadline deadline) {
+  if (options.size < 1 || options.rank < 0 || options.rank >= options.size) {
+    return invalidArgument("--rank " + std::to_string(options.rank) + " --size " + std::to_string(options.size) +
+                           ": need 0 <= rank < size");
+  }
+  if (!validJobId(options.job_id)) {
+    return invalidArgument("--job-id '" + options.job_id + "': use 1..128 of the characters A-Z a-z 0-9 . _ : -");
+  }
+  Identity me{options.host.empty() ? launcherEnv().hostname : options.host, static_cast<int32_t>(::getpid()),
+              randomNonZero()};
+  TE_ASSIGN_OR_RETURN(JoinedJob job, joinJob(*store, options, me, deadline));
+  return std::unique_ptr<KvBootstrap>(new KvBootstrap(std::move(store), options, std::move(me), std::move(job)));
+}
+
+KvBootstrap::KvBootstrap(KvStorePtr store, KvJobOptions options, Identity me, JoinedJob job)
+    : store_(std::move(store)), options_(std::move(options)), me_(std::move(me)), job_(std::move(job)),
+      keys_(options_.job_id, job_.epoch) {}
+
+KvBootstrap::~KvBootstrap() {
+  const Deadline deadline = Clock::now() + kLeaveWait;
+  // Keys of the last collective stay: a slower rank may still be reading them.
+  Status left = store_->write({{keys_.leftPrefix() + std::to_string(rank()), Bytes{}}}, keys_prev2_, deadline);
+  if (!left.isOk()) {
+    TE_LOG(WARN) << "leaving the job: " << left.message() << " (its keys expire by themselves)";
+    return;
+  }
+  if (rank() != 0) return;  // the keys expire with this process's lease / TTL, or rank 0 deletes them
+  Result<std::vector<Bytes>> all = store_->waitFor(keys_.leftPrefix(), size(), deadline);
+  if (!all.isOk()) {
+    TE_LOG(INFO) << "not every rank left within " << kLeaveWait.count() << " ms; the job's keys expire by themselves";
+    return;
+  }
+  Status s = store_->removePrefix(KeyLayout::jobPrefix(options_.job_id), deadline);
+  if (s.isOk()) s = store_->dropOwnKeys(deadline);
+  if (!s.isOk()) TE_LOG(INFO) << "deleting the job's keys: " << s.message();
+}
+
+std::string KvBootstrap::rankText(int r) const { return "rank " + std::to_string(r) + " (" + hostname(r) + ")"; }
+
+std::string KvBootstrap::ranksText(const std::vector<int>& ranks) const {
+  std::string out;
+  const size_t shown = std::min<size_t>(ranks.size(), 16);
+  for (size_t i = 0; i < shown; ++i) out += (i ? ", " : "") + rankText(ranks[i]);
+  if (shown < ranks.size()) out += " and " + std::to_string(ranks.size() - shown) + " more";
+  return out;
+}
+
+Status KvBootstrap::checkPeers(Deadline deadline) {
+  TE_ASSIGN_OR_RETURN(auto abort, store_->get(keys_.abortKey(), deadline));
+  if (abort) {
+    Result<AbortRecord> a = decodeAbort(*abort);
+    if (!a.isOk()) return a.status().withContext("key " + keys_.abortKey());
+    return unavailable("rank " + std::to_string(a->rank) + " (" + a->host + ") ended the job: " + a->message);
+  }
+  TE_ASSIGN_OR_RETURN(auto claims, store_->getIndexed(keys_.claimPrefix(), size(), deadline));
+  std::vector<int> gone;
+  for (int r = 0; r < size(); ++r) {
+    if (!claims[r]) gone.push_back(r);
+  }
+  if (gone.empty()) return Status::ok();
+  return unavailable(ranksText(gone) + (gone.size() > 1 ? " are" : " is") +
+                     " gone: the claim key expired (the process died, hung, or lost " + store_->describe() +
+                     " for longer than " + std::to_string(store_->ttl().count() / 1000) + " s)");
+}
+
+Result<std::vector<Bytes>> KvBootstrap::exchange(const char* what, uint64_t op, std::vector<KeyValue> puts,
+                                                 const std::string& wait_prefix, Deadline deadline) {
+  std::vector<std::string> mine;
+  mine.reserve(puts.size());
+  for (const auto& kv : puts) mine.push_back(kv.key);
+  const std::string context = std::string(what) + " #" + std::to_string(op) + " of job '" + options_.job_id + "'";
+  TE_RETURN_IF_ERROR(store_->write(puts, keys_prev2_, deadline).withContext(context));
+  keys_prev2_ = std::move(keys_prev_);
+  keys_prev_ = std::move(mine);
+
+  std::vector<int> missing;
+  Result<std::vector<Bytes>> values =
+      store_->waitFor(wait_prefix, size(), deadline, [&] { return checkPeers(deadline); }, &missing);
+  if (!values.isOk()) {
+    if (values.status().code() != StatusCode::kDeadlineExceeded || missing.empty()) {
+      return values.status().withContext(context);
+    }
+    return deadlineExceeded(context + ": " + ranksText(missing) + " did not arrive before the deadline");
+  }
+  std::vector<Bytes> out(size());
+  for (int r = 0; r < size(); ++r) {
+    Result<Bytes> payload = decodeOpValue((*values)[r], job_.epoch, op, r, job_.ranks[r].instance);
+    if (!payload.isOk()) {
+      return internalError(context + ": the value from " + rankText(r) + " at " + wait_prefix + std::to_string(r) +
+                           " is " + payload.status().message());
+    }
+    out[r] = std::move(*payload);
+  }
+  return out;
+}
+
+Result<std::vector<Bytes>> KvBootstrap::allGather(const Bytes& mine, Deadline deadline) {
+  const uint64_t op = next_op_++;
+  const std::string prefix = keys_.opPrefix(op);
+  std::vector<KeyValue> puts{{prefix + std::to_string(rank()), encodeOpValue(job_.epoch, op, rank(), me_.instance, mine)}};
+  return exchange("allGather", op, std::move(puts), prefix, deadline);
+}
+
+Result<std::vector<Bytes>> KvBootstrap::allToAll(const std::vector<Bytes>& to_each, Deadline deadline) {
+  if (static_cast<int>(to_each.size()) != size()) return invalidArgument("allToAll: need one entry per rank");
+  const uint64_t op = next_op_++;
+  const std::string prefix = keys_.opPrefix(op);
+  std::vector<KeyValue> puts;
+  puts.reserve(size());
+  for (int dst = 0; dst < size(); ++dst) {
+    puts.push_back({prefix + std::to_string(dst) + "/" + std::to_string(rank()),
+                    encodeOpValue(job_.epoch, op, rank(), me_.instance, to_each[dst])});
+  }
+  return exchange("allToAll", op, std::move(puts), prefix + std::to_string(rank()) + "/", deadline);
+}
+
+Status KvBootstrap::barrier(Deadline deadline) {
+  const uint64_t op = next_op_++;
+  const std::string prefix = keys_.opPrefix(op);
+  std::vector<KeyValue> puts{{prefix + std::to_string(rank()), encodeOpValue(job_.epoch, op, rank(), me_.instance, {})}};
+  return exchange("barrier", op, std::move(puts), prefix, deadline).status();
+}
+
+Result<Bytes> KvBootstrap::broadcast(const Bytes& data, int root, Deadline deadline) {
+  if (root < 0 || root >= size()) return invalidArgument("broadcast: root " + std::to_string(root) + " out of range");
+  // Every rank writes (the others an empty value), so that the clean-up rule above holds.
+  TE_ASSIGN_OR_RETURN(auto all, allGather(rank() == root ? data : Bytes{}, deadline));
+  return std::move(all[root]);
+}
+
+void KvBootstrap::abortJob(int exit_code) {
+  AbortRecord a{rank(), exit_code, me_.host, "exited with code " + std::to_string(exit_code) + " (see its log)"};
+  (void)store_->put(keys_.abortKey(), encodeAbort(a), Clock::now() + kAbortWrite);
+  std::_Exit(exit_code);
+}
+
+}  // namespace te::bootstrap::kv

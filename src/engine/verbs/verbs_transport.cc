@@ -1,0 +1,202 @@
+#include "engine/verbs/verbs_transport.h"
+
+#include <optional>
+
+#include "common/logging.h"
+#include "engine/verbs/connection.h"
+#include "engine/verbs/device_discovery.h"
+#include "engine/verbs/nic_selection.h"
+#include "engine/verbs/qp_state.h"
+#include "engine/verbs/sysfs_topology.h"
+
+namespace te::engine::verbs {
+namespace {
+
+struct LocalRegion {
+  uint64_t addr = 0;
+  uint64_t length = 0;
+  MemoryKind kind = MemoryKind::kDram;
+  std::vector<MrPtr> mrs;  // per selected device
+};
+
+class VerbsTransport final : public Transport {
+ public:
+  VerbsTransport(const TransportConfig& config, std::vector<VerbsDevice> devices,
+                 std::optional<NicPriorityMatrix> matrix)
+      : config_(config), devices_(std::move(devices)), matrix_(std::move(matrix)) {}
+
+  std::string name() const override { return "verbs"; }
+  TransportCapabilities capabilities() const override { return {true, true, false, 0}; }
+  int numWorkers() const override { return static_cast<int>(channels_.workers.size()); }
+  TransportWorker& worker(int index) override { return *channels_.workers[index]; }
+  const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
+    static const std::vector<RemoteRegionInfo> kNone;
+    return peer >= 0 && peer < static_cast<int>(remote_regions_.size()) && peer != rank_ ? remote_regions_[peer]
+                                                                                         : kNone;
+  }
+
+  Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) override;
+  Status connect(Collective& collective, Deadline deadline) override;
+  nlohmann::json describe() const override;
+
+ private:
+  Status selectDevices(int buffer_node);
+  RankEndpoint localEndpoint(const std::string& hostname) const;
+
+  TransportConfig config_;
+  // Members in dependency order, so the default destructor tears down QPs, then CQs, then
+  // MRs, then PDs, then device contexts.
+  std::vector<VerbsDevice> devices_;  // every usable device found
+  std::optional<NicPriorityMatrix> matrix_;
+  std::vector<size_t> selected_;      // indices into devices_, in use order
+  std::string selection_reason_;
+  int buffer_node_ = -1;
+  std::vector<PdPtr> pds_;            // per selected device
+  std::vector<LocalRegion> regions_;
+  int rank_ = -1;
+  bool connected_ = false;
+  std::vector<std::vector<RemoteRegionInfo>> remote_regions_;
+  ChannelSet channels_;               // workers (CQs), then QPs
+};
+
+Status VerbsTransport::selectDevices(int buffer_node) {
+  std::vector<CandidateNic> candidates;
+  for (const VerbsDevice& d : devices_) candidates.push_back({d.facts.device, d.facts.numa_node});
+  NicChoice choice = chooseNics(candidates, matrix_ ? &*matrix_ : nullptr, buffer_node, !config_.verbs.devices.empty());
+  buffer_node_ = buffer_node;
+  selected_ = choice.indices;
+  selection_reason_ = choice.reason;
+  for (size_t i : selected_) {
+    TE_ASSIGN_OR_RETURN(PdPtr pd, allocPd(devices_[i].context.get()));
+    pds_.push_back(std::move(pd));
+  }
+  std::string names;
+  for (size_t i : selected_) names += (names.empty() ? "" : ", ") + devices_[i].facts.device;
+  TE_LOG(DEBUG) << "verbs: using " << names << " (" << selection_reason_ << ")";
+  return Status::ok();
+}
+
+Result<RegionId> VerbsTransport::registerMemory(void* addr, size_t length, MemoryKind kind) {
+  if (connected_) return invalidArgument("verbs: register memory before connect()");
+  if (kind != MemoryKind::kDram) return invalidArgument("verbs: only DRAM regions (VRAM is staged by the caller)");
+  if (addr == nullptr || length == 0) return invalidArgument("verbs: empty region");
+  // The first region decides the NICs: the ones close to its NUMA node.
+  if (selected_.empty()) TE_RETURN_IF_ERROR(selectDevices(numaNodeOfAddress(addr)));
+  LocalRegion r{reinterpret_cast<uint64_t>(addr), length, kind, {}};
+  for (size_t i = 0; i < selected_.size(); ++i) {
+    TE_ASSIGN_OR_RETURN(MrPtr mr, registerMr(pds_[i].get(), addr, length,
+                                             static_cast<int>(kRemoteAccess | IBV_ACCESS_RELAXED_ORDERING)));
+    r.mrs.push_back(std::move(mr));
+  }
+  regions_.push_back(std::move(r));
+  return static_cast<RegionId>(regions_.size() - 1);
+}
+
+RankEndpoint VerbsTransport::localEndpoint(const std::string& hostname) const {
+  RankEndpoint e;
+  e.hostname = hostname;
+  e.workers = config_.num_workers;
+  for (size_t i : selected_) e.devices.push_back(deviceAddress(devices_[i].facts));
+  for (const LocalRegion& r : regions_) {
+    RegionDescriptor d{r.addr, r.length, r.kind, {}};
+    for (const MrPtr& mr : r.mrs) d.rkeys.push_back(mr->rkey);
+    e.regions.push_back(std::move(d));
+  }
+  return e;
+}
+
+Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
+  if (connected_) return invalidArgument("verbs: connect() called twice");
+  if (selected_.empty()) TE_RETURN_IF_ERROR(selectDevices(-1));
+  rank_ = collective.rank();
+  const int size = collective.size();
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> all,
+                      collective.allGather(encodeEndpoint(localEndpoint(collective.hostname(rank_))), deadline));
+  ChannelSetup setup;
+  setup.rank = rank_;
+  setup.workers = config_.num_workers;
+  setup.options = config_.verbs;
+  setup.endpoints.resize(size);
+  remote_regions_.assign(size, {});
+  for (int r = 0; r < size; ++r) {
+    TE_RETURN_IF_ERROR(decodeEndpoint(all[r], r, &setup.endpoints[r]));
+    if (r == rank_) continue;
+    for (const RegionDescriptor& d : setup.endpoints[r].regions) remote_regions_[r].push_back({d.length, d.kind});
+  }
+  for (size_t i = 0; i < selected_.size(); ++i) {
+    const VerbsDevice& d = devices_[selected_[i]];
+    setup.nics.push_back(LocalNic{d.context.get(), pds_[i].get(), &d.facts});
+  }
+  for (const LocalRegion& r : regions_) {
+    LocalRegionKeys k{r.addr, r.length, {}};
+    for (const MrPtr& mr : r.mrs) k.lkeys.push_back(mr->lkey);
+    setup.regions.push_back(std::move(k));
+  }
+  TE_ASSIGN_OR_RETURN(channels_, buildChannels(collective, deadline, setup));
+  connected_ = true;
+  return Status::ok();
+}
+
+nlohmann::json VerbsTransport::describe() const {
+  nlohmann::json devices = nlohmann::json::array();
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    nlohmann::json d = portFactsJson(devices_[i].facts);
+    bool used = false;
+    for (size_t s : selected_) used = used || s == i;
+    d["selected"] = used;
+    devices.push_back(std::move(d));
+  }
+  const VerbsOptions& o = config_.verbs;
+  nlohmann::json j = {{"devices", devices},
+                      {"selection", selection_reason_},
+                      {"buffer_numa_node", buffer_node_},
+                      {"nic_priority_matrix", o.nic_priority_matrix},
+                      {"gid_index_option", o.gid_index},
+                      {"ib_port_option", o.ib_port},
+                      {"qps_per_peer", o.qps_per_peer},
+                      {"slice_size", o.slice_size},
+                      {"max_wr", o.max_wr},
+                      {"signal_every", signalInterval(static_cast<uint32_t>(o.max_wr))},
+                      {"qp", {{"timeout", kAckTimeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry}}},
+                      {"workers", config_.num_workers}};
+  if (connected_) j["connection"] = channels_.summary;
+  return j;
+}
+
+Status validateOptions(const TransportConfig& config) {
+  const VerbsOptions& o = config.verbs;
+  if (config.num_workers <= 0) return invalidArgument("verbs: need at least one worker");
+  if (o.qps_per_peer < 1 || o.qps_per_peer > 64) {
+    return invalidArgument("verbs: --qps-per-peer " + std::to_string(o.qps_per_peer) + ": allowed 1..64");
+  }
+  if (o.max_wr < 1 || o.max_wr > 32768) {
+    return invalidArgument("verbs: --max-wr " + std::to_string(o.max_wr) + ": allowed 1..32768");
+  }
+  if (o.slice_size == 0 || o.slice_size > (1ull << 30)) {
+    return invalidArgument("verbs: --slice-size " + std::to_string(o.slice_size) + ": allowed 1 B..1 GiB");
+  }
+  if (o.gid_index < -1 || o.gid_index > 255) {
+    return invalidArgument("verbs: --gid-index " + std::to_string(o.gid_index) + ": allowed 0..255");
+  }
+  if (o.ib_port < 0 || o.ib_port > 255) return invalidArgument("verbs: --ib-port " + std::to_string(o.ib_port));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status probe(const TransportConfig& config) {
+  TE_RETURN_IF_ERROR(validateOptions(config));
+  return discoverDevices(config.verbs).status();
+}
+
+Result<TransportPtr> create(const TransportConfig& config) {
+  TE_RETURN_IF_ERROR(validateOptions(config));
+  std::optional<NicPriorityMatrix> matrix;
+  if (!config.verbs.nic_priority_matrix.empty()) {
+    TE_ASSIGN_OR_RETURN(matrix, loadNicPriorityMatrix(config.verbs.nic_priority_matrix));
+  }
+  TE_ASSIGN_OR_RETURN(std::vector<VerbsDevice> devices, discoverDevices(config.verbs));
+  return TransportPtr(std::make_unique<VerbsTransport>(config, std::move(devices), std::move(matrix)));
+}
+
+}  // namespace te::engine::verbs

@@ -1,0 +1,178 @@
+// The real te_bench under mpirun -np 2 / 4 on this machine: reports parsed and checked,
+// bad input checked for exit code and one-line message, a killed rank for a bounded exit.
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/run_command.h"
+
+namespace te::testing {
+namespace {
+
+const std::string kBench = TE_BENCH_PATH;
+
+std::string mpirun(int np) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np " + std::to_string(np) +
+         " --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp"
+         " --mca mpi_yield_when_idle 1 " + kBench;
+}
+
+// Small, quick runs: the point is the shape and the plumbing, not the speed.
+const std::string kQuick = " --buffer-size 16M --duration 0.3 --warmup 0.05 --threads 2 --batch-size 16";
+
+nlohmann::json readJson(const std::string& path) {
+  std::ifstream f(path);
+  nlohmann::json j;
+  f >> j;
+  return j;
+}
+
+void expectFullMatrix(const nlohmann::json& j, int n) {
+  ASSERT_EQ(j["schema_version"], 1);
+  ASSERT_EQ(j["world"]["size"], n);
+  ASSERT_EQ(j["world"]["ranks"].size(), static_cast<size_t>(n));
+  for (const auto& r : j["world"]["ranks"]) EXPECT_FALSE(r["host"].get<std::string>().empty());
+  EXPECT_FALSE(j["git_revision"].get<std::string>().empty());
+  EXPECT_FALSE(j["start_time"].get<std::string>().empty());
+  ASSERT_EQ(j["results"].size(), 1u);
+  const auto& block = j["results"][0];
+  ASSERT_EQ(block["links"].size(), static_cast<size_t>(n * (n - 1)));
+  for (const auto& l : block["links"]) {
+    EXPECT_GT(l["bytes_per_second"].get<double>(), 0) << l.dump();
+    EXPECT_GT(l["ops"].get<uint64_t>(), 0u);
+    EXPECT_GT(l["latency_us"]["p99"].get<double>(), 0);
+    EXPECT_GE(l["latency_us"]["p99"].get<double>(), l["latency_us"]["p50"].get<double>());
+    EXPECT_EQ(l["status"], "ok");
+  }
+  const auto& m = block["matrix_bytes_per_second"];
+  ASSERT_EQ(m.size(), static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(m[i].size(), static_cast<size_t>(n));
+    for (int t = 0; t < n; ++t) {
+      if (i == t) {
+        EXPECT_TRUE(m[i][t].is_null());
+      } else {
+        EXPECT_GT(m[i][t].get<double>(), 0) << i << "->" << t;
+      }
+    }
+  }
+}
+
+TEST(TeBenchMpi, TwoRanksWriteGivesAFullMatrixAndEchoesOptions) {
+  std::string json = tempPath("np2.json");
+  CommandResult r = runCommand(mpirun(2) + kQuick + " --transport tcp --operation write --block-size 64K --json " +
+                                   json, std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("rows: initiator"), std::string::npos) << r.output;
+  nlohmann::json j = readJson(json);
+  expectFullMatrix(j, 2);
+  EXPECT_EQ(j["options"]["block_size"], 65536);
+  EXPECT_EQ(j["options"]["threads"], 2);
+  EXPECT_EQ(j["options"]["operation"], "write");
+  EXPECT_EQ(j["transport"]["name"], "tcp");
+  EXPECT_EQ(j["results"][0]["operation"], "write");
+  std::remove(json.c_str());
+}
+
+TEST(TeBenchMpi, FourRanksReadGivesAFullMatrix) {
+  std::string json = tempPath("np4.json");
+  CommandResult r = runCommand(mpirun(4) + kQuick + " --transport tcp --operation read --block_size 1M --json " + json,
+                               std::chrono::seconds(180));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json j = readJson(json);
+  expectFullMatrix(j, 4);
+  EXPECT_EQ(j["options"]["operation"], "read");
+  EXPECT_EQ(j["options"]["block_size"], 1 << 20);
+  std::remove(json.c_str());
+}
+
+TEST(TeBenchMpi, AutoTransportRunsHere) {
+  CommandResult r = runCommand(mpirun(2) + kQuick, std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("transport "), std::string::npos);
+}
+
+struct BadInput {
+  const char* name;
+  int np;
+  std::string flags;
+  std::string message;  // a part of the one-line error
+};
+
+void PrintTo(const BadInput& c, std::ostream* os) { *os << c.name; }
+
+class TeBenchBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(TeBenchBadInput, ExitsTwoWithOneLineNamingTheFlag) {
+  const BadInput& c = GetParam();
+  CommandResult r = runCommand(mpirun(c.np) + " " + c.flags, std::chrono::seconds(60));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_LT(r.seconds, 30);
+  EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+  // Printed once (by rank 0), not once per rank.
+  EXPECT_EQ(countOccurrences(r.output, "te_bench: "), 1u) << r.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, TeBenchBadInput,
+    ::testing::Values(
+        BadInput{"UnknownTransport", 2, "--transport carrier-pigeon", "--transport carrier-pigeon"},
+        BadInput{"ZeroBlock", 2, "--block-size 0", "--block-size 0"},
+        BadInput{"BlockOverBuffer", 2, "--block-size 2M --buffer-size 1M", "larger than --buffer-size"},
+        BadInput{"ZeroBatch", 2, "--batch-size 0", "--batch-size 0"},
+        BadInput{"NegativeDuration", 2, "--duration -1", "--duration"},
+        BadInput{"UnknownFlag", 2, "--frobnicate", "--frobnicate"},
+        BadInput{"OneRank", 1, "--buffer-size 1M", "at least 2 ranks"},
+        BadInput{"UnwritableJson", 2, "--buffer-size 1M --json /nonexistent-dir/report.json",
+                 "--json /nonexistent-dir/report.json"}),
+    [](const ::testing::TestParamInfo<BadInput>& info) { return std::string(info.param.name); });
+
+// Rank of a te_bench process from its environment (Open MPI sets OMPI_COMM_WORLD_RANK).
+int rankOfPid(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/environ");
+  std::string env((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string key = std::string("OMPI_COMM_WORLD_RANK=");
+  size_t pos = env.find(key);
+  return pos == std::string::npos ? -1 : std::atoi(env.c_str() + pos + key.size());
+}
+
+TEST(TeBenchMpi, AKilledRankEndsTheJobWithinBoundedTimeNamingIt) {
+  const std::string marker = "dead-peer-" + std::to_string(::getpid());
+  // Long enough that the kill lands mid-run.
+  std::string cmd = mpirun(4) + " --buffer-size 16M --threads 1 --duration 20 --warmup 0 --timeout 20 --job-id " + marker;
+  CommandResult result;
+  std::thread runner([&] { result = runCommand(cmd, std::chrono::seconds(90)); });
+  // Find a te_bench rank that is not rank 0 and kill it once the run is underway.
+  int victim_rank = -1;
+  for (int attempt = 0; attempt < 100 && victim_rank < 0; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (attempt < 10) continue;  // ~2 s: connected and measuring
+    DIR* proc = ::opendir("/proc");
+    while (dirent* e = ::readdir(proc)) {
+      int pid = std::atoi(e->d_name);
+      if (pid <= 0) continue;
+      std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+      std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+      if (args.find(marker) == std::string::npos || args.rfind(kBench, 0) != 0) continue;
+      int rank = rankOfPid(pid);
+      if (rank == 2) {
+        ::kill(pid, SIGKILL);
+        victim_rank = rank;
+        break;
+      }
+    }
+    ::closedir(proc);
+  }
+  runner.join();
+  ASSERT_EQ(victim_rank, 2) << "no rank 2 process found to kill\n" << result.output;
+  EXPECT_NE(result.exit_code, 0) << result.output;
+  EXPECT_FALSE(result.timed_out) << result.output;
+  EXPECT_LT(result.seconds, 60) << result.output;
+  EXPECT_NE(result.output.find("rank 2"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace te::testing
