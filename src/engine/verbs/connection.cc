@@ -123,7 +123,9 @@ Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, cons
   std::vector<std::vector<WorkerCq>> cqs(s.workers);
   std::vector<ibv_context*> contexts;
   for (const LocalNic& n : s.nics) contexts.push_back(n.context);
-  for (int w = 0; w < s.workers; ++w) TE_ASSIGN_OR_RETURN(cqs[w], createWorkerCqs(contexts, cq_plan.cq_depth[w]));
+  for (int w = 0; w < s.workers; ++w) {
+    TE_ASSIGN_OR_RETURN(cqs[w], createWorkerCqs(contexts, cq_plan.cq_depth[w]));
+  }
 
   std::vector<QpPtr> qps;
   std::vector<PlannedLane> lanes;

@@ -243,7 +243,8 @@ bool SendPath::postSlices(Peer& p, uint32_t slot) {
     wr.wr.rdma.remote_addr = remote + s.posted;
     wr.wr.rdma.rkey = rkeys[l.remote_device];
     const uint32_t retire = l.credits.take();
-    wr.send_flags = (retire ? IBV_SEND_SIGNALED : 0u) | (write && len <= l.max_inline ? IBV_SEND_INLINE : 0u);
+    wr.send_flags = (retire ? unsigned{IBV_SEND_SIGNALED} : 0u) |
+                    (write && len <= l.max_inline ? unsigned{IBV_SEND_INLINE} : 0u);
     wr.wr_id = encodeWrId(WrTag{slot, lane, retire, false});
     append(lane, n);
     s.posted += len;

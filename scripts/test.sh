@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# README command 2: install, build (dev preset, with tests) and run the whole test suite:
+# unit, conformance, mpi, services (real etcd / redis), cluster (network namespaces, Slurm)
+# and rdma (Soft-RoCE in QEMU guests). Extra arguments go to ctest (e.g. -L unit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_deps.sh
+cmake --preset dev >/dev/null
+cmake --build build/dev -j"$(nproc)"
+cd build/dev
+exec ctest --output-on-failure --timeout 900 "$@"
