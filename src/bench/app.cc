@@ -100,7 +100,7 @@ int runBench(const BenchConfig& c) {
     report.transport_details = (*engine)->transport().describe();
     report.start_time = start_time;
     report.end_time = isoTimeNow();
-    report.blocks.push_back({choice->name, c.operation, c.block_size, std::move(results).value()});
+    report.blocks.push_back({choice->name, engine::opCodeName(c.operation), c.block_size, std::move(results).value(), {}});
     printTerminalReport(report, std::cout);
     if (!c.json_path.empty()) {
       Status s = writeJsonReport(report, c.json_path);

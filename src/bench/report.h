@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/analysis.h"
 #include "bench/config.h"
 #include "bench/results.h"
 
@@ -15,9 +16,10 @@ namespace te::bench {
 // One measured configuration (transport x operation x block size).
 struct ResultBlock {
   std::string transport;
-  engine::OpCode operation;
+  std::string operation;            // "read", "write", "mix"
   uint64_t block_size;
   std::vector<LinkResult> links;
+  BlockAnalysis analysis;           // verdicts parallel to links
 };
 
 struct RunReport {
@@ -34,6 +36,13 @@ struct RunReport {
 };
 
 void printTerminalReport(const RunReport& report, std::ostream& out);
+
+// One row per link per block (transport, operation, size). Columns documented in
+// docs/report-schema.md.
+Status writeCsvReport(const RunReport& report, const std::string& path);
+// One self-contained HTML file (no network access): a heatmap per block with hover values,
+// flagged links outlined, the summary and the run's options.
+Status writeHtmlReport(const RunReport& report, const std::string& path);
 
 nlohmann::json reportToJson(const RunReport& report);
 // Writes atomically (temp file + rename). Error names the path and errno text.

@@ -65,7 +65,7 @@ nlohmann::json blockToJson(const ResultBlock& b, const RunReport& report) {
     summary["max_link"] = {b.links[s.max_index].link.initiator, b.links[s.max_index].link.target};
   }
   return {{"transport", b.transport},
-          {"operation", engine::opCodeName(b.operation)},
+          {"operation", b.operation},
           {"block_size", b.block_size},
           {"links", links},
           {"matrix_bytes_per_second", matrix},

@@ -27,7 +27,7 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
   auto rows = rowMeans(m);
   auto cols = columnMeans(m);
   int width = std::max(6, c.report_precision + 5);
-  out << "\n" << block.transport << " " << engine::opCodeName(block.operation) << ", block "
+  out << "\n" << block.transport << " " << block.operation << ", block "
       << formatSize(block.block_size) << ": throughput " << rateUnitName(c.report_unit)
       << " (rows: initiator, columns: target)\n";
   out << std::setw(6) << "";

@@ -12,6 +12,8 @@ Bytes serializeResults(const std::vector<LinkResult>& results) {
   for (const auto& r : results) {
     w.put<int32_t>(r.link.initiator).put<int32_t>(r.link.target);
     w.put(r.bytes).put(r.ops).put(r.seconds).put(r.failed).putString(r.error);
+    w.put<uint32_t>(static_cast<uint32_t>(r.samples.size()));
+    for (double v : r.samples) w.put(v);
     std::vector<uint64_t> h = r.latency_ns.serialize();
     w.put<uint32_t>(static_cast<uint32_t>(h.size()));
     for (uint64_t v : h) w.put(v);
@@ -25,9 +27,16 @@ Status deserializeResults(const Bytes& bytes, std::vector<LinkResult>* out) {
   if (!r.get(&n) || n > (1u << 24)) return internalError("results: bad count");
   for (uint32_t i = 0; i < n; ++i) {
     LinkResult lr;
-    uint32_t hn = 0;
+    uint32_t hn = 0, sn = 0;
     if (!r.get(&lr.link.initiator) || !r.get(&lr.link.target) || !r.get(&lr.bytes) || !r.get(&lr.ops) ||
-        !r.get(&lr.seconds) || !r.get(&lr.failed) || !r.getString(&lr.error) || !r.get(&hn) ||
+        !r.get(&lr.seconds) || !r.get(&lr.failed) || !r.getString(&lr.error) || !r.get(&sn) || sn > 4096) {
+      return internalError("results: truncated link record");
+    }
+    lr.samples.resize(sn);
+    for (auto& v : lr.samples) {
+      if (!r.get(&v)) return internalError("results: truncated samples");
+    }
+    if (!r.get(&hn) ||
         hn > 2 * Histogram::kBuckets + 4) {
       return internalError("results: truncated link record");
     }

@@ -22,6 +22,7 @@ struct LinkResult {
   Histogram latency_ns;         // per-request completion latency within its batch
   uint64_t failed = 0;
   std::string error;            // empty when the link measured cleanly
+  std::vector<double> samples;  // bytes/s in consecutive sub-windows of the measurement
 
   double bytesPerSecond() const { return seconds > 0 ? double(bytes) / seconds : 0.0; }
   double opsPerSecond() const { return seconds > 0 ? double(ops) / seconds : 0.0; }

@@ -11,9 +11,8 @@ namespace {
 constexpr int kMaxRanks = 1 << 20;
 
 Status needFlags(const std::string& spec, const std::string& flags, const std::string& env_names) {
-  return invalidArgument("--bootstrap " + spec + " needs " + flags + " (the same job id on every rank" +
-                         "; no launcher variable " + env_names + " to take it from); jobs/launch_local.sh N -- " +
-                         "te_bench ... passes them on one machine");
+  return invalidArgument("--bootstrap " + spec + " needs " + flags + " (no launcher variable " + env_names +
+                         " to take it from; jobs/launch_local.sh N -- te_bench ... passes them on one machine)");
 }
 
 }  // namespace
@@ -43,7 +42,7 @@ Result<ResolvedBootstrap> resolveBootstrapOptions(const BootstrapOptions& o, con
   if (!rank && !size) return needFlags(o.spec, "--rank and --size", "SLURM_PROCID / OMPI_COMM_WORLD_RANK / PMI_RANK");
   if (!rank) return needFlags(o.spec, "--rank", "SLURM_PROCID / OMPI_COMM_WORLD_RANK / PMI_RANK");
   if (!size) return needFlags(o.spec, "--size", "SLURM_NTASKS / OMPI_COMM_WORLD_SIZE / PMI_SIZE");
-  if (r.job_id.empty()) return needFlags(o.spec, "--job-id", "SLURM_JOB_ID / OMPI_MCA_orte_ess_jobid");
+  if (r.job_id.empty()) return needFlags(o.spec, "--job-id, the same on every rank of a job", "SLURM_JOB_ID / OMPI_MCA_orte_ess_jobid");
   if (*size < 1 || *size > kMaxRanks) {
     return invalidArgument("--size " + std::to_string(*size) + ": allowed 1.." + std::to_string(kMaxRanks));
   }

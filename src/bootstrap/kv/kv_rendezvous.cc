@@ -45,7 +45,7 @@ class Joiner {
   Result<JoinedJob> run() { return o_.rank == 0 ? joinAsRoot() : joinAsMember(); }
 
  private:
-  std::string job() const { return "job '" + o_.job_id + "' on " + store_.describe(); }
+  std::string job() const { return "job '" + o_.job_id + "'"; }
 
   Status corrupt(const std::string& key, const Status& why) const {
     return internalError(job() + ": key " + key + " is " + why.message() +
@@ -115,7 +115,9 @@ class Joiner {
     Result<JoinedJob> joined = collectClaims(keys, mine.epoch);
     if (!joined.isOk()) {
       // Tell the ranks that wait for the roster why it will not come.
-      AbortRecord a{0, 1, me_.host, joined.status().message()};
+      std::string why = joined.status().message();
+      if (why.rfind(job() + ": ", 0) == 0) why = why.substr(job().size() + 2);
+      AbortRecord a{0, 1, me_.host, why};
       (void)store_.put(keys.abortKey(), encodeAbort(a), Clock::now() + std::chrono::seconds(1));
     }
     return joined;

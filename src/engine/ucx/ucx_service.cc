@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <chrono>
+#include <cstdlib>
 
 namespace te::engine::ucx {
 namespace {
@@ -44,6 +45,7 @@ void ServiceWorker::stop() {
 
 void ServiceWorker::run() {
   ucp_worker_h w = worker_.get();
+  const auto kSpin = std::chrono::microseconds(getenv("TE_SPIN") ? atoi(getenv("TE_SPIN")) : 50);  // TEMP
   auto last_event = Clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
     if (ucp_worker_progress(w) != 0) {

@@ -1,0 +1,74 @@
+// Analysis of one result block: slow links (below --threshold x the median of comparable
+// links: same transport, same locality), suspects (a rank or host most of whose links are
+// slow), expectations (--expect RATE, --expect-line-rate FRACTION) and per-rank / per-host
+// summaries. Pure functions over results: unit-tested on synthetic matrices.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/results.h"
+
+namespace te::bench {
+
+enum class Locality { kIntraHost, kInterHost };
+const char* localityName(Locality l);  // "intra-host", "inter-host"
+
+struct AnalysisOptions {
+  double threshold = 0.8;                      // flag links below threshold x reference
+  int ranks_per_node = 0;                      // > 0: node = rank / ranks_per_node, else hosts
+  std::optional<double> expect_bytes_per_second;
+  std::optional<double> expect_line_rate;      // fraction of line_rate_bytes_per_second
+  double line_rate_bytes_per_second = 0;       // from the transport (0: unknown)
+};
+
+struct LinkVerdict {
+  Locality locality = Locality::kInterHost;
+  double reference = 0;            // bytes/s the link was compared with
+  double ratio = 0;                // link / reference
+  bool flagged = false;            // below threshold in the all-pairs run
+  bool retested = false;
+  double retest_bytes_per_second = 0;
+  bool confirmed = false;          // still below threshold when measured alone (or no retest)
+  bool below_expectation = false;
+};
+
+struct Suspect {
+  std::string kind;                // "rank" or "host"
+  int rank = -1;                   // for kind "rank"
+  std::string host;
+  size_t flagged_links = 0;        // confirmed slow links touching it
+  size_t total_links = 0;          // measured links touching it
+};
+
+struct GroupSummary {              // one rank or one host
+  std::string name;                // "3" or "node07"
+  Summary as_initiator;            // its row(s)
+  Summary as_target;               // its column(s)
+};
+
+struct BlockAnalysis {
+  std::vector<LinkVerdict> verdicts;   // parallel to ResultBlock::links
+  std::vector<Suspect> suspects;
+  std::vector<size_t> unexplained;     // confirmed slow links not touching a suspect
+  std::vector<size_t> failing;         // links below the expectation
+  std::optional<double> expected_bytes_per_second;
+  Summary intra_host, inter_host;
+  std::vector<GroupSummary> per_rank, per_host;
+};
+
+// First pass, on the all-pairs result. `hosts` is indexed by rank.
+BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vector<std::string>& hosts,
+                           const AnalysisOptions& options);
+
+// Links flagged in the first pass, to be measured alone.
+std::vector<Link> linksToRetest(const std::vector<LinkResult>& links, const BlockAnalysis& analysis);
+
+// Folds retest results in (a flagged link stays flagged only if it is slow alone too) and
+// recomputes suspects, unexplained links and expectation failures. Without retests
+// (--retest off) call it with an empty vector: flagged links count as confirmed.
+void applyRetests(const std::vector<LinkResult>& links, const std::vector<LinkResult>& retests,
+                  const std::vector<std::string>& hosts, const AnalysisOptions& options, BlockAnalysis* analysis);
+
+}  // namespace te::bench
