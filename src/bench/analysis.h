@@ -47,6 +47,8 @@ struct GroupSummary {              // one rank or one host
   Summary as_initiator;            // its row(s)
   Summary as_target;               // its column(s)
 };
+// In every Summary of a BlockAnalysis, min_index / max_index index ResultBlock::links (not
+// the subset summarised), so a report can name the slowest link. Failed links count as 0.
 
 struct BlockAnalysis {
   std::vector<LinkVerdict> verdicts;   // parallel to ResultBlock::links
@@ -57,6 +59,16 @@ struct BlockAnalysis {
   Summary intra_host, inter_host;
   std::vector<GroupSummary> per_rank, per_host;
 };
+
+// The node a rank belongs to: hosts[rank], or "node<rank / ranks_per_node>" when
+// options.ranks_per_node > 0 (hostnames that do not tell nodes apart, e.g. containers).
+std::string nodeName(int rank, const std::vector<std::string>& hosts, const AnalysisOptions& options);
+Locality localityOf(const Link& link, const std::vector<std::string>& hosts, const AnalysisOptions& options);
+
+// --expect, or --expect-line-rate x the line rate (ignored while the line rate is unknown);
+// with both, the stricter. nullopt: nothing to check (a caller that was given
+// --expect-line-rate can tell the user the line rate was unknown).
+std::optional<double> expectedBytesPerSecond(const AnalysisOptions& options);
 
 // First pass, on the all-pairs result. `hosts` is indexed by rank.
 BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vector<std::string>& hosts,

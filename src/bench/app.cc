@@ -2,35 +2,60 @@
 
 #include <iostream>
 
+#include "bench/measure.h"
 #include "bench/report.h"
-#include "bench/runner.h"
-#include "bench/schedule.h"
 #include "bench/transport_choice.h"
 #include "bootstrap/factory.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
 #include "engine/memory/dram_buffer.h"
-#include "engine/memory/pattern.h"
-#include "engine/transfer_engine.h"
 
 namespace te::bench {
 namespace {
 
 int exitCodeFor(const Status& s) {
-  return s.code() == StatusCode::kInvalidArgument ? kExitUsage
-         : s.code() == StatusCode::kDataLoss     ? kExitIntegrity
-                                                  : kExitEnvironment;
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return kExitUsage;
+    case StatusCode::kDataLoss: return kExitIntegrity;
+    default: return kExitEnvironment;
+  }
 }
 
 Deadline deadlineFrom(const BenchConfig& c) {
   return Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(c.timeout * 1000));
 }
 
-// Checks every rank can agree on before anything is allocated: world size, output paths.
+// Checks every rank agrees on before anything is allocated: world size, output paths.
 Status checkWorld(const BenchConfig& c, bootstrap::Bootstrap& bs) {
   Status mine = validateForWorld(c, bs.size());
-  if (mine.isOk() && bs.rank() == 0 && !c.json_path.empty()) mine = checkWritable(c.json_path, "--json");
+  if (mine.isOk() && bs.rank() == 0) {
+    for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"}}) {
+      if (mine.isOk() && !path.empty()) mine = checkWritable(path, flag);
+    }
+  }
   return bootstrap::agreeOnStatus(bs, mine, deadlineFrom(c));
+}
+
+// Writes the files asked for; the first failure is returned (after trying all).
+Status writeReports(const RunReport& report, const BenchConfig& c) {
+  Status first;
+  auto keep = [&first](const Status& s) {
+    if (!s.isOk()) {
+      printError(s);
+      if (first.isOk()) first = s;
+    }
+  };
+  if (!c.json_path.empty()) keep(writeJsonReport(report, c.json_path));
+  if (!c.csv_path.empty()) keep(writeCsvReport(report, c.csv_path));
+  if (!c.html_path.empty()) keep(writeHtmlReport(report, c.html_path));
+  return first;
+}
+
+bool anyExpectationFailed(const RunReport& report) {
+  for (const auto& b : report.blocks) {
+    if (!b.analysis.failing.empty()) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -53,67 +78,61 @@ int runBench(const BenchConfig& c) {
     if (root) printError(world);
     return exitCodeFor(world);
   }
-  Result<TransportChoice> choice = chooseTransport(c, bs);
-  if (!choice.isOk()) {
-    if (root) printError(choice.status());
+  std::string skipped;
+  Result<std::vector<std::string>> transports = chooseTransports(c, bs, &skipped);
+  if (!transports.isOk()) {
+    if (root) printError(transports.status());
     return kExitEnvironment;
   }
-  if (root && !choice->note.empty()) {
-    std::cerr << "te_bench: --transport auto: using " << choice->name << " (" << choice->note << ")" << std::endl;
+  if (root && !skipped.empty()) {
+    std::cerr << "te_bench: --transport " << c.transport << ": using " << (*transports)[0]
+              << (transports->size() > 1 ? " and others" : "") << " (" << skipped << ")" << std::endl;
   }
 
-  // From here on a failure may be seen by one rank only: it reports and ends the job.
-  auto fail = [&bs](const Status& s) {
+  // From here on a failure may be seen by one rank only: it reports and ends the job,
+  // except a failed integrity check, which every rank has agreed on.
+  auto fail = [&bs, root](const Status& s) -> int {
+    if (s.code() == StatusCode::kDataLoss) {
+      if (root) printError(s);
+      return kExitIntegrity;
+    }
     TE_LOG(ERROR) << s.message();
     bs.abortJob(exitCodeFor(s));
     return exitCodeFor(s);
   };
-  Result<std::unique_ptr<engine::TransferEngine>> engine =
-      engine::TransferEngine::create(choice->name, c.transport_config);
-  if (!engine.isOk()) return fail(engine.status());
   Result<std::unique_ptr<engine::DramBuffer>> buffer =
       engine::DramBuffer::allocate({c.buffer_size, c.numa_node, c.huge_pages});
   if (!buffer.isOk()) return fail(buffer.status().withContext("--buffer-size " + formatSize(c.buffer_size)));
-  // Touch every page now (not inside the measurement) with a pattern a later check can verify.
-  engine::fillPattern((*buffer)->data(), (*buffer)->length(), engine::patternSeed(bs.rank(), 0));
-  Result<engine::RegionId> region =
-      (*engine)->registerLocalMemory((*buffer)->data(), (*buffer)->length(), engine::MemoryKind::kDram);
-  if (!region.isOk()) return fail(region.status());
-  Status connected = (*engine)->connect(bs, deadlineFrom(c));
-  if (!connected.isOk()) return fail(connected);
+  // Touch every page now, not inside a measurement.
+  std::fill_n((*buffer)->data(), (*buffer)->length(), uint8_t{0});
 
-  Result<std::unique_ptr<Runner>> runner =
-      Runner::create(c, bs, **engine, *region, (*buffer)->data(), (*buffer)->length());
-  if (!runner.isOk()) return fail(runner.status());
-  Result<std::vector<LinkResult>> results = (*runner)->run(pairsSchedule(bs.size()));
-  if (!results.isOk()) return fail(results.status());
+  RunReport report;
+  report.config = &c;
+  report.world_size = bs.size();
+  for (int r = 0; r < bs.size(); ++r) report.hosts.push_back(bs.hostname(r));
+  report.launcher = launcherEnv().launcher;
+  report.bootstrap = bs.kind();
+  report.transport = (*transports)[0];
+  report.start_time = start_time;
+  for (const std::string& name : *transports) {
+    Result<TransportRun> run = measureTransport(c, bs, name, (*buffer)->data(), (*buffer)->length());
+    if (!run.isOk()) return fail(run.status().withContext(name));
+    if (report.transport_details.is_null()) report.transport_details = run->details;
+    report.transports_details[name] = run->details;
+    for (auto& b : run->blocks) report.blocks.push_back(std::move(b));
+  }
+  report.end_time = isoTimeNow();
 
   int code = kExitOk;
   if (root) {
-    RunReport report;
-    report.config = &c;
-    report.world_size = bs.size();
-    for (int r = 0; r < bs.size(); ++r) report.hosts.push_back(bs.hostname(r));
-    report.launcher = launcherEnv().launcher;
-    report.bootstrap = bs.kind();
-    report.transport = choice->name;
-    report.transport_details = (*engine)->transport().describe();
-    report.start_time = start_time;
-    report.end_time = isoTimeNow();
-    report.blocks.push_back({choice->name, engine::opCodeName(c.operation), c.block_size, std::move(results).value(), {}});
     printTerminalReport(report, std::cout);
-    if (!c.json_path.empty()) {
-      Status s = writeJsonReport(report, c.json_path);
-      if (!s.isOk()) {
-        printError(s);
-        code = kExitEnvironment;
-      }
-    }
+    if (!writeReports(report, c).isOk()) code = kExitEnvironment;
+    if (code == kExitOk && anyExpectationFailed(report)) code = kExitExpectation;
   }
-  runner->reset();
-  Status done = bs.barrier(deadlineFrom(c));
-  if (!done.isOk()) TE_LOG(WARN) << "final barrier: " << done.message();
-  return code;
+  // Every rank leaves with rank 0's verdict.
+  Result<Bytes> verdict = bs.broadcast(Bytes{static_cast<uint8_t>(code)}, 0, deadlineFrom(c));
+  if (!verdict.isOk()) TE_LOG(WARN) << "final verdict: " << verdict.status().message();
+  return verdict.isOk() && !verdict->empty() ? (*verdict)[0] : code;
 }
 
 }  // namespace te::bench

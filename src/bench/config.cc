@@ -1,6 +1,7 @@
 #include "bench/config.h"
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 
 #include "common/launcher_env.h"
 #include "common/version.h"
@@ -15,10 +16,7 @@ void addSizeOption(CLI::App& app, const std::string& names, uint64_t* target, co
          names,
          [target, names](const std::string& text) {
            Result<uint64_t> v = parseSize(text);
-           if (!v.isOk()) {
-             std::string flag = names.substr(0, names.find(','));
-             throw CLI::ValidationError(flag, v.status().message());
-           }
+           if (!v.isOk()) throw CLI::ValidationError(names.substr(0, names.find(',')), v.status().message());
            *target = *v;
          },
          help)
@@ -27,42 +25,174 @@ void addSizeOption(CLI::App& app, const std::string& names, uint64_t* target, co
 
 std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
+Status parsePairs(const std::string& text, std::vector<std::pair<int, int>>* out) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    size_t colon = item.find(':');
+    char* end = nullptr;
+    long a = colon == std::string::npos ? -1 : std::strtol(item.c_str(), &end, 10);
+    bool ok = colon != std::string::npos && end == item.c_str() + colon && a >= 0;
+    long b = ok ? std::strtol(item.c_str() + colon + 1, &end, 10) : -1;
+    ok = ok && *end == '\0' && colon + 1 < item.size() && b >= 0 && a != b;
+    if (!ok) {
+      return invalidArgument("--pairs " + text + ": '" + item +
+                             "' is not INITIATOR:TARGET (two different ranks, e.g. 0:3,2:5)");
+    }
+    out->emplace_back(static_cast<int>(a), static_cast<int>(b));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return Status::ok();
+}
+
+// Turns the strings the flags collected into typed fields; the first problem is returned.
+Status finishParsing(BenchConfig* c, const std::string& operation, const std::string& block_sizes,
+                     const std::string& report_unit, std::string log_level, double bootstrap_timeout,
+                     const std::string& pairs, const std::string& expect) {
+  if (operation == "read") c->operation = Workload::kRead;
+  else if (operation == "write") c->operation = Workload::kWrite;
+  else if (operation == "mix") c->operation = Workload::kMix;
+  else return invalidArgument("--operation " + operation + ": allowed values are read, write, mix");
+  Result<std::vector<uint64_t>> sizes = parseBlockSizes(block_sizes);
+  if (!sizes.isOk()) return invalidArgument("--block-size " + block_sizes + ": " + sizes.status().message());
+  c->block_sizes = *sizes;
+  c->block_size = *std::max_element(c->block_sizes.begin(), c->block_sizes.end());
+  if (!parseRateUnit(report_unit, &c->report_unit)) {
+    return invalidArgument("--report-unit " + report_unit + ": allowed values are GB, GiB, Gb");
+  }
+  if (log_level.empty()) log_level = launcherEnv().log_level;
+  if (!log_level.empty() && !parseLogLevel(log_level, &c->log_level)) {
+    return invalidArgument("--log-level " + log_level + ": allowed values are debug, info, warn, error, off");
+  }
+  if (bootstrap_timeout == -1) bootstrap_timeout = c->timeout;
+  if (!(bootstrap_timeout >= 1) || bootstrap_timeout > 86400) {
+    return invalidArgument("--bootstrap-timeout " + std::to_string(bootstrap_timeout) + ": allowed 1..86400 seconds");
+  }
+  c->bootstrap.timeout = std::chrono::milliseconds(static_cast<int64_t>(bootstrap_timeout * 1000));
+  if (!pairs.empty()) TE_RETURN_IF_ERROR(parsePairs(pairs, &c->pairs));
+  if (!expect.empty()) {
+    Result<double> rate = parseRate(expect);
+    if (!rate.isOk()) return invalidArgument("--expect " + expect + ": " + rate.status().message());
+    c->expect_bytes_per_second = *rate;
+  }
+  auto& v = c->transport_config.verbs;
+  if (v.gid_index < 0 && launcherEnv().gid_index) v.gid_index = *launcherEnv().gid_index;
+  c->fault_inject = launcherEnv().fault_inject;
+  c->transport_config.num_workers = c->threads;
+  // --transport: auto, one name, a comma list, or all (every transport built and usable).
+  c->transports.clear();
+  if (c->transport == "all") {
+    for (const auto& t : engine::builtinTransports()) c->transports.push_back(t.name);
+  } else {
+    std::stringstream ss(c->transport);
+    for (std::string item; std::getline(ss, item, ',');) c->transports.push_back(item);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
-const char* kScheduleNames() { return "pairs"; }
+const char* kScheduleNames() { return "pairs, shift, sequential, bidir, one-to-all, all-to-one"; }
+
+const char* workloadName(Workload w) {
+  switch (w) {
+    case Workload::kRead: return "read";
+    case Workload::kWrite: return "write";
+    case Workload::kMix: return "mix";
+  }
+  return "?";
+}
+
+Result<std::vector<uint64_t>> parseBlockSizes(const std::string& text) {
+  std::vector<uint64_t> out;
+  size_t colon = text.find(':');
+  if (colon != std::string::npos) {
+    TE_ASSIGN_OR_RETURN(uint64_t lo, parseSize(text.substr(0, colon)));
+    TE_ASSIGN_OR_RETURN(uint64_t hi, parseSize(text.substr(colon + 1)));
+    if (lo == 0 || hi < lo) return invalidArgument("a range is LOW:HIGH with 0 < LOW <= HIGH");
+    for (uint64_t s = lo; s <= hi && out.size() < 64; s *= 2) out.push_back(s);
+    return out;
+  }
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    TE_ASSIGN_OR_RETURN(uint64_t s, parseSize(item));
+    out.push_back(s);
+  }
+  if (out.empty()) return invalidArgument("no size given");
+  return out;
+}
+
+Result<double> parseRate(const std::string& text) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  std::string unit(end);
+  if (end == text.c_str() || !(v > 0) || !std::isfinite(v)) {
+    return invalidArgument("not a rate (e.g. 23GB/s, 200Gb/s, 1.5GiB/s, 800MB/s)");
+  }
+  if (unit.size() > 2 && unit.substr(unit.size() - 2) == "/s") unit.resize(unit.size() - 2);
+  static const struct { const char* name; double factor; } kUnits[] = {
+      {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"TB", 1e12}, {"GiB", double(1ull << 30)}, {"MiB", double(1 << 20)},
+      {"Gb", 1e9 / 8}, {"Mb", 1e6 / 8}, {"Tb", 1e12 / 8}, {"Gbps", 1e9 / 8}, {"B", 1}};
+  for (const auto& u : kUnits) {
+    if (unit == u.name) return v * u.factor;
+  }
+  return invalidArgument("unknown unit '" + unit + "' (allowed GB/s, MB/s, GiB/s, MiB/s, Gb/s, Mb/s)");
+}
 
 ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) {
   ParseResult result;
   for (int i = 0; i < argc; ++i) c->command_line.emplace_back(argv[i]);
   CLI::App app{"te_bench: all-pairs one-sided READ / WRITE throughput through a transfer engine.\n"
-               "Launch with: mpirun -np N te_bench [options]",
+               "Launch with: mpirun -np N te_bench [options]   |   te_bench compare OLD.json NEW.json",
                "te_bench"};
   app.set_version_flag("--version", std::string("te_bench ") + kVersion + " (" + kGitRevision + ")");
   app.get_formatter()->column_width(34);
   // A flag given twice takes the last value, so a flags file can be overridden on the command line.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
-  std::string operation = "write", report_unit = "GB", log_level;
+  std::string operation = "write", report_unit = "GB", log_level, block_sizes = "64K", pairs, expect;
   double bootstrap_timeout = -1;
+  bool no_retest = false;
   app.add_option("--transport", c->transport,
-                 "auto | " + engine::builtinTransportNames() + " (auto: the best one available here)")
+                 "auto | all | a list of " + engine::builtinTransportNames() + " (auto: the best one here)")
       ->capture_default_str();
-  app.add_option("--operation", operation, "read | write")->capture_default_str();
-  addSizeOption(app, "--block-size,--block_size", &c->block_size, "bytes per request, e.g. 4096, 64K, 1M (default 64K)");
+  app.add_option("--operation", operation, "read | write | mix")->capture_default_str();
+  app.add_option("--read-ratio", c->read_ratio, "mix: fraction of READs")->capture_default_str();
+  app.add_option("--seed", c->seed, "mix: random seed")->capture_default_str();
+  app.add_option("--block-size,--block_size", block_sizes, "bytes per request: 64K, a list 4K,64K,1M or a range 4K:64M")
+      ->capture_default_str();
   app.add_option("--batch-size,--batch_size", c->batch_size, "requests per batch")->capture_default_str();
   app.add_option("--threads", c->threads, "worker threads per rank")->capture_default_str();
-  addSizeOption(app, "--buffer-size,--buffer_size", &c->buffer_size, "registered buffer per rank, e.g. 64M, 1GiB (default 1GiB)");
+  addSizeOption(app, "--buffer-size,--buffer_size", &c->buffer_size,
+                "registered buffer per rank, e.g. 64M, 1GiB (default 1GiB; half local, half exposed)");
   app.add_option("--duration", c->duration, "seconds measured per link")->capture_default_str();
+  app.add_option("--iterations", c->iterations, "batches per thread per link instead of --duration");
   app.add_option("--warmup", c->warmup, "seconds of warm-up per link")->capture_default_str();
+  app.add_option("--samples", c->samples, "sub-windows per link (median and spread)")->capture_default_str();
   app.add_option("--schedule", c->schedule, std::string("link schedule: ") + kScheduleNames())->capture_default_str();
+  app.add_option("--root", c->root, "one-to-all / all-to-one: the root rank")->capture_default_str();
+  app.add_option("--pairs", pairs, "measure only these links, e.g. 0:3,2:5");
+  app.add_option("--ranks-per-node", c->ranks_per_node, "locality by rank / N instead of host names");
+  app.add_option("--threshold", c->threshold, "flag links below this x the median of comparable links")
+      ->capture_default_str();
+  app.add_flag("--no-retest", no_retest, "do not re-measure flagged links alone");
+  app.add_option("--expect", expect, "pass / fail: every link at least this rate (e.g. 23GB/s); exit 4 otherwise");
+  app.add_option("--expect-line-rate", c->expect_line_rate, "pass / fail: this fraction of the device line rate");
+  app.add_flag("--integrity-check", c->integrity_check, "verify every byte moved (exit 3 on a mismatch)");
   app.add_option("--json", c->json_path, "write the JSON report to FILE")->type_name("FILE");
+  app.add_option("--csv", c->csv_path, "write one CSV row per link to FILE")->type_name("FILE");
+  app.add_option("--html", c->html_path, "write a self-contained HTML heatmap to FILE")->type_name("FILE");
   app.add_option("--report-unit", report_unit, "GB | GiB | Gb (per second)")->capture_default_str();
   app.add_option("--report-precision", c->report_precision, "digits after the point")->capture_default_str();
+  app.add_option("--progress", c->progress, "auto | on | off (progress line on stderr)")->capture_default_str();
   app.add_option("--log-level", log_level, "debug | info | warn | error | off (or TE_LOG_LEVEL)");
   app.add_option("--timeout", c->timeout, "seconds any wait may take (bootstrap, connect, a stalled link)")
       ->capture_default_str();
   app.add_flag("--huge-pages", c->huge_pages, "back buffers with 2 MiB huge pages");
-  app.add_option("--numa-node", c->numa_node, "bind buffers to this NUMA node (-1: local)")->capture_default_str();
+  app.add_option("--numa-node", c->numa_node, "bind buffers and threads to this NUMA node (-1: local)")
+      ->capture_default_str();
   app.add_option("--bootstrap", c->bootstrap.spec, "mpi | etcd://host:port[,host:port] | redis://host:port")
       ->capture_default_str();
   app.add_option("--rank", c->bootstrap.rank, "this process's rank (etcd / redis bootstrap; default: launcher env)");
@@ -103,136 +233,13 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
     result.error = invalidArgument(firstLine(e.what()));
     return result;
   }
-
-  if (operation == "read") {
-    c->operation = engine::OpCode::kRead;
-  } else if (operation == "write") {
-    c->operation = engine::OpCode::kWrite;
-  } else {
+  c->retest = !no_retest;
+  Status s = finishParsing(c, operation, block_sizes, report_unit, log_level, bootstrap_timeout, pairs, expect);
+  if (!s.isOk()) {
     result.outcome = ParseOutcome::kError;
-    result.error = invalidArgument("--operation " + operation + ": allowed values are read, write");
-    return result;
+    result.error = s;
   }
-  if (!parseRateUnit(report_unit, &c->report_unit)) {
-    result.outcome = ParseOutcome::kError;
-    result.error = invalidArgument("--report-unit " + report_unit + ": allowed values are GB, GiB, Gb");
-    return result;
-  }
-  if (log_level.empty()) log_level = launcherEnv().log_level;
-  if (!log_level.empty() && !parseLogLevel(log_level, &c->log_level)) {
-    result.outcome = ParseOutcome::kError;
-    result.error = invalidArgument("--log-level " + log_level + ": allowed values are debug, info, warn, error, off");
-    return result;
-  }
-  c->transport_config.num_workers = c->threads;
-  if (bootstrap_timeout == -1) bootstrap_timeout = c->timeout;
-  if (!(bootstrap_timeout >= 1) || bootstrap_timeout > 86400) {
-    result.outcome = ParseOutcome::kError;
-    result.error = invalidArgument("--bootstrap-timeout " + std::to_string(bootstrap_timeout) + ": allowed 1..86400 seconds");
-    return result;
-  }
-  c->bootstrap.timeout = std::chrono::milliseconds(static_cast<int64_t>(bootstrap_timeout * 1000));
-  if (v.gid_index < 0 && launcherEnv().gid_index) v.gid_index = *launcherEnv().gid_index;
   return result;
-}
-
-Status validateConfig(const BenchConfig& c) {
-  if (c.transport != "auto" && !engine::findTransport(c.transport)) {
-    return invalidArgument("--transport " + c.transport + ": allowed values are auto, " +
-                           engine::builtinTransportNames() + " (transports built into this binary)");
-  }
-  if (c.block_size == 0) return invalidArgument("--block-size 0: must be at least 1 byte");
-  if (c.buffer_size == 0) return invalidArgument("--buffer-size 0: must be at least the block size");
-  if (c.block_size > c.buffer_size) {
-    return invalidArgument("--block-size " + formatSize(c.block_size) + ": larger than --buffer-size " +
-                           formatSize(c.buffer_size));
-  }
-  if (c.batch_size == 0 || c.batch_size > 65536) {
-    return invalidArgument("--batch-size " + std::to_string(c.batch_size) + ": allowed 1..65536");
-  }
-  if (c.threads < 1 || c.threads > 256) {
-    return invalidArgument("--threads " + std::to_string(c.threads) + ": allowed 1..256");
-  }
-  if (!(c.duration > 0) || c.duration > 86400) {
-    return invalidArgument("--duration " + std::to_string(c.duration) + ": must be > 0 and at most 86400 seconds");
-  }
-  if (!(c.warmup >= 0) || c.warmup > 3600) {
-    return invalidArgument("--warmup " + std::to_string(c.warmup) + ": must be between 0 and 3600 seconds");
-  }
-  if (c.schedule != "pairs") {
-    return invalidArgument("--schedule " + c.schedule + ": allowed values are " + kScheduleNames());
-  }
-  if (c.report_precision < 0 || c.report_precision > 9) {
-    return invalidArgument("--report-precision " + std::to_string(c.report_precision) + ": allowed 0..9");
-  }
-  if (!(c.timeout >= 1) || c.timeout > 86400) {
-    return invalidArgument("--timeout " + std::to_string(c.timeout) + ": allowed 1..86400 seconds");
-  }
-  if (c.transport_config.tcp.max_inflight == 0 || c.transport_config.tcp.max_inflight > 65536) {
-    return invalidArgument("--tcp-max-inflight " + std::to_string(c.transport_config.tcp.max_inflight) +
-                           ": allowed 1..65536");
-  }
-  if (c.transport_config.tcp.service_threads < 0 || c.transport_config.tcp.service_threads > 256) {
-    return invalidArgument("--tcp-service-threads " + std::to_string(c.transport_config.tcp.service_threads) +
-                           ": allowed 0..256");
-  }
-  if (c.numa_node < -1) return invalidArgument("--numa-node " + std::to_string(c.numa_node) + ": allowed -1 or a node id");
-  TE_RETURN_IF_ERROR(bootstrap::validateBootstrapOptions(c.bootstrap));
-  const auto& v = c.transport_config.verbs;
-  if (v.qps_per_peer < 1 || v.qps_per_peer > 64) {
-    return invalidArgument("--qps-per-peer " + std::to_string(v.qps_per_peer) + ": allowed 1..64");
-  }
-  if (v.slice_size == 0) return invalidArgument("--slice-size 0: must be at least 1 byte");
-  if (v.max_wr < 1 || v.max_wr > 32768) return invalidArgument("--max-wr " + std::to_string(v.max_wr) + ": allowed 1..32768");
-  if (v.gid_index < -1 || v.gid_index > 255) {
-    return invalidArgument("--gid-index " + std::to_string(v.gid_index) + ": allowed 0..255");
-  }
-  if (v.ib_port < 0 || v.ib_port > 255) return invalidArgument("--ib-port " + std::to_string(v.ib_port) + ": allowed 0..255");
-  const auto& u = c.transport_config.ucx;
-  if (u.max_inflight_bytes == 0) return invalidArgument("--ucx-max-inflight 0: must be > 0");
-  if (u.fragment_size == 0) return invalidArgument("--ucx-fragment-size 0: must be > 0");
-  return Status::ok();
-}
-
-Status validateForWorld(const BenchConfig& c, int world_size) {
-  if (world_size < 2) {
-    return invalidArgument("--schedule " + c.schedule + " needs at least 2 ranks, got " + std::to_string(world_size) +
-                           " (launch with mpirun -np N, N >= 2)");
-  }
-  return Status::ok();
-}
-
-nlohmann::json configToJson(const BenchConfig& c) {
-  const auto& t = c.transport_config;
-  return {
-      {"transport", c.transport},
-      {"operation", engine::opCodeName(c.operation)},
-      {"block_size", c.block_size},
-      {"batch_size", c.batch_size},
-      {"threads", c.threads},
-      {"buffer_size", c.buffer_size},
-      {"duration", c.duration},
-      {"warmup", c.warmup},
-      {"schedule", c.schedule},
-      {"json", c.json_path},
-      {"report_unit", rateUnitName(c.report_unit)},
-      {"report_precision", c.report_precision},
-      {"log_level", logLevelName(c.log_level)},
-      {"timeout", c.timeout},
-      {"huge_pages", c.huge_pages},
-      {"numa_node", c.numa_node},
-      {"bootstrap", c.bootstrap.spec},
-      {"rank", c.bootstrap.rank ? nlohmann::json(*c.bootstrap.rank) : nlohmann::json(nullptr)},
-      {"size", c.bootstrap.size ? nlohmann::json(*c.bootstrap.size) : nlohmann::json(nullptr)},
-      {"job_id", c.bootstrap.job_id},
-      {"bootstrap_timeout", c.bootstrap.timeout.count() / 1000.0},
-      {"verbs", {{"devices", t.verbs.devices}, {"gid_index", t.verbs.gid_index}, {"ib_port", t.verbs.ib_port},
-                 {"qps_per_peer", t.verbs.qps_per_peer}, {"slice_size", t.verbs.slice_size},
-                 {"max_wr", t.verbs.max_wr}, {"nic_priority_matrix", t.verbs.nic_priority_matrix}}},
-      {"ucx", {{"max_inflight", t.ucx.max_inflight_bytes}, {"fragment_size", t.ucx.fragment_size}}},
-      {"tcp", {{"interface", t.tcp.interface}, {"service_threads", t.tcp.service_threads},
-               {"max_inflight", t.tcp.max_inflight}}},
-  };
 }
 
 }  // namespace te::bench

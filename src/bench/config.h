@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -17,10 +19,31 @@
 
 namespace te::bench {
 
+enum class Workload { kRead, kWrite, kMix };
+const char* workloadName(Workload w);
+
 struct BenchConfig {
-  std::string transport = "auto";
-  engine::OpCode operation = engine::OpCode::kWrite;
-  uint64_t block_size = 64 * 1024;
+  std::string transport = "auto";           // as given: auto, a name, a list, or all
+  std::vector<std::string> transports;      // resolved list of names ("auto" stays "auto")
+  Workload operation = Workload::kWrite;
+  double read_ratio = 0.5;                  // for mix
+  uint64_t seed = 1;                        // for mix
+  uint64_t block_size = 64 * 1024;          // the largest of block_sizes
+  std::vector<uint64_t> block_sizes = {64 * 1024};
+  uint64_t iterations = 0;                  // batches per thread per link; 0: use --duration
+  int samples = 5;                          // sub-windows per link measurement
+  int root = 0;                             // one-to-all / all-to-one
+  std::vector<std::pair<int, int>> pairs;   // --pairs: only these links
+  int ranks_per_node = 0;                   // 0: locality from host names
+  double threshold = 0.8;
+  bool retest = true;
+  std::optional<double> expect_bytes_per_second;
+  std::optional<double> expect_line_rate;
+  bool integrity_check = false;
+  std::string csv_path;
+  std::string html_path;
+  std::string progress = "auto";            // auto | on | off
+  std::string fault_inject;                 // TE_FAULT_INJECT (test-only)
   uint64_t batch_size = 128;
   int threads = 4;
   uint64_t buffer_size = 1ull << 30;
@@ -59,6 +82,11 @@ Status validateForWorld(const BenchConfig& config, int world_size);
 // Every effective option, for the report.
 nlohmann::json configToJson(const BenchConfig& config);
 
-const char* kScheduleNames();  // "pairs"
+const char* kScheduleNames();
+
+// "4K:64M" (powers of two), "4K,64K,1M" or "64K".
+Result<std::vector<uint64_t>> parseBlockSizes(const std::string& text);
+// "23GB/s", "200Gb/s", "1.5GiB/s", "800MB/s" -> bytes/s.
+Result<double> parseRate(const std::string& text);
 
 }  // namespace te::bench

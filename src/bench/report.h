@@ -29,7 +29,8 @@ struct RunReport {
   std::string launcher;
   std::string bootstrap;
   std::string transport;            // chosen transport
-  nlohmann::json transport_details; // rank 0's transport describe()
+  nlohmann::json transport_details; // rank 0's describe() of the first transport
+  nlohmann::json transports_details = nlohmann::json::object();  // by transport name
   std::string start_time;           // ISO 8601 UTC
   std::string end_time;
   std::vector<ResultBlock> blocks;

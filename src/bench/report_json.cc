@@ -17,9 +17,58 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 
-nlohmann::json linkToJson(const LinkResult& l, const RunReport& report) {
+nlohmann::json samplesToJson(const std::vector<double>& samples) {
+  Summary s = summarize(samples);
+  return {{"count", s.count}, {"median_bytes_per_second", s.median}, {"min_bytes_per_second", s.min},
+          {"max_bytes_per_second", s.max}, {"spread", s.median > 0 ? (s.max - s.min) / s.median : 0.0},
+          {"bytes_per_second", samples}};
+}
+
+nlohmann::json verdictToJson(const LinkVerdict& v) {
+  return {{"locality", localityName(v.locality)}, {"reference_bytes_per_second", v.reference}, {"ratio", v.ratio},
+          {"flagged", v.flagged}, {"retested", v.retested}, {"retest_bytes_per_second", v.retest_bytes_per_second},
+          {"confirmed", v.confirmed}, {"below_expectation", v.below_expectation}};
+}
+
+nlohmann::json summaryToJson(const Summary& s) {
+  return {{"links", s.count}, {"min_bytes_per_second", s.min}, {"median_bytes_per_second", s.median},
+          {"mean_bytes_per_second", s.mean}, {"max_bytes_per_second", s.max}};
+}
+
+nlohmann::json analysisToJson(const BlockAnalysis& a, const std::vector<LinkResult>& links) {
+  nlohmann::json suspects = nlohmann::json::array();
+  for (const Suspect& s : a.suspects) {
+    suspects.push_back({{"kind", s.kind}, {"rank", s.rank}, {"host", s.host}, {"flagged_links", s.flagged_links},
+                        {"total_links", s.total_links}});
+  }
+  auto linkList = [&links](const std::vector<size_t>& idx) {
+    nlohmann::json out = nlohmann::json::array();
+    for (size_t i : idx) out.push_back({links[i].link.initiator, links[i].link.target});
+    return out;
+  };
+  auto groups = [](const std::vector<GroupSummary>& g) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& x : g) {
+      out.push_back({{"name", x.name}, {"as_initiator", summaryToJson(x.as_initiator)},
+                     {"as_target", summaryToJson(x.as_target)}});
+    }
+    return out;
+  };
+  nlohmann::json j = {{"suspects", suspects},
+                      {"slow_links", linkList(a.unexplained)},
+                      {"failing_links", linkList(a.failing)},
+                      {"intra_host", summaryToJson(a.intra_host)},
+                      {"inter_host", summaryToJson(a.inter_host)},
+                      {"per_rank", groups(a.per_rank)},
+                      {"per_host", groups(a.per_host)}};
+  j["expected_bytes_per_second"] =
+      a.expected_bytes_per_second ? nlohmann::json(*a.expected_bytes_per_second) : nlohmann::json(nullptr);
+  return j;
+}
+
+nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const RunReport& report) {
   const Histogram& h = l.latency_ns;
-  return {
+  nlohmann::json j = {
       {"initiator", l.link.initiator},
       {"target", l.link.target},
       {"initiator_host", report.hosts[l.link.initiator]},
@@ -37,7 +86,10 @@ nlohmann::json linkToJson(const LinkResult& l, const RunReport& report) {
         {"max", h.max() / 1e3},
         {"mean", h.mean() / 1e3}}},
       {"status", l.error.empty() ? "ok" : "failed"},
+      {"samples", samplesToJson(l.samples)},
   };
+  if (verdict) j["analysis"] = verdictToJson(*verdict);
+  return j;
 }
 
 nlohmann::json optionalsToJson(const std::vector<std::optional<double>>& v) {
@@ -49,8 +101,9 @@ nlohmann::json optionalsToJson(const std::vector<std::optional<double>>& v) {
 nlohmann::json blockToJson(const ResultBlock& b, const RunReport& report) {
   nlohmann::json links = nlohmann::json::array();
   std::vector<double> values;
-  for (const auto& l : b.links) {
-    links.push_back(linkToJson(l, report));
+  for (size_t i = 0; i < b.links.size(); ++i) {
+    const auto& l = b.links[i];
+    links.push_back(linkToJson(l, i < b.analysis.verdicts.size() ? &b.analysis.verdicts[i] : nullptr, report));
     values.push_back(l.bytesPerSecond());
   }
   Matrix m = throughputMatrix(b.links, report.world_size);
@@ -71,7 +124,8 @@ nlohmann::json blockToJson(const ResultBlock& b, const RunReport& report) {
           {"matrix_bytes_per_second", matrix},
           {"row_mean_bytes_per_second", optionalsToJson(rowMeans(m))},
           {"column_mean_bytes_per_second", optionalsToJson(columnMeans(m))},
-          {"summary", summary}};
+          {"summary", summary},
+          {"analysis", analysisToJson(b.analysis, b.links)}};
 }
 
 }  // namespace
@@ -102,6 +156,7 @@ nlohmann::json reportToJson(const RunReport& report) {
       {"world", {{"size", report.world_size}, {"launcher", report.launcher}, {"bootstrap", report.bootstrap},
                  {"ranks", ranks}}},
       {"transport", {{"name", report.transport}, {"details", report.transport_details}}},
+      {"transports", report.transports_details},
       {"results", blocks},
   };
 }

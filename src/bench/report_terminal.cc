@@ -1,5 +1,6 @@
 #include "bench/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
@@ -9,53 +10,150 @@
 namespace te::bench {
 namespace {
 
-std::string cell(const std::optional<double>& bytes_per_second, const BenchConfig& c, int width) {
-  std::ostringstream s;
-  s << std::setw(width);
-  if (!bytes_per_second) {
-    s << "-";
-  } else {
-    s << std::fixed << std::setprecision(c.report_precision) << toRateUnit(*bytes_per_second, c.report_unit);
+constexpr int kTerminalWidth = 80;
+constexpr int kMaxMatrixRanks = 16;
+
+// Formats `value` into at most `width` characters with up to `precision` decimals.
+std::string fit(double value, int width, int precision) {
+  char buf[64];
+  for (int p = precision; p >= 0; --p) {
+    std::snprintf(buf, sizeof(buf), "%.*f", p, value);
+    if (static_cast<int>(std::strlen(buf)) <= width) return buf;
   }
-  return s.str();
+  return std::string(width, '#');
+}
+
+std::string linkName(const Link& l) { return std::to_string(l.initiator) + "->" + std::to_string(l.target); }
+
+void printMatrix(const RunReport& report, const ResultBlock& block, std::ostream& out) {
+  const BenchConfig& c = *report.config;
+  const int n = report.world_size;
+  Matrix m = throughputMatrix(block.links, n);
+  std::vector<std::vector<bool>> flagged(n, std::vector<bool>(n, false));
+  for (size_t i = 0; i < block.links.size() && i < block.analysis.verdicts.size(); ++i) {
+    if (block.analysis.verdicts[i].confirmed) flagged[block.links[i].link.initiator][block.links[i].link.target] = true;
+  }
+  auto rows = rowMeans(m);
+  auto cols = columnMeans(m);
+  // Cells share what 80 columns leave after the row label (5) and the mean column (2 + cell).
+  const int cell = std::clamp((kTerminalWidth - 5 - 2) / (n + 1), 4, std::max(4, c.report_precision + 4));
+  auto put = [&](const std::optional<double>& v, bool mark) {
+    std::string s = v ? fit(toRateUnit(*v, c.report_unit), cell - 1, c.report_precision) : "-";
+    out << std::setw(cell - 1) << s << (mark ? '*' : ' ');
+  };
+  out << std::setw(5) << "";
+  for (int t = 0; t < n; ++t) out << std::setw(cell - 1) << t << ' ';
+  out << "| " << std::setw(cell - 1) << "mean" << "\n";
+  for (int i = 0; i < n; ++i) {
+    out << std::setw(4) << i << ' ';
+    for (int t = 0; t < n; ++t) put(m[i][t], flagged[i][t]);
+    out << "| ";
+    put(rows[i], false);
+    out << "\n";
+  }
+  out << std::setw(4) << "mean" << ' ';
+  for (int t = 0; t < n; ++t) put(cols[t], false);
+  out << "\n";
+}
+
+void printWorst(const RunReport& report, const ResultBlock& block, std::ostream& out, size_t count) {
+  const BenchConfig& c = *report.config;
+  std::vector<size_t> order(block.links.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return block.links[a].bytesPerSecond() < block.links[b].bytesPerSecond();
+  });
+  out << "slowest links:";
+  for (size_t k = 0; k < std::min(count, order.size()); ++k) {
+    const LinkResult& l = block.links[order[k]];
+    out << (k % 4 == 0 ? "\n  " : "   ") << std::setw(9) << linkName(l.link) << " "
+        << fit(toRateUnit(l.bytesPerSecond(), c.report_unit), 7, c.report_precision);
+  }
+  out << "\n";
+}
+
+void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostream& out) {
+  const BenchConfig& c = *report.config;
+  const BlockAnalysis& a = block.analysis;
+  for (const Suspect& s : a.suspects) {
+    out << "SUSPECT " << s.kind << " " << (s.kind == "rank" ? std::to_string(s.rank) + " (" + s.host + ")" : s.host)
+        << ": " << s.flagged_links << " of its " << s.total_links << " links slow\n";
+  }
+  if (!a.unexplained.empty()) {
+    out << "SLOW links (below " << c.threshold << " x the median of comparable links"
+        << (c.retest ? ", confirmed alone" : "") << "):";
+    for (size_t i : a.unexplained) {
+      const LinkResult& l = block.links[i];
+      out << " " << linkName(l.link) << " ("
+          << fit(toRateUnit(l.bytesPerSecond(), c.report_unit), 8, c.report_precision) << ")";
+    }
+    out << "\n";
+  }
+  if (a.expected_bytes_per_second) {
+    out << (a.failing.empty() ? "PASS" : "FAIL") << ": " << block.links.size() - a.failing.size() << " of "
+        << block.links.size() << " links at or above "
+        << fit(toRateUnit(*a.expected_bytes_per_second, c.report_unit), 10, c.report_precision) << " "
+        << rateUnitName(c.report_unit);
+    for (size_t k = 0; k < a.failing.size() && k < 20; ++k) out << (k ? " " : "; failing: ") << linkName(block.links[a.failing[k]].link);
+    if (a.failing.size() > 20) out << " ... (" << a.failing.size() << " in all)";
+    out << "\n";
+  }
 }
 
 void printBlock(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
-  const int n = report.world_size;
-  Matrix m = throughputMatrix(block.links, n);
-  auto rows = rowMeans(m);
-  auto cols = columnMeans(m);
-  int width = std::max(6, c.report_precision + 5);
-  out << "\n" << block.transport << " " << block.operation << ", block "
-      << formatSize(block.block_size) << ": throughput " << rateUnitName(c.report_unit)
-      << " (rows: initiator, columns: target)\n";
-  out << std::setw(6) << "";
-  for (int t = 0; t < n; ++t) out << " " << std::setw(width) << t;
-  out << " | " << std::setw(width) << "mean" << "\n";
-  for (int i = 0; i < n; ++i) {
-    out << std::setw(6) << i;
-    for (int t = 0; t < n; ++t) out << " " << cell(m[i][t], c, width);
-    out << " | " << cell(rows[i], c, width) << "\n";
+  out << "\n" << block.transport << " " << block.operation << ", block " << formatSize(block.block_size)
+      << ": throughput " << rateUnitName(c.report_unit) << " (rows: initiator, columns: target";
+  if (report.world_size <= kMaxMatrixRanks) {
+    out << ", * slow link)\n";
+    printMatrix(report, block, out);
+  } else {
+    out << ")\n";
   }
-  out << std::setw(6) << "mean";
-  for (int t = 0; t < n; ++t) out << " " << cell(cols[t], c, width);
-  out << "\n";
   std::vector<double> values;
   for (const auto& l : block.links) values.push_back(l.bytesPerSecond());
   Summary s = summarize(values);
   if (s.count == 0) return;
-  const Link& lo = block.links[s.min_index].link;
-  const Link& hi = block.links[s.max_index].link;
-  out << std::fixed << std::setprecision(c.report_precision);
-  out << "links " << s.count << ": min " << toRateUnit(s.min, c.report_unit) << " (" << lo.initiator << "->"
-      << lo.target << ")  median " << toRateUnit(s.median, c.report_unit) << "  max "
-      << toRateUnit(s.max, c.report_unit) << " (" << hi.initiator << "->" << hi.target << ")  "
-      << rateUnitName(c.report_unit) << "\n";
+  out << "links " << s.count << ": min " << fit(toRateUnit(s.min, c.report_unit), 10, c.report_precision) << " ("
+      << linkName(block.links[s.min_index].link) << ")  median "
+      << fit(toRateUnit(s.median, c.report_unit), 10, c.report_precision) << "  max "
+      << fit(toRateUnit(s.max, c.report_unit), 10, c.report_precision) << " (" << linkName(block.links[s.max_index].link)
+      << ")  " << rateUnitName(c.report_unit) << "\n";
+  if (report.world_size > kMaxMatrixRanks) printWorst(report, block, out, 12);
   Histogram all;
   for (const auto& l : block.links) all.merge(l.latency_ns);
-  out << "request latency (all links): p50 " << std::setprecision(1) << all.percentile(0.5) / 1e3 << " us  p99 "
-      << all.percentile(0.99) / 1e3 << " us\n";
+  out << "request latency (all links, in batches of " << c.batch_size << "): p50 " << fit(all.percentile(0.5) / 1e3, 10, 1)
+      << " us  p99 " << fit(all.percentile(0.99) / 1e3, 10, 1) << " us  max " << fit(all.max() / 1e3, 10, 1) << " us\n";
+  printAnalysis(report, block, out);
+}
+
+// With several transports: one line per (operation, size, transport), ratios to the first.
+void printComparison(const RunReport& report, std::ostream& out) {
+  const BenchConfig& c = *report.config;
+  if (c.transports.size() < 2 && report.transports_details.size() < 2) return;
+  out << "\ncomparison (" << rateUnitName(c.report_unit) << "; ratio = median / first transport's median)\n";
+  out << std::left << std::setw(10) << "transport" << std::setw(7) << "op" << std::setw(10) << "block" << std::right
+      << std::setw(9) << "min" << std::setw(9) << "median" << std::setw(9) << "max" << std::setw(8) << "ratio" << "\n";
+  for (const auto& b : report.blocks) {
+    const ResultBlock* first = nullptr;
+    for (const auto& f : report.blocks) {
+      if (f.operation == b.operation && f.block_size == b.block_size) {
+        first = &f;
+        break;
+      }
+    }
+    auto median_of = [](const ResultBlock& x) {
+      std::vector<double> v;
+      for (const auto& l : x.links) v.push_back(l.bytesPerSecond());
+      return summarize(v);
+    };
+    Summary s = median_of(b), f = median_of(*first);
+    out << std::left << std::setw(10) << b.transport << std::setw(7) << b.operation << std::setw(10)
+        << formatSize(b.block_size) << std::right << std::setw(9) << fit(toRateUnit(s.min, c.report_unit), 8, c.report_precision)
+        << std::setw(9) << fit(toRateUnit(s.median, c.report_unit), 8, c.report_precision) << std::setw(9)
+        << fit(toRateUnit(s.max, c.report_unit), 8, c.report_precision) << std::setw(8)
+        << fit(f.median > 0 ? s.median / f.median : 0, 7, 2) << "\n";
+  }
 }
 
 }  // namespace
@@ -63,13 +161,17 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
 void printTerminalReport(const RunReport& report, std::ostream& out) {
   const BenchConfig& c = *report.config;
   out << "te_bench " << kVersion << " (" << kGitRevision << ")  ranks " << report.world_size << "  transport "
-      << report.transport << "  schedule " << c.schedule << "\n";
-  out << "batch " << c.batch_size << " x " << formatSize(c.block_size) << ", " << c.threads << " threads/rank, "
-      << c.duration << " s per link (+" << c.warmup << " s warm-up), buffer " << formatSize(c.buffer_size) << "\n";
+      << (c.transports.size() > 1 ? c.transport : report.transport) << "  schedule " << c.schedule << "\n";
+  out << "batch " << c.batch_size << ", " << c.threads << " threads/rank, ";
+  if (c.iterations) out << c.iterations << " batches per thread per link";
+  else out << c.duration << " s per link";
+  out << " (+" << c.warmup << " s warm-up), buffer " << formatSize(c.buffer_size)
+      << (c.integrity_check ? ", integrity checked" : "") << "\n";
   out << "hosts:";
-  for (int r = 0; r < report.world_size; ++r) out << " " << r << "=" << report.hosts[r];
+  for (int r = 0; r < report.world_size; ++r) out << (r % 8 == 0 && r ? "\n      " : "") << " " << r << "=" << report.hosts[r];
   out << "\n";
   for (const auto& block : report.blocks) printBlock(report, block, out);
+  printComparison(report, out);
   out.flush();
 }
 

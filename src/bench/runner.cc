@@ -6,25 +6,56 @@
 
 namespace te::bench {
 
+struct Runner::LinkAccum {
+  int target = -1;
+  uint64_t bytes = 0, ops = 0, batches = 0;
+  Clock::time_point start{}, end{};
+  Histogram latency;
+  struct Slot {
+    uint64_t bytes = 0;
+    Clock::time_point first{}, last{};
+  };
+  std::vector<Slot> slots;
+};
+
 struct Runner::ThreadState {
   int index = 0;
   engine::BatchId batch = 0;
   std::vector<engine::TransferRequest> requests;
   std::vector<uint32_t> finished;
-  uint64_t chunk_begin = 0;   // this thread's slice of the buffer
-  uint64_t blocks = 1;        // blocks in the slice
   uint64_t cursor = 0;
-  // Per link:
-  uint64_t bytes = 0, ops = 0;
-  Clock::time_point start{}, end{};
-  Histogram latency;
+  uint64_t rng = 0;
+  std::vector<LinkAccum> links;   // one per link of the phase; only `assigned` ones are used
+  std::vector<size_t> assigned;
+  Clock::time_point warm_end{};
   Status status;
 };
 
+namespace {
+
+uint64_t splitmix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+inline uint64_t xorshift(uint64_t& s) {
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return s;
+}
+
+Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+}  // namespace
+
 Runner::Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
-               engine::RegionId region, uint8_t* base, uint64_t region_length)
-    : config_(config), bootstrap_(bootstrap), engine_(engine), region_(region), base_(base),
-      region_length_(region_length) {}
+               engine::RegionId region, uint8_t* base, uint64_t length)
+    : config_(config), bootstrap_(bootstrap), engine_(engine), region_(region), base_(base), length_(length) {}
 
 Runner::~Runner() {
   for (auto& t : threads_) (void)engine_.freeBatch(t->batch);
@@ -32,49 +63,45 @@ Runner::~Runner() {
 
 Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
                                                engine::TransferEngine& engine, engine::RegionId region,
-                                               uint8_t* base, uint64_t region_length) {
-  std::unique_ptr<Runner> r(new Runner(config, bootstrap, engine, region, base, region_length));
-  // Each thread cycles through its own slice of the buffer (whole blocks); when the buffer
-  // is too small for a slice per thread, the threads share it.
-  uint64_t per_thread = region_length / static_cast<uint64_t>(config.threads);
-  uint64_t blocks_per_thread = per_thread / config.block_size;
+                                               uint8_t* base, uint64_t length) {
+  std::unique_ptr<Runner> r(new Runner(config, bootstrap, engine, region, base, length));
   for (int i = 0; i < config.threads; ++i) {
     auto t = std::make_unique<ThreadState>();
     t->index = i;
     TE_ASSIGN_OR_RETURN(t->batch, engine.allocateBatch(i, config.batch_size));
     t->requests.resize(config.batch_size);
     t->finished.resize(config.batch_size);
-    if (blocks_per_thread >= 1) {
-      t->chunk_begin = static_cast<uint64_t>(i) * blocks_per_thread * config.block_size;
-      t->blocks = blocks_per_thread;
-    } else {
-      t->chunk_begin = 0;
-      t->blocks = std::max<uint64_t>(1, region_length / config.block_size);
-    }
+    t->rng = splitmix(config.seed ^ (static_cast<uint64_t>(bootstrap.rank()) << 32) ^ static_cast<uint64_t>(i)) | 1;
     r->threads_.push_back(std::move(t));
   }
   return r;
 }
 
-Status Runner::runBatch(ThreadState& t, bool measuring) {
+Status Runner::runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_t block_size) {
+  const uint64_t begin = grid_.begins[t.index];
+  const bool mix = config_.operation == Workload::kMix;
+  const uint64_t read_cut = static_cast<uint64_t>(config_.read_ratio * 18446744073709551615.0);
   for (auto& req : t.requests) {
-    uint64_t offset = t.chunk_begin + (t.cursor++ % t.blocks) * config_.block_size;
+    uint64_t offset = begin + (t.cursor++ % grid_.blocks) * block_size;
     req.source = base_ + offset;
-    req.target_offset = offset;
+    req.target_offset = grid_.half + offset;
+    req.target_id = link.target;
+    req.length = block_size;
+    if (mix) req.opcode = xorshift(t.rng) < read_cut ? engine::OpCode::kRead : engine::OpCode::kWrite;
   }
   const Clock::time_point t0 = Clock::now();
   TE_RETURN_IF_ERROR(engine_.submitTransfer(t.batch, t.requests));
   auto last_progress = t0;
   auto backoff = std::chrono::microseconds(20);
   int idle_spins = 0;
-  const auto stall_limit = std::chrono::duration<double>(config_.timeout);
+  const auto stall_limit = seconds(config_.timeout);
   while (!engine_.batchDone(t.batch)) {
     size_t n = engine_.progress(t.batch, t.finished);
     if (n > 0) {
       auto now = Clock::now();
       if (measuring) {
         uint64_t ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - t0).count());
-        for (size_t i = 0; i < n; ++i) t.latency.record(ns);
+        for (size_t i = 0; i < n; ++i) link.latency.record(ns);
       }
       last_progress = now;
       idle_spins = 0;
@@ -88,8 +115,8 @@ Status Runner::runBatch(ThreadState& t, bool measuring) {
     backoff = std::min(backoff * 2, std::chrono::microseconds(1000));
     if (abort_.load(std::memory_order_relaxed)) return internalError("aborted");
     if (Clock::now() - last_progress > stall_limit) {
-      return deadlineExceeded("no completion from rank " + std::to_string(t.requests[0].target_id) + " (" +
-                              bootstrap_.hostname(t.requests[0].target_id) + ") for " +
+      return deadlineExceeded("no completion from rank " + std::to_string(link.target) + " (" +
+                              bootstrap_.hostname(link.target) + ") for " +
                               std::to_string(static_cast<int>(config_.timeout)) + " s (--timeout)");
     }
   }
@@ -100,33 +127,52 @@ Status Runner::runBatch(ThreadState& t, bool measuring) {
     return e.isOk() ? unavailable(std::to_string(failed) + " requests failed") : e;
   }
   if (measuring) {
-    t.bytes += config_.batch_size * config_.block_size;
-    t.ops += config_.batch_size;
-    t.end = Clock::now();
+    const auto t1 = Clock::now();
+    const uint64_t bytes = config_.batch_size * block_size;
+    if (link.batches == 0) link.start = t0;
+    link.bytes += bytes;
+    link.ops += config_.batch_size;
+    link.end = t1;
+    const int slots = static_cast<int>(link.slots.size());
+    int slot = config_.iterations > 0
+                   ? static_cast<int>(link.batches * slots / config_.iterations)
+                   : static_cast<int>(std::chrono::duration<double>(t0 - t.warm_end).count() / config_.duration * slots);
+    auto& s = link.slots[std::clamp(slot, 0, slots - 1)];
+    if (s.bytes == 0) s.first = t0;
+    s.bytes += bytes;
+    s.last = t1;
+    ++link.batches;
   }
   return engine_.reuseBatch(t.batch);
 }
 
-void Runner::workerLoop(ThreadState& t, int target, Deadline warm_end, Deadline measure_end) {
-  t.bytes = t.ops = 0;
-  t.latency.clear();
+void Runner::workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end) {
   t.status = Status::ok();
-  t.start = t.end = Clock::time_point{};
-  for (auto& req : t.requests) {
-    req.opcode = config_.operation;
-    req.target_id = target;
-    req.target_region = region_;
-    req.length = config_.block_size;
-  }
+  t.warm_end = warm_end;
   bool measuring = false;
+  size_t turn = 0;
+  // Past the end of the window a link that has no measured batch yet (a very slow one:
+  // its warm-up batch ran over) still gets one, so it is reported rather than lost.
+  auto unmeasured = [&t]() -> LinkAccum* {
+    for (size_t i : t.assigned) {
+      if (t.links[i].batches == 0) return &t.links[i];
+    }
+    return nullptr;
+  };
   while (!abort_.load(std::memory_order_relaxed)) {
     auto now = Clock::now();
-    if (now >= measure_end) break;
-    if (!measuring && now >= warm_end) {
-      measuring = true;
-      t.start = now;
+    if (!measuring && now >= warm_end) measuring = true;
+    LinkAccum* link = nullptr;
+    if (config_.iterations == 0 && now >= measure_end) {
+      link = unmeasured();
+      if (!link) break;
     }
-    Status s = runBatch(t, measuring);
+    for (size_t k = 0; k < t.assigned.size() && !link; ++k) {
+      LinkAccum& candidate = t.links[t.assigned[turn++ % t.assigned.size()]];
+      if (!measuring || config_.iterations == 0 || candidate.batches < config_.iterations) link = &candidate;
+    }
+    if (!link) break;  // --iterations reached on every link of this thread
+    Status s = runBatch(t, *link, measuring, grid_.block_size);
     if (!s.isOk()) {
       t.status = s;
       abort_.store(true);
@@ -135,57 +181,127 @@ void Runner::workerLoop(ThreadState& t, int target, Deadline warm_end, Deadline 
   }
 }
 
-Result<LinkResult> Runner::measureLink(int target) {
-  TE_RETURN_IF_ERROR(engine_.openSegment(target).status());
-  abort_.store(false);
-  auto start = Clock::now();
-  auto warm_end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config_.warmup));
-  auto measure_end = warm_end + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config_.duration));
-  std::vector<std::thread> workers;
-  for (auto& t : threads_) {
-    workers.emplace_back([this, raw = t.get(), target, warm_end, measure_end] {
-      workerLoop(*raw, target, warm_end, measure_end);
-    });
-  }
-  for (auto& w : workers) w.join();
+LinkResult Runner::collect(size_t link_index, int target) const {
   LinkResult result;
   result.link = {bootstrap_.rank(), target};
   Clock::time_point first{}, last{};
-  for (auto& t : threads_) {
-    if (!t->status.isOk()) return t->status;
-    if (t->ops == 0) continue;
-    result.bytes += t->bytes;
-    result.ops += t->ops;
-    result.latency_ns.merge(t->latency);
-    if (first == Clock::time_point{} || t->start < first) first = t->start;
-    if (t->end > last) last = t->end;
+  std::vector<LinkAccum::Slot> slots(config_.samples);
+  for (const auto& t : threads_) {
+    const LinkAccum& a = t->links[link_index];
+    if (a.ops == 0) continue;
+    result.bytes += a.bytes;
+    result.ops += a.ops;
+    result.latency_ns.merge(a.latency);
+    if (first == Clock::time_point{} || a.start < first) first = a.start;
+    last = std::max(last, a.end);
+    for (size_t s = 0; s < slots.size(); ++s) {
+      const auto& in = a.slots[s];
+      if (in.bytes == 0) continue;
+      if (slots[s].bytes == 0 || in.first < slots[s].first) slots[s].first = in.first;
+      slots[s].last = std::max(slots[s].last, in.last);
+      slots[s].bytes += in.bytes;
+    }
   }
   result.seconds = std::chrono::duration<double>(last - first).count();
-  if (result.ops == 0) {
-    return unavailable("no batch to rank " + std::to_string(target) + " (" + bootstrap_.hostname(target) +
-                       ") finished inside --duration; raise --duration or lower --batch-size / --block-size");
+  for (const auto& s : slots) {
+    double secs = std::chrono::duration<double>(s.last - s.first).count();
+    if (s.bytes > 0 && secs > 0) result.samples.push_back(double(s.bytes) / secs);
   }
   return result;
 }
 
-Result<std::vector<LinkResult>> Runner::run(const std::vector<Phase>& phases) {
-  std::vector<LinkResult> mine;
-  const int me = bootstrap_.rank();
-  const auto phase_timeout = std::chrono::milliseconds(
-      static_cast<int64_t>((config_.timeout + config_.warmup + config_.duration * 2) * 1000));
-  for (size_t p = 0; p < phases.size(); ++p) {
-    TE_RETURN_IF_ERROR(bootstrap_.barrier(Clock::now() + phase_timeout).withContext("before phase " + std::to_string(p)));
-    for (const Link& link : phases[p]) {
-      if (link.initiator != me) continue;
-      TE_LOG(INFO) << "phase " << p + 1 << "/" << phases.size() << ": measuring " << link.initiator << " -> "
-                   << link.target;
-      Result<LinkResult> r = measureLink(link.target);
-      if (!r.isOk()) {
-        return r.status().withContext("link " + std::to_string(link.initiator) + " -> " + std::to_string(link.target));
-      }
-      mine.push_back(std::move(r).value());
+Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& targets, uint64_t block_size) {
+  const size_t m = targets.size();
+  const size_t nthreads = threads_.size();
+  for (auto& t : threads_) {
+    t->links.assign(m, LinkAccum{});
+    for (size_t i = 0; i < m; ++i) {
+      t->links[i].target = targets[i];
+      t->links[i].slots.resize(config_.samples);
+    }
+    // Every link gets at least one thread; with fewer threads than links, a thread
+    // alternates between its links batch by batch.
+    t->assigned.clear();
+    if (nthreads >= m) {
+      t->assigned.push_back(t->index % m);
+    } else {
+      for (size_t i = t->index; i < m; i += nthreads) t->assigned.push_back(i);
+    }
+    for (auto& req : t->requests) {
+      req.opcode = config_.operation == Workload::kRead ? engine::OpCode::kRead : engine::OpCode::kWrite;
+      req.target_region = region_;
     }
   }
+  for (int target : targets) TE_RETURN_IF_ERROR(engine_.openSegment(target).status());
+  abort_.store(false);
+  const auto warm_end = Clock::now() + seconds(config_.warmup);
+  const auto measure_end = warm_end + seconds(config_.duration);
+  std::vector<std::thread> workers;
+  for (auto& t : threads_) {
+    workers.emplace_back([this, raw = t.get(), warm_end, measure_end] { workerLoop(*raw, warm_end, measure_end); });
+  }
+  for (auto& w : workers) w.join();
+  for (auto& t : threads_) TE_RETURN_IF_ERROR(t->status);
+  (void)block_size;
+  std::vector<LinkResult> out;
+  for (size_t i = 0; i < m; ++i) {
+    LinkResult r = collect(i, targets[i]);
+    if (r.ops == 0) {
+      return unavailable("no batch to rank " + std::to_string(targets[i]) + " (" + bootstrap_.hostname(targets[i]) +
+                         ") finished inside --duration; raise --duration or lower --batch-size / --block-size");
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status Runner::verifyPhase(const Phase& phase, uint64_t epoch) {
+  const int me = bootstrap_.rank();
+  std::vector<int> targets, initiators;
+  for (const Link& l : phase) {
+    if (l.initiator == me) targets.push_back(l.target);
+    if (l.target == me) initiators.push_back(l.initiator);
+  }
+  std::vector<std::string> hosts;
+  for (int r = 0; r < bootstrap_.size(); ++r) hosts.push_back(bootstrap_.hostname(r));
+  Status s;
+  if (!targets.empty()) s = verifyLocalHalf(base_, grid_, me, targets, config_.operation, epoch, hosts);
+  if (s.isOk() && !initiators.empty()) {
+    s = verifyExposedHalf(base_, grid_, me, initiators, config_.operation, epoch, hosts);
+  }
+  return s;
+}
+
+Result<std::vector<LinkResult>> Runner::run(const std::vector<Phase>& phases, uint64_t block_size,
+                                            const ProgressFn& progress) {
+  grid_ = makeGrid(length_, block_size, config_.threads);
+  std::vector<LinkResult> mine;
+  const int me = bootstrap_.rank();
+  const double per_phase = config_.warmup + (config_.iterations ? config_.timeout : config_.duration);
+  const auto phase_timeout = seconds(config_.timeout + per_phase * 2);
+  for (size_t p = 0; p < phases.size(); ++p) {
+    const uint64_t epoch = ++epoch_;
+    if (config_.integrity_check) fillForEpoch(base_, length_, me, epoch);
+    TE_RETURN_IF_ERROR(bootstrap_.barrier(Clock::now() + phase_timeout).withContext("before phase " + std::to_string(p + 1)));
+    if (progress && me == 0) progress(p, phases.size());
+    std::vector<int> targets;
+    for (const Link& link : phases[p]) {
+      if (link.initiator == me) targets.push_back(link.target);
+    }
+    if (!targets.empty()) {
+      TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
+      Result<std::vector<LinkResult>> r = measurePhase(targets, block_size);
+      if (!r.isOk()) return r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
+      for (auto& lr : *r) mine.push_back(std::move(lr));
+    }
+    if (config_.integrity_check) {
+      // Every initiator of the phase has finished before anyone looks at the bytes.
+      TE_RETURN_IF_ERROR(bootstrap_.barrier(Clock::now() + phase_timeout));
+      Status verified = verifyPhase(phases[p], epoch);
+      TE_RETURN_IF_ERROR(bootstrap::agreeOnStatus(bootstrap_, verified, Clock::now() + phase_timeout));
+    }
+  }
+  if (progress && me == 0) progress(phases.size(), phases.size());
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> gathered,
                       bootstrap_.gather(serializeResults(mine), 0, Clock::now() + phase_timeout));
   if (me != 0) return mine;

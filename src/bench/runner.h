@@ -1,12 +1,16 @@
-// Runner: drives the schedule. Each phase starts with a barrier; every initiator of the phase
-// runs --threads workers that keep --batch-size requests of --block-size bytes going to its
-// target for --warmup + --duration seconds; the results are gathered at rank 0.
+// Runner: drives a schedule for one block size. Each phase starts with a barrier; every
+// initiator of the phase runs --threads workers that keep --batch-size requests of the block
+// size going to its targets for --warmup + --duration seconds (or --iterations batches);
+// with --integrity-check the buffers are filled before and verified after each phase.
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "bench/config.h"
+#include "bench/integrity.h"
 #include "bench/results.h"
 #include "bench/schedule.h"
 #include "bootstrap/bootstrap.h"
@@ -16,31 +20,40 @@ namespace te::bench {
 
 class Runner {
  public:
-  // `region` is this rank's registered buffer of `region_length` bytes; peers expose theirs
-  // as region `region` too.
+  // `base` / `length`: this rank's registered buffer, region `region` on every rank. The
+  // lower half is the local side of transfers, the upper half the side peers access.
   static Result<std::unique_ptr<Runner>> create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
                                                 engine::TransferEngine& engine, engine::RegionId region,
-                                                uint8_t* base, uint64_t region_length);
+                                                uint8_t* base, uint64_t length);
   ~Runner();
 
-  // Runs every phase. Returns all links' results on rank 0, this rank's own elsewhere.
-  // A failed link is an error (its message names the peer); the caller ends the job.
-  Result<std::vector<LinkResult>> run(const std::vector<Phase>& phases);
+  using ProgressFn = std::function<void(size_t done, size_t total)>;
+
+  // Runs every phase with `block_size`. Returns all links' results on rank 0, this rank's
+  // own elsewhere. A failed link is an error naming the peer; the caller ends the job.
+  Result<std::vector<LinkResult>> run(const std::vector<Phase>& phases, uint64_t block_size,
+                                      const ProgressFn& progress = nullptr);
+
+  struct ThreadState;
+  struct LinkAccum;
 
  private:
   Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
-         engine::RegionId region, uint8_t* base, uint64_t region_length);
-  struct ThreadState;
-  Result<LinkResult> measureLink(int target);
-  void workerLoop(ThreadState& t, int target, Deadline warm_end, Deadline measure_end);
-  Status runBatch(ThreadState& t, bool measuring);
+         engine::RegionId region, uint8_t* base, uint64_t length);
+  Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets, uint64_t block_size);
+  void workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end);
+  Status runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_t block_size);
+  Status verifyPhase(const Phase& phase, uint64_t epoch);
+  LinkResult collect(size_t link_index, int target) const;
 
   const BenchConfig& config_;
   bootstrap::Bootstrap& bootstrap_;
   engine::TransferEngine& engine_;
   engine::RegionId region_;
   uint8_t* base_;
-  uint64_t region_length_;
+  uint64_t length_;
+  BlockGrid grid_;
+  uint64_t epoch_ = 0;
   std::vector<std::unique_ptr<ThreadState>> threads_;
   std::atomic<bool> abort_{false};
 };

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "common/status.h"
 
 namespace te::bench {
 
@@ -12,13 +15,37 @@ struct Link {
   bool operator==(const Link& o) const { return initiator == o.initiator && target == o.target; }
 };
 
-// One phase: links measured at the same time. No rank appears in two links of a phase
-// unless the schedule says so (shift, one-to-all).
+// Links measured at the same time.
 using Phase = std::vector<Link>;
 
 // Round-robin tournament (circle method): N-1 rounds of disjoint pairs (N rounds with a
 // bye for odd N); each round is two phases, one per direction, so every directed link is
 // measured while its two endpoints do nothing else. 2(N-1) phases for even N, 2N for odd.
 std::vector<Phase> pairsSchedule(int n);
+
+// mpiGraph's congestion view: phase k (1..N-1) runs every rank r -> (r + k) mod N at once.
+std::vector<Phase> shiftSchedule(int n);
+
+// One directed link at a time: exact and slow (N(N-1) phases).
+std::vector<Phase> sequentialSchedule(int n);
+
+// Tournament rounds with both directions of each pair at once (N-1 or N phases).
+std::vector<Phase> bidirSchedule(int n);
+
+// One phase: root -> every other rank (outcast) / every other rank -> root (incast).
+std::vector<Phase> oneToAllSchedule(int n, int root);
+std::vector<Phase> allToOneSchedule(int n, int root);
+
+// Packs chosen links into as few phases as a greedy pass finds, no rank in two links of
+// a phase (for --pairs and for re-measuring flagged links).
+std::vector<Phase> packLinks(const std::vector<Link>& links);
+
+// Links that may run at the same time in one phase, as the schedule promises: exclusive
+// schedules put a rank in at most one link per phase.
+bool scheduleIsExclusive(const std::string& name);
+
+// The schedule named by --schedule for N ranks (or the --pairs links when given).
+Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, int root,
+                                        const std::vector<std::pair<int, int>>& pairs);
 
 }  // namespace te::bench

@@ -1,17 +1,20 @@
 #include "bench/transport_choice.h"
 
+#include <algorithm>
+
 #include "common/bytes.h"
 #include "engine/transport_registry.h"
 
 namespace te::bench {
 
-Result<TransportChoice> chooseTransport(const BenchConfig& config, bootstrap::Bootstrap& bootstrap) {
+Result<TransportChoice> chooseTransport(const std::string& requested, const BenchConfig& config,
+                                        bootstrap::Bootstrap& bootstrap) {
   const auto& builtin = engine::builtinTransports();
   // Probe locally: one flag per built transport, plus the first reason for a failure.
   ByteWriter w;
   std::vector<std::string> reasons(builtin.size());
   for (size_t i = 0; i < builtin.size(); ++i) {
-    bool wanted = config.transport == "auto" || config.transport == builtin[i].name;
+    bool wanted = requested == "auto" || requested == builtin[i].name;
     Status s = wanted ? builtin[i].probe(config.transport_config) : unavailable("not requested");
     reasons[i] = s.message();
     w.put<uint8_t>(s.isOk() ? 1 : 0).putString(s.message());
@@ -37,17 +40,17 @@ Result<TransportChoice> chooseTransport(const BenchConfig& config, bootstrap::Bo
     const std::string where = failed_rank[i] >= 0 ? " on rank " + std::to_string(failed_rank[i]) + " (" +
                                                          bootstrap.hostname(failed_rank[i]) + ")"
                                                    : "";
-    if (config.transport != "auto") {
-      if (builtin[i].name != config.transport) continue;
+    if (requested != "auto") {
+      if (builtin[i].name != requested) continue;
       if (failed_rank[i] >= 0) {
         // Name the transports that do work here, so the user knows what to pass instead.
         std::string others;
         for (const auto& t : builtin) {
-          if (t.name != config.transport && t.probe(config.transport_config).isOk()) {
+          if (t.name != requested && t.probe(config.transport_config).isOk()) {
             others += (others.empty() ? "" : ", ") + t.name;
           }
         }
-        return unavailable("--transport " + config.transport + ": " + reasons[i] + where +
+        return unavailable("--transport " + requested + ": " + reasons[i] + where +
                            " (available here: " + (others.empty() ? "none" : others) + ")");
       }
       choice.name = builtin[i].name;
@@ -59,7 +62,28 @@ Result<TransportChoice> chooseTransport(const BenchConfig& config, bootstrap::Bo
     }
     choice.note += (choice.note.empty() ? "" : "; ") + builtin[i].name + ": " + reasons[i] + where;
   }
-  return unavailable("--transport " + config.transport + ": no transport works on every rank (" + choice.note + ")");
+  return unavailable("--transport " + requested + ": no transport works on every rank (" + choice.note + ")");
+}
+
+}  // namespace te::bench
+
+namespace te::bench {
+
+Result<std::vector<std::string>> chooseTransports(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
+                                                  std::string* skipped) {
+  std::vector<std::string> chosen;
+  for (const std::string& name : config.transports) {
+    Result<TransportChoice> c = chooseTransport(name, config, bootstrap);
+    if (!c.isOk()) {
+      if (config.transport != "all") return c.status();
+      *skipped += (skipped->empty() ? "" : "; ") + c.status().message();
+      continue;
+    }
+    if (!c->note.empty()) *skipped += (skipped->empty() ? "" : "; ") + c->note;
+    if (std::find(chosen.begin(), chosen.end(), c->name) == chosen.end()) chosen.push_back(c->name);
+  }
+  if (chosen.empty()) return unavailable("--transport " + config.transport + ": no transport works here (" + *skipped + ")");
+  return chosen;
 }
 
 }  // namespace te::bench

@@ -14,6 +14,13 @@ struct TransportChoice {
   std::string note;  // why better transports were skipped (auto), for a one-line notice
 };
 
-Result<TransportChoice> chooseTransport(const BenchConfig& config, bootstrap::Bootstrap& bootstrap);
+// `requested`: "auto" or one transport name.
+Result<TransportChoice> chooseTransport(const std::string& requested, const BenchConfig& config,
+                                        bootstrap::Bootstrap& bootstrap);
+
+// --transport all / a list: every transport that works on every rank, in the order given;
+// `skipped` collects the reasons for the others ("all") — for a list, any failure is an error.
+Result<std::vector<std::string>> chooseTransports(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
+                                                  std::string* skipped);
 
 }  // namespace te::bench

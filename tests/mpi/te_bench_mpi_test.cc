@@ -121,7 +121,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadInput{"UnknownTransport", 2, "--transport carrier-pigeon", "--transport carrier-pigeon"},
         BadInput{"ZeroBlock", 2, "--block-size 0", "--block-size 0"},
-        BadInput{"BlockOverBuffer", 2, "--block-size 2M --buffer-size 1M", "larger than --buffer-size"},
+        BadInput{"BlockOverBuffer", 2, "--block-size 2M --buffer-size 1M", "larger than half of --buffer-size"},
         BadInput{"ZeroBatch", 2, "--batch-size 0", "--batch-size 0"},
         BadInput{"NegativeDuration", 2, "--duration -1", "--duration"},
         BadInput{"UnknownFlag", 2, "--frobnicate", "--frobnicate"},

@@ -156,7 +156,8 @@ TEST_P(KvStoreTest, UnreachableServerFailsFastNamingTheUrl) {
   EXPECT_EQ(s.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(s.status().message().find("127.0.0.1:" + std::to_string(port)), std::string::npos)
       << s.status().message();
-  EXPECT_NE(s.status().message().find("refused"), std::string::npos) << s.status().message();
+  const std::string& m = s.status().message();
+  EXPECT_TRUE(m.find("refused") != std::string::npos || m.find("connect to server") != std::string::npos) << m;
   EXPECT_LT(Clock::now() - t0, 3s);
 }
 
@@ -177,15 +178,23 @@ TEST_P(KvStoreTest, ServerKilledMidWayIsAnErrorNotAHang) {
   EXPECT_LT(Clock::now() - t0, 5s) << r.status().message();
 }
 
-TEST_P(KvStoreTest, PlantedForeignKeyUnderAPrefixIsAnErrorNotACrash) {
-  if (GetParam() == "redis") GTEST_SKIP() << "redis reads known keys with MGET: a foreign key is not seen at all";
+TEST_P(KvStoreTest, PlantedForeignKeyUnderAPrefixIsAnErrorOrUnseen) {
   KvStorePtr s = connect();
   ASSERT_TRUE(s);
   const std::string p = "/te_test/" + uniqueName("foreign") + "/";
-  ASSERT_TRUE(s->write({{p + "0", {}}, {p + "junk", bytesOf("x")}, {p + "7", {}}}, {}, soon()).isOk());
+  ASSERT_TRUE(s->write({{p + "0", {}}, {p + "1", bytesOf("one")}, {p + "junk", bytesOf("x")}, {p + "7", {}}}, {},
+                       soon())
+                  .isOk());
   auto r = s->getIndexed(p, 2, soon());
-  ASSERT_FALSE(r.isOk());
-  EXPECT_NE(r.status().message().find("unexpected key"), std::string::npos) << r.status().message();
+  if (GetParam() == "etcd") {
+    // A range over the prefix shows every key: one that is not an index is reported.
+    ASSERT_FALSE(r.isOk());
+    EXPECT_NE(r.status().message().find("unexpected key"), std::string::npos) << r.status().message();
+  } else {
+    // MGET of the known keys never sees the others.
+    ASSERT_TRUE(r.isOk()) << r.status().message();
+    EXPECT_EQ((*r)[1], bytesOf("one"));
+  }
   ASSERT_TRUE(s->removePrefix(p, soon()).isOk());
 }
 

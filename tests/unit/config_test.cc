@@ -31,7 +31,7 @@ TEST(Config, DefaultsMatchTheDocumentation) {
   Parsed p = parse({});
   ASSERT_EQ(p.result.outcome, ParseOutcome::kRun);
   EXPECT_EQ(p.config.transport, "auto");
-  EXPECT_EQ(p.config.operation, engine::OpCode::kWrite);
+  EXPECT_EQ(p.config.operation, Workload::kWrite);
   EXPECT_EQ(p.config.block_size, 65536u);
   EXPECT_EQ(p.config.batch_size, 128u);
   EXPECT_EQ(p.config.threads, 4);
@@ -39,7 +39,9 @@ TEST(Config, DefaultsMatchTheDocumentation) {
   EXPECT_DOUBLE_EQ(p.config.duration, 2.0);
   EXPECT_EQ(p.config.schedule, "pairs");
   EXPECT_EQ(p.config.transport_config.num_workers, 4);
-  EXPECT_TRUE(validateConfig(p.config).isOk());
+  // Without a launcher in the environment the bootstrap must be named.
+  Parsed named = parse({"--bootstrap", "mpi"});
+  EXPECT_TRUE(validateConfig(named.config).isOk()) << validateConfig(named.config).message();
 }
 
 TEST(Config, ParsesUnitsAndMooncakeSpellings) {
@@ -50,7 +52,7 @@ TEST(Config, ParsesUnitsAndMooncakeSpellings) {
   EXPECT_EQ(p.config.buffer_size, 2ull << 30);
   EXPECT_EQ(p.config.batch_size, 32u);
   EXPECT_EQ(p.config.threads, 2);
-  EXPECT_EQ(p.config.operation, engine::OpCode::kRead);
+  EXPECT_EQ(p.config.operation, Workload::kRead);
   EXPECT_EQ(p.config.report_unit, RateUnit::kGb);
   EXPECT_EQ(p.config.transport_config.num_workers, 2);
   Parsed q = parse({"--block-size", "64K", "--buffer-size", "64M"});
@@ -65,15 +67,23 @@ TEST(Config, BadValuesNameTheFlagTheValueAndWhatIsAllowed) {
   };
   const std::vector<Case> cases = {
       {{"--transport", "carrier-pigeon"}, {"--transport", "carrier-pigeon", "tcp"}},
-      {{"--operation", "copy"}, {"--operation", "copy", "read, write"}},
+      {{"--operation", "copy"}, {"--operation", "copy", "read, write, mix"}},
       {{"--block-size", "0"}, {"--block-size", "0"}},
-      {{"--block-size", "2G", "--buffer-size", "1G"}, {"--block-size", "larger than --buffer-size"}},
+      {{"--block-size", "2G", "--buffer-size", "1G"}, {"--block-size", "larger than half of --buffer-size"}},
       {{"--block-size", "12Q"}, {"--block-size", "12Q"}},
       {{"--batch-size", "0"}, {"--batch-size", "0", "1..65536"}},
       {{"--threads", "0"}, {"--threads", "0"}},
       {{"--duration", "-1"}, {"--duration"}},
       {{"--duration", "0"}, {"--duration"}},
-      {{"--schedule", "random"}, {"--schedule", "random", "pairs"}},
+      {{"--schedule", "random"}, {"--schedule", "random", "pairs, shift"}},
+      {{"--block-size", "4K:1K"}, {"--block-size", "4K:1K"}},
+      {{"--pairs", "0:0"}, {"--pairs", "0:0"}},
+      {{"--pairs", "1-2"}, {"--pairs", "1-2"}},
+      {{"--expect", "fast"}, {"--expect", "fast"}},
+      {{"--threshold", "1.5"}, {"--threshold"}},
+      {{"--read-ratio", "2"}, {"--read-ratio"}},
+      {{"--progress", "sometimes"}, {"--progress", "sometimes"}},
+      {{"--transport", "tcp,bogus"}, {"--transport", "bogus"}},
       {{"--report-unit", "MB"}, {"--report-unit", "MB", "GB, GiB, Gb"}},
       {{"--log-level", "loud"}, {"--log-level", "loud"}},
       {{"--no-such-flag"}, {"--no-such-flag"}},
@@ -88,6 +98,25 @@ TEST(Config, BadValuesNameTheFlagTheValueAndWhatIsAllowed) {
       EXPECT_NE(err.find(part), std::string::npos) << "'" << err << "' should mention '" << part << "'";
     }
   }
+}
+
+TEST(Config, SizeSweepsRatesPairsAndMix) {
+  Parsed p = parse({"--block-size", "4K:64K", "--operation", "mix", "--read-ratio", "0.25", "--pairs", "0:3,2:1",
+                    "--expect", "23GB/s", "--transport", "tcp", "--buffer-size", "1M", "--bootstrap", "mpi"});
+  ASSERT_EQ(p.result.outcome, ParseOutcome::kRun) << p.result.error.message();
+  EXPECT_EQ(p.config.block_sizes, (std::vector<uint64_t>{4096, 8192, 16384, 32768, 65536}));
+  EXPECT_EQ(p.config.block_size, 65536u);
+  EXPECT_EQ(p.config.operation, Workload::kMix);
+  EXPECT_DOUBLE_EQ(p.config.read_ratio, 0.25);
+  EXPECT_EQ(p.config.pairs, (std::vector<std::pair<int, int>>{{0, 3}, {2, 1}}));
+  EXPECT_DOUBLE_EQ(*p.config.expect_bytes_per_second, 23e9);
+  EXPECT_TRUE(validateConfig(p.config).isOk());
+  EXPECT_EQ(*parseBlockSizes("4K,1M"), (std::vector<uint64_t>{4096, 1 << 20}));
+  EXPECT_DOUBLE_EQ(*parseRate("200Gb/s"), 25e9);
+  EXPECT_DOUBLE_EQ(*parseRate("1.5GiB/s"), 1.5 * (1ull << 30));
+  EXPECT_FALSE(parseRate("12 parsecs").isOk());
+  Parsed last = parse({"--threads", "2", "--threads", "3"});
+  EXPECT_EQ(last.config.threads, 3) << "a repeated flag takes the last value";
 }
 
 TEST(Config, NeedsTwoRanksForPairs) {

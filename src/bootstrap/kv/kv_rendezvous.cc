@@ -21,8 +21,10 @@ namespace te::bootstrap::kv {
 namespace {
 
 constexpr auto kConflictPoll = std::chrono::milliseconds(200);
-// etcd reports a lease's time to live in whole seconds.
-constexpr auto kTtlSlack = std::chrono::milliseconds(1000);
+// etcd reports a lease's time to live in whole seconds (rounded down), measured at the
+// server: 1 s for the rounding plus 0.5 s for the difference between our clock's and the
+// server's view of the time between two looks.
+constexpr auto kTtlSlack = std::chrono::milliseconds(1500);
 
 std::string joinRanks(const std::vector<int>& ranks) {
   std::string out;
@@ -36,6 +38,30 @@ void sleepUntilAtMost(std::chrono::microseconds pause, Deadline deadline) {
 }
 
 enum class ConflictEnd { kVanished, kEpochChanged };
+
+// Tells a refreshed key from a stale one: a key's time to live only grows when its writer's
+// keep-alive refreshes it, so one that is longer than the first look minus the time since
+// proves its writer alive (whatever TTL that writer uses).
+class TtlWatch {
+ public:
+  bool refreshed(std::chrono::milliseconds ttl) {
+    if (ttl == std::chrono::milliseconds::max()) return true;  // never expires: nobody will remove it
+    // Run out (etcd keeps an expired key until the lease is revoked, up to a second later).
+    if (ttl <= std::chrono::milliseconds(0)) return false;
+    const auto now = Clock::now();
+    if (!first_) {
+      first_ = now;
+      first_ttl_ = ttl;
+      return false;
+    }
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_);
+    return ttl > first_ttl_ - elapsed + kTtlSlack;
+  }
+
+ private:
+  std::optional<Clock::time_point> first_;
+  std::chrono::milliseconds first_ttl_{0};
+};
 
 class Joiner {
  public:
@@ -57,20 +83,21 @@ class Joiner {
   // out), and a change of epoch ends the wait.
   Result<ConflictEnd> waitOutConflict(const std::string& key, const std::string& what, const Identity& holder,
                                       uint64_t epoch = 0) {
-    const auto first_seen = Clock::now();
+    const bool watch_epoch = epoch != 0 && key != epoch_key_;
+    TtlWatch key_watch, epoch_watch;
     bool logged = false;
     while (true) {
       TE_ASSIGN_OR_RETURN(auto ttl, store_.timeToLive(key, deadline_));
       if (!ttl) return ConflictEnd::kVanished;
-      bool alive = refreshedSince(*ttl, first_seen);
-      if (epoch != 0 && key != epoch_key_) {
+      bool alive = key_watch.refreshed(*ttl);
+      if (watch_epoch) {
         TE_ASSIGN_OR_RETURN(auto current, store_.get(epoch_key_, deadline_));
         if (!current) return ConflictEnd::kEpochChanged;
         Result<EpochRecord> e = decodeEpoch(*current);
         if (!e.isOk() || e->epoch != epoch) return ConflictEnd::kEpochChanged;
         TE_ASSIGN_OR_RETURN(auto epoch_ttl, store_.timeToLive(epoch_key_, deadline_));
         if (!epoch_ttl) return ConflictEnd::kEpochChanged;
-        alive = alive && refreshedSince(*epoch_ttl, first_seen);
+        alive = epoch_watch.refreshed(*epoch_ttl) && alive;
       }
       if (alive) {
         return invalidArgument(job() + ": " + what + " is already held by a live process (" + holder.text() +
@@ -84,21 +111,11 @@ class Joiner {
       }
       if (!logged) {
         TE_LOG(WARN) << job() << ": " << what << " is held by " << holder.text()
-                     << " from an earlier run; waiting up to "
-                     << std::chrono::duration_cast<std::chrono::seconds>(store_.ttl()).count()
-                     << " s for its keys to expire";
+                     << " (an earlier run, or a live duplicate); waiting for its keys to expire";
         logged = true;
       }
       sleepUntilAtMost(kConflictPoll, deadline_);
     }
-  }
-
-  // A key whose time to live is above what it would be had nobody refreshed it since
-  // `first_seen`: its writer's keep-alive ran after that, so the writer lives.
-  bool refreshedSince(std::chrono::milliseconds ttl, Clock::time_point first_seen) const {
-    if (ttl == std::chrono::milliseconds::max()) return true;  // a key without expiry: nobody will remove it
-    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - first_seen);
-    return ttl > store_.ttl() - elapsed + kTtlSlack;
   }
 
   Result<JoinedJob> joinAsRoot() {
@@ -153,7 +170,7 @@ class Joiner {
     if (!value) return Status::ok();
     Result<AbortRecord> a = decodeAbort(*value);
     if (!a.isOk()) return corrupt(keys.abortKey(), a.status());
-    return unavailable(job() + ": rank " + std::to_string(a->rank) + " (" + a->host + ") gave up: " + a->message);
+    return unavailable(job() + ": rank " + std::to_string(a->rank) + " (" + a->host + ") ended the job: " + a->message);
   }
 
   Result<JoinedJob> joinAsMember() {

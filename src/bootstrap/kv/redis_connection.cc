@@ -1,5 +1,7 @@
 #include "bootstrap/kv/redis_connection.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -33,6 +35,35 @@ size_t payloadBytes(const redisReply* r) {
   return n;
 }
 
+// hiredis writes with write(2): a server that died turns into SIGPIPE, which would end the
+// process instead of giving an error. Block it on this thread around the I/O and drop one
+// raised meanwhile (the error comes back as EPIPE).
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~ScopedSigpipeBlock() {
+    if (!was_pending_) {
+      timespec zero{0, 0};
+      while (sigtimedwait(&pipe_, nullptr, &zero) > 0) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+  bool was_pending_ = false;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::connect(const HostPort& endpoint,
@@ -63,6 +94,7 @@ Status RedisConnection::ioError(const std::string& what) {
 Result<std::vector<RedisReplyPtr>> RedisConnection::run(const std::vector<RedisCommand>& commands,
                                                         Deadline deadline) {
   if (!broken_.isOk()) return broken_;
+  ScopedSigpipeBlock no_sigpipe;
   redisContext* c = context_.get();
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   if (redisSetTimeout(c, toTimeval(std::clamp(left, kMinCallTime, kMaxCallTime))) != REDIS_OK) {

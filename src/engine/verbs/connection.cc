@@ -87,7 +87,8 @@ Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_
   }
   TE_RETURN_IF_ERROR(modifyQpToRtr(l.qp, r, context));
   const auto rd_atomic = static_cast<uint8_t>(std::min<int>(me.max_qp_init_rd_atom, them.max_qp_rd_atom));
-  return modifyQpToRts(l.qp, initialPsn(l.qp->qp_num), std::max<uint8_t>(rd_atomic, 1), context);
+  return modifyQpToRts(l.qp, initialPsn(l.qp->qp_num), std::max<uint8_t>(rd_atomic, 1),
+                       static_cast<uint8_t>(me.retry_count), context);
 }
 
 SendPathConfig sendPathBase(const ChannelSetup& s) {
@@ -184,7 +185,9 @@ Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, cons
     }
     lanes_per_worker.push_back(c.lanes.size());
     TE_ASSIGN_OR_RETURN(std::unique_ptr<SendPath> path, SendPath::create(std::move(c), &postSendToQp, nullptr));
-    out.workers.push_back(std::make_unique<VerbsWorker>(std::move(cqs[w]), std::move(path)));
+    const auto stall = std::chrono::milliseconds(static_cast<int64_t>(
+        1000 * stallTimeoutSeconds(s.options.slice_size, static_cast<uint32_t>(s.options.max_wr))));
+    out.workers.push_back(std::make_unique<VerbsWorker>(std::move(cqs[w]), std::move(path), stall));
   }
   // Every QP of every rank is at RTS before anyone posts (a QP still in INIT drops packets).
   TE_RETURN_IF_ERROR(collective.barrier(deadline));

@@ -82,6 +82,7 @@ Result<bool> readPort(ibv_context* ctx, ibv_device* dev, const ibv_device_attr& 
   f->max_qp_init_rd_atom = std::max(1, std::min(da.max_qp_init_rd_atom, 255));
   f->max_qp_wr = da.max_qp_wr;
   f->max_cqe = da.max_cqe;
+  f->retry_count = da.vendor_id == kSoftRoceVendorId ? kSoftRoceRetryCount : kRetryCount;
   if (f->link_layer == LinkLayer::kEthernet) {
     TE_RETURN_IF_ERROR(chooseRoceGid(ctx, dev->ibdev_path, pa, o, f));
   } else {
@@ -184,7 +185,8 @@ nlohmann::json portFactsJson(const PortFacts& f) {
           {"gid", gidToString(f.gid)},
           {"gid_choice", f.gid_choice},
           {"lid", f.lid},
-          {"max_qp_rd_atom", f.max_qp_rd_atom}};
+          {"max_qp_rd_atom", f.max_qp_rd_atom},
+          {"retry_cnt", f.retry_count}};
 }
 
 DeviceAddress deviceAddress(const PortFacts& f) {

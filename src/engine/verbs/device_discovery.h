@@ -35,6 +35,7 @@ struct PortFacts {
   int max_qp_init_rd_atom = 1;    // initiator depth per QP
   int max_qp_wr = 0;
   int max_cqe = 0;
+  int retry_count = 7;            // transport retries of its QPs (6 on Soft-RoCE, see qp_state.h)
 };
 
 struct VerbsDevice {

@@ -67,11 +67,11 @@ QpAttr rtrAttr(const RtrParams& p) {
   return a;
 }
 
-QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic) {
+QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count) {
   QpAttr a;
   a.state(IBV_QPS_RTS)
       .timeout(kAckTimeout)
-      .retryCount(kRetryCount)
+      .retryCount(retry_count)
       .rnrRetry(kRnrRetry)
       .sqPsn(sq_psn)
       .maxRdAtomic(max_rd_atomic);
@@ -95,9 +95,17 @@ Status modifyQpToRtr(ibv_qp* qp, const RtrParams& p, const std::string& context)
   return modify(qp, a, "ibv_modify_qp(RTR)", context, detail);
 }
 
-Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, const std::string& context) {
-  QpAttr a = rtsAttr(sq_psn, max_rd_atomic);
-  return modify(qp, a, "ibv_modify_qp(RTS)", context, "max_rd_atomic " + std::to_string(max_rd_atomic));
+Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count,
+                     const std::string& context) {
+  QpAttr a = rtsAttr(sq_psn, max_rd_atomic, retry_count);
+  return modify(qp, a, "ibv_modify_qp(RTS)", context,
+                "max_rd_atomic " + std::to_string(max_rd_atomic) + ", retry_cnt " + std::to_string(retry_count));
+}
+
+Status modifyQpToError(ibv_qp* qp, const std::string& context) {
+  QpAttr a;
+  a.state(IBV_QPS_ERR);
+  return modify(qp, a, "ibv_modify_qp(ERR)", context, "");
 }
 
 }  // namespace te::engine::verbs

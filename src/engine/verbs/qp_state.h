@@ -43,10 +43,13 @@ class QpAttr {
   int mask_ = 0;
 };
 
-// Retry policy of every RC QP (the values): ack timeout 4.096 us * 2^14 ~ 67 ms,
-// 7 transport retries, 7 RNR retries, so a dead peer fails a request in about 0.5 s.
+// Retry policy of every RC QP: ack timeout 4.096 us * 2^14 ~ 67 ms, 7 transport retries, 7
+// RNR retries, so a dead peer fails a request in about 0.5 s. Soft-RoCE (rdma_rxe) reads a
+// transport retry count of 7 as "retry forever" (rxe_comp.c), so it gets 6 there.
 constexpr uint8_t kAckTimeout = 14;
 constexpr uint8_t kRetryCount = 7;
+constexpr uint8_t kSoftRoceRetryCount = 6;
+constexpr uint32_t kSoftRoceVendorId = 0xffffff;  // RXE_VENDOR_ID
 constexpr uint8_t kRnrRetry = 7;
 constexpr uint8_t kMinRnrTimer = 12;
 constexpr unsigned kRemoteAccess = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
@@ -69,12 +72,15 @@ inline uint32_t initialPsn(uint32_t qpn) { return (qpn * 2654435761u) & 0xffffff
 
 QpAttr initAttr(uint8_t port);
 QpAttr rtrAttr(const RtrParams& p);
-QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic);
+QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count = kRetryCount);
 
 // `context` names the peer and device ("to rank 3 (node07) via mlx5_0 port 1").
 Status modifyQpToInit(ibv_qp* qp, uint8_t port, const std::string& context);
 Status modifyQpToRtr(ibv_qp* qp, const RtrParams& p, const std::string& context);
-Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, const std::string& context);
+Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count,
+                     const std::string& context);
+// Moves a QP to ERR: its outstanding WRs complete with IBV_WC_WR_FLUSH_ERR.
+Status modifyQpToError(ibv_qp* qp, const std::string& context);
 
 // 256..4096 for an ibv_mtu, 0 for an unknown value.
 int mtuBytes(int mtu);

@@ -325,7 +325,28 @@ std::string SendPath::laneName(uint32_t lane) const {
          " -> " + p.device_names[l.remote_device] + " (QP " + hex(l.qp ? l.qp->qp_num : 0) + ")";
 }
 
+void SendPath::abortAll(const Status& why) {
+  aborted_ = true;
+  if (error_.isOk()) error_ = why;
+  for (Lane& l : lanes_) l.dead = true;
+  for (Peer& p : peers_) {
+    p.broken = true;
+    p.active = false;
+    p.backlog = SlotQueue();
+  }
+  active_peers_.clear();
+  for (uint32_t i = 0; i < table_.capacity(); ++i) {
+    RequestSlot& s = table_[i];
+    if (!s.in_use || s.finished) continue;
+    if (s.code == StatusCode::kOk) s.code = StatusCode::kUnavailable;
+    s.pending = 0;
+    s.fully_posted = true;
+    table_.finishIfDone(i);
+  }
+}
+
 void SendPath::onCompletion(const ibv_wc& wc) {
+  if (aborted_) return;
   const WrTag t = decodeWrId(wc.wr_id);
   if (t.lane >= lanes_.size() || t.slot >= table_.capacity()) {
     if (error_.isOk()) error_ = internalError("verbs: completion with a foreign wr_id " + hex(t.slot));
@@ -333,6 +354,7 @@ void SendPath::onCompletion(const ibv_wc& wc) {
   }
   Lane& l = lanes_[t.lane];
   RequestSlot& s = table_[t.slot];
+  ++l.completions;
   if (wc.status == IBV_WC_SUCCESS) {
     l.credits.retire(t.retire);
   } else if (!l.dead || t.counts) {

@@ -76,6 +76,13 @@ class SendPath {
   // Finished requests, in the order they finished.
   size_t drain(std::span<Completion> out) { return table_.drain(out); }
 
+  // Fails every request in flight and takes every lane out of service; completions that
+  // arrive later are ignored. For a CQ that cannot be polled any more.
+  void abortAll(const Status& why);
+  // Takes one lane (and its peer) out of service with `why`, e.g. a stalled lane whose QP
+  // the worker then moves to ERR so that its WRs flush.
+  void failLane(uint32_t lane, Status why) { markLaneDead(lane, std::move(why)); }
+
   bool hasReady() const { return table_.readyCount() > 0; }
   uint32_t inFlight() const { return table_.inUse(); }
   const Status& error() const { return error_; }
@@ -85,6 +92,13 @@ class SendPath {
   size_t laneCount() const { return lanes_.size(); }
   const LaneCredits& credits(uint32_t lane) const { return lanes_[lane].credits; }
   bool laneDead(uint32_t lane) const { return lanes_[lane].dead; }
+  // WRs outstanding (not yet retired by a signalled completion) on a live lane.
+  bool laneBusy(uint32_t lane) const {
+    return !lanes_[lane].dead && lanes_[lane].credits.free() < lanes_[lane].credits.depth();
+  }
+  uint32_t laneCompletions(uint32_t lane) const { return lanes_[lane].completions; }
+  ibv_qp* laneQp(uint32_t lane) const { return lanes_[lane].qp; }
+  std::string laneName(uint32_t lane) const;
   bool peerBroken(int peer) const { return peers_[peer].broken; }
   uint32_t tableCapacity() const { return table_.capacity(); }
 
@@ -99,6 +113,7 @@ class SendPath {
     int32_t chain_head = -1;
     int32_t chain_tail = -1;
     uint64_t pass = 0;  // last posting pass that touched this lane
+    uint32_t completions = 0;
     bool dead = false;
   };
   struct Peer {
@@ -126,7 +141,6 @@ class SendPath {
   void failUnposted(uint32_t slot);
   void markLaneDead(uint32_t lane, Status why);
   Status brokenPeer(int peer) const;
-  std::string laneName(uint32_t lane) const;
 
   const int rank_;
   const uint64_t slice_size_;
@@ -148,6 +162,7 @@ class SendPath {
   std::vector<uint32_t> touched_;  // lanes the current pass used
   uint32_t touched_count_ = 0;
   uint64_t pass_ = 1;
+  bool aborted_ = false;
   PostSendFn post_;
   void* post_ctx_;
   Status error_;

@@ -19,6 +19,7 @@ uint32_t RequestTable::acquire(const Request& r) {
   s.code = StatusCode::kOk;
   s.fully_posted = false;
   s.finished = false;
+  s.in_use = true;
   ++in_use_;
   return i;
 }
@@ -40,6 +41,7 @@ size_t RequestTable::drain(std::span<Completion> out) {
     --ready_count_;
     RequestSlot& s = slots_[i];
     out[n++] = Completion{s.request.user_data, s.code};
+    s.in_use = false;
     s.next = free_head_;
     free_head_ = i;
     --in_use_;

@@ -46,6 +46,14 @@ constexpr uint32_t signalInterval(uint32_t depth) {
   return k < 1 ? 1 : k > 64 ? 64 : k;
 }
 
+// A lane with WRs outstanding and no completion for this long is declared dead (its QP is
+// moved to ERR so that its WRs flush): far beyond the hardware retry budget (~0.5 s), and
+// longer for huge slices, since a lane reports at least once per signal interval of slices
+// (at a floor of 1 MiB/s). A safety net for providers that retry forever.
+inline double stallTimeoutSeconds(uint64_t slice_size, uint32_t depth) {
+  return 10.0 + static_cast<double>(slice_size) * signalInterval(depth) / (1 << 20);
+}
+
 // Send-queue credits of one QP and its run of unsignalled WRs.
 class LaneCredits {
  public:
@@ -89,6 +97,7 @@ struct RequestSlot {
   StatusCode code = StatusCode::kOk;
   bool fully_posted = false;
   bool finished = false;     // in the ready ring
+  bool in_use = false;
 };
 
 // Pre-allocated slots: acquire on post, finish when the last signal arrives (into a ring of

@@ -157,7 +157,8 @@ nlohmann::json VerbsTransport::describe() const {
                       {"slice_size", o.slice_size},
                       {"max_wr", o.max_wr},
                       {"signal_every", signalInterval(static_cast<uint32_t>(o.max_wr))},
-                      {"qp", {{"timeout", kAckTimeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry}}},
+                      {"qp", {{"timeout", kAckTimeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry},
+                              {"stall_timeout_s", stallTimeoutSeconds(o.slice_size, static_cast<uint32_t>(o.max_wr))}}},
                       {"workers", config_.num_workers}};
   if (connected_) j["connection"] = channels_.summary;
   return j;

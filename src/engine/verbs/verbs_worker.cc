@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include "engine/verbs/qp_state.h"
+
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -11,6 +13,7 @@ namespace {
 
 constexpr int kPollBatch = 32;
 constexpr int kMaxRoundsPerCq = 8;  // bound the work of one poll() call
+constexpr uint64_t kNotBusy = ~0ull;
 
 }  // namespace
 
@@ -29,8 +32,13 @@ Result<std::vector<WorkerCq>> createWorkerCqs(const std::vector<ibv_context*>& c
   return out;
 }
 
-VerbsWorker::VerbsWorker(std::vector<WorkerCq> cqs, std::unique_ptr<SendPath> path)
-    : cqs_(std::move(cqs)), path_(std::move(path)) {}
+VerbsWorker::VerbsWorker(std::vector<WorkerCq> cqs, std::unique_ptr<SendPath> path,
+                         std::chrono::milliseconds stall_timeout)
+    : cqs_(std::move(cqs)),
+      path_(std::move(path)),
+      stall_timeout_(stall_timeout),
+      stall_window_(std::chrono::steady_clock::now()),
+      stall_marks_(path_->laneCount(), kNotBusy) {}
 
 VerbsWorker::~VerbsWorker() = default;
 
@@ -41,7 +49,28 @@ Status VerbsWorker::lastError() const {
 
 void VerbsWorker::fail(Status why) {
   failed_ = true;
-  if (error_.isOk()) error_ = std::move(why);
+  if (error_.isOk()) error_ = why;
+  path_->abortAll(why);  // what was in flight will never complete: fail it now
+}
+
+void VerbsWorker::checkStalls() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - stall_window_ < stall_timeout_) return;
+  for (uint32_t lane = 0; lane < path_->laneCount(); ++lane) {
+    const bool busy = path_->laneBusy(lane);
+    const uint64_t done = path_->laneCompletions(lane);
+    if (busy && stall_marks_[lane] == done) {
+      const std::string name = path_->laneName(lane);
+      path_->failLane(lane, unavailable("verbs: no completion " + name + " for " +
+                                        std::to_string(stall_timeout_.count() / 1000) +
+                                        " s with work requests outstanding (peer dead or fabric down?)"));
+      // ERR flushes the lane's WRs, so its requests complete (failed) through the CQ.
+      Status s = modifyQpToError(path_->laneQp(lane), name);
+      if (!s.isOk()) fail(s);
+    }
+    stall_marks_[lane] = busy ? done : kNotBusy;
+  }
+  stall_window_ = now;
 }
 
 Result<size_t> VerbsWorker::post(std::span<const Request> requests) {
@@ -83,6 +112,7 @@ void VerbsWorker::waitForProgress(std::chrono::microseconds max_wait) {
     std::this_thread::sleep_for(max_wait);
     return;
   }
+  checkStalls();
   bool armed = true;
   for (WorkerCq& c : cqs_) armed = armed && ibv_req_notify_cq(c.cq.get(), 0) == 0;
   // Completions that arrived before the CQs were armed raise no event: look once more.

@@ -13,8 +13,8 @@
 
 namespace te::engine::verbs {
 
-// The CQ of a worker on one device. Members in dependency order: the CQ goes before its
-// channel.
+// The CQ of a worker on one device. Members in dependency order: the CQ is destroyed before
+// its channel.
 struct WorkerCq {
   std::string device;
   CompChannelPtr channel;
@@ -28,7 +28,8 @@ Result<std::vector<WorkerCq>> createWorkerCqs(const std::vector<ibv_context*>& c
 class VerbsWorker final : public TransportWorker {
  public:
   // The QPs of `path`'s lanes use `cqs`; the transport destroys them before this worker.
-  VerbsWorker(std::vector<WorkerCq> cqs, std::unique_ptr<SendPath> path);
+  // A lane busy for `stall_timeout` without a completion is failed (see stallTimeoutSeconds).
+  VerbsWorker(std::vector<WorkerCq> cqs, std::unique_ptr<SendPath> path, std::chrono::milliseconds stall_timeout);
   ~VerbsWorker() override;
 
   Result<size_t> post(std::span<const Request> requests) override;
@@ -43,11 +44,16 @@ class VerbsWorker final : public TransportWorker {
   // Hands every available work completion to the send path; false after a CQ failure.
   bool drainCqs();
   void fail(Status why);
+  // Idle path only: fails lanes that stayed busy without a completion for a whole window.
+  void checkStalls();
 
   std::vector<WorkerCq> cqs_;
   std::unique_ptr<SendPath> path_;
   Status error_;  // CQ-level failure (the send path keeps per-request failures)
   bool failed_ = false;
+  const std::chrono::milliseconds stall_timeout_;
+  std::chrono::steady_clock::time_point stall_window_;
+  std::vector<uint64_t> stall_marks_;  // per lane: completions at the window's start, or kNotBusy
 };
 
 // ibv_post_send as a PostSendFn.

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# te_bench --transport ucx side by side with ucx_perftest, in one run, on this machine:
+# same UCX, same TLS (loopback tcp, then shared memory), 64 KiB and 1 MiB, put and get.
+# Prints a markdown table with the ratio te_bench / ucx_perftest (goal >= 0.9).
+#
+#   perf/ucx_vs_ucx_perftest.sh [BUILD_DIR]        (default build/dev)
+#
+# Knobs (environment): SIZES="64K 1M", TLS_SETS="tcp sm", DURATION=2 (te_bench seconds per
+# link), PERF_MB=768 (MiB moved per ucx_perftest run), GET_DEPTH=64 (ucx_perftest -O for
+# get), BATCH=128 (te_bench --batch-size), REPEAT=1 (runs per cell; the best is kept), and any
+# te_bench flags in TE_FLAGS (e.g. "--ucx-max-inflight 32M").
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$here/build/dev}"
+te_bench="$build/src/bench/te_bench"
+SIZES="${SIZES:-64K 1M}"
+TLS_SETS="${TLS_SETS:-tcp sm}"
+DURATION="${DURATION:-2}"
+PERF_MB="${PERF_MB:-768}"
+GET_DEPTH="${GET_DEPTH:-64}"
+BATCH="${BATCH:-128}"
+REPEAT="${REPEAT:-1}"
+TE_FLAGS="${TE_FLAGS:-}"
+
+for tool in ucx_perftest mpirun python3; do
+  command -v "$tool" >/dev/null || { echo "$0: $tool not found" >&2; exit 1; }
+done
+[[ -x "$te_bench" ]] || { echo "$0: $te_bench not built" >&2; exit 1; }
+
+work="$(mktemp -d /tmp/ucx_vs_perftest.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+port=$((20000 + RANDOM % 20000))
+
+bytes_of() {  # 64K -> 65536
+  local v="${1%[KkMm]}"
+  case "$1" in *[Kk]) echo $((v * 1024)) ;; *[Mm]) echo $((v * 1024 * 1024)) ;; *) echo "$v" ;; esac
+}
+
+tls_env() {  # the UCX environment of one TLS set, for both tools
+  case "$1" in
+    tcp) echo "UCX_TLS=tcp UCX_NET_DEVICES=lo" ;;
+    sm) echo "UCX_TLS=sm,self" ;;
+    *) echo "UCX_TLS=$1" ;;
+  esac
+}
+
+# ucx_perftest server + client on loopback; prints MiB/s (its "overall" bandwidth column).
+perftest_mibs() {
+  local tls="$1" op="$2" size="$3"
+  local bytes n test extra=()
+  bytes="$(bytes_of "$size")"
+  n=$((PERF_MB * 1024 * 1024 / bytes))
+  if [[ "$op" == write ]]; then test=ucp_put_bw; else test=ucp_get; extra=(-O "$GET_DEPTH"); fi
+  port=$((port + 1))
+  local args=(-t "$test" -s "$bytes" -n "$n" -w $((n / 10 + 1)) -p "$port" "${extra[@]}")
+  env $(tls_env "$tls") ucx_perftest "${args[@]}" >"$work/server.log" 2>&1 &
+  local server=$!
+  local out=""
+  for _ in $(seq 50); do  # the server needs a moment to listen
+    if out="$(env $(tls_env "$tls") timeout 300 ucx_perftest 127.0.0.1 "${args[@]}" 2>&1)"; then break; fi
+    sleep 0.2
+  done
+  wait "$server" || true
+  # "Final: iters p50 avg overall bw_avg bw_overall rate_avg rate_overall"
+  echo "$out" | awk '/^Final:/ {print $7}'
+}
+
+# te_bench, one pair (-np 2), one thread; prints MiB/s (mean of the two directions).
+te_bench_mibs() {
+  local tls="$1" op="$2" size="$3"
+  local json="$work/te.json"
+  rm -f "$json"
+  # shellcheck disable=SC2086
+  env $(tls_env "$tls") timeout 300 mpirun --allow-run-as-root -np 2 --mca pml ob1 \
+    --mca btl self,vader,tcp --bind-to none \
+    "$te_bench" --transport ucx --threads 1 --operation "$op" --block-size "$size" \
+    --batch-size "$BATCH" --buffer-size 64M --duration "$DURATION" --warmup 0.5 \
+    --json "$json" $TE_FLAGS >"$work/te.log" 2>&1 || { tail -5 "$work/te.log" >&2; echo 0; return; }
+  python3 - "$json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+links = [l["bytes_per_second"] for b in d["results"] for l in b["links"]]
+print(f"{sum(links) / len(links) / 2**20:.1f}" if links else 0)
+EOF
+}
+
+best() {  # best of REPEAT runs of "$@"
+  local top=0 v
+  for _ in $(seq "$REPEAT"); do
+    v="$("$@")"
+    top="$(python3 -c "print(max(float('$top' or 0), float('${v:-0}' or 0)))")"
+  done
+  echo "$top"
+}
+
+echo "# te_bench (ucx, 1 thread, batch $BATCH) vs ucx_perftest on $(hostname), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# $(ucx_info -v | head -1 | sed 's/^# *//'); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| TLS | op | size | ucx_perftest MiB/s | te_bench MiB/s | te_bench / ucx_perftest |"
+echo "|---|---|---|---:|---:|---:|"
+for tls in $TLS_SETS; do
+  for op in write read; do
+    for size in $SIZES; do
+      ref="$(best perftest_mibs "$tls" "$op" "$size")"
+      mine="$(best te_bench_mibs "$tls" "$op" "$size")"
+      ratio="$(python3 -c "r=float('${ref:-0}' or 0); print(f'{float(\"${mine:-0}\" or 0)/r:.2f}' if r else 'n/a')")"
+      name="$([[ $op == write ]] && echo "put (ucp_put_bw)" || echo "get (ucp_get -O $GET_DEPTH)")"
+      echo "| $(tls_env "$tls" | sed 's/UCX_//g') | $name | $size | $ref | $mine | $ratio |"
+    done
+  done
+done

@@ -1,0 +1,295 @@
+#include "bench/compare.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "common/units.h"
+
+namespace te::bench {
+namespace {
+
+constexpr size_t kMaxRows = 20;
+constexpr size_t kMaxHosts = 10;
+
+struct ReportLink {
+  int initiator = 0, target = 0;
+  std::string initiator_host, target_host;
+  double bytes_per_second = 0;
+};
+
+struct ReportBlock {
+  std::string transport, operation;
+  uint64_t block_size = 0;
+  std::vector<ReportLink> links;
+};
+
+bool isString(const nlohmann::json& j, const char* key) { return j.contains(key) && j[key].is_string(); }
+bool isNumber(const nlohmann::json& j, const char* key) { return j.contains(key) && j[key].is_number(); }
+bool isSize(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && (j[key].is_number_unsigned() || (j[key].is_number_integer() && j[key].get<int64_t>() >= 0));
+}
+
+// Reads results[].links[] without exceptions: a foreign or damaged file is the user's
+// mistake, named by `which` ("OLD" / "NEW").
+Result<std::vector<ReportBlock>> parseBlocks(const nlohmann::json& report, const std::string& which) {
+  if (!report.is_object() || !report.contains("results") || !report["results"].is_array()) {
+    return invalidArgument(which + ": not a te_bench JSON report (no \"results\" array)");
+  }
+  std::vector<ReportBlock> blocks;
+  for (const auto& b : report["results"]) {
+    if (!b.is_object() || !isString(b, "transport") || !isString(b, "operation") ||
+        !isSize(b, "block_size") || !b.contains("links") ||
+        !b["links"].is_array()) {
+      return invalidArgument(which + ": a results[] entry lacks transport, operation, block_size or links");
+    }
+    ReportBlock rb{b["transport"].get<std::string>(), b["operation"].get<std::string>(),
+                   b["block_size"].get<uint64_t>(), {}};
+    for (const auto& l : b["links"]) {
+      if (!l.is_object() || !isNumber(l, "initiator") || !isNumber(l, "target") || !isNumber(l, "bytes_per_second")) {
+        return invalidArgument(which + ": a link lacks initiator, target or bytes_per_second");
+      }
+      ReportLink rl{l["initiator"].get<int>(), l["target"].get<int>(), "", "", l["bytes_per_second"].get<double>()};
+      if (isString(l, "initiator_host")) rl.initiator_host = l["initiator_host"].get<std::string>();
+      if (isString(l, "target_host")) rl.target_host = l["target_host"].get<std::string>();
+      rb.links.push_back(std::move(rl));
+    }
+    blocks.push_back(std::move(rb));
+  }
+  return blocks;
+}
+
+bool ratioBefore(const LinkComparison& a, const LinkComparison& b) {
+  if (a.ratio.has_value() != b.ratio.has_value()) return a.ratio.has_value();
+  if (a.ratio && *a.ratio != *b.ratio) return *a.ratio < *b.ratio;
+  return std::tie(a.initiator, a.target) < std::tie(b.initiator, b.target);
+}
+
+std::vector<HostComparison> hostRatios(const std::vector<LinkComparison>& links) {
+  std::map<std::string, std::pair<double, size_t>> sums;  // host -> (sum of ratios, links)
+  for (const auto& l : links) {
+    if (!l.ratio) continue;
+    for (const std::string* h : {&l.initiator_host, &l.target_host}) {
+      if (h == &l.target_host && l.target_host == l.initiator_host) break;  // intra-host: once
+      sums[*h].first += *l.ratio;
+      ++sums[*h].second;
+    }
+  }
+  std::vector<HostComparison> out;
+  for (const auto& [host, s] : sums) out.push_back({host, s.first / double(s.second), s.second});
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.mean_ratio < b.mean_ratio; });
+  return out;
+}
+
+BlockComparison compareBlock(const ReportBlock& o, const ReportBlock& n, double threshold) {
+  BlockComparison bc{n.transport, n.operation, n.block_size, {}, {}, 0, 0, 0, {}};
+  std::map<std::pair<int, int>, const ReportLink*> old_links;
+  for (const auto& l : o.links) old_links[{l.initiator, l.target}] = &l;
+  std::map<int, std::pair<std::string, std::string>> moved;  // rank -> (old host, new host)
+  for (const auto& l : n.links) {
+    auto it = old_links.find({l.initiator, l.target});
+    if (it == old_links.end()) {
+      ++bc.only_in_new;
+      continue;
+    }
+    const ReportLink& ol = *it->second;
+    old_links.erase(it);
+    LinkComparison lc{l.initiator, l.target, l.initiator_host, l.target_host, ol.bytes_per_second,
+                      l.bytes_per_second, std::nullopt, false};
+    if (ol.bytes_per_second > 0) lc.ratio = l.bytes_per_second / ol.bytes_per_second;
+    lc.worse = ol.bytes_per_second > 0 && l.bytes_per_second < threshold * ol.bytes_per_second;
+    bc.worse += lc.worse;
+    if (ol.initiator_host != l.initiator_host) moved[l.initiator] = {ol.initiator_host, l.initiator_host};
+    if (ol.target_host != l.target_host) moved[l.target] = {ol.target_host, l.target_host};
+    bc.links.push_back(std::move(lc));
+  }
+  bc.only_in_old = old_links.size();
+  // Links are matched by rank: say so when a rank ran elsewhere, the ratio then compares hosts.
+  for (const auto& [rank, hosts] : moved) {
+    bc.notes.push_back("rank " + std::to_string(rank) + " ran on " + hosts.first + " in OLD and on " + hosts.second +
+                       " in NEW");
+  }
+  std::sort(bc.links.begin(), bc.links.end(), ratioBefore);
+  bc.hosts = hostRatios(bc.links);
+  return bc;
+}
+
+std::string blockName(const BlockComparison& b) {
+  return b.transport + " " + b.operation + ", block " + formatSize(b.block_size);
+}
+
+std::string ratioText(const std::optional<double>& r) {
+  if (!r) return "-";
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << *r;
+  return s.str();
+}
+
+void printBlock(const BlockComparison& b, double threshold, std::ostream& out) {
+  out << "\n" << blockName(b) << ": " << b.links.size() << " links in both reports";
+  if (b.only_in_old || b.only_in_new) out << " (" << b.only_in_old << " only in OLD, " << b.only_in_new << " only in NEW)";
+  out << "\n";
+  for (const auto& note : b.notes) out << "  note: " << note << "\n";
+  out << "  " << std::left << std::setw(10) << "link" << std::setw(32) << "hosts" << std::right << std::setw(12)
+      << "old GB/s" << std::setw(12) << "new GB/s" << std::setw(8) << "new/old" << "\n";
+  out << std::fixed << std::setprecision(2);
+  for (size_t i = 0; i < b.links.size() && i < kMaxRows; ++i) {
+    const LinkComparison& l = b.links[i];
+    out << "  " << std::left << std::setw(10) << (std::to_string(l.initiator) + "->" + std::to_string(l.target))
+        << std::setw(32) << (l.initiator_host + "->" + l.target_host) << std::right << std::setw(12)
+        << toRateUnit(l.old_bytes_per_second, RateUnit::kGB) << std::setw(12)
+        << toRateUnit(l.new_bytes_per_second, RateUnit::kGB) << std::setw(8) << ratioText(l.ratio)
+        << (l.worse ? "  WORSE" : "") << "\n";
+  }
+  if (b.links.size() > kMaxRows) out << "  ... " << b.links.size() - kMaxRows << " more links, ratio >= "
+                                     << ratioText(b.links[kMaxRows - 1].ratio) << "\n";
+  if (!b.hosts.empty()) {
+    out << "  per host (mean new/old over its links, worst first):";
+    for (size_t i = 0; i < b.hosts.size() && i < kMaxHosts; ++i) {
+      out << " " << b.hosts[i].host << " " << ratioText(b.hosts[i].mean_ratio);
+    }
+    if (b.hosts.size() > kMaxHosts) out << " ... (" << b.hosts.size() - kMaxHosts << " more)";
+    out << "\n";
+  }
+  out << "  " << b.worse << (b.worse == 1 ? " link" : " links") << " below " << ratioText(threshold)
+      << " x old\n";
+}
+
+Status writeJsonFile(const nlohmann::json& j, const std::string& path) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp);
+    if (!f) return errnoStatus("--json " + tmp, errno);
+    f << j.dump(2) << "\n";
+    f.flush();
+    if (!f.good()) {
+      int err = errno;
+      std::remove(tmp.c_str());
+      return errnoStatus("--json " + tmp, err);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    std::remove(tmp.c_str());
+    return errnoStatus("--json rename " + tmp + " to " + path, err);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<nlohmann::json> loadReport(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return invalidArgument(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::ostringstream text;
+  text << f.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return invalidArgument(path + ": not valid JSON");
+  return j;
+}
+
+Result<Comparison> compareReports(const nlohmann::json& old_report, const nlohmann::json& new_report,
+                                  double threshold, const std::string& old_name, const std::string& new_name) {
+  TE_ASSIGN_OR_RETURN(std::vector<ReportBlock> old_blocks, parseBlocks(old_report, old_name));
+  TE_ASSIGN_OR_RETURN(std::vector<ReportBlock> new_blocks, parseBlocks(new_report, new_name));
+  Comparison c;
+  c.threshold = threshold;
+  for (const auto& n : new_blocks) {
+    auto o = std::find_if(old_blocks.begin(), old_blocks.end(), [&n](const ReportBlock& b) {
+      return b.transport == n.transport && b.operation == n.operation && b.block_size == n.block_size;
+    });
+    if (o == old_blocks.end()) continue;
+    c.blocks.push_back(compareBlock(*o, n, threshold));
+    c.worse += c.blocks.back().worse;
+  }
+  if (c.blocks.empty()) {
+    return invalidArgument(old_name + " and " + new_name +
+                           ": no block (transport, operation, block size) is in both reports");
+  }
+  return c;
+}
+
+nlohmann::json comparisonToJson(const Comparison& c) {
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const auto& b : c.blocks) {
+    nlohmann::json links = nlohmann::json::array(), hosts = nlohmann::json::array();
+    for (const auto& l : b.links) {
+      links.push_back({{"initiator", l.initiator}, {"target", l.target}, {"initiator_host", l.initiator_host},
+                       {"target_host", l.target_host}, {"old_bytes_per_second", l.old_bytes_per_second},
+                       {"new_bytes_per_second", l.new_bytes_per_second},
+                       {"ratio", l.ratio ? nlohmann::json(*l.ratio) : nlohmann::json(nullptr)}, {"worse", l.worse}});
+    }
+    for (const auto& h : b.hosts) hosts.push_back({{"host", h.host}, {"mean_ratio", h.mean_ratio}, {"links", h.links}});
+    blocks.push_back({{"transport", b.transport}, {"operation", b.operation}, {"block_size", b.block_size},
+                      {"links", links}, {"hosts", hosts}, {"only_in_old", b.only_in_old},
+                      {"only_in_new", b.only_in_new}, {"worse", b.worse}, {"notes", b.notes}});
+  }
+  return {{"tool", "te_bench compare"}, {"threshold", c.threshold}, {"worse", c.worse}, {"blocks", blocks}};
+}
+
+void printComparison(const Comparison& c, std::ostream& out) {
+  for (const auto& b : c.blocks) printBlock(b, c.threshold, out);
+  out << "\n";
+  if (c.worse == 0) {
+    out << "no link below " << ratioText(c.threshold) << " x its old throughput\n";
+  } else {
+    out << "REGRESSION: " << c.worse << (c.worse == 1 ? " link" : " links") << " below " << ratioText(c.threshold)
+        << " x its old throughput\n";
+  }
+}
+
+int runCompare(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"te_bench compare: throughput of each link in NEW relative to OLD (two te_bench --json reports).\n"
+               "Exit 0: no link got worse, 4: some link fell below --threshold x its old throughput, 2: usage.",
+               "te_bench compare"};
+  std::string old_path, new_path, json_path;
+  double threshold = 0.8;
+  app.add_option("OLD", old_path, "the earlier JSON report")->required();
+  app.add_option("NEW", new_path, "the later JSON report")->required();
+  app.add_option("--threshold", threshold, "a link is worse when new < THRESHOLD x old (0 < THRESHOLD <= 1)")
+      ->capture_default_str();
+  app.add_option("--json", json_path, "also write the comparison as JSON to FILE")->type_name("FILE");
+  auto fail = [&err](const std::string& message, int code) {
+    err << "te_bench compare: " << message << std::endl;
+    return code;
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    return fail(what.substr(0, what.find('\n')), 2);
+  }
+  if (!(threshold > 0 && threshold <= 1)) {
+    return fail("--threshold " + std::to_string(threshold) + ": allowed 0 < THRESHOLD <= 1", 2);
+  }
+  Result<nlohmann::json> old_report = loadReport(old_path);
+  if (!old_report.isOk()) return fail(old_report.status().message(), 2);
+  Result<nlohmann::json> new_report = loadReport(new_path);
+  if (!new_report.isOk()) return fail(new_report.status().message(), 2);
+  Result<Comparison> c = compareReports(*old_report, *new_report, threshold, old_path, new_path);
+  if (!c.isOk()) return fail(c.status().message(), 2);
+  out << "te_bench compare: " << old_path << " -> " << new_path << "\n";
+  printComparison(*c, out);
+  if (!json_path.empty()) {
+    Status written = writeJsonFile(comparisonToJson(*c), json_path);
+    if (!written.isOk()) return fail(written.message(), 1);
+  }
+  return c->worse > 0 ? 4 : 0;
+}
+
+int runCompare(int argc, const char* const* argv) { return runCompare(argc, argv, std::cout, std::cerr); }
+
+}  // namespace te::bench

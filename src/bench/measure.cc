@@ -1,0 +1,133 @@
+#include "bench/measure.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "bench/runner.h"
+#include "bench/schedule.h"
+#include "common/bytes.h"
+#include "common/logging.h"
+#include "engine/fault/fault_transport.h"
+#include "engine/transfer_engine.h"
+#include "engine/transport_registry.h"
+
+namespace te::bench {
+namespace {
+
+Deadline deadlineFrom(const BenchConfig& c) {
+  return Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(c.timeout * 1000));
+}
+
+bool showProgress(const BenchConfig& c) {
+  if (c.progress == "on") return true;
+  return c.progress == "auto" && ::isatty(STDERR_FILENO);
+}
+
+// "tcp write 64 KiB  phase 3/6  ETA 0:07" on one rewritten stderr line.
+Runner::ProgressFn progressLine(const BenchConfig& c, const std::string& what) {
+  if (!showProgress(c)) return nullptr;
+  auto start = std::make_shared<Clock::time_point>(Clock::now());
+  return [what, start](size_t done, size_t total) {
+    double elapsed = std::chrono::duration<double>(Clock::now() - *start).count();
+    int eta = done > 0 ? static_cast<int>(elapsed / double(done) * double(total - done)) : 0;
+    std::fprintf(stderr, "\r\033[Kte_bench: %s  phase %zu/%zu  ETA %d:%02d%s", what.c_str(), done, total, eta / 60,
+                 eta % 60, done == total ? "\n" : "");
+    std::fflush(stderr);
+  };
+}
+
+Bytes encodeLinks(const std::vector<Link>& links) {
+  ByteWriter w;
+  w.put<uint32_t>(static_cast<uint32_t>(links.size()));
+  for (const Link& l : links) w.put<int32_t>(l.initiator).put<int32_t>(l.target);
+  return w.take();
+}
+
+Result<std::vector<Link>> decodeLinks(const Bytes& b) {
+  ByteReader r(b);
+  uint32_t n = 0;
+  if (!r.get(&n) || n > (1u << 24)) return internalError("retest list: malformed");
+  std::vector<Link> links(n);
+  for (auto& l : links) {
+    if (!r.get(&l.initiator) || !r.get(&l.target)) return internalError("retest list: truncated");
+  }
+  return links;
+}
+
+Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::string& name, int rank) {
+  const engine::TransportInfo* info = engine::findTransport(name);
+  if (!info) return invalidArgument("--transport " + name + ": not built into this binary");
+  TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, info->create(c.transport_config));
+  if (c.fault_inject.empty()) return transport;
+  TE_ASSIGN_OR_RETURN(auto rules, engine::parseFaultSpec(c.fault_inject));
+  TE_LOG(WARN) << "fault injection active (TE_FAULT_INJECT=" << c.fault_inject << ")";
+  return engine::wrapWithFaults(std::move(transport), rank, std::move(rules));
+}
+
+// Flagged links measured again one at a time (rank 0 decides, everyone runs them).
+Result<std::vector<LinkResult>> retestFlagged(const BenchConfig& c, bootstrap::Bootstrap& bs, Runner& runner,
+                                              uint64_t block_size, const std::vector<Link>& flagged_at_root,
+                                              const std::string& what) {
+  TE_ASSIGN_OR_RETURN(Bytes list, bs.broadcast(encodeLinks(flagged_at_root), 0, deadlineFrom(c)));
+  TE_ASSIGN_OR_RETURN(std::vector<Link> links, decodeLinks(list));
+  if (links.empty()) return std::vector<LinkResult>{};
+  std::vector<Phase> phases;
+  for (const Link& l : links) phases.push_back({l});
+  if (bs.rank() == 0) TE_LOG(INFO) << what << ": re-measuring " << links.size() << " flagged link(s) alone";
+  return runner.run(phases, block_size, progressLine(c, what + " retest"));
+}
+
+}  // namespace
+
+AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& details) {
+  AnalysisOptions o;
+  o.threshold = c.threshold;
+  o.ranks_per_node = c.ranks_per_node;
+  o.expect_bytes_per_second = c.expect_bytes_per_second;
+  o.expect_line_rate = c.expect_line_rate;
+  if (details.is_object() && details.contains("line_rate_bytes_per_second") &&
+      details["line_rate_bytes_per_second"].is_number()) {
+    o.line_rate_bytes_per_second = details["line_rate_bytes_per_second"].get<double>();
+  }
+  return o;
+}
+
+Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap& bs, const std::string& name,
+                                      uint8_t* buffer, uint64_t length) {
+  TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, createTransport(c, name, bs.rank()));
+  engine::TransferEngine engine(std::move(transport));
+  TE_ASSIGN_OR_RETURN(engine::RegionId region, engine.registerLocalMemory(buffer, length, engine::MemoryKind::kDram));
+  TE_RETURN_IF_ERROR(engine.connect(bs, deadlineFrom(c)));
+  TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner, Runner::create(c, bs, engine, region, buffer, length));
+  TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(c.schedule, bs.size(), c.root, c.pairs));
+  TransportRun run;
+  run.details = engine.transport().describe();
+  std::vector<std::string> hosts;
+  for (int r = 0; r < bs.size(); ++r) hosts.push_back(bs.hostname(r));
+  const AnalysisOptions options = analysisOptions(c, run.details);
+  for (uint64_t block_size : c.block_sizes) {
+    const std::string what = name + " " + workloadName(c.operation) + " " + formatSize(block_size);
+    TE_ASSIGN_OR_RETURN(std::vector<LinkResult> links, runner->run(phases, block_size, progressLine(c, what)));
+    ResultBlock block{name, workloadName(c.operation), block_size, std::move(links), {}};
+    std::vector<Link> flagged;
+    if (bs.rank() == 0) {
+      block.analysis = analyzeLinks(block.links, hosts, options);
+      if (c.retest) flagged = linksToRetest(block.links, block.analysis);
+    }
+    std::vector<LinkResult> retests;
+    if (c.retest) {
+      TE_ASSIGN_OR_RETURN(retests, retestFlagged(c, bs, *runner, block_size, flagged, what));
+    }
+    if (bs.rank() == 0) {
+      applyRetests(block.links, retests, hosts, options, &block.analysis);
+      run.blocks.push_back(std::move(block));
+    }
+  }
+  // Targets keep serving until every initiator is done with this transport.
+  TE_RETURN_IF_ERROR(bs.barrier(deadlineFrom(c)).withContext("end of " + name));
+  return run;
+}
+
+}  // namespace te::bench

@@ -1,0 +1,25 @@
+// Measures one transport: engine, registration, connection, then every block size through
+// the schedule, flagged links re-measured alone, and (on rank 0) the analysis of each block.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bench/config.h"
+#include "bench/report.h"
+#include "bootstrap/bootstrap.h"
+
+namespace te::bench {
+
+struct TransportRun {
+  std::vector<ResultBlock> blocks;   // filled on rank 0
+  nlohmann::json details;            // rank 0's transport describe()
+};
+
+Result<TransportRun> measureTransport(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
+                                      const std::string& transport, uint8_t* buffer, uint64_t length);
+
+// Options for the analysis, from the config and the transport's details (line rate).
+AnalysisOptions analysisOptions(const BenchConfig& config, const nlohmann::json& details);
+
+}  // namespace te::bench

@@ -1,0 +1,264 @@
+// The HTML report: one self-contained page with a heatmap per block, the findings of the
+// analysis, the summary and the run's options.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "bench/report.h"
+#include "bench/report_html_page.h"
+#include "common/version.h"
+
+namespace te::bench {
+namespace {
+
+struct Style {
+  RateUnit unit = RateUnit::kGB;
+  int precision = 2;
+  std::string rate(double bps) const { return html::rate(bps, unit, precision); }
+  std::string number(double bps) const { return html::fixed(toRateUnit(bps, unit), precision); }
+};
+
+std::string hostOf(const RunReport& r, int rank) {
+  return rank >= 0 && static_cast<size_t>(rank) < r.hosts.size() ? r.hosts[rank] : "?";
+}
+
+std::string linkName(const RunReport& r, const Link& l) {
+  return std::to_string(l.initiator) + "->" + std::to_string(l.target) + " (" + hostOf(r, l.initiator) + "->" +
+         hostOf(r, l.target) + ")";
+}
+
+// A value the script can re-render in another unit.
+std::string rateSpan(double bps, const Style& st) {
+  return "<span class=\"rate\" data-bps=\"" + html::fixed(bps, 0) + "\">" + st.rate(bps) + "</span>";
+}
+
+const LinkVerdict* verdictOf(const ResultBlock& b, size_t i) {
+  return b.analysis.verdicts.size() == b.links.size() ? &b.analysis.verdicts[i] : nullptr;
+}
+
+void writeCell(const RunReport& r, const ResultBlock& b, size_t i, double max_bps, const Style& st,
+               std::ostream& out) {
+  const LinkResult& l = b.links[i];
+  const LinkVerdict* v = verdictOf(b, i);
+  const double bps = l.bytesPerSecond();
+  const bool failed = !l.error.empty();
+  std::string cls = "cell";
+  if (failed) cls += " failed";
+  if (v && v->flagged) cls += v->confirmed ? " flagged confirmed" : " flagged";
+  std::string title = std::to_string(l.link.initiator) + "->" + std::to_string(l.link.target) + ": " +
+                      (failed ? "failed: " + l.error : st.rate(bps)) + ", p99 " +
+                      html::fixed(l.latency_ns.percentile(0.99) / 1e3, 1) + " us, " + hostOf(r, l.link.initiator) +
+                      " -> " + hostOf(r, l.link.target);
+  if (v) {
+    title += std::string(", ") + localityName(v->locality) + ", reference " + st.rate(v->reference);
+    if (v->retested) title += ", alone " + st.rate(v->retest_bytes_per_second);
+    if (v->flagged) title += v->confirmed ? ", SLOW" : ", slow only under load";
+  }
+  out << "<td class=\"" << cls << "\" data-initiator=\"" << l.link.initiator << "\" data-target=\""
+      << l.link.target << "\" data-bps=\"" << html::fixed(bps, 0) << "\" title=\"" << html::escape(title) << "\"";
+  if (!failed) out << " style=\"background:" << html::cellColour(max_bps > 0 ? bps / max_bps : 0) << "\"";
+  out << ">" << (failed ? "failed" : st.number(bps)) << "</td>";
+}
+
+void writeHeatmap(const RunReport& r, const ResultBlock& b, const Style& st, std::ostream& out) {
+  const int n = r.world_size;
+  std::vector<std::vector<long>> index(n, std::vector<long>(n, -1));
+  double max_bps = 0;
+  for (size_t i = 0; i < b.links.size(); ++i) {
+    const Link& l = b.links[i].link;
+    if (l.initiator < 0 || l.initiator >= n || l.target < 0 || l.target >= n) continue;
+    index[l.initiator][l.target] = static_cast<long>(i);
+    max_bps = std::max(max_bps, b.links[i].bytesPerSecond());
+  }
+  Matrix m = throughputMatrix(b.links, n);
+  auto rows = rowMeans(m), cols = columnMeans(m);
+  auto mean = [&st](const std::optional<double>& x) {
+    return x ? "<td class=\"mean\" data-bps=\"" + html::fixed(*x, 0) + "\">" + st.number(*x) + "</td>"
+             : std::string("<td class=\"mean\">-</td>");
+  };
+  out << "<table class=\"heatmap\"><thead><tr><th>initiator \\ target<br><span class=\"unit-name\">"
+      << rateUnitName(st.unit) << "</span></th>";
+  for (int t = 0; t < n; ++t) {
+    out << "<th class=\"col\" data-rank=\"" << t << "\">" << t << "<span class=\"host\">"
+        << html::escape(hostOf(r, t)) << "</span></th>";
+  }
+  out << "<th>mean</th></tr></thead>\n<tbody>\n";
+  for (int i = 0; i < n; ++i) {
+    out << "<tr><th class=\"row\" data-rank=\"" << i << "\">" << i << "<span class=\"host\">"
+        << html::escape(hostOf(r, i)) << "</span></th>";
+    for (int t = 0; t < n; ++t) {
+      if (i == t) {
+        out << "<td class=\"diag\"></td>";
+      } else if (index[i][t] < 0) {
+        out << "<td class=\"missing\" title=\"not measured\">-</td>";
+      } else {
+        writeCell(r, b, static_cast<size_t>(index[i][t]), max_bps, st, out);
+      }
+    }
+    out << mean(rows[i]) << "</tr>\n";
+  }
+  out << "<tr><th>mean</th>";
+  for (int t = 0; t < n; ++t) out << mean(cols[t]);
+  out << "<td></td></tr>\n</tbody></table>\n";
+}
+
+void writeSummaryLine(const RunReport& r, const ResultBlock& b, const char* label, const Summary& s,
+                      const Style& st, std::ostream& out) {
+  if (s.count == 0) return;
+  out << "<li>" << label << ": " << s.count << " links, min " << rateSpan(s.min, st);
+  if (s.min_index < b.links.size()) out << " (" << html::escape(linkName(r, b.links[s.min_index].link)) << ")";
+  out << ", median " << rateSpan(s.median, st) << ", max " << rateSpan(s.max, st);
+  if (s.max_index < b.links.size()) out << " (" << html::escape(linkName(r, b.links[s.max_index].link)) << ")";
+  out << "</li>\n";
+}
+
+void writeSummary(const RunReport& r, const ResultBlock& b, const Style& st, std::ostream& out) {
+  std::vector<double> values;
+  for (const auto& l : b.links) values.push_back(l.bytesPerSecond());
+  out << "<h3>Summary</h3>\n<ul class=\"summary\">\n";
+  writeSummaryLine(r, b, "all", summarize(values), st, out);
+  if (b.analysis.verdicts.size() == b.links.size()) {
+    writeSummaryLine(r, b, "intra-host", b.analysis.intra_host, st, out);
+    writeSummaryLine(r, b, "inter-host", b.analysis.inter_host, st, out);
+  }
+  out << "</ul>\n";
+  if (b.analysis.per_host.size() < 2) return;
+  out << "<table class=\"per-host\"><thead><tr><th>host</th><th>as initiator: min</th><th>median</th><th>max</th>"
+      << "<th>as target: min</th><th>median</th><th>max</th></tr></thead><tbody>\n";
+  for (const auto& g : b.analysis.per_host) {
+    out << "<tr><th>" << html::escape(g.name) << "</th>";
+    for (const Summary* s : {&g.as_initiator, &g.as_target}) {
+      for (double x : {s->min, s->median, s->max}) {
+        out << "<td data-bps=\"" << html::fixed(x, 0) << "\">" << st.number(x) << "</td>";
+      }
+    }
+    out << "</tr>\n";
+  }
+  out << "</tbody></table>\n";
+}
+
+void writeLinkList(const RunReport& r, const ResultBlock& b, const std::vector<size_t>& list, const Style& st,
+                   std::ostream& out) {
+  out << "<ul class=\"findings\">\n";
+  for (size_t i : list) {
+    if (i >= b.links.size()) continue;
+    const LinkResult& l = b.links[i];
+    const LinkVerdict& v = b.analysis.verdicts[i];
+    out << "<li>" << html::escape(linkName(r, l.link)) << ": "
+        << (l.error.empty() ? rateSpan(l.bytesPerSecond(), st) : "failed: " + html::escape(l.error))
+        << ", reference " << rateSpan(v.reference, st);
+    if (v.retested) out << ", alone " << rateSpan(v.retest_bytes_per_second, st);
+    out << "</li>\n";
+  }
+  out << "</ul>\n";
+}
+
+void writeFindings(const RunReport& r, const ResultBlock& b, const Style& st, std::ostream& out) {
+  const BlockAnalysis& a = b.analysis;
+  if (a.verdicts.size() != b.links.size()) return;  // not analysed
+  size_t flagged = 0, confirmed = 0;
+  for (const auto& v : a.verdicts) {
+    flagged += v.flagged;
+    confirmed += v.confirmed;
+  }
+  out << "<h3>Slow links</h3>\n<p>" << flagged << " flagged in the all-pairs run, " << confirmed
+      << " confirmed" << (confirmed == 0 ? " <span class=\"ok\">(none)</span>" : "") << ".</p>\n";
+  out << "<h3>Suspects</h3>\n";
+  if (a.suspects.empty()) out << "<p class=\"ok\">none</p>\n";
+  out << "<ul class=\"findings suspects\">\n";
+  for (const auto& s : a.suspects) {
+    std::string who = s.kind == "host" ? "host " + s.host : "rank " + std::to_string(s.rank) + " (" + s.host + ")";
+    out << "<li class=\"bad\">" << html::escape(who) << ": " << s.flagged_links << " of " << s.total_links
+        << " links slow</li>\n";
+  }
+  out << "</ul>\n<h3>Unexplained slow links</h3>\n";
+  if (a.unexplained.empty()) out << "<p class=\"ok\">none</p>\n";
+  writeLinkList(r, b, a.unexplained, st, out);
+  if (a.expected_bytes_per_second) {
+    out << "<h3>Below the expected " << rateSpan(*a.expected_bytes_per_second, st) << "</h3>\n";
+    if (a.failing.empty()) out << "<p class=\"ok\">none: every link meets it</p>\n";
+    writeLinkList(r, b, a.failing, st, out);
+  }
+}
+
+void writeHead(const RunReport& r, const Style& st, std::ostream& out) {
+  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>te_bench report: "
+      << r.world_size << " ranks, " << html::escape(r.transport) << "</title>\n<style>" << html::pageStyle()
+      << "</style>\n</head>\n<body data-precision=\"" << st.precision << "\">\n<h1>te_bench report</h1>\n";
+  out << "<p class=\"meta\">te_bench " << kVersion << " (" << html::escape(kGitRevision) << "), "
+      << html::escape(r.start_time) << " to " << html::escape(r.end_time) << "</p>\n";
+  out << "<p class=\"meta\">" << r.world_size << " ranks, transport " << html::escape(r.transport)
+      << ", launcher " << html::escape(r.launcher) << ", bootstrap " << html::escape(r.bootstrap) << "</p>\n";
+  out << "<p class=\"meta legend\">Rows: initiator, columns: target. Colour: throughput relative to the block's "
+      << "fastest link. <span style=\"outline:3px solid #000\">solid outline</span>slow link (confirmed) "
+      << "<span style=\"outline:3px dashed #444\">dashed</span>slow only under load. Unit: <select id=\"unit\">";
+  for (RateUnit u : {RateUnit::kGB, RateUnit::kGiB, RateUnit::kGb}) {
+    out << "<option" << (u == st.unit ? " selected" : "") << ">" << rateUnitName(u) << "</option>";
+  }
+  out << "</select></p>\n";
+}
+
+void writeOptions(const RunReport& r, std::ostream& out) {
+  out << "<section class=\"options\">\n<h2>Options</h2>\n";
+  if (!r.config) {
+    out << "<p>not recorded</p>\n</section>\n";
+    return;
+  }
+  std::string command;
+  for (const auto& a : r.config->command_line) command += (command.empty() ? "" : " ") + a;
+  out << "<h3>Command line</h3>\n<pre>" << html::escape(command) << "</pre>\n";
+  out << "<h3>Effective options</h3>\n<pre>" << html::escape(configToJson(*r.config).dump(2)) << "</pre>\n";
+  if (!r.transport_details.is_null()) {
+    out << "<h3>Transport</h3>\n<pre>" << html::escape(r.transport_details.dump(2)) << "</pre>\n";
+  }
+  out << "</section>\n";
+}
+
+}  // namespace
+
+Status writeHtmlReport(const RunReport& report, const std::string& path) {
+  Style st;
+  if (report.config) {
+    st.unit = report.config->report_unit;
+    st.precision = report.config->report_precision;
+  }
+  std::ostringstream page;
+  writeHead(report, st, page);
+  for (size_t k = 0; k < report.blocks.size(); ++k) {
+    const ResultBlock& b = report.blocks[k];
+    page << "<section class=\"block\" id=\"block-" << k << "\">\n<h2>" << html::escape(b.transport) << " "
+         << html::escape(b.operation) << ", block " << html::escape(formatSize(b.block_size)) << "</h2>\n";
+    writeHeatmap(report, b, st, page);
+    writeSummary(report, b, st, page);
+    writeFindings(report, b, st, page);
+    page << "</section>\n";
+  }
+  writeOptions(report, page);
+  page << "<script>" << html::pageScript() << "</script>\n</body>\n</html>\n";
+
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!f) return errnoStatus("writing " + tmp, errno);
+    f << page.str();
+    f.flush();
+    if (!f.good()) {
+      int err = errno;
+      std::remove(tmp.c_str());
+      return errnoStatus("writing " + tmp, err);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    std::remove(tmp.c_str());
+    return errnoStatus("rename " + tmp + " to " + path, err);
+  }
+  return Status::ok();
+}
+
+}  // namespace te::bench

@@ -1,0 +1,153 @@
+#include "engine/fault/fault_transport.h"
+
+#include <algorithm>
+#include <sstream>
+#include <thread>
+
+#include "common/units.h"
+
+namespace te::engine {
+namespace {
+
+Result<int> parseEnd(const std::string& s, const std::string& rule) {
+  if (s == "*") return -1;
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v < 0) return invalidArgument("TE_FAULT_INJECT: bad rank '" + s + "' in '" + rule + "'");
+  return static_cast<int>(v);
+}
+
+// Per-peer token bucket: a request may start when the bucket is not in debt; its bytes are
+// charged on acceptance, so the long-run rate is the cap whatever the request size.
+class FaultWorker final : public TransportWorker {
+ public:
+  FaultWorker(TransportWorker& inner, std::vector<double> peer_rates, std::vector<bool> peer_fails)
+      : inner_(inner), rates_(std::move(peer_rates)), fails_(std::move(peer_fails)),
+        debt_until_(rates_.size(), Clock::time_point{}) {}
+
+  Result<size_t> post(std::span<const Request> requests) override {
+    size_t n = 0;
+    auto now = Clock::now();
+    for (; n < requests.size(); ++n) {
+      const Request& r = requests[n];
+      if (r.peer < 0 || r.peer >= static_cast<int>(rates_.size())) break;  // inner reports it
+      if (fails_[r.peer]) {
+        if (n == 0) {
+          return unavailable("fault injection: link to rank " + std::to_string(r.peer) + " fails (TE_FAULT_INJECT)");
+        }
+        break;
+      }
+      if (rates_[r.peer] > 0) {
+        if (debt_until_[r.peer] > now) break;
+        auto cost = std::chrono::duration<double>(double(r.length) / rates_[r.peer]);
+        debt_until_[r.peer] = std::max(debt_until_[r.peer], now) +
+                              std::chrono::duration_cast<Clock::duration>(cost);
+      }
+    }
+    if (n == requests.size()) return inner_.post(requests);
+    if (n == 0) {
+      // Either a throttled link in debt (try again) or a malformed request for the inner.
+      const Request& r = requests[0];
+      if (r.peer >= 0 && r.peer < static_cast<int>(rates_.size())) return tryAgain("fault injection: rate cap");
+      return inner_.post(requests);
+    }
+    return inner_.post(requests.first(n));
+  }
+
+  size_t poll(std::span<Completion> out) override { return inner_.poll(out); }
+
+  void waitForProgress(std::chrono::microseconds max_wait) override {
+    inner_.waitForProgress(max_wait);
+  }
+
+  Status lastError() const override { return inner_.lastError(); }
+
+ private:
+  TransportWorker& inner_;
+  std::vector<double> rates_;
+  std::vector<bool> fails_;
+  std::vector<Clock::time_point> debt_until_;
+};
+
+class FaultTransport final : public Transport {
+ public:
+  FaultTransport(TransportPtr inner, int rank, std::vector<FaultRule> rules)
+      : inner_(std::move(inner)), rank_(rank), rules_(std::move(rules)) {}
+
+  std::string name() const override { return inner_->name(); }
+  TransportCapabilities capabilities() const override { return inner_->capabilities(); }
+  Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) override {
+    return inner_->registerMemory(addr, length, kind);
+  }
+  int numWorkers() const override { return inner_->numWorkers(); }
+  TransportWorker& worker(int index) override { return *workers_[index]; }
+  const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override { return inner_->remoteRegions(peer); }
+
+  Status connect(Collective& collective, Deadline deadline) override {
+    TE_RETURN_IF_ERROR(inner_->connect(collective, deadline));
+    const int n = collective.size();
+    std::vector<double> rates(n, 0);
+    std::vector<bool> fails(n, false);
+    for (const FaultRule& rule : rules_) {
+      if (rule.initiator != -1 && rule.initiator != rank_) continue;
+      for (int peer = 0; peer < n; ++peer) {
+        if (peer == rank_ || (rule.target != -1 && rule.target != peer)) continue;
+        if (rule.kind == FaultRule::Kind::kFail) fails[peer] = true;
+        else rates[peer] = rates[peer] > 0 ? std::min(rates[peer], rule.bytes_per_second) : rule.bytes_per_second;
+      }
+    }
+    for (int w = 0; w < inner_->numWorkers(); ++w) {
+      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails));
+    }
+    return Status::ok();
+  }
+
+  nlohmann::json describe() const override {
+    nlohmann::json d = inner_->describe();
+    d["fault_injection"] = static_cast<int>(rules_.size());
+    return d;
+  }
+
+ private:
+  TransportPtr inner_;
+  int rank_;
+  std::vector<FaultRule> rules_;
+  std::vector<std::unique_ptr<FaultWorker>> workers_;
+};
+
+}  // namespace
+
+Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec) {
+  std::vector<FaultRule> rules;
+  std::stringstream ss(spec);
+  for (std::string item; std::getline(ss, item, ';');) {
+    if (item.empty()) continue;
+    FaultRule rule;
+    size_t c1 = item.find(':');
+    std::string kind = item.substr(0, c1);
+    std::string rest = c1 == std::string::npos ? "" : item.substr(c1 + 1);
+    size_t arrow = rest.find("->");
+    if (arrow == std::string::npos) return invalidArgument("TE_FAULT_INJECT: '" + item + "' needs INITIATOR->TARGET");
+    size_t c2 = rest.find(':', arrow);
+    TE_ASSIGN_OR_RETURN(rule.initiator, parseEnd(rest.substr(0, arrow), item));
+    TE_ASSIGN_OR_RETURN(rule.target, parseEnd(rest.substr(arrow + 2, c2 == std::string::npos ? std::string::npos
+                                                                                              : c2 - arrow - 2), item));
+    if (kind == "fail") {
+      rule.kind = FaultRule::Kind::kFail;
+    } else if (kind == "rate" && c2 != std::string::npos) {
+      TE_ASSIGN_OR_RETURN(uint64_t rate, parseSize(rest.substr(c2 + 1)));
+      if (rate == 0) return invalidArgument("TE_FAULT_INJECT: rate 0 in '" + item + "'");
+      rule.bytes_per_second = static_cast<double>(rate);
+    } else {
+      return invalidArgument("TE_FAULT_INJECT: '" + item + "' is not rate:I->T:BYTES or fail:I->T");
+    }
+    rules.push_back(rule);
+  }
+  return rules;
+}
+
+TransportPtr wrapWithFaults(TransportPtr inner, int rank, std::vector<FaultRule> rules) {
+  return std::make_unique<FaultTransport>(std::move(inner), rank, std::move(rules));
+}
+
+}  // namespace te::engine

@@ -1,0 +1,28 @@
+// A fault-injecting decorator around any transport (as Mooncake TENT's fault proxy): caps the
+// rate of chosen links or fails them, so slow-link detection and error paths can be tested
+// on every transport. Selected by the test-only TE_FAULT_INJECT variable, e.g.
+//   "rate:1->2:20MB"      link 1 -> 2 limited to 20 MB/s (both READ and WRITE)
+//   "rate:3->*:50MB;rate:*->3:50MB"   every link of rank 3 (a slow node)
+//   "fail:0->1"           requests 0 -> 1 fail with kUnavailable
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/transport.h"
+
+namespace te::engine {
+
+struct FaultRule {
+  enum class Kind { kRate, kFail } kind = Kind::kRate;
+  int initiator = -1;  // -1: any
+  int target = -1;     // -1: any
+  double bytes_per_second = 0;
+};
+
+Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec);
+
+// Wraps `inner`; `rank` is this process's rank (rules are matched against it as initiator).
+TransportPtr wrapWithFaults(TransportPtr inner, int rank, std::vector<FaultRule> rules);
+
+}  // namespace te::engine

@@ -1,0 +1,203 @@
+// The real te_bench binary over etcd and redis, as separate processes (jobs/launch_local.sh
+// or started one by one): the full matrix in the JSON report, two jobs at once on one server,
+// a rank that never comes, the server killed during the exchange, a job id reused after a
+// crash, a job id in use, garbage under the job's prefix.
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "bootstrap/kv/kv_records.h"
+#include "services_fixture.h"
+
+namespace te::services_test {
+namespace {
+
+using namespace std::chrono_literals;
+using bootstrap::kv::KeyLayout;
+
+const std::vector<std::string> kRunFlags = {"--transport", "tcp",     "--buffer-size", "16M", "--duration",
+                                            "0.5",         "--warmup", "0.1",           "--threads", "2"};
+
+class TeBenchServicesTest : public BackendTest {
+ protected:
+  std::vector<std::string> rankArgs(const std::string& url, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {TE_BENCH_PATH, "--bootstrap", url};
+    argv.insert(argv.end(), kRunFlags.begin(), kRunFlags.end());
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
+  // launch_local.sh N -- te_bench ... --json FILE; returns the run and the parsed report.
+  RunResult launch(int n, const std::string& job, const std::string& json_path, std::vector<std::string> extra = {},
+                   const std::string& server_url = "") {
+    extra.insert(extra.end(), {"--json", json_path, "--bootstrap-timeout", "30"});
+    std::vector<std::string> argv = {LAUNCH_LOCAL_PATH, std::to_string(n), "--"};
+    auto te = rankArgs(server_url.empty() ? url() : server_url, extra);
+    argv.insert(argv.end(), te.begin(), te.end());
+    return runToEnd(argv, 90s, {{"TE_JOB_ID", job}, {"TE_LAUNCH_TIMEOUT", "80"}});
+  }
+
+  std::unique_ptr<ChildProcess> startRank(int rank, int size, const std::string& job, std::vector<std::string> extra,
+                                          const std::string& server_url = "") {
+    extra.insert(extra.end(), {"--rank", std::to_string(rank), "--size", std::to_string(size), "--job-id", job});
+    return ChildProcess::start(rankArgs(server_url.empty() ? url() : server_url, extra));
+  }
+
+  std::string tempJson(const std::string& stem) { return "/tmp/" + uniqueName("te_services_" + stem) + ".json"; }
+
+  // The whole matrix measured: 12 links for 4 ranks, each with bytes moved.
+  void expectFullMatrix(const std::string& json_path, int n) {
+    std::ifstream in(json_path);
+    ASSERT_TRUE(in.good()) << "no report at " << json_path;
+    nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
+    ASSERT_FALSE(report.is_discarded()) << "report is not JSON";
+    ASSERT_TRUE(report["results"].is_array() && !report["results"].empty());
+    const auto& links = report["results"][0]["links"];
+    ASSERT_TRUE(links.is_array());
+    EXPECT_EQ(links.size(), static_cast<size_t>(n * (n - 1)));
+    for (const auto& l : links) EXPECT_GT(l.value("bytes_per_second", 0.0), 0.0) << l.dump();
+    EXPECT_EQ(report["world"].value("bootstrap", ""), GetParam());
+    EXPECT_EQ(report["world"].value("size", 0), n);
+    std::remove(json_path.c_str());
+  }
+
+  size_t keysLeft(const std::string& job) {
+    auto s = connect();
+    auto all = s->list(KeyLayout::jobPrefix(job), deadlineIn(5s));
+    return all.isOk() ? all->size() : 999;
+  }
+
+  // Waits until a key under the job's prefix ends with `suffix` (the run reached that point).
+  bool waitForKey(const std::string& job, const std::string& suffix, int count, std::chrono::seconds timeout) {
+    auto s = connect();
+    const auto end = Clock::now() + timeout;
+    while (Clock::now() < end) {
+      auto all = s->list(KeyLayout::jobPrefix(job), deadlineIn(5s));
+      int n = 0;
+      if (all.isOk()) {
+        for (const auto& [k, v] : *all) n += k.find(suffix) != std::string::npos;
+      }
+      if (n >= count) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+};
+
+TEST_P(TeBenchServicesTest, FourRanksMeasureTheFullMatrix) {
+  const std::string job = uniqueName("full");
+  const std::string json = tempJson("full");
+  RunResult r = launch(4, job, json);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  expectFullMatrix(json, 4);
+  EXPECT_EQ(keysLeft(job), 0u) << "the job's keys are deleted at exit";
+}
+
+TEST_P(TeBenchServicesTest, TwoJobsAtOnceOnOneServer) {
+  const std::string json_a = tempJson("jobA"), json_b = tempJson("jobB");
+  RunResult a, b;
+  std::thread ta([&] { a = launch(4, uniqueName("concurrentA"), json_a); });
+  std::thread tb([&] { b = launch(4, uniqueName("concurrentB"), json_b); });
+  ta.join();
+  tb.join();
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  expectFullMatrix(json_a, 4);
+  expectFullMatrix(json_b, 4);
+}
+
+TEST_P(TeBenchServicesTest, MissingRankStopsTheOthersAtTheBootstrapTimeoutNamingIt) {
+  const std::string job = uniqueName("missing");
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  const auto t0 = Clock::now();
+  for (int r = 0; r < 3; ++r) procs.push_back(startRank(r, 4, job, {"--bootstrap-timeout", "3"}));
+  for (auto& p : procs) {
+    auto code = p->wait(20s);
+    ASSERT_TRUE(code) << "rank still running 20 s after a 3 s bootstrap timeout";
+    EXPECT_EQ(*code, 1) << p->output();
+    EXPECT_NE(p->output().find("rank 3 of 4 did not arrive"), std::string::npos) << p->output();
+  }
+  EXPECT_LT(Clock::now() - t0, 10s);
+}
+
+TEST_P(TeBenchServicesTest, ServerKilledDuringTheExchangeIsAClearErrorNotAHang) {
+  std::string why;
+  auto own = ServiceServer::start(GetParam(), &why);
+  ASSERT_TRUE(own) << why;
+  const std::string job = uniqueName("killed");
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  for (int r = 0; r < 3; ++r) procs.push_back(startRank(r, 4, job, {"--bootstrap-timeout", "60"}, own->url()));
+  // Ranks 0..2 are in the exchange (waiting for rank 3) when the server dies.
+  {
+    auto s = bootstrap::kv::connectKvStore({own->url(), 10000ms, 2000ms});
+    ASSERT_TRUE(s.isOk());
+    const auto end = Clock::now() + 20s;
+    size_t claims = 0;
+    while (Clock::now() < end && claims < 3) {
+      auto all = (*s)->list(KeyLayout::jobPrefix(job), deadlineIn(5s));
+      claims = 0;
+      if (all.isOk()) {
+        for (const auto& [k, v] : *all) claims += k.find("/claim/") != std::string::npos;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(claims, 3u);
+  }
+  own->killNow();
+  const std::string hostport = own->url().substr(own->url().find("://") + 3);
+  for (auto& p : procs) {
+    auto code = p->wait(10s);
+    ASSERT_TRUE(code) << "rank hangs after the server died";
+    const std::string out = p->output();
+    EXPECT_EQ(*code, 1) << out;
+    EXPECT_NE(out.find(hostport), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << "one line:\n" << out;
+  }
+}
+
+TEST_P(TeBenchServicesTest, JobIdReusedAfterACrashRunsCleanly) {
+  const std::string job = uniqueName("crashed");
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  for (int r = 0; r < 4; ++r) procs.push_back(startRank(r, 4, job, {"--duration", "20"}));
+  ASSERT_TRUE(waitForKey(job, "/roster", 1, 30s)) << procs[0]->output();
+  std::this_thread::sleep_for(500ms);  // measuring now
+  for (auto& p : procs) p->kill(SIGKILL);
+  for (auto& p : procs) p->wait(5s);
+  ASSERT_GT(keysLeft(job), 0u) << "a crash leaves keys behind";
+  const std::string json = tempJson("reused");
+  RunResult r = launch(4, job, json);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  expectFullMatrix(json, 4);
+}
+
+TEST_P(TeBenchServicesTest, JobIdInUseByARunningJobIsRefused) {
+  const std::string job = uniqueName("inuse");
+  const std::string json = tempJson("first");
+  RunResult first;
+  std::thread t([&] { first = launch(4, job, json, {"--duration", "2"}); });
+  ASSERT_TRUE(waitForKey(job, "/roster", 1, 30s));
+  RunResult second = runToEnd(rankArgs(url(), {"--rank", "0", "--size", "4", "--job-id", job}), 40s);
+  t.join();
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find("already held by a live process"), std::string::npos) << second.output;
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  expectFullMatrix(json, 4);
+}
+
+TEST_P(TeBenchServicesTest, GarbageUnderTheJobPrefixIsAnErrorNotACrash) {
+  const std::string job = uniqueName("garbage");
+  auto planter = connect();
+  ASSERT_TRUE(planter->put(KeyLayout::epochKey(job), bytesOf("garbage \xff\x00 value"), deadlineIn(5s)).isOk());
+  RunResult r = launch(2, job, tempJson("garbage"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("not a te_bench epoch"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("core dumped"), std::string::npos) << r.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TeBenchServicesTest, ::testing::Values("etcd", "redis"), backendName);
+
+}  // namespace
+}  // namespace te::services_test

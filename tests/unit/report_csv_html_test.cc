@@ -1,0 +1,216 @@
+// CSV and HTML reports of a synthetic run: columns, RFC 4180 quoting, the heatmap's cells,
+// flagged links, escaping of every string, atomic writes and their errors.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "bench/report.h"
+
+namespace te::bench {
+namespace {
+
+constexpr int kRanks = 4;
+const std::string kNastyHost = "node\"a,1";      // a quote and a comma: CSV must quote
+const std::string kMarkupHost = "<b>&x'</b>";    // markup: HTML must escape
+
+struct Fixture {
+  BenchConfig config;
+  RunReport report;
+};
+
+// 4 ranks on 4 hosts, link 1->2 slow, link 3->0 failed with an error full of separators.
+std::unique_ptr<Fixture> makeReport() {
+  auto f = std::make_unique<Fixture>();
+  f->config.command_line = {"te_bench", "--json", "<script>alert(1)</script>"};
+  RunReport& r = f->report;
+  r.config = &f->config;
+  r.world_size = kRanks;
+  r.hosts = {"h0", kNastyHost, kMarkupHost, "h3"};
+  r.transport = "tcp";
+  r.launcher = "mpirun";
+  r.bootstrap = "mpi";
+  ResultBlock b{"tcp", "write", 65536, {}, {}};
+  for (int i = 0; i < kRanks; ++i) {
+    for (int t = 0; t < kRanks; ++t) {
+      if (i == t) continue;
+      LinkResult l;
+      l.link = {i, t};
+      l.seconds = 1;
+      l.bytes = (i == 1 && t == 2) ? 2'000'000'000ull : 10'000'000'000ull;
+      l.ops = l.bytes / 65536;
+      for (uint64_t ns = 5000; ns < 50000; ns += 1000) l.latency_ns.record(ns);
+      if (i == 3 && t == 0) {
+        l.bytes = 0;
+        l.error = "rank 0 (h0): connection reset, \"peer gone\"\nretry";
+      }
+      b.links.push_back(std::move(l));
+    }
+  }
+  b.analysis = analyzeLinks(b.links, r.hosts, {});
+  r.blocks.push_back(std::move(b));
+  return f;
+}
+
+std::string tempPath(const std::string& name) {
+  return ::testing::TempDir() + "te_report_" + std::to_string(::getpid()) + "_" + name;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// A minimal RFC 4180 reader: records of fields, quotes doubled inside quoted fields.
+std::vector<std::vector<std::string>> parseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        rows.back().back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        rows.back().back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().emplace_back();
+    } else if (c == '\n') {
+      rows.emplace_back(1);
+    } else {
+      rows.back().back() += c;
+    }
+  }
+  if (rows.back().size() == 1 && rows.back()[0].empty()) rows.pop_back();
+  return rows;
+}
+
+size_t count(const std::string& text, const std::regex& re) {
+  return static_cast<size_t>(std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator()));
+}
+
+TEST(CsvReport, HeaderRowsAndQuoting) {
+  auto f = makeReport();
+  const std::string path = tempPath("report.csv");
+  ASSERT_TRUE(writeCsvReport(f->report, path).isOk());
+  const std::string text = readFile(path);
+  EXPECT_NE(text.find("\"node\"\"a,1\""), std::string::npos);  // quoted, quote doubled
+  auto rows = parseCsv(text);
+  ASSERT_EQ(rows.size(), 1u + kRanks * (kRanks - 1));
+  const std::vector<std::string> header = {
+      "transport", "operation", "block_size", "initiator", "target", "initiator_host", "target_host", "locality",
+      "bytes_per_second", "ops_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_max_us",
+      "flagged", "confirmed", "retest_bytes_per_second", "reference_bytes_per_second", "status"};
+  EXPECT_EQ(rows[0], header);
+  int flagged = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    ASSERT_EQ(row.size(), header.size()) << "row " << i;
+    EXPECT_EQ(row[0], "tcp");
+    EXPECT_EQ(row[2], "65536");
+    EXPECT_EQ(row[5], f->report.hosts[std::stoi(row[3])]);  // round-trips through the quoting
+    EXPECT_EQ(row[6], f->report.hosts[std::stoi(row[4])]);
+    EXPECT_EQ(row[7], "inter-host");
+    EXPECT_EQ(row[16], "");  // no retest
+    flagged += row[14] == "true";
+    if (row[3] == "1" && row[4] == "2") {
+      EXPECT_DOUBLE_EQ(std::stod(row[8]), 2e9);
+      EXPECT_EQ(row[14], "true");
+      EXPECT_EQ(row[15], "true");
+      EXPECT_DOUBLE_EQ(std::stod(row[17]), 1e10);
+    }
+    if (row[3] == "3" && row[4] == "0") {
+      EXPECT_EQ(row[18], "failed: " + f->report.blocks[0].links[i - 1].error);
+    } else {
+      EXPECT_EQ(row[18], "ok");
+      EXPECT_NEAR(std::stod(row[12]), 49.0, 2.0);  // p99 of 5..49 us
+    }
+  }
+  EXPECT_EQ(flagged, 2);  // the slow link and the failed one
+  ::unlink(path.c_str());
+}
+
+TEST(CsvReport, UnanalysedBlockLeavesVerdictsEmpty) {
+  auto f = makeReport();
+  f->report.blocks[0].analysis = {};
+  const std::string path = tempPath("plain.csv");
+  ASSERT_TRUE(writeCsvReport(f->report, path).isOk());
+  auto rows = parseCsv(readFile(path));
+  ASSERT_GT(rows.size(), 1u);
+  EXPECT_EQ(rows[1][14], "");
+  EXPECT_EQ(rows[1][17], "");
+  ::unlink(path.c_str());
+}
+
+TEST(CsvReport, ErrorNamesThePathAndTheReason) {
+  auto f = makeReport();
+  Status s = writeCsvReport(f->report, "/nonexistent-dir/r.csv");
+  ASSERT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("/nonexistent-dir/r.csv"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("No such file or directory"), std::string::npos) << s.message();
+}
+
+TEST(HtmlReport, HeatmapCellsFlagsAndEscaping) {
+  auto f = makeReport();
+  const std::string path = tempPath("report.html");
+  ASSERT_TRUE(writeHtmlReport(f->report, path).isOk());
+  const std::string html = readFile(path);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_EQ(count(html, std::regex("<td class=\"cell[ \"]")), size_t(kRanks * (kRanks - 1)));
+  EXPECT_EQ(count(html, std::regex("class=\"diag\"")), size_t(kRanks));
+  EXPECT_EQ(count(html, std::regex("data-initiator=\"1\" data-target=\"2\"")), 1u);
+  EXPECT_EQ(count(html, std::regex("<td class=\"cell flagged[^\"]*\" data-initiator=\"1\" data-target=\"2\"")), 1u);
+  EXPECT_EQ(count(html, std::regex("<td class=\"cell failed flagged[^\"]*\" data-initiator=\"3\"")), 1u);
+  EXPECT_NE(html.find("title=\"0-&gt;1: 10.00 GB/s, p99 "), std::string::npos);
+  // Every string is escaped: hosts, errors, the command line.
+  EXPECT_EQ(html.find(kMarkupHost), std::string::npos);
+  EXPECT_NE(html.find("&lt;b&gt;&amp;x&#39;&lt;/b&gt;"), std::string::npos);
+  EXPECT_NE(html.find("node&quot;a,1"), std::string::npos);
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_EQ(count(html, std::regex("<script>")), 1u);  // ours only
+  // Self-contained: nothing fetched from anywhere.
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+  // Findings, summary and options.
+  EXPECT_NE(html.find("Unexplained slow links"), std::string::npos);
+  EXPECT_NE(html.find("median"), std::string::npos);
+  EXPECT_NE(html.find("&quot;batch_size&quot;"), std::string::npos);
+  ::unlink(path.c_str());
+}
+
+TEST(HtmlReport, MissingLinksAndNoConfig) {
+  auto f = makeReport();
+  f->report.blocks[0].links.resize(5);  // an interrupted run: some links never measured
+  f->report.blocks[0].analysis = analyzeLinks(f->report.blocks[0].links, f->report.hosts, {});
+  f->report.config = nullptr;
+  const std::string path = tempPath("partial.html");
+  ASSERT_TRUE(writeHtmlReport(f->report, path).isOk());
+  const std::string html = readFile(path);
+  EXPECT_EQ(count(html, std::regex("<td class=\"cell[ \"]")), 5u);
+  EXPECT_EQ(count(html, std::regex("class=\"missing\"")), size_t(kRanks * (kRanks - 1) - 5));
+  ::unlink(path.c_str());
+}
+
+TEST(HtmlReport, ErrorNamesThePath) {
+  auto f = makeReport();
+  Status s = writeHtmlReport(f->report, "/nonexistent-dir/r.html");
+  ASSERT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("/nonexistent-dir/r.html"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace te::bench
