@@ -106,6 +106,8 @@ const char* pageScript() {
       if (cell) highlight(cell, false);
     });
   }
+  // Tells a headless browser check that the whole script ran.
+  document.body.setAttribute("data-script", "ok");
 })();
 )js";
 }

@@ -71,7 +71,7 @@ TEST(Analysis, PlantedSlowLinkIsTheOnlyOneFlagged) {
   EXPECT_NEAR(a.verdicts[slow].ratio, 0.3, 0.03);
   EXPECT_TRUE(a.suspects.empty());  // one slow link is not a slow endpoint
   EXPECT_EQ(a.unexplained, std::vector<size_t>{slow});
-  EXPECT_EQ(linksToRetest(links, a), std::vector<Link>{Link{2, 5}});
+  EXPECT_EQ(linksToRetest(links, a), (std::vector<Link>{Link{2, 5}}));
 }
 
 TEST(Analysis, PlantedSlowRankIsASuspectAndExplainsItsLinks) {
@@ -91,6 +91,20 @@ TEST(Analysis, PlantedSlowRankIsASuspectAndExplainsItsLinks) {
     // Links sharing no endpoint are the reference: the slow rank does not drag it down.
     EXPECT_DOUBLE_EQ(a.verdicts[i].reference, kFast);
   }
+}
+
+TEST(Analysis, ReferenceLeavesOutTheLinksOfTheLinksEndpoints) {
+  // 4 ranks, rank 0 at 0.7: half the links are slow, so a plain median (0.85) would not
+  // flag them at 0.8; links sharing no endpoint (1<->2, 2<->3, ...) say 1.0.
+  auto links = allPairs(4, [](int i, int t) { return (i == 0 || t == 0) ? 0.7 * kFast : kFast; });
+  BlockAnalysis a = analyzeLinks(links, std::vector<std::string>(4, "h"), {});
+  for (size_t i = 0; i < links.size(); ++i) {
+    const Link& l = links[i].link;
+    EXPECT_EQ(a.verdicts[i].flagged, l.initiator == 0 || l.target == 0) << l.initiator << "->" << l.target;
+    if (a.verdicts[i].flagged) EXPECT_DOUBLE_EQ(a.verdicts[i].reference, kFast);
+  }
+  ASSERT_EQ(a.suspects.size(), 1u);
+  EXPECT_EQ(a.suspects[0].rank, 0);
 }
 
 TEST(Analysis, PlantedSlowHostIsNamedOnceNotPerRank) {

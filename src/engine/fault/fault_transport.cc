@@ -21,9 +21,10 @@ Result<int> parseEnd(const std::string& s, const std::string& rule) {
 // charged on acceptance, so the long-run rate is the cap whatever the request size.
 class FaultWorker final : public TransportWorker {
  public:
-  FaultWorker(TransportWorker& inner, std::vector<double> peer_rates, std::vector<bool> peer_fails)
+  FaultWorker(TransportWorker& inner, std::vector<double> peer_rates, std::vector<bool> peer_fails,
+              std::vector<bool> peer_corrupt, const std::vector<uint8_t*>* region_bases)
       : inner_(inner), rates_(std::move(peer_rates)), fails_(std::move(peer_fails)),
-        debt_until_(rates_.size(), Clock::time_point{}) {}
+        corrupt_(std::move(peer_corrupt)), bases_(region_bases), debt_until_(rates_.size(), Clock::time_point{}) {}
 
   Result<size_t> post(std::span<const Request> requests) override {
     size_t n = 0;
@@ -36,6 +37,9 @@ class FaultWorker final : public TransportWorker {
           return unavailable("fault injection: link to rank " + std::to_string(r.peer) + " fails (TE_FAULT_INJECT)");
         }
         break;
+      }
+      if (corrupt_[r.peer] && r.op == OpCode::kWrite && r.length > 0 && r.local_region < bases_->size()) {
+        (*bases_)[r.local_region][r.local_offset + r.length / 2] ^= 0xFF;
       }
       if (rates_[r.peer] > 0) {
         if (debt_until_[r.peer] > now) break;
@@ -66,6 +70,8 @@ class FaultWorker final : public TransportWorker {
   TransportWorker& inner_;
   std::vector<double> rates_;
   std::vector<bool> fails_;
+  std::vector<bool> corrupt_;
+  const std::vector<uint8_t*>* bases_;
   std::vector<Clock::time_point> debt_until_;
 };
 
@@ -77,7 +83,10 @@ class FaultTransport final : public Transport {
   std::string name() const override { return inner_->name(); }
   TransportCapabilities capabilities() const override { return inner_->capabilities(); }
   Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) override {
-    return inner_->registerMemory(addr, length, kind);
+    TE_ASSIGN_OR_RETURN(RegionId id, inner_->registerMemory(addr, length, kind));
+    if (bases_.size() <= id) bases_.resize(id + 1, nullptr);
+    bases_[id] = static_cast<uint8_t*>(addr);
+    return id;
   }
   int numWorkers() const override { return inner_->numWorkers(); }
   TransportWorker& worker(int index) override { return *workers_[index]; }
@@ -87,17 +96,18 @@ class FaultTransport final : public Transport {
     TE_RETURN_IF_ERROR(inner_->connect(collective, deadline));
     const int n = collective.size();
     std::vector<double> rates(n, 0);
-    std::vector<bool> fails(n, false);
+    std::vector<bool> fails(n, false), corrupt(n, false);
     for (const FaultRule& rule : rules_) {
       if (rule.initiator != -1 && rule.initiator != rank_) continue;
       for (int peer = 0; peer < n; ++peer) {
         if (peer == rank_ || (rule.target != -1 && rule.target != peer)) continue;
         if (rule.kind == FaultRule::Kind::kFail) fails[peer] = true;
+        else if (rule.kind == FaultRule::Kind::kCorrupt) corrupt[peer] = true;
         else rates[peer] = rates[peer] > 0 ? std::min(rates[peer], rule.bytes_per_second) : rule.bytes_per_second;
       }
     }
     for (int w = 0; w < inner_->numWorkers(); ++w) {
-      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails));
+      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt, &bases_));
     }
     return Status::ok();
   }
@@ -112,6 +122,7 @@ class FaultTransport final : public Transport {
   TransportPtr inner_;
   int rank_;
   std::vector<FaultRule> rules_;
+  std::vector<uint8_t*> bases_;
   std::vector<std::unique_ptr<FaultWorker>> workers_;
 };
 
@@ -134,12 +145,14 @@ Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec) {
                                                                                               : c2 - arrow - 2), item));
     if (kind == "fail") {
       rule.kind = FaultRule::Kind::kFail;
+    } else if (kind == "corrupt") {
+      rule.kind = FaultRule::Kind::kCorrupt;
     } else if (kind == "rate" && c2 != std::string::npos) {
       TE_ASSIGN_OR_RETURN(uint64_t rate, parseSize(rest.substr(c2 + 1)));
       if (rate == 0) return invalidArgument("TE_FAULT_INJECT: rate 0 in '" + item + "'");
       rule.bytes_per_second = static_cast<double>(rate);
     } else {
-      return invalidArgument("TE_FAULT_INJECT: '" + item + "' is not rate:I->T:BYTES or fail:I->T");
+      return invalidArgument("TE_FAULT_INJECT: '" + item + "' is not rate:I->T:BYTES, fail:I->T or corrupt:I->T");
     }
     rules.push_back(rule);
   }

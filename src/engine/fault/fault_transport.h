@@ -4,6 +4,7 @@
 //   "rate:1->2:20MB"      link 1 -> 2 limited to 20 MB/s (both READ and WRITE)
 //   "rate:3->*:50MB;rate:*->3:50MB"   every link of rank 3 (a slow node)
 //   "fail:0->1"           requests 0 -> 1 fail with kUnavailable
+//   "corrupt:0->1"        each WRITE 0 -> 1 flips one byte of its source first (integrity tests)
 #pragma once
 
 #include <string>
@@ -14,7 +15,7 @@
 namespace te::engine {
 
 struct FaultRule {
-  enum class Kind { kRate, kFail } kind = Kind::kRate;
+  enum class Kind { kRate, kFail, kCorrupt } kind = Kind::kRate;
   int initiator = -1;  // -1: any
   int target = -1;     // -1: any
   double bytes_per_second = 0;

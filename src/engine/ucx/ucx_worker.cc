@@ -29,7 +29,7 @@ constexpr int kProgressPerPoll = 64;
 
 void onFragment(void* request, ucs_status_t status, void* user_data) {
   auto* f = static_cast<Fragment*>(user_data);
-  static_cast<UcxWorker*>(f->owner)->fragmentFinished(f, status);
+  static_cast<UcxWorker*>(f->owner)->fragmentFinished(f, status, true);
   ucp_request_free(request);
 }
 
@@ -221,18 +221,19 @@ void UcxWorker::issue() {
       st = ucp_get_nbx(e.ep.get(), local, f->length, remote, rkey, &params);
     }
     if (st == nullptr) {
-      fragmentFinished(f, UCS_OK);
+      fragmentFinished(f, UCS_OK, false);
     } else if (UCS_PTR_IS_ERR(st)) {
-      fragmentFinished(f, UCS_PTR_STATUS(st));
+      fragmentFinished(f, UCS_PTR_STATUS(st), false);
+    } else if (r.op == OpCode::kWrite) {
+      ++puts_in_flight_;
     }
   }
 }
 
-void UcxWorker::fragmentFinished(Fragment* f, ucs_status_t status) {
-  if (status != UCS_OK) {
-    const Request& r = table_.slot(f->slot).request;
-    fail(r.peer, r.op == OpCode::kWrite ? "ucp_put_nbx" : "ucp_get_nbx", status);
-  }
+void UcxWorker::fragmentFinished(Fragment* f, ucs_status_t status, bool from_callback) {
+  const Request& r = table_.slot(f->slot).request;
+  if (from_callback && r.op == OpCode::kWrite) --puts_in_flight_;
+  if (status != UCS_OK) fail(r.peer, r.op == OpCode::kWrite ? "ucp_put_nbx" : "ucp_get_nbx", status);
   uint32_t s = table_.fragmentDone(f, status == UCS_OK ? StatusCode::kOk : codeFor(status));
   if (s == kNoSlot) return;
   RequestSlot& slot = table_.slot(s);
@@ -315,6 +316,12 @@ size_t UcxWorker::poll(std::span<Completion> out) {
 
 void UcxWorker::waitForProgress(std::chrono::microseconds max_wait) {
   if (table_.hasFinished()) return;
+  if (puts_in_flight_ > 0) {
+    // Puts still being pushed out (software RMA over shared-memory AM, say): no event tells
+    // when the peer's queue has room again, so give the core away without sleeping.
+    std::this_thread::yield();
+    return;
+  }
   if (efd_ < 0) {
     std::this_thread::sleep_for(max_wait);
     return;

@@ -61,7 +61,7 @@ class UcxWorker final : public TransportWorker {
 
   // For callbacks (static functions in the .cc).
   struct Endpoint;
-  void fragmentFinished(Fragment* f, ucs_status_t status);
+  void fragmentFinished(Fragment* f, ucs_status_t status, bool from_callback);
   void flushFinished(Endpoint& e, ucs_status_t status);
 
  private:
@@ -81,6 +81,7 @@ class UcxWorker final : public TransportWorker {
   int efd_ = -1;
   std::vector<std::unique_ptr<Endpoint>> eps_;  // by peer rank; null for self
   std::vector<int> flush_list_;                 // peers with WRITEs waiting for a flush
+  uint32_t puts_in_flight_ = 0;                 // ucp_put_nbx not yet locally complete
   RequestTable table_;
   Status error_;
 };
