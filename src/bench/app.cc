@@ -114,6 +114,8 @@ int runBench(const BenchConfig& c) {
   report.bootstrap = bs.kind();
   report.transport = (*transports)[0];
   report.start_time = start_time;
+  report.memory = {{"kind", "dram"}, {"bytes", (*buffer)->length()}, {"numa_node", (*buffer)->numaNode()},
+                   {"huge_pages", (*buffer)->hugePages()}, {"threads_numa_node", c.numa_node}};
   for (const std::string& name : *transports) {
     Result<TransportRun> run = measureTransport(c, bs, name, (*buffer)->data(), (*buffer)->length());
     if (!run.isOk()) return fail(run.status().withContext(name));

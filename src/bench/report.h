@@ -31,6 +31,7 @@ struct RunReport {
   std::string transport;            // chosen transport
   nlohmann::json transport_details; // rank 0's describe() of the first transport
   nlohmann::json transports_details = nlohmann::json::object();  // by transport name
+  nlohmann::json memory;            // rank 0's buffer: kind, bytes, NUMA node, huge pages
   std::string start_time;           // ISO 8601 UTC
   std::string end_time;
   std::vector<ResultBlock> blocks;

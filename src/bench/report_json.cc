@@ -157,6 +157,7 @@ nlohmann::json reportToJson(const RunReport& report) {
                  {"ranks", ranks}}},
       {"transport", {{"name", report.transport}, {"details", report.transport_details}}},
       {"transports", report.transports_details},
+      {"memory", report.memory},
       {"results", blocks},
   };
 }

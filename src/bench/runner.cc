@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "engine/memory/dram_buffer.h"
 
 namespace te::bench {
 
@@ -147,7 +148,11 @@ Status Runner::runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_
 }
 
 void Runner::workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end) {
-  t.status = Status::ok();
+  t.status = engine::bindThreadToNumaNode(config_.numa_node);
+  if (!t.status.isOk()) {
+    abort_.store(true);
+    return;
+  }
   t.warm_end = warm_end;
   bool measuring = false;
   size_t turn = 0;

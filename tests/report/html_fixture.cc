@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   RunReport report;
   report.config = &config;
   report.world_size = n;
-  for (int r = 0; r < n; ++r) report.hosts.push_back("node" + std::to_string(r / 2) + (r == 1 ? "<&>" : ""));
+  for (int r = 0; r < n; ++r) {
+    report.hosts.push_back("node" + std::to_string(r / 2) + (r / 2 == 0 ? "<&>" : ""));  // to be escaped
+  }
   report.transport = "tcp";
   report.launcher = "none";
   report.bootstrap = "fixture";

@@ -20,6 +20,20 @@ int numaNodeCount() {
   return 1;
 }
 
+Status bindThreadToNumaNode(int node) {
+  if (node < 0) return Status::ok();
+#ifdef TE_HAVE_NUMA
+  if (numa_available() < 0 || node > numa_max_node()) {
+    return invalidArgument("--numa-node " + std::to_string(node) + ": this host has " +
+                           std::to_string(numaNodeCount()) + " NUMA node(s)");
+  }
+  if (numa_run_on_node(node) != 0) return errnoStatus("numa_run_on_node(" + std::to_string(node) + ")", errno);
+  return Status::ok();
+#else
+  return node == 0 ? Status::ok() : invalidArgument("--numa-node: built without libnuma");
+#endif
+}
+
 Result<std::unique_ptr<DramBuffer>> DramBuffer::allocate(const DramOptions& options) {
   if (options.length == 0) return invalidArgument("buffer length is 0");
   constexpr size_t kHuge = 2u << 20;

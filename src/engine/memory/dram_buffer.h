@@ -43,4 +43,7 @@ class DramBuffer {
 // Number of NUMA nodes (1 without libnuma).
 int numaNodeCount();
 
+// Runs the calling thread on the CPUs of `node` (no-op for -1 or without libnuma).
+Status bindThreadToNumaNode(int node);
+
 }  // namespace te::engine

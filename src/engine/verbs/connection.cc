@@ -108,60 +108,49 @@ SendPathConfig sendPathBase(const ChannelSetup& s) {
   return c;
 }
 
-}  // namespace
-
-Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, const ChannelSetup& s) {
-  const int size = static_cast<int>(s.endpoints.size());
+// Creates every channel's QP on this side (in INIT), in (peer, channel) order, and the QP
+// numbers each peer needs.
+Status createQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans, const CqPlan& cq_plan,
+                 const std::vector<std::vector<WorkerCq>>& cqs, std::vector<QpPtr>* qps,
+                 std::vector<PlannedLane>* lanes, std::vector<Bytes>* to_each) {
   const int local_devices = static_cast<int>(s.nics.size());
-  std::vector<ChannelPlan> plans(size);
-  for (int p = 0; p < size; ++p) {
-    if (p == s.rank) continue;
-    plans[p] = planChannels(s.workers, local_devices, s.endpoints[p].workers,
-                            static_cast<int>(s.endpoints[p].devices.size()), s.options.qps_per_peer);
-  }
-  const CqPlan cq_plan = planCqs(s, plans);
-  // Locals in teardown order: on an error return the QPs go before the CQs they use.
-  std::vector<std::vector<WorkerCq>> cqs(s.workers);
-  std::vector<ibv_context*> contexts;
-  for (const LocalNic& n : s.nics) contexts.push_back(n.context);
-  for (int w = 0; w < s.workers; ++w) {
-    TE_ASSIGN_OR_RETURN(cqs[w], createWorkerCqs(contexts, cq_plan.cq_depth[w]));
-  }
-
-  std::vector<QpPtr> qps;
-  std::vector<PlannedLane> lanes;
-  std::vector<Bytes> to_each(size);
-  for (int p = 0; p < size; ++p) {
-    if (p == s.rank) continue;
+  for (size_t p = 0; p < plans.size(); ++p) {
+    if (static_cast<int>(p) == s.rank) continue;
     std::vector<uint32_t> qpns;
     const int remote_devices = static_cast<int>(s.endpoints[p].devices.size());
     for (int c = 0; c < plans[p].count(); ++c) {
       PlannedLane l;
-      l.peer = p;
+      l.peer = static_cast<int>(p);
       l.worker = plans[p].worker(c, s.workers);
       l.local_device = static_cast<uint16_t>(plans[p].device(c, local_devices));
       l.remote_device = static_cast<uint16_t>(plans[p].device(c, remote_devices));
       const LocalNic& nic = s.nics[l.local_device];
       RcQpCaps want{cq_plan.lane_depth[l.worker][l.local_device], kInlineWanted}, got;
       TE_ASSIGN_OR_RETURN(QpPtr qp, createRcQp(nic.pd, cqs[l.worker][l.local_device].cq.get(), want,
-                                               peerName(s, p), &got));
+                                               peerName(s, l.peer), &got));
       l.qp = qp.get();
       l.depth = std::min(want.max_send_wr, got.max_send_wr);
       l.max_inline = got.max_inline_data;
+      qps->push_back(std::move(qp));
       TE_RETURN_IF_ERROR(modifyQpToInit(l.qp, static_cast<uint8_t>(nic.facts->port), laneContext(s, l)));
       qpns.push_back(l.qp->qp_num);
-      qps.push_back(std::move(qp));
-      lanes.push_back(l);
+      lanes->push_back(l);
     }
-    to_each[p] = encodeQpNumbers(qpns);
+    (*to_each)[p] = encodeQpNumbers(qpns);
   }
-  TE_ASSIGN_OR_RETURN(std::vector<Bytes> from, collective.allToAll(to_each, deadline));
+  return Status::ok();
+}
+
+// Brings every QP to RTS with the peer's numbers; returns the smallest path MTU (enum).
+Result<int> connectQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans,
+                       const std::vector<PlannedLane>& lanes, const std::vector<Bytes>& from) {
   size_t next = 0;
   int min_mtu = IBV_MTU_4096;
-  for (int p = 0; p < size; ++p) {
-    if (p == s.rank) continue;
+  for (size_t p = 0; p < plans.size(); ++p) {
+    if (static_cast<int>(p) == s.rank) continue;
     std::vector<uint32_t> remote;
-    TE_RETURN_IF_ERROR(decodeQpNumbers(from[p], p, static_cast<size_t>(plans[p].count()), &remote));
+    TE_RETURN_IF_ERROR(
+        decodeQpNumbers(from[p], static_cast<int>(p), static_cast<size_t>(plans[p].count()), &remote));
     for (int c = 0; c < plans[p].count(); ++c) {
       const PlannedLane& l = lanes[next++];
       TE_RETURN_IF_ERROR(connectLane(s, l, remote[c]));
@@ -169,10 +158,15 @@ Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, cons
                                                       s.endpoints[p].devices[l.remote_device].active_mtu));
     }
   }
+  return min_mtu;
+}
 
-  ChannelSet out;
-  out.qps = std::move(qps);  // from here `out` tears down QPs before the workers' CQs
+// One worker per thread: its CQs and a SendPath over the lanes it owns.
+Status makeWorkers(const ChannelSetup& s, const std::vector<PlannedLane>& lanes,
+                   std::vector<std::vector<WorkerCq>>* cqs, ChannelSet* out) {
   const SendPathConfig base = sendPathBase(s);
+  const auto stall = std::chrono::milliseconds(static_cast<int64_t>(
+      1000 * stallTimeoutSeconds(s.options.slice_size, static_cast<uint32_t>(s.options.max_wr))));
   nlohmann::json lanes_per_worker = nlohmann::json::array();
   uint32_t min_inline = UINT32_MAX, min_depth = UINT32_MAX;
   for (int w = 0; w < s.workers; ++w) {
@@ -185,19 +179,48 @@ Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, cons
     }
     lanes_per_worker.push_back(c.lanes.size());
     TE_ASSIGN_OR_RETURN(std::unique_ptr<SendPath> path, SendPath::create(std::move(c), &postSendToQp, nullptr));
-    const auto stall = std::chrono::milliseconds(static_cast<int64_t>(
-        1000 * stallTimeoutSeconds(s.options.slice_size, static_cast<uint32_t>(s.options.max_wr))));
-    out.workers.push_back(std::make_unique<VerbsWorker>(std::move(cqs[w]), std::move(path), stall));
+    out->workers.push_back(std::make_unique<VerbsWorker>(std::move((*cqs)[w]), std::move(path), stall));
   }
+  const bool any = !lanes.empty();
+  out->summary = {{"qps", out->qps.size()},
+                  {"lanes_per_worker", lanes_per_worker},
+                  {"lane_depth", any ? min_depth : 0},
+                  {"max_inline_data", any ? min_inline : 0},
+                  {"request_table", out->workers.empty() ? 0 : out->workers[0]->path().tableCapacity()}};
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, const ChannelSetup& s) {
+  const int size = static_cast<int>(s.endpoints.size());
+  std::vector<ChannelPlan> plans(size);
+  for (int p = 0; p < size; ++p) {
+    if (p == s.rank) continue;
+    plans[p] = planChannels(s.workers, static_cast<int>(s.nics.size()), s.endpoints[p].workers,
+                            static_cast<int>(s.endpoints[p].devices.size()), s.options.qps_per_peer);
+  }
+  const CqPlan cq_plan = planCqs(s, plans);
+  // Locals in teardown order: on an error return the QPs go before the CQs they use.
+  std::vector<std::vector<WorkerCq>> cqs(s.workers);
+  std::vector<ibv_context*> contexts;
+  for (const LocalNic& n : s.nics) contexts.push_back(n.context);
+  for (int w = 0; w < s.workers; ++w) {
+    TE_ASSIGN_OR_RETURN(cqs[w], createWorkerCqs(contexts, cq_plan.cq_depth[w]));
+  }
+  std::vector<QpPtr> qps;
+  std::vector<PlannedLane> lanes;
+  std::vector<Bytes> to_each(size);
+  TE_RETURN_IF_ERROR(createQps(s, plans, cq_plan, cqs, &qps, &lanes, &to_each));
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> from, collective.allToAll(to_each, deadline));
+  TE_ASSIGN_OR_RETURN(int min_mtu, connectQps(s, plans, lanes, from));
+
+  ChannelSet out;
+  out.qps = std::move(qps);  // from here `out` tears down QPs before the workers' CQs
+  TE_RETURN_IF_ERROR(makeWorkers(s, lanes, &cqs, &out));
+  out.summary["path_mtu"] = lanes.empty() ? 0 : mtuBytes(min_mtu);
   // Every QP of every rank is at RTS before anyone posts (a QP still in INIT drops packets).
   TE_RETURN_IF_ERROR(collective.barrier(deadline));
-  const bool any = !lanes.empty();
-  out.summary = {{"qps", out.qps.size()},
-                 {"lanes_per_worker", lanes_per_worker},
-                 {"lane_depth", any ? min_depth : 0},
-                 {"max_inline_data", any ? min_inline : 0},
-                 {"path_mtu", any ? mtuBytes(min_mtu) : 0},
-                 {"request_table", out.workers.empty() ? 0 : out.workers[0]->path().tableCapacity()}};
   return out;
 }
 
