@@ -13,7 +13,6 @@
 
 #include "bootstrap/factory.h"
 #include "bootstrap/kv/kv_bootstrap.h"
-#include "common/bytes.h"
 
 namespace {
 
@@ -97,13 +96,16 @@ int run(const Args& a) {
   me.polls = total.polls / iterations;
   me.bytes_sent = total.bytes_sent / iterations;
   me.bytes_received = total.bytes_received / iterations;
-  ByteWriter w;
-  w.put(me);
-  auto all = bs.allGather(w.take(), deadlineIn(std::chrono::seconds(300)));
+  Bytes blob(sizeof(RankReport));
+  std::memcpy(blob.data(), &me, sizeof(RankReport));
+  auto all = bs.allGather(blob, deadlineIn(std::chrono::seconds(300)));
   if (!all.isOk()) return fail(all.status());
   if (bs.rank() == 0) {
     std::vector<RankReport> reports(n);
-    for (int r = 0; r < n; ++r) std::memcpy(&reports[r], (*all)[r].data(), sizeof(RankReport));
+    for (int r = 0; r < n; ++r) {
+      if ((*all)[r].size() != sizeof(RankReport)) return fail(internalError("odd report size from a rank"));
+      std::memcpy(&reports[r], (*all)[r].data(), sizeof(RankReport));
+    }
     std::vector<double> per_iteration;  // the slowest rank's time per exchange
     for (int it = 0; it < iterations; ++it) {
       double worst = 0;

@@ -15,17 +15,23 @@ THREADS_LIST=${THREADS_LIST:-"1 4"}
 TMP=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 iperf3_rate() {  # bytes/s, single stream, loopback
-  local port=$((20000 + RANDOM % 20000))
-  iperf3 -s -1 -p "$port" -B 127.0.0.1 >/dev/null 2>&1 &
+  local port
+  port=$(free_port)
+  timeout $((DURATION + 30)) iperf3 -s -1 -p "$port" -B 127.0.0.1 >/dev/null 2>&1 &
   local server=$!
-  for _ in $(seq 50); do iperf3 -c 127.0.0.1 -p "$port" -t "$DURATION" -J >"$TMP/iperf.json" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 50); do
+    timeout $((DURATION + 20)) iperf3 -c 127.0.0.1 -p "$port" -t "$DURATION" -J >"$TMP/iperf.json" 2>/dev/null && break
+    sleep 0.2
+  done
   wait "$server" 2>/dev/null || true
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/8)' "$TMP/iperf.json"
 }
 
 te_bench_rate() {  # operation block threads -> mean bytes/s of the two links
-  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --bind-to none \
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout $((DURATION * 4 + 60)) mpirun -np 2 --bind-to none \
     --mca pml ob1 --mca btl self,vader,tcp "$BENCH" --transport tcp --operation "$1" --block-size "$2" \
     --threads "$3" --buffer-size 256M --duration "$DURATION" --warmup 0.5 --json "$TMP/te.json" >/dev/null
   python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["results"][0]["links"]; print(sum(x["bytes_per_second"] for x in l)/len(l))' "$TMP/te.json"
@@ -45,3 +51,11 @@ for threads in $THREADS_LIST; do
     done
   done
 done
+
+# Resident memory: the buffer plus what the engine adds (target: under 64 MiB on top).
+rss_kb=$( { OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 /usr/bin/time -f '%M' mpirun -np 2 --bind-to none \
+  --mca pml ob1 --mca btl self,vader,tcp "$BENCH" --transport tcp --buffer-size 256M --duration 1 --threads 4 \
+  >/dev/null 2>"$TMP/err"; } 2>&1; tail -1 "$TMP/err")
+echo
+echo "peak resident memory of the largest process, --buffer-size 256M, 4 threads: $((rss_kb / 1024)) MiB" \
+  "($(( rss_kb / 1024 - 256 )) MiB over the buffer)"

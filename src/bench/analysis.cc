@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace te::bench {
 namespace {
@@ -16,8 +17,6 @@ int rankCount(const std::vector<LinkResult>& links, const std::vector<std::strin
   for (const auto& l : links) n = std::max({n, l.link.initiator + 1, l.link.target + 1});
   return n;
 }
-
-bool touches(const Link& link, int rank) { return link.initiator == rank || link.target == rank; }
 
 // The cleanly measured links of one locality class, sorted by throughput, with the sorted
 // positions of the links touching each rank. The reference of a link is the median of the
@@ -43,20 +42,24 @@ class ReferencePool {
   }
 
   double referenceFor(const Link& link) const {
+    // Each rank's positions are ascending: merging them keeps `excluded` sorted.
+    static const std::vector<size_t> kNone;
+    const auto& a = positionsOf(link.initiator);
+    const auto& b = link.target == link.initiator ? kNone : positionsOf(link.target);
     std::vector<size_t> excluded;
-    for (int r : {link.initiator, link.target}) {
-      if (r >= 0 && static_cast<size_t>(r) < by_rank_.size()) {
-        excluded.insert(excluded.end(), by_rank_[r].begin(), by_rank_[r].end());
-      }
-    }
-    std::sort(excluded.begin(), excluded.end());
-    excluded.erase(std::unique(excluded.begin(), excluded.end()), excluded.end());
+    excluded.reserve(a.size() + b.size());
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(excluded));
     const size_t remaining = sorted_.size() - excluded.size();
     if (remaining >= 2) return medianSkipping(remaining, excluded);
     return medianSkipping(sorted_.size(), {});
   }
 
  private:
+  const std::vector<size_t>& positionsOf(int rank) const {
+    static const std::vector<size_t> kNone;
+    return rank >= 0 && static_cast<size_t>(rank) < by_rank_.size() ? by_rank_[rank] : kNone;
+  }
+
   // The k-th (0-based) value of sorted_ once the `excluded` positions (sorted) are removed.
   double kthSkipping(size_t k, const std::vector<size_t>& excluded) const {
     size_t pos = k;
@@ -90,52 +93,55 @@ Summary summarizeLinks(const std::vector<LinkResult>& links, const std::vector<s
   return s;
 }
 
-// Nodes in order of their first rank, each with its ranks.
+// Nodes in order of their first rank, each with its ranks, and each rank's node.
 struct NodeGroup {
   std::string name;
   std::vector<int> ranks;
 };
-
-std::vector<NodeGroup> nodeGroups(int n, const std::vector<std::string>& hosts, const AnalysisOptions& options) {
+struct NodeLayout {
   std::vector<NodeGroup> groups;
+  std::vector<size_t> group_of;  // by rank
+};
+
+NodeLayout nodeLayout(int n, const std::vector<std::string>& hosts, const AnalysisOptions& options) {
+  NodeLayout layout;
   for (int r = 0; r < n; ++r) {
     std::string name = nodeName(r, hosts, options);
-    auto it = std::find_if(groups.begin(), groups.end(), [&name](const NodeGroup& g) { return g.name == name; });
-    if (it == groups.end()) {
-      groups.push_back({name, {r}});
-    } else {
-      it->ranks.push_back(r);
-    }
+    auto it = std::find_if(layout.groups.begin(), layout.groups.end(),
+                           [&name](const NodeGroup& g) { return g.name == name; });
+    if (it == layout.groups.end()) it = layout.groups.insert(layout.groups.end(), NodeGroup{name, {}});
+    it->ranks.push_back(r);
+    layout.group_of.push_back(static_cast<size_t>(it - layout.groups.begin()));
   }
-  return groups;
+  return layout;
 }
 
-void summarizeGroups(const std::vector<LinkResult>& links, const std::vector<NodeGroup>& groups, int n,
-                     BlockAnalysis* a) {
-  std::vector<std::vector<size_t>> rows(n), cols(n);
+bool validLink(const Link& l, size_t n) {
+  return l.initiator >= 0 && l.target >= 0 && size_t(l.initiator) < n && size_t(l.target) < n;
+}
+
+void summarizeGroups(const std::vector<LinkResult>& links, const NodeLayout& layout, BlockAnalysis* a) {
+  const size_t n = layout.group_of.size();
+  std::vector<std::vector<size_t>> rows(n), cols(n), host_rows(layout.groups.size()), host_cols(layout.groups.size());
   std::vector<size_t> intra, inter;
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i].link;
-    if (l.initiator >= 0) rows[l.initiator].push_back(i);
-    if (l.target >= 0) cols[l.target].push_back(i);
     (a->verdicts[i].locality == Locality::kIntraHost ? intra : inter).push_back(i);
+    if (!validLink(l, n)) continue;
+    rows[l.initiator].push_back(i);
+    cols[l.target].push_back(i);
+    host_rows[layout.group_of[l.initiator]].push_back(i);
+    host_cols[layout.group_of[l.target]].push_back(i);
   }
   a->intra_host = summarizeLinks(links, intra);
   a->inter_host = summarizeLinks(links, inter);
   a->per_rank.clear();
-  for (int r = 0; r < n; ++r) {
+  for (size_t r = 0; r < n; ++r) {
     a->per_rank.push_back({std::to_string(r), summarizeLinks(links, rows[r]), summarizeLinks(links, cols[r])});
   }
   a->per_host.clear();
-  for (const auto& g : groups) {
-    std::vector<size_t> g_rows, g_cols;
-    for (int r : g.ranks) {
-      g_rows.insert(g_rows.end(), rows[r].begin(), rows[r].end());
-      g_cols.insert(g_cols.end(), cols[r].begin(), cols[r].end());
-    }
-    std::sort(g_rows.begin(), g_rows.end());
-    std::sort(g_cols.begin(), g_cols.end());
-    a->per_host.push_back({g.name, summarizeLinks(links, g_rows), summarizeLinks(links, g_cols)});
+  for (size_t g = 0; g < layout.groups.size(); ++g) {
+    a->per_host.push_back({layout.groups[g].name, summarizeLinks(links, host_rows[g]), summarizeLinks(links, host_cols[g])});
   }
 }
 
@@ -145,46 +151,41 @@ bool mostlySlow(size_t slow, size_t total) { return slow >= std::max<size_t>(2, 
 
 struct LinkCounts {
   size_t slow = 0, total = 0;
+  void add(bool is_slow) {
+    ++total;
+    slow += is_slow;
+  }
 };
 
-// Confirmed slow links over links touching `ranks` (a link inside the set counts once).
-LinkCounts countLinks(const std::vector<LinkResult>& links, const BlockAnalysis& a, const std::vector<int>& ranks,
-                      bool inter_host_only) {
-  LinkCounts c;
+// Names hosts whose every rank is slow and, elsewhere, slow ranks. A host with one rank has
+// only inter-host links, so the rank rule on its links is the host rule and it is named as
+// the host. Returns, per rank, whether a named suspect covers it.
+std::vector<bool> findSuspects(const std::vector<LinkResult>& links, const NodeLayout& layout, BlockAnalysis* a) {
+  const size_t n = layout.group_of.size();
+  std::vector<LinkCounts> per_rank(n), per_host(layout.groups.size());
   for (size_t i = 0; i < links.size(); ++i) {
-    if (inter_host_only && a.verdicts[i].locality != Locality::kInterHost) continue;
-    bool touching = std::any_of(ranks.begin(), ranks.end(), [&](int r) { return touches(links[i].link, r); });
-    if (!touching) continue;
-    ++c.total;
-    if (a.verdicts[i].confirmed) ++c.slow;
+    const Link& l = links[i].link;
+    if (!validLink(l, n)) continue;
+    const bool slow = a->verdicts[i].confirmed;
+    per_rank[l.initiator].add(slow);
+    if (l.target != l.initiator) per_rank[l.target].add(slow);
+    per_host[layout.group_of[l.initiator]].add(slow);  // a link inside the host counts once
+    if (layout.group_of[l.target] != layout.group_of[l.initiator]) per_host[layout.group_of[l.target]].add(slow);
   }
-  return c;
-}
-
-// Names hosts whose every rank is slow (a single-rank host: by its inter-host links) and,
-// elsewhere, slow ranks. Returns, per rank, whether a named suspect covers it.
-std::vector<bool> findSuspects(const std::vector<LinkResult>& links, const std::vector<NodeGroup>& groups, int n,
-                               BlockAnalysis* a) {
-  std::vector<bool> rank_slow(n), covered(n);
-  std::vector<LinkCounts> per_rank(n);
-  for (int r = 0; r < n; ++r) {
-    per_rank[r] = countLinks(links, *a, {r}, false);
-    rank_slow[r] = mostlySlow(per_rank[r].slow, per_rank[r].total);
-  }
+  auto rank_slow = [&per_rank](int r) { return mostlySlow(per_rank[r].slow, per_rank[r].total); };
+  std::vector<bool> covered(n);
   a->suspects.clear();
-  for (const auto& g : groups) {
-    const bool single = g.ranks.size() == 1;
-    LinkCounts host = countLinks(links, *a, g.ranks, single);
-    bool host_slow = single ? mostlySlow(host.slow, host.total)
-                            : std::all_of(g.ranks.begin(), g.ranks.end(), [&](int r) { return rank_slow[r]; });
-    if (host_slow) {
-      a->suspects.push_back({"host", single ? g.ranks[0] : -1, g.name, host.slow, host.total});
-      for (int r : g.ranks) covered[r] = true;
+  for (size_t g = 0; g < layout.groups.size(); ++g) {
+    const NodeGroup& group = layout.groups[g];
+    const bool single = group.ranks.size() == 1;
+    if (std::all_of(group.ranks.begin(), group.ranks.end(), rank_slow)) {
+      a->suspects.push_back({"host", single ? group.ranks[0] : -1, group.name, per_host[g].slow, per_host[g].total});
+      for (int r : group.ranks) covered[r] = true;
       continue;
     }
-    for (int r : g.ranks) {
-      if (!rank_slow[r]) continue;
-      a->suspects.push_back({"rank", r, g.name, per_rank[r].slow, per_rank[r].total});
+    for (int r : group.ranks) {
+      if (!rank_slow(r)) continue;
+      a->suspects.push_back({"rank", r, group.name, per_rank[r].slow, per_rank[r].total});
       covered[r] = true;
     }
   }
@@ -194,15 +195,15 @@ std::vector<bool> findSuspects(const std::vector<LinkResult>& links, const std::
 // Everything that depends on which flagged links are confirmed.
 void finishAnalysis(const std::vector<LinkResult>& links, const std::vector<std::string>& hosts,
                     const AnalysisOptions& options, BlockAnalysis* a) {
-  const int n = rankCount(links, hosts);
-  std::vector<bool> covered = findSuspects(links, nodeGroups(n, hosts, options), n, a);
+  const NodeLayout layout = nodeLayout(rankCount(links, hosts), hosts, options);
+  std::vector<bool> covered = findSuspects(links, layout, a);
   a->unexplained.clear();
   a->failing.clear();
   a->expected_bytes_per_second = expectedBytesPerSecond(options);
   for (size_t i = 0; i < links.size(); ++i) {
     LinkVerdict& v = a->verdicts[i];
     const Link& l = links[i].link;
-    bool explained = (l.initiator >= 0 && covered[l.initiator]) || (l.target >= 0 && covered[l.target]);
+    bool explained = validLink(l, covered.size()) && (covered[l.initiator] || covered[l.target]);
     if (v.confirmed && !explained) a->unexplained.push_back(i);
     // A link slow in the all-pairs run but fast alone meets the expectation: the shortfall
     // was contention elsewhere, not the link.
@@ -255,7 +256,7 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
     v.flagged = !measuredCleanly(links[i]) || bps < options.threshold * v.reference;
     v.confirmed = v.flagged;
   }
-  summarizeGroups(links, nodeGroups(n, hosts, options), n, &a);
+  summarizeGroups(links, nodeLayout(n, hosts, options), &a);
   finishAnalysis(links, hosts, options, &a);
   return a;
 }

@@ -1,7 +1,9 @@
 // Analysis of one result block: slow links (below --threshold x the median of comparable
-// links: same transport, same locality), suspects (a rank or host most of whose links are
-// slow), expectations (--expect RATE, --expect-line-rate FRACTION) and per-rank / per-host
-// summaries. Pure functions over results: unit-tested on synthetic matrices.
+// links: same transport, same locality, sharing no endpoint with the link where at least two
+// such links exist, so one slow rank or host does not lower its own reference), suspects
+// (a rank or host most of whose links are slow), expectations (--expect RATE,
+// --expect-line-rate FRACTION) and per-rank / per-host summaries. Pure functions over
+// results: unit-tested on synthetic matrices.
 #pragma once
 
 #include <optional>

@@ -65,7 +65,7 @@ void writeCell(const RunReport& r, const ResultBlock& b, size_t i, double max_bp
 }
 
 void writeHeatmap(const RunReport& r, const ResultBlock& b, const Style& st, std::ostream& out) {
-  const int n = r.world_size;
+  const int n = std::max(0, r.world_size);
   std::vector<std::vector<long>> index(n, std::vector<long>(n, -1));
   double max_bps = 0;
   for (size_t i = 0; i < b.links.size(); ++i) {

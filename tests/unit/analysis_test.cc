@@ -101,7 +101,9 @@ TEST(Analysis, ReferenceLeavesOutTheLinksOfTheLinksEndpoints) {
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i].link;
     EXPECT_EQ(a.verdicts[i].flagged, l.initiator == 0 || l.target == 0) << l.initiator << "->" << l.target;
-    if (a.verdicts[i].flagged) EXPECT_DOUBLE_EQ(a.verdicts[i].reference, kFast);
+    if (a.verdicts[i].flagged) {
+      EXPECT_DOUBLE_EQ(a.verdicts[i].reference, kFast);
+    }
   }
   ASSERT_EQ(a.suspects.size(), 1u);
   EXPECT_EQ(a.suspects[0].rank, 0);

@@ -183,11 +183,22 @@ class EtcdStore final : public KvStore {
     for (auto& [key, value] : kvs) {
       int index = -1;
       if (key.compare(0, prefix.size(), prefix) != 0 || !parseIndex(key.substr(prefix.size()), count, &index)) {
-        return internalError(describe() + ": unexpected key " + key + " under " + prefix +
-                             " (expected " + prefix + "0.." + std::to_string(count - 1) +
-                             "; planted by hand or by another program?)");
+        return unexpectedKey(key, prefix, count);
       }
       out[index] = std::move(value);
+    }
+    return out;
+  }
+
+  Result<std::vector<bool>> presentIndexed(const std::string& prefix, int count, Deadline deadline) override {
+    TE_ASSIGN_OR_RETURN(auto kvs, range(prefix, deadline, /*keys_only=*/true));
+    std::vector<bool> out(count);
+    for (auto& [key, value] : kvs) {
+      int index = -1;
+      if (key.compare(0, prefix.size(), prefix) != 0 || !parseIndex(key.substr(prefix.size()), count, &index)) {
+        return unexpectedKey(key, prefix, count);
+      }
+      out[index] = true;
     }
     return out;
   }
@@ -235,8 +246,15 @@ class EtcdStore final : public KvStore {
     return &entry[field];
   }
 
-  Result<std::vector<std::pair<std::string, Bytes>>> range(const std::string& prefix, Deadline deadline) {
+  Status unexpectedKey(const std::string& key, const std::string& prefix, int count) const {
+    return internalError(describe() + ": unexpected key " + key + " under " + prefix + " (expected " + prefix +
+                         "0.." + std::to_string(count - 1) + "; planted by hand or by another program?)");
+  }
+
+  Result<std::vector<std::pair<std::string, Bytes>>> range(const std::string& prefix, Deadline deadline,
+                                                           bool keys_only = false) {
     json body = {{"key", base64Encode(prefix)}, {"range_end", base64Encode(prefixEnd(prefix))}};
+    if (keys_only) body["keys_only"] = true;
     TE_ASSIGN_OR_RETURN(json r, client_->post("/v3/kv/range", body, deadline));
     return decodeKvs(r);
   }

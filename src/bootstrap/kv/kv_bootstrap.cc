@@ -71,7 +71,7 @@ Status KvBootstrap::checkPeers(Deadline deadline) {
     if (!a.isOk()) return a.status().withContext("key " + keys_.abortKey());
     return unavailable("rank " + std::to_string(a->rank) + " (" + a->host + ") ended the job: " + a->message);
   }
-  TE_ASSIGN_OR_RETURN(auto claims, store_->getIndexed(keys_.claimPrefix(), size(), deadline));
+  TE_ASSIGN_OR_RETURN(auto claims, store_->presentIndexed(keys_.claimPrefix(), size(), deadline));
   std::vector<int> gone;
   for (int r = 0; r < size(); ++r) {
     if (!claims[r]) gone.push_back(r);

@@ -246,7 +246,7 @@ class Joiner {
   }
 
   Status missingRanks(const KeyLayout& keys) {
-    Result<std::vector<std::optional<Bytes>>> claims = store_.getIndexed(keys.claimPrefix(), o_.size, deadline_);
+    Result<std::vector<bool>> claims = store_.presentIndexed(keys.claimPrefix(), o_.size, deadline_);
     std::vector<int> missing;
     if (claims.isOk()) {
       for (int r = 0; r < o_.size; ++r) {

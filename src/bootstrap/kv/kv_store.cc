@@ -30,19 +30,29 @@ Result<std::vector<Bytes>> KvStore::waitFor(const std::string& prefix, int count
   const auto start = Clock::now();
   auto next_check = start + kFirstCheck;
   auto pause = kFirstPause;
+  bool read = true;  // read the values (first, and once every key is there), else poll
   while (true) {
-    TE_ASSIGN_OR_RETURN(auto values, getIndexed(prefix, count, deadline));
     std::vector<int> absent;
-    for (int i = 0; i < count; ++i) {
-      if (!values[i]) absent.push_back(i);
+    if (read) {
+      TE_ASSIGN_OR_RETURN(auto values, getIndexed(prefix, count, deadline));
+      for (int i = 0; i < count; ++i) {
+        if (!values[i]) absent.push_back(i);
+      }
+      if (absent.empty()) {
+        std::vector<Bytes> out;
+        out.reserve(count);
+        for (auto& v : values) out.push_back(std::move(*v));
+        return out;
+      }
+    } else {
+      TE_ASSIGN_OR_RETURN(auto present, presentIndexed(prefix, count, deadline));
+      for (int i = 0; i < count; ++i) {
+        if (!present[i]) absent.push_back(i);
+      }
+      ++stats_.polls;
+      read = absent.empty();
+      if (read) continue;
     }
-    if (absent.empty()) {
-      std::vector<Bytes> out;
-      out.reserve(count);
-      for (auto& v : values) out.push_back(std::move(*v));
-      return out;
-    }
-    ++stats_.polls;
     const auto now = Clock::now();
     if (now >= deadline) {
       if (missing) *missing = absent;
@@ -56,6 +66,7 @@ Result<std::vector<Bytes>> KvStore::waitFor(const std::string& prefix, int count
     auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
     std::this_thread::sleep_for(std::max(std::chrono::microseconds(0), std::min(pause, left)));
     pause = std::min(pause * 2, kMaxPause);
+    read = false;
   }
 }
 

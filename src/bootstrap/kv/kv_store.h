@@ -61,6 +61,9 @@ class KvStore {
   // one of these is an error where the server shows it (etcd: a foreign or planted key).
   virtual Result<std::vector<std::optional<Bytes>>> getIndexed(const std::string& prefix, int count,
                                                                Deadline deadline) = 0;
+  // Which of those keys exist, without their values: what waitFor polls (etcd: a keys-only
+  // range; redis: pipelined EXISTS), so that waiting ranks do not pull partial data.
+  virtual Result<std::vector<bool>> presentIndexed(const std::string& prefix, int count, Deadline deadline) = 0;
   // Every key under `prefix` (etcd: a range; redis: SCAN, which walks the whole key space:
   // for clean-up and tests, never polled).
   virtual Result<std::map<std::string, Bytes>> list(const std::string& prefix, Deadline deadline) = 0;
@@ -78,8 +81,8 @@ class KvStore {
   Status remove(const std::vector<std::string>& keys, Deadline deadline) { return write({}, keys, deadline); }
   Result<std::optional<Bytes>> get(const std::string& key, Deadline deadline);
 
-  // Polls getIndexed(prefix, count) with backoff until all `count` keys exist. At the
-  // deadline: kDeadlineExceeded, with the indices still missing in *missing.
+  // Reads prefix + "0" .. prefix + to_string(count - 1), polling presentIndexed with backoff
+  // while some are missing. At the deadline: kDeadlineExceeded, the missing indices in *missing.
   Result<std::vector<Bytes>> waitFor(const std::string& prefix, int count, Deadline deadline,
                                      const PollCheck& check = {}, std::vector<int>* missing = nullptr);
 

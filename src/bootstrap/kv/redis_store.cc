@@ -100,6 +100,19 @@ class RedisStore final : public KvStore {
     return getMany(keys, deadline);
   }
 
+  Result<std::vector<bool>> presentIndexed(const std::string& prefix, int count, Deadline deadline) override {
+    std::vector<RedisCommand> cmds;
+    cmds.reserve(count);
+    for (int i = 0; i < count; ++i) cmds.push_back({"EXISTS", prefix + std::to_string(i)});
+    TE_ASSIGN_OR_RETURN(auto replies, conn_->run(cmds, deadline));
+    std::vector<bool> out(count);
+    for (int i = 0; i < count; ++i) {
+      if (replies[i]->type != REDIS_REPLY_INTEGER) return unavailable(describe() + ": EXISTS: odd reply");
+      out[i] = replies[i]->integer == 1;
+    }
+    return out;
+  }
+
   Result<std::map<std::string, Bytes>> list(const std::string& prefix, Deadline deadline) override {
     TE_ASSIGN_OR_RETURN(auto keys, scan(prefix, deadline));
     TE_ASSIGN_OR_RETURN(auto values, getMany(keys, deadline));

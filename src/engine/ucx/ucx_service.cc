@@ -4,12 +4,13 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 namespace te::engine::ucx {
 namespace {
 
-// After the last event, keep polling this long before sleeping on the fd: a stream of puts
-// then costs no wake-up per message, and an idle rank gives its core away quickly.
+// After the last event, keep polling (yielding) this long before sleeping on the fd: a stream
+// of messages then costs no wake-up each, and an idle rank gives its core away quickly.
 constexpr auto kSpin = std::chrono::microseconds(50);
 constexpr int kSleepMs = 100;  // stop() signals the worker, so this only bounds a lost wake-up
 
@@ -46,13 +47,17 @@ void ServiceWorker::stop() {
 void ServiceWorker::run() {
   ucp_worker_h w = worker_.get();
   const auto kSpin = std::chrono::microseconds(getenv("TE_SPIN") ? atoi(getenv("TE_SPIN")) : 50);  // TEMP
+  const int kSleepMs = getenv("TE_SLEEP") ? atoi(getenv("TE_SLEEP")) : 100;  // TEMP
   auto last_event = Clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
     if (ucp_worker_progress(w) != 0) {
       last_event = Clock::now();
       continue;
     }
-    if (Clock::now() - last_event < kSpin) continue;
+    if (Clock::now() - last_event < kSpin) {
+      std::this_thread::yield();  // on shared cores, let the initiators run
+      continue;
+    }
     if (efd_ < 0) {
       ::poll(nullptr, 0, 1);
       last_event = Clock::now() - kSpin;
