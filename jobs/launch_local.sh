@@ -26,7 +26,6 @@ job=${TE_JOB_ID:-local-$(hostname -s 2>/dev/null || echo host)-$$-$(date +%s)}
 timeout_s=${TE_LAUNCH_TIMEOUT:-600}
 grace_s=${TE_LAUNCH_GRACE:-3}
 
-declare -a pids
 declare -A running  # pid -> rank, until reaped (a pid we have not reaped cannot be reused)
 
 signal_running() {
@@ -66,23 +65,31 @@ trap 'signal_running TERM; exit 130' INT TERM
 
 for ((i = 0; i < n; i++)); do
     "$@" --rank "$i" --size "$n" --job-id "$job" &
-    pids[i]=$!
     running[$!]=$i
 done
 set_alarm "$timeout_s"
 
-while [ "${#running[@]}" -gt 0 ]; do
-    finished=
-    wait -n -p finished "${!running[@]}"
-    rc=$?
-    [ -n "$finished" ] || continue  # woken by the alarm
-    rank=${running[$finished]}
-    unset "running[$finished]"
-    if [ "$rc" != 0 ] && [ "$first_rc" = 0 ]; then
-        first_rc=$rc
-        echo "launch_local.sh: job $job: rank $rank (pid $finished) exited with $rc; stopping the others" >&2
+reap() {  # $1: pid, $2: its exit code
+    local rank=${running[$1]}
+    unset "running[$1]"
+    if [ "$2" != 0 ] && [ "$first_rc" = 0 ]; then
+        first_rc=$2
+        echo "launch_local.sh: job $job: rank $rank (pid $1) exited with $2; stopping the others" >&2
         stop_ranks
     fi
+}
+
+# Poll rather than `wait -n PIDS`: bash 5.2 loses the exit status of ranks that end together
+# there. A rank that is gone from the process table is collected with `wait PID`, which
+# returns its own exit code.
+while [ "${#running[@]}" -gt 0 ]; do
+    for p in "${!running[@]}"; do
+        if ! kill -0 "$p" 2>/dev/null; then
+            wait "$p"
+            reap "$p" $?
+        fi
+    done
+    [ "${#running[@]}" = 0 ] || sleep 0.1
 done
 kill "$alarm_pid" 2>/dev/null
 exit "$first_rc"

@@ -2,7 +2,10 @@
 // by rank 0) -> the run.
 #include <iostream>
 
+#include <cstring>
+
 #include "bench/app.h"
+#include "bench/compare.h"
 #include "bench/config.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
@@ -10,6 +13,8 @@
 int main(int argc, char** argv) {
   using namespace te;
   using namespace te::bench;
+  // `te_bench compare OLD.json NEW.json`: no MPI, no transport.
+  if (argc > 1 && std::strcmp(argv[1], "compare") == 0) return runCompare(argc - 1, argv + 1);
   // Before the bootstrap the rank is only known from the launcher's environment; a
   // mistake is printed by rank 0 (or by a process started without a launcher).
   const bool root = launcherEnv().rank.value_or(0) == 0;

@@ -233,7 +233,9 @@ TEST_P(KvBootstrapTest, JobIdReusedAfterACrashDoesNotSeeStaleKeys) {
   for (bool with_roster : {true, false}) {
     const std::string job = uniqueName("stale");
     plantCrashedJob(url(), job, with_roster);
-    auto statuses = runJob(job, 4, ranks(4), [](KvBootstrap& bs) -> Status {
+    // The new run may have another size than the crashed one (4).
+    const int size = with_roster ? 4 : 3;
+    auto statuses = runJob(job, size, ranks(size), [](KvBootstrap& bs) -> Status {
       TE_ASSIGN_OR_RETURN(auto all, bs.allGather(Bytes{static_cast<uint8_t>(bs.rank())}, deadlineIn(10s)));
       for (int r = 0; r < bs.size(); ++r) {
         if (all[r] != Bytes{static_cast<uint8_t>(r)}) return internalError("stale value from rank " + std::to_string(r));

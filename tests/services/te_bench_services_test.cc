@@ -175,16 +175,17 @@ TEST_P(TeBenchServicesTest, JobIdReusedAfterACrashRunsCleanly) {
 
 TEST_P(TeBenchServicesTest, JobIdInUseByARunningJobIsRefused) {
   const std::string job = uniqueName("inuse");
-  const std::string json = tempJson("first");
-  RunResult first;
-  std::thread t([&] { first = launch(4, job, json, {"--duration", "2"}); });
-  ASSERT_TRUE(waitForKey(job, "/roster", 1, 30s));
+  std::vector<std::string> argv = {LAUNCH_LOCAL_PATH, "4", "--"};
+  auto te = rankArgs(url(), {"--duration", "10"});
+  argv.insert(argv.end(), te.begin(), te.end());
+  auto first = ChildProcess::start(argv, {{"TE_JOB_ID", job}});
+  ASSERT_TRUE(waitForKey(job, "/roster", 1, 30s)) << first->output();
   RunResult second = runToEnd(rankArgs(url(), {"--rank", "0", "--size", "4", "--job-id", job}), 40s);
-  t.join();
+  EXPECT_TRUE(first->running()) << "the first job ended before the second was refused:\n" << first->output();
+  first->kill(SIGTERM);  // launch_local.sh stops its ranks
+  first->wait(10s);
   EXPECT_EQ(second.exit_code, 2) << second.output;
   EXPECT_NE(second.output.find("already held by a live process"), std::string::npos) << second.output;
-  ASSERT_EQ(first.exit_code, 0) << first.output;
-  expectFullMatrix(json, 4);
 }
 
 TEST_P(TeBenchServicesTest, GarbageUnderTheJobPrefixIsAnErrorNotACrash) {
@@ -195,6 +196,34 @@ TEST_P(TeBenchServicesTest, GarbageUnderTheJobPrefixIsAnErrorNotACrash) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("not a te_bench epoch"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("core dumped"), std::string::npos) << r.output;
+}
+
+// jobs/launch_local.sh itself, with a stand-in program that gets --rank I --size N --job-id J.
+TEST(LaunchLocal, FirstFailureStopsTheOthersAndIsTheExitCode) {
+  // Rank 1 fails with 7; the others would sleep for a minute.
+  RunResult r = runToEnd({LAUNCH_LOCAL_PATH, "3", "--", "sh", "-c",
+                          "if [ \"$2\" = 1 ]; then sleep 0.3; exit 7; fi; exec sleep 60", "rank"},
+                         30s, {{"TE_LAUNCH_GRACE", "1"}});
+  EXPECT_EQ(r.exit_code, 7) << r.output;
+  EXPECT_LT(r.seconds, 10.0) << r.output;
+  EXPECT_NE(r.output.find("rank 1"), std::string::npos) << r.output;
+}
+
+TEST(LaunchLocal, PassesRankSizeAndOneJobIdAndReturnsZero) {
+  RunResult r = runToEnd({LAUNCH_LOCAL_PATH, "3", "--", "sh", "-c", "echo \"got $*\"", "rank"}, 30s,
+                         {{"TE_JOB_ID", "job-x"}});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(r.output.find("got --rank " + std::to_string(i) + " --size 3 --job-id job-x"), std::string::npos)
+        << r.output;
+  }
+}
+
+TEST(LaunchLocal, TimeoutStopsEveryRankWith124) {
+  RunResult r = runToEnd({LAUNCH_LOCAL_PATH, "2", "--", "sh", "-c", "exec sleep 60", "rank"}, 30s,
+                         {{"TE_LAUNCH_TIMEOUT", "1"}, {"TE_LAUNCH_GRACE", "1"}});
+  EXPECT_EQ(r.exit_code, 124) << r.output;
+  EXPECT_LT(r.seconds, 10.0) << r.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TeBenchServicesTest, ::testing::Values("etcd", "redis"), backendName);

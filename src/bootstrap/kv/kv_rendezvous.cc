@@ -37,7 +37,7 @@ void sleepUntilAtMost(std::chrono::microseconds pause, Deadline deadline) {
   std::this_thread::sleep_for(std::max(std::chrono::microseconds(0), std::min(pause, left)));
 }
 
-enum class ConflictEnd { kVanished, kEpochChanged };
+enum class ConflictEnd { kVanished, kEpochChanged, kAlive };
 
 // Tells a refreshed key from a stale one: a key's time to live only grows when its writer's
 // keep-alive refreshes it, so one that is longer than the first look minus the time since
@@ -78,9 +78,9 @@ class Joiner {
                          "; remove it (etcdctl del / redis-cli del) or use another --job-id");
   }
 
-  // Waits while `key`, held by `holder`, is stale; an error when the holder is alive. With
-  // `epoch` set, the job's epoch must be alive too (a live rank of a dying job is waited
-  // out), and a change of epoch ends the wait.
+  // Waits while `key`, held by `holder`, is stale (until it vanishes) and tells whether the
+  // holder is alive. With `epoch` set, the job's epoch must be alive too (a live rank of a
+  // dying job is waited out), and a change of epoch ends the wait.
   Result<ConflictEnd> waitOutConflict(const std::string& key, const std::string& what, const Identity& holder,
                                       uint64_t epoch = 0) {
     const bool watch_epoch = epoch != 0 && key != epoch_key_;
@@ -99,12 +99,7 @@ class Joiner {
         if (!epoch_ttl) return ConflictEnd::kEpochChanged;
         alive = epoch_watch.refreshed(*epoch_ttl) && alive;
       }
-      if (alive) {
-        return invalidArgument(job() + ": " + what + " is already held by a live process (" + holder.text() +
-                               "); this process is " + me_.text() +
-                               ": another job with this --job-id is running, or --rank " + std::to_string(o_.rank) +
-                               " was given twice");
-      }
+      if (alive) return ConflictEnd::kAlive;
       if (Clock::now() >= deadline_) {
         return deadlineExceeded(job() + ": " + what + " is held by " + holder.text() +
                                 ", whose keys did not expire before the bootstrap timeout");
@@ -118,6 +113,12 @@ class Joiner {
     }
   }
 
+  Status heldByLiveProcess(const std::string& what, const Identity& holder) const {
+    return invalidArgument(job() + ": " + what + " is already held by a live process (" + holder.text() +
+                           "); this process is " + me_.text() + ": another job with this --job-id is running, or --rank " +
+                           std::to_string(o_.rank) + " was given twice");
+  }
+
   Result<JoinedJob> joinAsRoot() {
     EpochRecord mine{randomNonZero(), o_.size, me_};
     const Bytes value = encodeEpoch(mine);
@@ -126,7 +127,8 @@ class Joiner {
       if (!existing || *existing == value) break;
       Result<EpochRecord> other = decodeEpoch(*existing);
       if (!other.isOk()) return corrupt(epoch_key_, other.status());
-      TE_RETURN_IF_ERROR(waitOutConflict(epoch_key_, "rank 0", other->owner).status());
+      TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, "rank 0", other->owner));
+      if (end == ConflictEnd::kAlive) return heldByLiveProcess("rank 0", other->owner);
     }
     KeyLayout keys(o_.job_id, mine.epoch);
     Result<JoinedJob> joined = collectClaims(keys, mine.epoch);
@@ -177,6 +179,9 @@ class Joiner {
     while (true) {
       TE_ASSIGN_OR_RETURN(EpochRecord epoch, waitForEpoch());
       if (epoch.size != o_.size) {
+        // A stale epoch of an earlier run may have another size: wait it out.
+        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, "rank 0", epoch.owner));
+        if (end != ConflictEnd::kAlive) continue;
         return invalidArgument(job() + ": this rank has --size " + std::to_string(o_.size) + " but rank 0 (" +
                                epoch.owner.text() + ") started the job with --size " + std::to_string(epoch.size));
       }
@@ -186,9 +191,9 @@ class Joiner {
       if (existing && *existing != claim) {
         Result<ClaimRecord> other = decodeClaim(*existing);
         if (!other.isOk()) return corrupt(keys.claimKey(o_.rank), other.status());
-        TE_RETURN_IF_ERROR(
-            waitOutConflict(keys.claimKey(o_.rank), "rank " + std::to_string(o_.rank), other->who, epoch.epoch)
-                .status());
+        const std::string what = "rank " + std::to_string(o_.rank);
+        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(keys.claimKey(o_.rank), what, other->who, epoch.epoch));
+        if (end == ConflictEnd::kAlive) return heldByLiveProcess(what, other->who);
         continue;
       }
       TE_ASSIGN_OR_RETURN(std::optional<JoinedJob> joined, waitForRoster(keys, epoch));
@@ -233,7 +238,9 @@ class Joiner {
         const Identity& listed = roster->ranks[o_.rank];
         if (listed.instance == me_.instance) return Out(JoinedJob{epoch.epoch, std::move(roster->ranks)});
         // A roster of an earlier run that holds this rank: wait until that epoch goes.
-        TE_RETURN_IF_ERROR(waitOutConflict(epoch_key_, "rank " + std::to_string(o_.rank), listed, epoch.epoch).status());
+        const std::string what = "rank " + std::to_string(o_.rank);
+        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, what, listed, epoch.epoch));
+        if (end == ConflictEnd::kAlive) return heldByLiveProcess(what, listed);
         return Out();
       }
       if (!values[1]) return Out();
