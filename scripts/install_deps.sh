@@ -16,6 +16,8 @@ PACKAGES=(
   slurmctld slurmd slurm-client munge
   # Soft-RoCE in QEMU guests (tests/vm)
   qemu-system-x86 busybox-static cpio kmod xz-utils
+  # the HTML report rendered in a real browser (tests/report)
+  chromium
 )
 
 if [[ $(id -u) -ne 0 ]]; then

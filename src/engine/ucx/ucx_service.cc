@@ -3,7 +3,6 @@
 #include <poll.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <thread>
 
 namespace te::engine::ucx {
@@ -11,7 +10,7 @@ namespace {
 
 // After the last event, keep polling (yielding) this long before sleeping on the fd: a stream
 // of messages then costs no wake-up each, and an idle rank gives its core away quickly.
-constexpr auto kSpin = std::chrono::microseconds(50);
+constexpr auto kSpin = std::chrono::microseconds(100);
 constexpr int kSleepMs = 100;  // stop() signals the worker, so this only bounds a lost wake-up
 
 }  // namespace
@@ -46,8 +45,6 @@ void ServiceWorker::stop() {
 
 void ServiceWorker::run() {
   ucp_worker_h w = worker_.get();
-  const auto kSpin = std::chrono::microseconds(getenv("TE_SPIN") ? atoi(getenv("TE_SPIN")) : 50);  // TEMP
-  const int kSleepMs = getenv("TE_SLEEP") ? atoi(getenv("TE_SLEEP")) : 100;  // TEMP
   auto last_event = Clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
     if (ucp_worker_progress(w) != 0) {

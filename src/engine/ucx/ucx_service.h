@@ -1,7 +1,8 @@
 // The target side of a rank: one UCX worker that every peer's endpoints connect to, driven by
 // a thread that sleeps on the worker's event fd. Transports that emulate RMA in software
-// (UCX's tcp; get over shared memory AM) need the target to progress while the rank itself
-// is idle in a barrier or only initiating; true one-sided paths (cma) never wake it.
+// (UCX 1.13 over tcp, and over shared memory for memory it did not allocate itself) need the
+// target to progress while the rank is idle in a barrier or only initiating; true one-sided
+// paths (RDMA NICs) never wake it.
 #pragma once
 
 #include <atomic>

@@ -73,7 +73,6 @@ class UcxTransport final : public Transport {
   std::vector<PeerView> peers_;
   std::vector<std::unique_ptr<UcxWorker>> workers_;
   int rank_ = 0;
-  bool connected_ = false;
 };
 
 UcxTransport::~UcxTransport() {
@@ -140,9 +139,7 @@ Status UcxTransport::connect(Collective& collective, Deadline deadline) {
   }
   for (auto& w : workers_) TE_RETURN_IF_ERROR(w->completeWireup(deadline));
   // Nobody posts before every endpoint of every rank is wired up.
-  TE_RETURN_IF_ERROR(collective.barrier(deadline).withContext("ucx: after connecting"));
-  connected_ = true;
-  return Status::ok();
+  return collective.barrier(deadline).withContext("ucx: after connecting");
 }
 
 nlohmann::json UcxTransport::describe() const {
