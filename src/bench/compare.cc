@@ -1,4 +1,5 @@
 #include "bench/compare.h"
+#include "common/files.h"
 
 #include <unistd.h>
 
@@ -166,24 +167,7 @@ void printBlock(const BlockComparison& b, double threshold, std::ostream& out) {
 }
 
 Status writeJsonFile(const nlohmann::json& j, const std::string& path) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp);
-    if (!f) return errnoStatus("--json " + tmp, errno);
-    f << j.dump(2) << "\n";
-    f.flush();
-    if (!f.good()) {
-      int err = errno;
-      std::remove(tmp.c_str());
-      return errnoStatus("--json " + tmp, err);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    return errnoStatus("--json rename " + tmp + " to " + path, err);
-  }
-  return Status::ok();
+  return writeFileAtomically(path, j.dump(2) + "\n").withContext("--json");
 }
 
 }  // namespace

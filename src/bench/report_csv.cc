@@ -1,4 +1,5 @@
 // The CSV report: one row per link per block, for spreadsheets and pandas.
+#include <sstream>
 #include <unistd.h>
 
 #include <cerrno>
@@ -7,6 +8,7 @@
 #include <fstream>
 
 #include "bench/report.h"
+#include "common/files.h"
 
 namespace te::bench {
 namespace {
@@ -61,28 +63,13 @@ void writeRow(const RunReport& report, const ResultBlock& b, size_t i, std::ostr
 }  // namespace
 
 Status writeCsvReport(const RunReport& report, const std::string& path) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) return errnoStatus("writing " + tmp, errno);
-    // LF line ends rather than RFC 4180's CRLF: CSV readers take both, cut / awk only LF.
-    f << kCsvHeader << '\n';
-    for (const auto& b : report.blocks) {
-      for (size_t i = 0; i < b.links.size(); ++i) writeRow(report, b, i, f);
-    }
-    f.flush();
-    if (!f.good()) {
-      int err = errno;
-      std::remove(tmp.c_str());
-      return errnoStatus("writing " + tmp, err);
-    }
+  std::ostringstream f;
+  // LF line ends rather than RFC 4180's CRLF: CSV readers take both, cut / awk only LF.
+  f << kCsvHeader << '\n';
+  for (const auto& b : report.blocks) {
+    for (size_t i = 0; i < b.links.size(); ++i) writeRow(report, b, i, f);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    return errnoStatus("rename " + tmp + " to " + path, err);
-  }
-  return Status::ok();
+  return writeFileAtomically(path, f.str());
 }
 
 }  // namespace te::bench

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bench/report.h"
+#include "common/files.h"
 #include "bench/report_html_page.h"
 #include "common/version.h"
 
@@ -241,24 +242,7 @@ Status writeHtmlReport(const RunReport& report, const std::string& path) {
   writeOptions(report, page);
   page << "<script>" << html::pageScript() << "</script>\n</body>\n</html>\n";
 
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) return errnoStatus("writing " + tmp, errno);
-    f << page.str();
-    f.flush();
-    if (!f.good()) {
-      int err = errno;
-      std::remove(tmp.c_str());
-      return errnoStatus("writing " + tmp, err);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    return errnoStatus("rename " + tmp + " to " + path, err);
-  }
-  return Status::ok();
+  return writeFileAtomically(path, page.str());
 }
 
 }  // namespace te::bench

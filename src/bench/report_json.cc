@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "common/files.h"
 #include "common/version.h"
 
 namespace te::bench {
@@ -175,15 +176,7 @@ Status checkWritable(const std::string& path, const std::string& flag) {
 }
 
 Status writeJsonReport(const RunReport& report, const std::string& path) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp);
-    if (!f) return errnoStatus("writing " + tmp, errno);
-    f << reportToJson(report).dump(2) << "\n";
-    if (!f.good()) return errnoStatus("writing " + tmp, errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return errnoStatus("rename to " + path, errno);
-  return Status::ok();
+  return writeFileAtomically(path, reportToJson(report).dump(2) + "\n");
 }
 
 }  // namespace te::bench

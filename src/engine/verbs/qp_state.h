@@ -34,6 +34,7 @@ class QpAttr {
   int mask() const { return mask_; }
 
  private:
+  // The field is assigned in the caller's argument expression; this records its mask bit.
   template <typename T>
   QpAttr& set(int bit, const T&) {
     mask_ |= bit;
