@@ -7,7 +7,9 @@ block size; each is checked). SLOW_A / SLOW_B are host names (h1, h2). A link's
 hosts come from initiator_host / target_host when present, else from initiator /
 target: host names, ranks (rank N runs on hN in the netns cluster: one slot per
 host, by-slot mapping), or objects with a host/hostname/rank field. Passes when
-A->B and B->A are the two lowest bytes_per_second of all links of every result.
+A->B and B->A are the two lowest bytes_per_second of all links of every result, and,
+where te_bench's analysis is present, when exactly those two links are confirmed slow
+(and no rank or host is named a suspect).
 Exit 0 pass, 1 fail (reason on stderr).
 """
 import json
@@ -65,6 +67,10 @@ def main():
                       for r in report["results"]]
         tables = [(label, [(end(l, "initiator"), end(l, "target"), float(l["bytes_per_second"]))
                            for l in links]) for label, links in groups]
+        verdicts = [(label, {(end(l, "initiator"), end(l, "target")) for l in links
+                             if l.get("analysis", {}).get("confirmed")},
+                     any("analysis" in l for l in links)) for label, links in groups]
+        suspects = [s for r in report.get("results", []) for s in r.get("analysis", {}).get("suspects", [])]
     except (OSError, ValueError, KeyError, TypeError) as e:
         print("check_links: %s: bad report: %r" % (path, e), file=sys.stderr)
         return 1
@@ -72,6 +78,16 @@ def main():
         print("check_links: %s: no results" % path, file=sys.stderr)
         return 1
     good = [check(rows, a, b, label) for label, rows in tables]
+    for label, confirmed, analysed in verdicts:
+        if analysed and confirmed != {(a, b), (b, a)}:
+            print("check_links: %sconfirmed slow links %s, want exactly %s" %
+                  (label, sorted(confirmed), sorted({(a, b), (b, a)})), file=sys.stderr)
+            good.append(False)
+        elif analysed:
+            print("check_links: %sanalysis flags exactly %s<->%s" % (label, a, b))
+    if suspects:
+        print("check_links: unexpected suspects %s" % suspects, file=sys.stderr)
+        good.append(False)
     return 0 if all(good) else 1
 
 

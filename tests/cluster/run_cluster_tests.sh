@@ -171,6 +171,30 @@ else
 fi
 "$HERE/slow_link.sh" h1 h2 off >/dev/null
 
+# A host whose te_bench dies mid-run: the job must end non-zero, in bounded time, naming it.
+rc=0
+start=$SECONDS
+( TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
+    on head timeout 120 "$JOBS/mpirun_hostfile.sh" "$HF" --transport tcp --duration 30 --warmup 0 \
+    --buffer-size 16M --threads 1 --timeout 20 > "$WORK/kill.out" 2>&1; echo $? > "$WORK/kill.rc" ) &
+killer=$!
+victim=""
+for _ in $(seq 100); do
+    sleep 0.2
+    for pid in $(ip netns pids "${TE_CLUSTER_PREFIX}h2" 2>/dev/null); do
+        [ "$(cat /proc/$pid/comm 2>/dev/null)" = te_bench ] && { victim=$pid; break; }
+    done
+    [ -n "$victim" ] && break
+done
+[ -n "$victim" ] && { sleep 2; kill -9 "$victim"; }
+wait $killer
+rc=$(cat "$WORK/kill.rc" 2>/dev/null || echo missing)
+if [ -n "$victim" ] && [ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q "h2" "$WORK/kill.out"; then
+    ok "te_bench killed on h2: job exit $rc after $((SECONDS - start)) s, h2 named"
+else
+    fail "te_bench killed on h2 (victim '${victim}', exit $rc)"; show "$WORK/kill.out"
+fi
+
 # Health gate by hand on one node: two local ranks.
 if on h0 "$JOBS/te_bench_prolog.sh" --transport tcp --threads 1 > "$WORK/prolog.out" 2>&1; then
     ok "te_bench_prolog.sh on h0: pass"
