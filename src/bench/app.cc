@@ -82,7 +82,7 @@ int runBench(const BenchConfig& c) {
   Result<std::vector<std::string>> transports = chooseTransports(c, bs, &skipped);
   if (!transports.isOk()) {
     if (root) printError(transports.status());
-    return kExitEnvironment;
+    return exitCodeFor(transports.status());
   }
   if (root && !skipped.empty()) {
     std::cerr << "te_bench: --transport " << c.transport << ": using " << (*transports)[0]

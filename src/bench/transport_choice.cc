@@ -17,20 +17,22 @@ Result<TransportChoice> chooseTransport(const std::string& requested, const Benc
     bool wanted = requested == "auto" || requested == builtin[i].name;
     Status s = wanted ? builtin[i].probe(config.transport_config) : unavailable("not requested");
     reasons[i] = s.message();
-    w.put<uint8_t>(s.isOk() ? 1 : 0).putString(s.message());
+    w.put<uint8_t>(static_cast<uint8_t>(s.code())).putString(s.message());
   }
   Deadline deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(config.timeout * 1000));
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, bootstrap.allGather(w.take(), deadline));
   // usable[i]: the transport passed its probe on every rank; else the first rank that failed.
   std::vector<int> failed_rank(builtin.size(), -1);
+  std::vector<StatusCode> failed_code(builtin.size(), StatusCode::kOk);
   for (size_t r = 0; r < all.size(); ++r) {
     ByteReader reader(all[r]);
     for (size_t i = 0; i < builtin.size(); ++i) {
-      uint8_t ok = 0;
+      uint8_t code = 0;
       std::string why;
-      if (!reader.get(&ok) || !reader.getString(&why)) return internalError("transport probe: malformed reply");
-      if (!ok && failed_rank[i] < 0) {
+      if (!reader.get(&code) || !reader.getString(&why)) return internalError("transport probe: malformed reply");
+      if (code != 0 && failed_rank[i] < 0) {
         failed_rank[i] = static_cast<int>(r);
+        failed_code[i] = static_cast<StatusCode>(code);
         if (static_cast<int>(r) != bootstrap.rank()) reasons[i] = why;
       }
     }
@@ -50,8 +52,11 @@ Result<TransportChoice> chooseTransport(const std::string& requested, const Benc
             others += (others.empty() ? "" : ", ") + t.name;
           }
         }
-        return unavailable("--transport " + requested + ": " + reasons[i] + where +
-                           " (available here: " + (others.empty() ? "none" : others) + ")");
+        // A bad device name or GID index is the user's mistake (exit 2); no device is not.
+        return Status(failed_code[i] == StatusCode::kInvalidArgument ? StatusCode::kInvalidArgument
+                                                                      : StatusCode::kUnavailable,
+                      "--transport " + requested + ": " + reasons[i] + where + " (available here: " +
+                          (others.empty() ? "none" : others) + ")");
       }
       choice.name = builtin[i].name;
       return choice;

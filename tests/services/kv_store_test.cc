@@ -129,10 +129,11 @@ TEST_P(KvStoreTest, KeysLiveWhileRefreshedAndExpireAfterTheWriterStops) {
     ASSERT_TRUE(writer);
     ASSERT_TRUE(writer->put(key, bytesOf("v"), soon()).isOk());
     std::this_thread::sleep_for(3000ms);  // longer than the TTL: the keep-alive holds it
-    auto ttl = reader->timeToLive(key, soon());
-    ASSERT_TRUE(ttl.isOk()) << ttl.status().message();
-    ASSERT_TRUE(*ttl) << "key expired although its writer lives";
-    EXPECT_LE(**ttl, 2000ms);
+    auto held = reader->getWithTtl(key, soon());
+    ASSERT_TRUE(held.isOk()) << held.status().message();
+    ASSERT_TRUE(*held) << "key expired although its writer lives";
+    EXPECT_EQ((*held)->value, bytesOf("v"));
+    EXPECT_LE((*held)->ttl, 2000ms);
   }  // the writer "crashes": no clean-up, the keep-alive stops
   const auto t0 = Clock::now();
   while (Clock::now() - t0 < 8s) {

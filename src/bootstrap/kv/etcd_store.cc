@@ -215,19 +215,24 @@ class EtcdStore final : public KvStore {
     return client_->post("/v3/kv/deleterange", body, deadline).status();
   }
 
-  Result<std::optional<std::chrono::milliseconds>> timeToLive(const std::string& key, Deadline deadline) override {
-    using Ttl = std::optional<std::chrono::milliseconds>;
+  Result<std::optional<TimedValue>> getWithTtl(const std::string& key, Deadline deadline) override {
+    using Out = std::optional<TimedValue>;
     TE_ASSIGN_OR_RETURN(json r, client_->post("/v3/kv/range", {{"key", base64Encode(key)}}, deadline));
-    if (!r.contains("kvs") || !r["kvs"].is_array() || r["kvs"].empty()) return Ttl();
+    if (!r.contains("kvs") || !r["kvs"].is_array() || r["kvs"].empty()) return Out();
     std::string k;
-    Bytes v;
+    TimedValue out;
     int64_t lease = 0;
-    TE_RETURN_IF_ERROR(decodeKv(r["kvs"][0], &k, &v, &lease));
-    if (lease == 0) return Ttl(std::chrono::milliseconds::max());
+    TE_RETURN_IF_ERROR(decodeKv(r["kvs"][0], &k, &out.value, &lease));
+    if (lease == 0) {
+      out.ttl = std::chrono::milliseconds::max();
+      return Out(std::move(out));
+    }
+    // A second request: the range answer names the lease, not its time to live.
     TE_ASSIGN_OR_RETURN(json t, client_->post("/v3/lease/timetolive", {{"ID", std::to_string(lease)}}, deadline));
     int64_t seconds = 0;
     if (!jsonInt64(t, "TTL", &seconds)) return unavailable(describe() + ": lease timetolive: bad TTL");
-    return Ttl(std::chrono::seconds(std::max<int64_t>(seconds, 0)));
+    out.ttl = std::chrono::seconds(std::max<int64_t>(seconds, 0));
+    return Out(std::move(out));
   }
 
   Status dropOwnKeys(Deadline deadline) override {

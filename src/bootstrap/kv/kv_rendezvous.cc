@@ -78,26 +78,24 @@ class Joiner {
                          "; remove it (etcdctl del / redis-cli del) or use another --job-id");
   }
 
-  // Waits while `key`, held by `holder`, is stale (until it vanishes) and tells whether the
-  // holder is alive. With `epoch` set, the job's epoch must be alive too (a live rank of a
-  // dying job is waited out), and a change of epoch ends the wait.
-  Result<ConflictEnd> waitOutConflict(const std::string& key, const std::string& what, const Identity& holder,
-                                      uint64_t epoch = 0) {
+  // Waits while `key`, holding `seen` (by `holder`), is stale, until it vanishes or changes,
+  // and tells whether the holder is alive. With `epoch` set, the job's epoch must be alive too
+  // (a live rank of a dying job is waited out), and a change of epoch ends the wait.
+  Result<ConflictEnd> waitOutConflict(const std::string& key, const Bytes& seen, const std::string& what,
+                                      const Identity& holder, uint64_t epoch = 0) {
     const bool watch_epoch = epoch != 0 && key != epoch_key_;
     TtlWatch key_watch, epoch_watch;
     bool logged = false;
     while (true) {
-      TE_ASSIGN_OR_RETURN(auto ttl, store_.timeToLive(key, deadline_));
-      if (!ttl) return ConflictEnd::kVanished;
-      bool alive = key_watch.refreshed(*ttl);
+      TE_ASSIGN_OR_RETURN(auto now_held, store_.getWithTtl(key, deadline_));
+      if (!now_held || now_held->value != seen) return ConflictEnd::kVanished;
+      bool alive = key_watch.refreshed(now_held->ttl);
       if (watch_epoch) {
-        TE_ASSIGN_OR_RETURN(auto current, store_.get(epoch_key_, deadline_));
+        TE_ASSIGN_OR_RETURN(auto current, store_.getWithTtl(epoch_key_, deadline_));
         if (!current) return ConflictEnd::kEpochChanged;
-        Result<EpochRecord> e = decodeEpoch(*current);
+        Result<EpochRecord> e = decodeEpoch(current->value);
         if (!e.isOk() || e->epoch != epoch) return ConflictEnd::kEpochChanged;
-        TE_ASSIGN_OR_RETURN(auto epoch_ttl, store_.timeToLive(epoch_key_, deadline_));
-        if (!epoch_ttl) return ConflictEnd::kEpochChanged;
-        alive = epoch_watch.refreshed(*epoch_ttl) && alive;
+        alive = epoch_watch.refreshed(current->ttl) && alive;
       }
       if (alive) return ConflictEnd::kAlive;
       if (Clock::now() >= deadline_) {
@@ -127,7 +125,7 @@ class Joiner {
       if (!existing || *existing == value) break;
       Result<EpochRecord> other = decodeEpoch(*existing);
       if (!other.isOk()) return corrupt(epoch_key_, other.status());
-      TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, "rank 0", other->owner));
+      TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, *existing, "rank 0", other->owner));
       if (end == ConflictEnd::kAlive) return heldByLiveProcess("rank 0", other->owner);
     }
     KeyLayout keys(o_.job_id, mine.epoch);
@@ -180,7 +178,7 @@ class Joiner {
       TE_ASSIGN_OR_RETURN(EpochRecord epoch, waitForEpoch());
       if (epoch.size != o_.size) {
         // A stale epoch of an earlier run may have another size: wait it out.
-        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, "rank 0", epoch.owner));
+        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, encodeEpoch(epoch), "rank 0", epoch.owner));
         if (end != ConflictEnd::kAlive) continue;
         return invalidArgument(job() + ": this rank has --size " + std::to_string(o_.size) + " but rank 0 (" +
                                epoch.owner.text() + ") started the job with --size " + std::to_string(epoch.size));
@@ -192,7 +190,7 @@ class Joiner {
         Result<ClaimRecord> other = decodeClaim(*existing);
         if (!other.isOk()) return corrupt(keys.claimKey(o_.rank), other.status());
         const std::string what = "rank " + std::to_string(o_.rank);
-        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(keys.claimKey(o_.rank), what, other->who, epoch.epoch));
+        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(keys.claimKey(o_.rank), *existing, what, other->who, epoch.epoch));
         if (end == ConflictEnd::kAlive) return heldByLiveProcess(what, other->who);
         continue;
       }
@@ -239,7 +237,7 @@ class Joiner {
         if (listed.instance == me_.instance) return Out(JoinedJob{epoch.epoch, std::move(roster->ranks)});
         // A roster of an earlier run that holds this rank: wait until that epoch goes.
         const std::string what = "rank " + std::to_string(o_.rank);
-        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, what, listed, epoch.epoch));
+        TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, encodeEpoch(epoch), what, listed, epoch.epoch));
         if (end == ConflictEnd::kAlive) return heldByLiveProcess(what, listed);
         return Out();
       }

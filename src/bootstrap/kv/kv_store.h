@@ -22,6 +22,11 @@ struct KeyValue {
   Bytes value;
 };
 
+struct TimedValue {
+  Bytes value;
+  std::chrono::milliseconds ttl{0};
+};
+
 struct KvStoreOptions {
   std::string url;                                  // "etcd://h:p[,h:p]" or "redis://h:p"
   std::chrono::milliseconds ttl{10000};             // lease / key TTL (refreshed every ttl / 4)
@@ -68,10 +73,9 @@ class KvStore {
   // for clean-up and tests, never polled).
   virtual Result<std::map<std::string, Bytes>> list(const std::string& prefix, Deadline deadline) = 0;
   virtual Status removePrefix(const std::string& prefix, Deadline deadline) = 0;
-  // How long `key` lives if its writer stops refreshing it; nullopt when absent,
-  // milliseconds::max() when it never expires.
-  virtual Result<std::optional<std::chrono::milliseconds>> timeToLive(const std::string& key,
-                                                                      Deadline deadline) = 0;
+  // The value of `key` and how long it lives if its writer stops refreshing it (nullopt when
+  // absent; ttl milliseconds::max() when it never expires), in one round trip.
+  virtual Result<std::optional<TimedValue>> getWithTtl(const std::string& key, Deadline deadline) = 0;
   // Deletes every key this store wrote, at once (etcd: revokes the lease).
   virtual Status dropOwnKeys(Deadline deadline) = 0;
 

@@ -133,14 +133,16 @@ class RedisStore final : public KvStore {
     return Status::ok();
   }
 
-  Result<std::optional<std::chrono::milliseconds>> timeToLive(const std::string& key, Deadline deadline) override {
-    using Ttl = std::optional<std::chrono::milliseconds>;
-    TE_ASSIGN_OR_RETURN(auto replies, conn_->run({{"PTTL", key}}, deadline));
-    if (replies[0]->type != REDIS_REPLY_INTEGER) return unavailable(describe() + ": PTTL " + key + ": odd reply");
-    long long ms = replies[0]->integer;
-    if (ms == -2) return Ttl();
-    if (ms == -1) return Ttl(std::chrono::milliseconds::max());
-    return Ttl(std::chrono::milliseconds(std::max(ms, 0LL)));
+  Result<std::optional<TimedValue>> getWithTtl(const std::string& key, Deadline deadline) override {
+    using Out = std::optional<TimedValue>;
+    TE_ASSIGN_OR_RETURN(auto replies, conn_->run({{"GET", key}, {"PTTL", key}}, deadline));
+    std::optional<Bytes> value = stringReply(replies[0].get());
+    if (replies[1]->type != REDIS_REPLY_INTEGER) return unavailable(describe() + ": PTTL " + key + ": odd reply");
+    const long long ms = replies[1]->integer;
+    if (!value || ms == -2) return Out();
+    TimedValue out{std::move(*value), ms == -1 ? std::chrono::milliseconds::max()
+                                               : std::chrono::milliseconds(std::max(ms, 0LL))};
+    return Out(std::move(out));
   }
 
   Status dropOwnKeys(Deadline deadline) override {

@@ -1,0 +1,71 @@
+#!/bin/bash
+# guest_rdma_checks.sh BUILD_DIR — runs INSIDE a Soft-RoCE guest (see rdma_checks.sh): the
+# verbs engine on a real kernel RDMA stack. One boot, several checks; exit 1 if any failed.
+set -u
+BUILD=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+CHECK=$HERE/../support/check_report.py
+BENCH=$BUILD/src/bench/te_bench
+OUT=$(mktemp -d)
+FAILS=0
+ok() { echo "ok - $*"; }
+bad() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+MPI=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp
+     --mca mpi_yield_when_idle 1)
+# rxe under TCG moves ~10-40 MB/s: small buffers, short windows, few requests in flight.
+QUICK=(--transport verbs --buffer-size 8M --threads 1 --batch-size 8 --duration 0.5 --warmup 0.1 --progress off
+       --timeout 60)
+
+# 1. The conformance suite over verbs: must run, not skip.
+if out=$("$BUILD/tests/conformance/te_conformance_tests" --gtest_filter='*/verbs' 2>&1) \
+    && grep -q "PASSED  \] 6 tests" <<<"$out" && ! grep -q SKIPPED <<<"$out"; then
+  ok "conformance over verbs: 6 tests passed"
+else
+  bad "conformance over verbs"; echo "$out" | tail -20
+fi
+
+# 2-3. te_bench over verbs: full matrices with every byte verified.
+for spec in "2 write 64K" "4 read 64K" "2 mix 4K,256K"; do
+  set -- $spec
+  blocks=$(tr ',' '\n' <<<"$3" | wc -l)
+  if timeout 300 "${MPI[@]}" -np "$1" "$BENCH" "${QUICK[@]}" --operation "$2" --block-size "$3" --integrity-check \
+       --json "$OUT/r.json" > "$OUT/run.log" 2>&1 && python3 "$CHECK" "$OUT/r.json" "$1" verbs --blocks "$blocks"; then
+    ok "te_bench -np $1 --transport verbs --operation $2 --block-size $3 --integrity-check"
+  else
+    bad "te_bench -np $1 verbs $2 $3"; tail -20 "$OUT/run.log"
+  fi
+done
+
+# 4. An unknown device: the user's mistake, exit 2, the devices found listed.
+rc=0
+timeout 60 "${MPI[@]}" -np 2 "$BENCH" "${QUICK[@]}" --devices mlx5_9 > "$OUT/dev.log" 2>&1 || rc=$?
+if [ $rc = 2 ] && grep -q "rxe0" "$OUT/dev.log"; then
+  ok "--devices mlx5_9: exit 2, lists rxe0"
+else
+  bad "--devices mlx5_9: exit $rc"; cat "$OUT/dev.log"
+fi
+
+# 5. A peer killed mid-run: the job ends non-zero, in bounded time, naming it.
+start=$SECONDS
+( timeout 120 "${MPI[@]}" -np 2 "$BENCH" "${QUICK[@]}" --duration 60 --warmup 0 --timeout 20 \
+    > "$OUT/kill.log" 2>&1; echo $? > "$OUT/kill.rc" ) &
+runner=$!
+victim=""
+for _ in $(seq 150); do
+  sleep 0.2
+  for pid in $(pgrep -x te_bench); do
+    if tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1; then victim=$pid; fi
+  done
+  [ -n "$victim" ] && break
+done
+[ -n "$victim" ] && { sleep 3; kill -9 "$victim"; }
+wait $runner
+rc=$(cat "$OUT/kill.rc" 2>/dev/null || echo missing)
+if [ -n "$victim" ] && [ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q "rank 1" "$OUT/kill.log"; then
+  ok "rank 1 killed: exit $rc after $((SECONDS - start)) s, rank 1 named"
+else
+  bad "rank 1 killed (victim '$victim', exit $rc)"; tail -20 "$OUT/kill.log"
+fi
+
+echo "# guest checks: $FAILS failed"
+[ $FAILS = 0 ]

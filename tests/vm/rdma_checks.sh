@@ -1,0 +1,16 @@
+#!/bin/bash
+# rdma_checks.sh BUILD_DIR — ctest label `rdma`: boots one Soft-RoCE guest (QEMU, rdma_rxe)
+# and runs guest_rdma_checks.sh there against the te_bench just built.
+# Exit: 0 pass, 1 a check failed, 77 guests cannot run here (reason printed).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "${1:?usage: rdma_checks.sh BUILD_DIR}" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+[ -x "$BUILD/src/bench/te_bench" ] || { echo "SKIP: $BUILD/src/bench/te_bench not built"; exit 77; }
+grep -q '"verbs"' "$BUILD/src/engine/generated/transport_list.inc" 2>/dev/null \
+  || { echo "SKIP: this build has no verbs transport (TE_WITH_VERBS off or libibverbs missing)"; exit 77; }
+"$HERE/prepare.sh" --quiet >/dev/null || { echo "SKIP: guest kernel / initramfs could not be prepared"; exit 77; }
+# The source tree (scripts) and the build tree (binaries, reports) must both be reachable.
+shares=(--share "$BUILD")
+case $BUILD/ in "$SRC"/*) ;; *) shares+=(--share "$SRC") ;; esac
+exec "$HERE/run_in_guest.sh" --timeout 560 --mem 1536 "${shares[@]}" -- bash "$HERE/guest_rdma_checks.sh" "$BUILD"
