@@ -117,8 +117,8 @@ class EtcdStore final : public KvStore {
     };
     for (const auto& kv : puts) {
       if (kv.value.size() > kMaxValueBytes) {
-        return invalidArgument(describe() + ": value of " + std::to_string(kv.value.size()) + " bytes for " + kv.key +
-                               " exceeds what one etcd request carries (" + std::to_string(kMaxValueBytes) + ")");
+        return internalError(describe() + ": value of " + std::to_string(kv.value.size()) + " bytes for " + kv.key +
+                             " exceeds what one etcd request carries (" + std::to_string(kMaxValueBytes) + ")");
       }
       std::string k = base64Encode(kv.key), v = base64Encode(kv.value);
       size_t n = k.size() + v.size() + 80;

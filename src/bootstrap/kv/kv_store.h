@@ -38,10 +38,10 @@ struct KvStats {
   uint64_t round_trips = 0;
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
-  uint64_t polls = 0;  // waitFor round trips that found keys still missing
+  uint64_t polls = 0;  // waitFor presence checks (round trips that carry no values)
 };
 
-// Called by waitFor while it waits (a few times a second): a non-OK status ends the wait.
+// Called by waitFor about once a second while it waits: a non-OK status ends the wait.
 using PollCheck = std::function<Status()>;
 
 class KvStore {
@@ -74,7 +74,8 @@ class KvStore {
   virtual Result<std::map<std::string, Bytes>> list(const std::string& prefix, Deadline deadline) = 0;
   virtual Status removePrefix(const std::string& prefix, Deadline deadline) = 0;
   // The value of `key` and how long it lives if its writer stops refreshing it (nullopt when
-  // absent; ttl milliseconds::max() when it never expires), in one round trip.
+  // absent; ttl milliseconds::max() when it never expires). Redis: one round trip; etcd: two
+  // (the key names its lease, the lease knows its time to live).
   virtual Result<std::optional<TimedValue>> getWithTtl(const std::string& key, Deadline deadline) = 0;
   // Deletes every key this store wrote, at once (etcd: revokes the lease).
   virtual Status dropOwnKeys(Deadline deadline) = 0;

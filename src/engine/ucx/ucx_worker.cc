@@ -3,7 +3,6 @@
 #include <poll.h>
 
 #include <cstdio>
-#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -27,6 +26,8 @@ namespace {
 
 // Progress calls per poll(): enough to drain a burst without starving the caller's loop.
 constexpr int kProgressPerPoll = 64;
+// waitForProgress() yields instead of sleeping while transfers moved this recently.
+constexpr auto kYieldWindow = std::chrono::microseconds(500);
 
 void onFragment(void* request, ucs_status_t status, void* user_data) {
   auto* f = static_cast<Fragment*>(user_data);
@@ -308,8 +309,9 @@ void UcxWorker::fail(int peer, const char* what, ucs_status_t status) {
 }
 
 size_t UcxWorker::poll(std::span<Completion> out) {
-  for (int i = 0; i < kProgressPerPoll && ucp_worker_progress(worker_.get()) != 0; ++i) {
-  }
+  int i = 0;
+  while (i < kProgressPerPoll && ucp_worker_progress(worker_.get()) != 0) ++i;
+  if (i > 0) last_activity_ = Clock::now();
   issue();
   issueFlushes();
   return table_.drain(out);
@@ -317,14 +319,13 @@ size_t UcxWorker::poll(std::span<Completion> out) {
 
 void UcxWorker::waitForProgress(std::chrono::microseconds max_wait) {
   if (table_.hasFinished()) return;
-  static const int kMode = getenv("TE_WMODE") ? atoi(getenv("TE_WMODE")) : 0;  // TEMP
-  if (puts_in_flight_ > 0 && kMode == 0) {
-    // Puts still being pushed out (software RMA over shared-memory AM, say): no event tells
-    // when the peer's queue has room again, so give the core away without sleeping.
+  // Software RMA over shared memory has no event for "the peer's queue has room again": a
+  // sleep there costs a whole max_wait per queue-full. So while puts are still being pushed
+  // out, or other transfers moved very recently, keep polling and only give the core away.
+  if (puts_in_flight_ > 0 || (table_.inflightBytes() > 0 && Clock::now() - last_activity_ < kYieldWindow)) {
     std::this_thread::yield();
     return;
   }
-  if (puts_in_flight_ > 0 && kMode > 0) max_wait = std::min(max_wait, std::chrono::microseconds(kMode));
   if (efd_ < 0) {
     std::this_thread::sleep_for(max_wait);
     return;

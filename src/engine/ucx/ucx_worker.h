@@ -82,6 +82,7 @@ class UcxWorker final : public TransportWorker {
   std::vector<std::unique_ptr<Endpoint>> eps_;  // by peer rank; null for self
   std::vector<int> flush_list_;                 // peers with WRITEs waiting for a flush
   uint32_t puts_in_flight_ = 0;                 // ucp_put_nbx not yet locally complete
+  Clock::time_point last_activity_{};           // last poll() in which UCX made progress
   RequestTable table_;
   Status error_;
 };
