@@ -193,7 +193,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   app.add_flag("--huge-pages", c->huge_pages, "back buffers with 2 MiB huge pages");
   app.add_option("--numa-node", c->numa_node, "bind buffers and threads to this NUMA node (-1: local)")
       ->capture_default_str();
-  app.add_option("--bootstrap", c->bootstrap.spec, "mpi | etcd://host:port[,host:port] | redis://host:port")
+  app.add_option("--bootstrap", c->bootstrap.spec, "auto | mpi | etcd://host:port[,host:port] | redis://host:port (auto: mpi under mpirun / srun)")
       ->capture_default_str();
   app.add_option("--rank", c->bootstrap.rank, "this process's rank (etcd / redis bootstrap; default: launcher env)");
   app.add_option("--size", c->bootstrap.size, "number of ranks (etcd / redis bootstrap; default: launcher env)");

@@ -3,6 +3,7 @@
 
 #include "bench/config.h"
 #include "bootstrap/factory.h"
+#include "common/launcher_env.h"
 #include "engine/transport_registry.h"
 
 namespace te::bench {
@@ -144,6 +145,8 @@ Status validateForWorld(const BenchConfig& c, int world_size) {
 
 nlohmann::json configToJson(const BenchConfig& c) {
   const auto& t = c.transport_config;
+  // The bootstrap as resolved (auto -> mpi; KV rank / size / job id from flags or launcher).
+  auto rb = bootstrap::resolveBootstrapOptions(c.bootstrap, launcherEnv());
   nlohmann::json pairs = nlohmann::json::array();
   for (const auto& [a, b] : c.pairs) pairs.push_back({a, b});
   auto opt = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
@@ -161,8 +164,10 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"report_unit", rateUnitName(c.report_unit)}, {"report_precision", c.report_precision},
       {"log_level", logLevelName(c.log_level)}, {"timeout", c.timeout},
       {"huge_pages", c.huge_pages}, {"numa_node", c.numa_node},
-      {"bootstrap", c.bootstrap.spec}, {"rank", opt(c.bootstrap.rank)}, {"size", opt(c.bootstrap.size)},
-      {"job_id", c.bootstrap.job_id}, {"bootstrap_timeout", c.bootstrap.timeout.count() / 1000.0},
+      {"bootstrap", rb.isOk() ? rb->spec : c.bootstrap.spec},
+      {"rank", rb.isOk() && rb->kv ? nlohmann::json(rb->rank) : opt(c.bootstrap.rank)},
+      {"size", rb.isOk() && rb->kv ? nlohmann::json(rb->size) : opt(c.bootstrap.size)},
+      {"job_id", rb.isOk() && rb->kv ? rb->job_id : c.bootstrap.job_id}, {"bootstrap_timeout", c.bootstrap.timeout.count() / 1000.0},
       {"fault_inject", c.fault_inject},
       {"verbs", {{"devices", t.verbs.devices}, {"gid_index", t.verbs.gid_index}, {"ib_port", t.verbs.ib_port},
                  {"qps_per_peer", t.verbs.qps_per_peer}, {"slice_size", t.verbs.slice_size},

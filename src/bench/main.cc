@@ -17,9 +17,9 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "compare") == 0) return runCompare(argc - 1, argv + 1);
   // Before the bootstrap the rank is only known from the launcher's environment; a
   // mistake is printed by rank 0 (or by a process started without a launcher).
-  const bool root = launcherEnv().rank.value_or(0) == 0;
   BenchConfig config;
   ParseResult parsed = parseCommandLine(argc, argv, &config);
+  const bool root = config.bootstrap.rank.value_or(launcherEnv().rank.value_or(0)) == 0;
   if (parsed.outcome == ParseOutcome::kExitOk) {
     if (root) std::cout << parsed.output;
     return kExitOk;

@@ -10,7 +10,8 @@ SRC=$(cd "$HERE/../.." && pwd)
 grep -q '"verbs"' "$BUILD/src/engine/generated/transport_list.inc" 2>/dev/null \
   || { echo "SKIP: this build has no verbs transport (TE_WITH_VERBS off or libibverbs missing)"; exit 77; }
 "$HERE/prepare.sh" --quiet >/dev/null || { echo "SKIP: guest kernel / initramfs could not be prepared"; exit 77; }
-# The source tree (scripts) and the build tree (binaries, reports) must both be reachable.
-shares=(--share "$BUILD")
-case $BUILD/ in "$SRC"/*) ;; *) shares+=(--share "$SRC") ;; esac
+# The source tree (scripts) and the build tree (binaries, reports) must both be reachable,
+# and writable where reports go: a clone under /tmp is not visible in the guest otherwise.
+shares=(--share "$SRC")
+case $BUILD/ in "$SRC"/*) ;; *) shares+=(--share "$BUILD") ;; esac
 exec "$HERE/run_in_guest.sh" --timeout 560 --mem 1536 "${shares[@]}" -- bash "$HERE/guest_rdma_checks.sh" "$BUILD"

@@ -77,24 +77,28 @@ const std::vector<KvBackend>& kvBackends() {
 }
 
 Status validateKvUrl(const std::string& url) {
-  TE_ASSIGN_OR_RETURN(KvUrl parsed, parseKvUrl(url));
+  const size_t sep = url.find("://");
+  const std::string scheme = sep == std::string::npos ? "" : url.substr(0, sep);
+  const KvBackend* backend = nullptr;
   std::string known;
   for (const auto& b : kvBackends()) {
-    if (parsed.scheme != b.scheme) {
-      known += std::string(known.empty() ? "" : ", ") + b.scheme + "://";
-      continue;
-    }
-    if (!b.connect) {
-      return invalidArgument("--bootstrap " + url + ": the " + b.scheme + " bootstrap is not built into this binary (" +
-                             b.missing_reason + ")");
-    }
-    if (parsed.scheme == "redis" && parsed.endpoints.size() != 1) {
-      return invalidArgument("--bootstrap " + url + ": redis takes exactly one host:port");
-    }
-    return Status::ok();
+    if (scheme == b.scheme) backend = &b;
+    known += std::string(known.empty() ? "" : ", ") + b.scheme + "://host:port";
   }
-  return invalidArgument("--bootstrap " + url + ": unknown scheme '" + parsed.scheme + "' (allowed: mpi, " + known +
-                         ")");
+  if (!backend) {
+    return invalidArgument("--bootstrap " + url + ": " +
+                           (scheme.empty() ? std::string("no scheme") : "unknown scheme '" + scheme + "'") +
+                           " (allowed: mpi, " + known + ")");
+  }
+  if (!backend->connect) {
+    return invalidArgument("--bootstrap " + url + ": the " + scheme + " bootstrap is not built into this binary (" +
+                           backend->missing_reason + ")");
+  }
+  TE_ASSIGN_OR_RETURN(KvUrl parsed, parseKvUrl(url));
+  if (parsed.scheme == "redis" && parsed.endpoints.size() != 1) {
+    return invalidArgument("--bootstrap " + url + ": redis takes exactly one host:port");
+  }
+  return Status::ok();
 }
 
 Result<KvStorePtr> connectKvStore(const KvStoreOptions& options) {

@@ -88,7 +88,9 @@ UcxTransport::~UcxTransport() {
 }
 
 Result<RegionId> UcxTransport::registerMemory(void* addr, size_t length, MemoryKind kind) {
-  if (kind != MemoryKind::kDram) return invalidArgument("ucx: only DRAM regions for now (VRAM is staged by the caller)");
+  if (kind != MemoryKind::kDram) {
+    return invalidArgument("ucx: only DRAM regions for now (VRAM is staged by the caller)");
+  }
   if (service_) return invalidArgument("ucx: register memory before connect()");
   if (addr == nullptr || length == 0) return invalidArgument("ucx: empty region");
   ucp_mem_map_params_t params{};
@@ -176,8 +178,16 @@ Result<ContextPtr> contextWithBasics(nlohmann::json* basics) {
   ucs_status_t s = ucp_config_read(nullptr, nullptr, &raw);
   if (s != UCS_OK) return ucxError("ucp_config_read (check the UCX_* environment)", s);
   ConfigPtr config(raw);
-  if (basics) *basics = configBasics(config.get());
-  return createContext(config.get(), 0);
+  nlohmann::json settings = configBasics(config.get());
+  Result<ContextPtr> context = createContext(config.get(), 0);
+  if (!context.isOk()) {
+    // Name the UCX settings in force: the usual cause is a UCX_TLS / UCX_NET_DEVICES choice.
+    return Status(context.status().code(), context.status().message() + " (UCX_TLS=" +
+                                               settings.value("UCX_TLS", "?") + ", UCX_NET_DEVICES=" +
+                                               settings.value("UCX_NET_DEVICES", "?") + ")");
+  }
+  if (basics) *basics = std::move(settings);
+  return context;
 }
 
 }  // namespace

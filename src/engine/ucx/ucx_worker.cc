@@ -77,7 +77,11 @@ UcxWorker::UcxWorker(WorkerPtr worker, int index, int rank, const std::vector<Lo
   flush_list_.reserve(peers->size());
 }
 
-UcxWorker::~UcxWorker() = default;
+UcxWorker::~UcxWorker() {
+  closeEndpoints(Clock::now() + std::chrono::milliseconds(500));  // done already, unless connect failed
+  // Destroy the UCX worker while the slots still exist: requests it cancels call back into them.
+  worker_.reset();
+}
 
 Result<std::unique_ptr<UcxWorker>> UcxWorker::create(ucp_context_h context, int index, int rank,
                                                      const std::vector<LocalRegion>* local,
