@@ -219,6 +219,14 @@ if [ $SLURM_UP = 1 ]; then
     printf '%s\n' '# flags file' '--transport tcp   # comment' '--no-such-flag 1' > "$WORK/bad.flags"
     TE_BENCH_FLAGS_FILE=$WORK/bad.flags TE_REPORT_DIR=$WORK/rep slurm_job 2 --nodes=4 "$JOBS/te_bench.sbatch" \
         && ok "te_bench.sbatch: bad flag from flags file -> exit 2" || fail "te_bench.sbatch: bad flag exit"
+    # A failing expectation is a failed job (exit 4), with the reports still written.
+    rm -rf "$WORK/rep"
+    if TE_REPORT_DIR=$WORK/rep TE_BENCH_FLAGS="--transport tcp $LIGHT --expect 100TB/s" \
+        slurm_job 4 --nodes=4 "$JOBS/te_bench.sbatch" && [ -s "$WORK/rep/report.html" ] && [ -s "$WORK/rep/report.csv" ]; then
+        ok "te_bench.sbatch --expect 100TB/s: job exit 4, JSON / CSV / HTML written"
+    else
+        fail "te_bench.sbatch failing expectation"; show "$WORK/job.out"
+    fi
     if TE_BENCH_BIN=/nonexistent/te_bench slurm_job 1 --nodes=4 "$JOBS/te_bench.sbatch" \
         && grep -q "not found" "$WORK/job.out"; then
         ok "te_bench.sbatch: missing binary -> exit 1"

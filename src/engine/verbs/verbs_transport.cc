@@ -139,11 +139,13 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
 
 nlohmann::json VerbsTransport::describe() const {
   nlohmann::json devices = nlohmann::json::array();
+  double line_rate_gbps = 0;  // a link spreads its slices over every selected NIC
   for (size_t i = 0; i < devices_.size(); ++i) {
     nlohmann::json d = portFactsJson(devices_[i].facts);
     bool used = false;
     for (size_t s : selected_) used = used || s == i;
     d["selected"] = used;
+    if (used) line_rate_gbps += lineRateGbps(devices_[i].facts.speed_code, devices_[i].facts.width_code);
     devices.push_back(std::move(d));
   }
   const VerbsOptions& o = config_.verbs;
@@ -159,7 +161,9 @@ nlohmann::json VerbsTransport::describe() const {
                       {"signal_every", signalInterval(static_cast<uint32_t>(o.max_wr))},
                       {"qp", {{"timeout", kAckTimeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry},
                               {"stall_timeout_s", stallTimeoutSeconds(o.slice_size, static_cast<uint32_t>(o.max_wr))}}},
-                      {"workers", config_.num_workers}};
+                      {"workers", config_.num_workers},
+                      // For --expect-line-rate: bytes/s of the NICs one link uses.
+                      {"line_rate_bytes_per_second", line_rate_gbps * 1e9 / 8}};
   if (connected_) j["connection"] = channels_.summary;
   return j;
 }
