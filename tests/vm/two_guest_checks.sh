@@ -1,0 +1,62 @@
+#!/bin/bash
+# two_guest_checks.sh BUILD_DIR — ctest label `rdma`: two QEMU guests ("two hosts") with
+# Soft-RoCE on a private virtual L2, 2 te_bench ranks in each (4 in all) over verbs, ranks
+# meeting through a redis server on the host's loopback (the guests reach it at 10.0.2.2).
+# Checks the full 4 x 4 matrix, that inter-guest links are seen as inter-host, and the bytes.
+# With --slow, guest vm1's data NIC gets 20 ms of netem delay (the guest kernel has it): the
+# inter-guest links must then be clearly the slow ones in the matrix.
+# Exit: 0 pass, 1 fail, 77 cannot run here (reason printed).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "${1:?usage: two_guest_checks.sh BUILD_DIR}" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+SLOW=0; [ "${2:-}" = --slow ] && SLOW=1
+[ -x "$BUILD/src/bench/te_bench" ] || { echo "SKIP: te_bench not built"; exit 77; }
+grep -q '"verbs"' "$BUILD/src/engine/generated/transport_list.inc" 2>/dev/null || { echo "SKIP: no verbs transport"; exit 77; }
+command -v redis-server >/dev/null || { echo "SKIP: no redis-server"; exit 77; }
+"$HERE/prepare.sh" --quiet >/dev/null || { echo "SKIP: guest kernel / initramfs could not be prepared"; exit 77; }
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+WORK=$(mktemp -d "$BUILD/two_guests.XXXXXX")
+redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no > "$WORK/redis.log" 2>&1 &
+REDIS=$!
+trap 'kill $REDIS 2>/dev/null; wait $REDIS 2>/dev/null; rm -rf "$WORK"' EXIT
+shares=(--share "$SRC")
+case $BUILD/ in "$SRC"/*) ;; *) shares+=(--share "$BUILD") ;; esac
+JOB=two-guests-$$
+# shellcheck disable=SC2016  # expanded in the guest
+inner='if [ '"$SLOW"' = 1 ] && [ $TE_VM_INDEX = 1 ]; then tc qdisc add dev $TE_VM_DATA_IF root netem delay 20ms || exit 1; fi
+for i in 0 1; do
+  r=$((TE_VM_INDEX * 2 + i))
+  extra=(); [ $r = 0 ] && extra=(--json '"$WORK"'/report.json)
+  '"$BUILD"'/src/bench/te_bench --bootstrap redis://$TE_VM_HOST_IP:'"$PORT"' --rank $r --size 4 --job-id '"$JOB"' \
+    --transport verbs --buffer-size 8M --threads 1 --batch-size 8 --duration 0.5 --warmup 0.1 --progress off \
+    --integrity-check --timeout 90 "${extra[@]}" > '"$WORK"'/rank$r.log 2>&1 &
+done
+rc=0; for p in $(jobs -p); do wait $p || rc=$?; done; exit $rc'
+rc=0
+"$HERE/run_in_guest.sh" --guests 2 --timeout 400 "${shares[@]}" -- bash -c "$inner" || rc=$?
+if [ $rc != 0 ]; then
+  echo "not ok - two guests: exit $rc"; tail -n 15 "$WORK"/rank*.log 2>/dev/null; exit 1
+fi
+python3 "$SRC/tests/support/check_report.py" "$WORK/report.json" 4 verbs --blocks 1
+python3 - "$WORK/report.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+hosts = [r["host"] for r in j["world"]["ranks"]]
+assert hosts == ["vm0", "vm0", "vm1", "vm1"], hosts
+loc = {(l["initiator"], l["target"]): l["analysis"]["locality"] for l in j["results"][0]["links"]}
+for (i, t), v in loc.items():
+    want = "intra-host" if hosts[i] == hosts[t] else "inter-host"
+    assert v == want, ((i, t), v)
+print("ok - two guests, 2 ranks each, verbs over rxe, bootstrap redis: 12 links, localities right, bytes verified")
+PY
+if [ $SLOW = 1 ]; then
+  python3 - "$WORK/report.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))["results"][0]["analysis"]
+intra, inter = a["intra_host"]["median_bytes_per_second"], a["inter_host"]["median_bytes_per_second"]
+print("intra-host median %.1f MB/s, inter-host median %.1f MB/s" % (intra / 1e6, inter / 1e6))
+assert inter < 0.5 * intra, "the delayed inter-guest links do not stand out"
+print("ok - netem delay on vm1 shows up: inter-host links below half the intra-host ones")
+PY
+fi
