@@ -1,5 +1,7 @@
 #include "engine/tcp/tcp_worker.h"
 
+#include "engine/request_check.h"
+
 #include <poll.h>
 #include <sys/uio.h>
 
@@ -52,23 +54,11 @@ Status TcpWorker::validate(const Request& r) const {
   if (r.peer < 0 || r.peer >= static_cast<int>(conns_.size()) || !conns_[r.peer]) {
     return invalidArgument("tcp: request to rank " + std::to_string(r.peer) + ", which is not a connected peer");
   }
-  if (r.local_region >= local_->size()) return invalidArgument("tcp: unknown local region");
-  const RegionView& l = (*local_)[r.local_region];
-  if (r.local_offset > l.length || r.length > l.length - r.local_offset) {
-    return invalidArgument("tcp: local range [" + std::to_string(r.local_offset) + ", +" + std::to_string(r.length) +
-                           ") is outside the local region of " + std::to_string(l.length) + " bytes");
-  }
   const auto& regions = (*peers_)[r.peer].regions;
-  if (r.remote_region >= regions.size()) {
-    return invalidArgument("tcp: rank " + std::to_string(r.peer) + " has no region " + std::to_string(r.remote_region));
-  }
-  uint64_t len = regions[r.remote_region].length;
-  if (r.remote_offset > len || r.length > len - r.remote_offset) {
-    return invalidArgument("tcp: remote range [" + std::to_string(r.remote_offset) + ", +" +
-                           std::to_string(r.length) + ") is outside rank " + std::to_string(r.peer) +
-                           "'s region of " + std::to_string(len) + " bytes");
-  }
-  return Status::ok();
+  return checkRequestRanges(
+      "tcp", r, r.local_region < local_->size() ? std::optional((*local_)[r.local_region].length) : std::nullopt,
+      r.remote_region < regions.size() ? std::optional(regions[r.remote_region].length) : std::nullopt,
+      "rank " + std::to_string(r.peer) + " (" + (*peers_)[r.peer].hostname + ")");
 }
 
 void TcpWorker::activate(Conn& c) {

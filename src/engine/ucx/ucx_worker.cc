@@ -1,5 +1,7 @@
 #include "engine/ucx/ucx_worker.h"
 
+#include "engine/request_check.h"
+
 #include <poll.h>
 
 #include <cstdio>
@@ -168,22 +170,11 @@ Status UcxWorker::validate(const Request& r) const {
   if (r.peer < 0 || r.peer >= static_cast<int>(eps_.size()) || !eps_[r.peer]) {
     return invalidArgument("ucx: request to rank " + std::to_string(r.peer) + ", which is not a connected peer");
   }
-  if (r.local_region >= local_->size()) return invalidArgument("ucx: unknown local region");
-  const LocalRegion& l = (*local_)[r.local_region];
-  if (r.local_offset > l.length || r.length > l.length - r.local_offset) {
-    return invalidArgument("ucx: local range [" + std::to_string(r.local_offset) + ", +" + std::to_string(r.length) +
-                           ") is outside the local region of " + std::to_string(l.length) + " bytes");
-  }
   const auto& regions = (*peers_)[r.peer].regions;
-  if (r.remote_region >= regions.size()) {
-    return invalidArgument("ucx: " + peerName(r.peer) + " has no region " + std::to_string(r.remote_region));
-  }
-  uint64_t len = regions[r.remote_region].length;
-  if (r.remote_offset > len || r.length > len - r.remote_offset) {
-    return invalidArgument("ucx: remote range [" + std::to_string(r.remote_offset) + ", +" + std::to_string(r.length) +
-                           ") is outside " + peerName(r.peer) + "'s region of " + std::to_string(len) + " bytes");
-  }
-  return Status::ok();
+  return checkRequestRanges(
+      "ucx", r, r.local_region < local_->size() ? std::optional((*local_)[r.local_region].length) : std::nullopt,
+      r.remote_region < regions.size() ? std::optional(regions[r.remote_region].length) : std::nullopt,
+      peerName(r.peer));
 }
 
 Result<size_t> UcxWorker::post(std::span<const Request> requests) {

@@ -1,5 +1,7 @@
 #include "engine/verbs/send_path.h"
 
+#include "engine/request_check.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -97,26 +99,11 @@ Status SendPath::validate(const Request& r) const {
     return invalidArgument("verbs: request to rank " + std::to_string(r.peer) + ", which is not a connected peer");
   }
   if (r.op != OpCode::kRead && r.op != OpCode::kWrite) return invalidArgument("verbs: unknown opcode");
-  if (r.local_region >= local_addr_.size()) {
-    return invalidArgument("verbs: unknown local region " + std::to_string(r.local_region));
-  }
-  uint64_t llen = local_length_[r.local_region];
-  if (r.local_offset > llen || r.length > llen - r.local_offset) {
-    return invalidArgument("verbs: local range [" + std::to_string(r.local_offset) + ", +" + std::to_string(r.length) +
-                           ") is outside the local region of " + std::to_string(llen) + " bytes");
-  }
   const Peer& p = peers_[r.peer];
-  if (r.remote_region >= p.region_length.size()) {
-    return invalidArgument("verbs: rank " + std::to_string(r.peer) + " (" + p.hostname + ") has no region " +
-                           std::to_string(r.remote_region));
-  }
-  uint64_t rlen = p.region_length[r.remote_region];
-  if (r.remote_offset > rlen || r.length > rlen - r.remote_offset) {
-    return invalidArgument("verbs: remote range [" + std::to_string(r.remote_offset) + ", +" +
-                           std::to_string(r.length) + ") is outside rank " + std::to_string(r.peer) + "'s region of " +
-                           std::to_string(rlen) + " bytes");
-  }
-  return Status::ok();
+  return checkRequestRanges(
+      "verbs", r, r.local_region < local_addr_.size() ? std::optional(local_length_[r.local_region]) : std::nullopt,
+      r.remote_region < p.region_length.size() ? std::optional(p.region_length[r.remote_region]) : std::nullopt,
+      "rank " + std::to_string(r.peer) + " (" + p.hostname + ")");
 }
 
 Status SendPath::brokenPeer(int peer) const {
