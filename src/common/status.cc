@@ -14,6 +14,7 @@ const char* statusCodeName(StatusCode code) {
     case StatusCode::kTryAgain: return "TRY_AGAIN";
     case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kInternal: return "INTERNAL";
+    case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
   }
   return "UNKNOWN";
 }

@@ -18,6 +18,7 @@ enum class StatusCode {
   kTryAgain,          // queue full: post later
   kDataLoss,          // integrity check failed
   kInternal,
+  kUnimplemented,     // this build or this memory kind lacks the feature
 };
 
 const char* statusCodeName(StatusCode code);

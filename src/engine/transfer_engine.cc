@@ -44,6 +44,13 @@ Result<RegionId> TransferEngine::registerLocalMemory(void* addr, size_t length, 
   return id;
 }
 
+Result<RegionId> TransferEngine::registerLocalBuffer(const Buffer& buffer) {
+  if (connected_) return invalidArgument("registerLocalBuffer: regions must be registered before connect");
+  TE_ASSIGN_OR_RETURN(RegionId id, transport_->registerBuffer(buffer));
+  regions_.push_back({buffer.data(), buffer.length(), id});
+  return id;
+}
+
 Status TransferEngine::connect(Collective& collective, Deadline deadline) {
   TE_RETURN_IF_ERROR(transport_->connect(collective, deadline));
   connected_ = true;

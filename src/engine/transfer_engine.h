@@ -48,6 +48,8 @@ class TransferEngine {
   ~TransferEngine();
 
   Result<RegionId> registerLocalMemory(void* addr, size_t length, MemoryKind kind);
+  // The same for a whole Buffer, so the transport can use what it offers (a VRAM dma-buf).
+  Result<RegionId> registerLocalBuffer(const Buffer& buffer);
   // Exchanges endpoints through the bootstrap's collectives and connects all ranks.
   Status connect(Collective& collective, Deadline deadline);
   Result<SegmentHandle> openSegment(int rank);

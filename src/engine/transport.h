@@ -15,6 +15,7 @@
 
 #include "common/collective.h"
 #include "common/status.h"
+#include "engine/memory/buffer.h"
 #include "engine/transport_options.h"
 #include "engine/types.h"
 
@@ -58,6 +59,20 @@ class Transport {
   // Registers [addr, addr + length). Regions must be registered before connect(); their
   // ids are 0, 1, 2, ... in registration order on every rank.
   virtual Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) = 0;
+
+  // Registers a whole buffer. A transport that can use more than the address (a VRAM
+  // buffer's dma-buf, say) overrides this; the default registers the address range.
+  virtual Result<RegionId> registerBuffer(const Buffer& buffer) {
+    return registerMemory(buffer.data(), buffer.length(), buffer.kind());
+  }
+
+  // Memory this transport allocates itself because it reaches it faster than memory from
+  // elsewhere (UCX: ucp_mem_map ALLOCATE, which shared-memory transports can map). nullptr
+  // (the default) when the transport has no such memory: the caller allocates a DramBuffer.
+  virtual Result<BufferPtr> allocateBuffer(size_t length, MemoryKind kind, int numa_node) {
+    (void)length, (void)kind, (void)numa_node;
+    return BufferPtr{};
+  }
 
   // Exchanges endpoints and region descriptors through `collective` (allGather, and
   // allToAll for per-pair data) and connects to every other rank. Collective across ranks.

@@ -88,6 +88,15 @@ class FaultTransport final : public Transport {
     bases_[id] = static_cast<uint8_t*>(addr);
     return id;
   }
+  Result<RegionId> registerBuffer(const Buffer& buffer) override {
+    TE_ASSIGN_OR_RETURN(RegionId id, inner_->registerBuffer(buffer));
+    if (bases_.size() <= id) bases_.resize(id + 1, nullptr);
+    bases_[id] = buffer.data();
+    return id;
+  }
+  Result<BufferPtr> allocateBuffer(size_t length, MemoryKind kind, int numa_node) override {
+    return inner_->allocateBuffer(length, kind, numa_node);
+  }
   int numWorkers() const override { return inner_->numWorkers(); }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override { return inner_->remoteRegions(peer); }

@@ -78,9 +78,8 @@ Result<std::unique_ptr<DramBuffer>> DramBuffer::allocate(const DramOptions& opti
 
 DramBuffer::~DramBuffer() { ::munmap(data_, mapped_); }
 
-std::string DramBuffer::describe() const {
-  return std::to_string(length_) + " bytes" + (huge_pages_ ? ", huge pages" : "") +
-         (numa_node_ >= 0 ? ", NUMA node " + std::to_string(numa_node_) : "");
+nlohmann::json DramBuffer::describe() const {
+  return {{"kind", "dram"}, {"bytes", length_}, {"numa_node", numa_node_}, {"huge_pages", huge_pages_}};
 }
 
 }  // namespace te::engine

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "engine/memory/buffer.h"
 
 namespace te::engine {
 
@@ -17,18 +18,16 @@ struct DramOptions {
   bool huge_pages = false;
 };
 
-class DramBuffer {
+class DramBuffer : public HostBuffer {
  public:
   static Result<std::unique_ptr<DramBuffer>> allocate(const DramOptions& options);
-  ~DramBuffer();
-  DramBuffer(const DramBuffer&) = delete;
-  DramBuffer& operator=(const DramBuffer&) = delete;
+  ~DramBuffer() override;
 
-  uint8_t* data() const { return data_; }
-  size_t length() const { return length_; }
-  int numaNode() const { return numa_node_; }      // -1 when not bound
+  uint8_t* data() const override { return data_; }
+  size_t length() const override { return length_; }
+  int numaNode() const override { return numa_node_; }  // -1 when not bound
   bool hugePages() const { return huge_pages_; }
-  std::string describe() const;
+  nlohmann::json describe() const override;
 
  private:
   DramBuffer(uint8_t* data, size_t length, size_t mapped, int numa_node, bool huge)
