@@ -8,7 +8,7 @@
 #include "bootstrap/factory.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
-#include "engine/memory/dram_buffer.h"
+#include "engine/memory/vram.h"
 
 namespace te::bench {
 namespace {
@@ -25,9 +25,21 @@ Deadline deadlineFrom(const BenchConfig& c) {
   return Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(c.timeout * 1000));
 }
 
-// Checks every rank agrees on before anything is allocated: world size, output paths.
+// VRAM asked for: this build has CUDA, this host a driver and the GPU --gpu-id names.
+Status checkVram(const BenchConfig& c) {
+  const bool wanted = c.initiator_memory == engine::MemoryKind::kVram || c.target_memory == engine::MemoryKind::kVram;
+  if (!wanted) return Status::ok();
+  const char* flag = c.initiator_memory == c.target_memory ? "--memory vram"
+                     : c.initiator_memory == engine::MemoryKind::kVram ? "--initiator-memory vram"
+                                                                       : "--target-memory vram";
+  Result<int> gpu = engine::resolveGpu({0, c.gpu_id, launcherEnv().local_rank.value_or(0)});
+  return gpu.status().withContext(flag);
+}
+
+// Checks every rank agrees on before anything is allocated: world size, output paths, VRAM.
 Status checkWorld(const BenchConfig& c, bootstrap::Bootstrap& bs) {
   Status mine = validateForWorld(c, bs.size());
+  if (mine.isOk()) mine = checkVram(c);
   if (mine.isOk() && bs.rank() == 0) {
     for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"}}) {
       if (mine.isOk() && !path.empty()) mine = checkWritable(path, flag);
@@ -49,6 +61,19 @@ Status writeReports(const RunReport& report, const BenchConfig& c) {
   if (!c.csv_path.empty()) keep(writeCsvReport(report, c.csv_path));
   if (!c.html_path.empty()) keep(writeHtmlReport(report, c.html_path));
   return first;
+}
+
+// Rank 0's buffers as before ("kind", "bytes", "numa_node", ...) plus both sides and every rank's.
+nlohmann::json memorySummary(const nlohmann::json& per_rank, const BenchConfig& c) {
+  nlohmann::json mine = per_rank.is_array() && !per_rank.empty() ? per_rank[0] : nlohmann::json::object();
+  const nlohmann::json local = mine.value("initiator", nlohmann::json::object());
+  const nlohmann::json exposed = mine.value("target", nlohmann::json::object());
+  const std::string ik = local.value("kind", "dram"), tk = exposed.value("kind", "dram");
+  return {{"kind", ik == tk ? ik : ik + "->" + tk},
+          {"bytes", local.value("bytes", uint64_t{0}) + exposed.value("bytes", uint64_t{0})},
+          {"numa_node", local.value("numa_node", -1)}, {"huge_pages", local.value("huge_pages", false)},
+          {"threads_numa_node", mine.value("threads_numa_node", c.numa_node)},
+          {"numa_reason", mine.value("numa_reason", "")}, {"initiator", local}, {"target", exposed}, {"ranks", per_rank}};
 }
 
 bool anyExpectationFailed(const RunReport& report) {
@@ -100,12 +125,6 @@ int runBench(const BenchConfig& c) {
     bs.abortJob(exitCodeFor(s));
     return exitCodeFor(s);
   };
-  Result<std::unique_ptr<engine::DramBuffer>> buffer =
-      engine::DramBuffer::allocate({c.buffer_size, c.numa_node, c.huge_pages});
-  if (!buffer.isOk()) return fail(buffer.status().withContext("--buffer-size " + formatSize(c.buffer_size)));
-  // Touch every page now, not inside a measurement.
-  std::fill_n((*buffer)->data(), (*buffer)->length(), uint8_t{0});
-
   RunReport report;
   report.config = &c;
   report.world_size = bs.size();
@@ -114,12 +133,13 @@ int runBench(const BenchConfig& c) {
   report.bootstrap = bs.kind();
   report.transport = (*transports)[0];
   report.start_time = start_time;
-  report.memory = {{"kind", "dram"}, {"bytes", (*buffer)->length()}, {"numa_node", (*buffer)->numaNode()},
-                   {"huge_pages", (*buffer)->hugePages()}, {"threads_numa_node", c.numa_node}};
   for (const std::string& name : *transports) {
-    Result<TransportRun> run = measureTransport(c, bs, name, (*buffer)->data(), (*buffer)->length());
+    Result<TransportRun> run = measureTransport(c, bs, name);
     if (!run.isOk()) return fail(run.status().withContext(name));
-    if (report.transport_details.is_null()) report.transport_details = run->details;
+    if (report.transport_details.is_null()) {
+      report.transport_details = run->details;
+      report.memory = memorySummary(run->memory, c);
+    }
     report.transports_details[name] = run->details;
     for (auto& b : run->blocks) report.blocks.push_back(std::move(b));
   }

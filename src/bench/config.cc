@@ -47,6 +47,38 @@ Status parsePairs(const std::string& text, std::vector<std::pair<int, int>>* out
   return Status::ok();
 }
 
+// The strings of --memory / --initiator-memory / --target-memory / --gpu-id.
+struct MemoryFlags {
+  std::string memory, initiator, target, gpu = "auto";
+  bool use_vram = false;  // Mooncake's --use_vram
+};
+
+Status parseMemoryKind(const std::string& flag, const std::string& text, engine::MemoryKind* out) {
+  if (text == "dram") *out = engine::MemoryKind::kDram;
+  else if (text == "vram") *out = engine::MemoryKind::kVram;
+  else return invalidArgument(flag + " " + text + ": allowed values are dram, vram");
+  return Status::ok();
+}
+
+Status finishMemory(BenchConfig* c, const MemoryFlags& m) {
+  engine::MemoryKind both = m.use_vram ? engine::MemoryKind::kVram : engine::MemoryKind::kDram;
+  if (!m.memory.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--memory", m.memory, &both));
+  c->initiator_memory = c->target_memory = both;
+  if (!m.initiator.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--initiator-memory", m.initiator, &c->initiator_memory));
+  if (!m.target.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--target-memory", m.target, &c->target_memory));
+  if (m.gpu == "auto") {
+    c->gpu_id = -1;
+    return Status::ok();
+  }
+  char* end = nullptr;
+  long id = std::strtol(m.gpu.c_str(), &end, 10);
+  if (m.gpu.empty() || *end != '\0' || id < 0 || id > 1023) {
+    return invalidArgument("--gpu-id " + m.gpu + ": allowed a GPU ordinal 0..1023 or auto");
+  }
+  c->gpu_id = static_cast<int>(id);
+  return Status::ok();
+}
+
 // Turns the strings the flags collected into typed fields; the first problem is returned.
 Status finishParsing(BenchConfig* c, const std::string& operation, const std::string& block_sizes,
                      const std::string& report_unit, std::string log_level, double bootstrap_timeout,
@@ -155,6 +187,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   std::string operation = "write", report_unit = "GB", log_level, block_sizes = "64K", pairs, expect;
   double bootstrap_timeout = -1;
   bool no_retest = false;
+  MemoryFlags memory;
   app.add_option("--transport", c->transport,
                  "auto | all | a list of " + engine::builtinTransportNames() + " (auto: the best one here)")
       ->capture_default_str();
@@ -192,6 +225,12 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
       ->capture_default_str();
   app.add_flag("--huge-pages", c->huge_pages, "back buffers with 2 MiB huge pages");
   app.add_option("--numa-node", c->numa_node, "bind buffers and threads to this NUMA node (-1: local)")
+      ->capture_default_str();
+  app.add_option("--memory", memory.memory, "dram | vram: where both sides' buffers live (default dram)");
+  app.add_option("--initiator-memory", memory.initiator, "dram | vram: the initiator side's buffer (overrides --memory)");
+  app.add_option("--target-memory", memory.target, "dram | vram: the target side's buffer (overrides --memory)");
+  app.add_flag("--use-vram,--use_vram", memory.use_vram, "Mooncake's spelling of --memory vram");
+  app.add_option("--gpu-id,--gpu_id", memory.gpu, "vram: CUDA device ordinal, or auto (local rank -> GPU)")
       ->capture_default_str();
   app.add_option("--bootstrap", c->bootstrap.spec, "auto | mpi | etcd://host:port[,host:port] | redis://host:port (auto: mpi under mpirun / srun)")
       ->capture_default_str();
@@ -235,6 +274,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   }
   c->retest = !no_retest;
   Status s = finishParsing(c, operation, block_sizes, report_unit, log_level, bootstrap_timeout, pairs, expect);
+  if (s.isOk()) s = finishMemory(c, memory);
   if (!s.isOk()) {
     result.outcome = ParseOutcome::kError;
     result.error = s;

@@ -57,6 +57,10 @@ struct BenchConfig {
   double timeout = 60.0;   // seconds: bootstrap collectives, connection set-up, a stalled link
   bool huge_pages = false;
   int numa_node = -1;
+  // Where each side's buffer lives: --memory sets both, --initiator-memory / --target-memory one.
+  engine::MemoryKind initiator_memory = engine::MemoryKind::kDram;
+  engine::MemoryKind target_memory = engine::MemoryKind::kDram;
+  int gpu_id = -1;                          // --gpu-id N; -1: auto (local rank -> GPU)
   bootstrap::BootstrapOptions bootstrap;
   engine::TransportConfig transport_config;  // per-transport options (filled from flags)
   std::vector<std::string> command_line;

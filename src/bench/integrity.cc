@@ -22,16 +22,18 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-// Returns the index of the candidate the block matches, or -1 with *error describing the
-// candidate that matched longest.
-int matchBlock(const uint8_t* buffer, uint64_t offset, uint64_t length, const std::vector<Candidate>& candidates,
-               std::string* error, int rank, const std::vector<std::string>& hosts) {
+// Returns the index of the candidate the block at logical `offset` (byte `at` of `buffer`)
+// matches, or -1 with *error describing the candidate that matched longest.
+Result<int> matchBlock(const engine::Buffer& buffer, uint64_t at, uint64_t offset, uint64_t length,
+                       const std::vector<Candidate>& candidates, std::string* error, int rank,
+                       const std::vector<std::string>& hosts) {
   uint64_t best_prefix = 0;
   int best = 0;
   engine::PatternMismatch best_miss{};
   for (size_t i = 0; i < candidates.size(); ++i) {
     const Candidate& c = candidates[i];
-    auto miss = verifyPattern(buffer + offset, length, c.seed, offset + c.shift);
+    TE_ASSIGN_OR_RETURN(std::optional<engine::PatternMismatch> miss,
+                        buffer.verifyPattern(at, length, c.seed, offset + c.shift));
     if (!miss) return static_cast<int>(i);
     uint64_t prefix = miss->offset - (offset + c.shift);
     if (i == 0 || prefix > best_prefix) {
@@ -41,9 +43,9 @@ int matchBlock(const uint8_t* buffer, uint64_t offset, uint64_t length, const st
     }
   }
   const Candidate& c = candidates[best];
-  uint64_t at = best_miss.offset - c.shift;
+  uint64_t where = best_miss.offset - c.shift;
   *error = "integrity check failed on rank " + std::to_string(rank) + " (" + hosts[rank] + "): buffer offset " +
-           hex(at) + " holds " + hex(best_miss.actual) + ", expected " + hex(best_miss.expected) + " (" +
+           hex(where) + " holds " + hex(best_miss.actual) + ", expected " + hex(best_miss.expected) + " (" +
            (c.rank == rank ? "its own pattern" : "the pattern of rank " + std::to_string(c.rank) + " (" +
                                                     hosts[c.rank] + ")") +
            "; block of " + std::to_string(length) + " bytes at " + hex(offset) + ")";
@@ -67,11 +69,13 @@ BlockGrid makeGrid(uint64_t buffer_length, uint64_t block_size, int threads) {
   return g;
 }
 
-void fillForEpoch(uint8_t* buffer, uint64_t length, int rank, uint64_t epoch) {
-  engine::fillPattern(buffer, length, patternSeed(static_cast<uint64_t>(rank), epoch));
+Status fillForEpoch(BenchMemory& memory, int rank, uint64_t epoch) {
+  const uint64_t seed = patternSeed(static_cast<uint64_t>(rank), epoch);
+  TE_RETURN_IF_ERROR(memory.local->fillPattern(0, memory.half(), seed, 0));
+  return memory.exposed->fillPattern(0, memory.half(), seed, memory.half());
 }
 
-Status verifyLocalHalf(const uint8_t* buffer, const BlockGrid& grid, int rank, const std::vector<int>& targets,
+Status verifyLocalHalf(const BenchMemory& memory, const BlockGrid& grid, int rank, const std::vector<int>& targets,
                        Workload workload, uint64_t epoch, const std::vector<std::string>& hosts) {
   // A local block holds our own pattern (never read into) or what a READ brought from a
   // target's exposed half at offset + half.
@@ -81,15 +85,15 @@ Status verifyLocalHalf(const uint8_t* buffer, const BlockGrid& grid, int rank, c
   std::string error;
   for (uint64_t begin : grid.begins) {
     for (uint64_t b = 0; b < grid.blocks; ++b) {
-      if (matchBlock(buffer, begin + b * grid.block_size, grid.block_size, candidates, &error, rank, hosts) < 0) {
-        return dataLoss(error + " [local half, after READs]");
-      }
+      const uint64_t offset = begin + b * grid.block_size;
+      TE_ASSIGN_OR_RETURN(int m, matchBlock(*memory.local, offset, offset, grid.block_size, candidates, &error, rank, hosts));
+      if (m < 0) return dataLoss(error + " [local half, after READs]");
     }
   }
   return Status::ok();
 }
 
-Status verifyExposedHalf(const uint8_t* buffer, const BlockGrid& grid, int rank, const std::vector<int>& initiators,
+Status verifyExposedHalf(const BenchMemory& memory, const BlockGrid& grid, int rank, const std::vector<int>& initiators,
                          Workload workload, uint64_t epoch, const std::vector<std::string>& hosts) {
   std::vector<Candidate> candidates = {{rank, patternSeed(rank, epoch), 0}};
   if (workload != Workload::kRead) {
@@ -99,8 +103,9 @@ Status verifyExposedHalf(const uint8_t* buffer, const BlockGrid& grid, int rank,
   std::string error;
   for (uint64_t begin : grid.begins) {
     for (uint64_t b = 0; b < grid.blocks; ++b) {
-      uint64_t offset = grid.half + begin + b * grid.block_size;
-      int m = matchBlock(buffer, offset, grid.block_size, candidates, &error, rank, hosts);
+      const uint64_t at = begin + b * grid.block_size;
+      TE_ASSIGN_OR_RETURN(int m, matchBlock(*memory.exposed, at, grid.half + at, grid.block_size, candidates, &error,
+                                            rank, hosts));
       if (m < 0) return dataLoss(error + " [exposed half]");
       ++landed[m];
     }

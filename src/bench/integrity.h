@@ -8,13 +8,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "bench/bench_memory.h"
 #include "bench/config.h"
 #include "common/status.h"
 
 namespace te::bench {
 
 // The block grid both sides share: each thread owns `blocks` blocks of `block_size` bytes
-// from `begin`, offsets relative to the local half.
+// from `begin`, offsets relative to the local half. Offsets in messages are logical: the
+// local buffer is [0, half), the exposed one [half, 2 * half).
 struct BlockGrid {
   uint64_t half = 0;
   uint64_t block_size = 0;
@@ -24,14 +26,14 @@ struct BlockGrid {
 
 BlockGrid makeGrid(uint64_t buffer_length, uint64_t block_size, int threads);
 
-void fillForEpoch(uint8_t* buffer, uint64_t length, int rank, uint64_t epoch);
+Status fillForEpoch(BenchMemory& memory, int rank, uint64_t epoch);
 
 // As initiator: `targets` were read from (READ / mix) in this epoch.
-Status verifyLocalHalf(const uint8_t* buffer, const BlockGrid& grid, int rank, const std::vector<int>& targets,
+Status verifyLocalHalf(const BenchMemory& memory, const BlockGrid& grid, int rank, const std::vector<int>& targets,
                        Workload workload, uint64_t epoch, const std::vector<std::string>& hosts);
 
 // As target: `initiators` wrote (WRITE / mix) or read in this epoch.
-Status verifyExposedHalf(const uint8_t* buffer, const BlockGrid& grid, int rank, const std::vector<int>& initiators,
+Status verifyExposedHalf(const BenchMemory& memory, const BlockGrid& grid, int rank, const std::vector<int>& initiators,
                          Workload workload, uint64_t epoch, const std::vector<std::string>& hosts);
 
 }  // namespace te::bench

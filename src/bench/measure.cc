@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "bench/bench_memory.h"
 #include "bench/runner.h"
 #include "bench/schedule.h"
 #include "common/bytes.h"
+#include "common/launcher_env.h"
 #include "common/logging.h"
 #include "engine/fault/fault_transport.h"
 #include "engine/transfer_engine.h"
@@ -79,6 +81,15 @@ Result<std::vector<LinkResult>> retestFlagged(const BenchConfig& c, bootstrap::B
   return runner.run(phases, block_size, progressLine(c, what + " retest"));
 }
 
+// Every rank's buffer description, on rank 0 (kind, GPU, NUMA node per rank for the report).
+Result<nlohmann::json> gatherMemory(const BenchConfig& c, bootstrap::Bootstrap& bs, const BenchMemory& memory) {
+  const std::string mine = describeMemory(memory).dump();
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, bs.gather(Bytes(mine.begin(), mine.end()), 0, deadlineFrom(c)));
+  nlohmann::json out = nlohmann::json::array();
+  for (const Bytes& b : all) out.push_back(nlohmann::json::parse(std::string(b.begin(), b.end()), nullptr, false));
+  return out;
+}
+
 }  // namespace
 
 AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& details) {
@@ -94,16 +105,20 @@ AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& deta
   return o;
 }
 
-Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap& bs, const std::string& name,
-                                      uint8_t* buffer, uint64_t length) {
+Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap& bs, const std::string& name) {
   TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, createTransport(c, name, bs.rank()));
+  // The memory outlives the engine (declared first): the transport deregisters before it is freed.
+  TE_ASSIGN_OR_RETURN(BenchMemory memory, allocateBenchMemory(c, *transport, launcherEnv().local_rank.value_or(0)));
   engine::TransferEngine engine(std::move(transport));
-  TE_ASSIGN_OR_RETURN(engine::RegionId region, engine.registerLocalMemory(buffer, length, engine::MemoryKind::kDram));
+  TE_ASSIGN_OR_RETURN(engine::RegionId local_region, engine.registerLocalBuffer(*memory.local));
+  TE_ASSIGN_OR_RETURN(engine::RegionId exposed_region, engine.registerLocalBuffer(*memory.exposed));
   TE_RETURN_IF_ERROR(engine.connect(bs, deadlineFrom(c)));
-  TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner, Runner::create(c, bs, engine, region, buffer, length));
+  TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner,
+                      Runner::create(c, bs, engine, memory, local_region, exposed_region));
   TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(c.schedule, bs.size(), c.root, c.pairs));
   TransportRun run;
   run.details = engine.transport().describe();
+  TE_ASSIGN_OR_RETURN(run.memory, gatherMemory(c, bs, memory));
   std::vector<std::string> hosts;
   for (int r = 0; r < bs.size(); ++r) hosts.push_back(bs.hostname(r));
   const AnalysisOptions options = analysisOptions(c, run.details);

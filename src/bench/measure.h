@@ -14,10 +14,11 @@ namespace te::bench {
 struct TransportRun {
   std::vector<ResultBlock> blocks;   // filled on rank 0
   nlohmann::json details;            // rank 0's transport describe()
+  nlohmann::json memory;             // rank 0: every rank's buffers (describeMemory), by rank
 };
 
 Result<TransportRun> measureTransport(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
-                                      const std::string& transport, uint8_t* buffer, uint64_t length);
+                                      const std::string& transport);
 
 // Options for the analysis, from the config and the transport's details (line rate).
 AnalysisOptions analysisOptions(const BenchConfig& config, const nlohmann::json& details);

@@ -55,17 +55,18 @@ Clock::duration seconds(double s) {
 }  // namespace
 
 Runner::Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
-               engine::RegionId region, uint8_t* base, uint64_t length)
-    : config_(config), bootstrap_(bootstrap), engine_(engine), region_(region), base_(base), length_(length) {}
+               BenchMemory& memory, engine::RegionId exposed_region)
+    : config_(config), bootstrap_(bootstrap), engine_(engine), memory_(memory), exposed_region_(exposed_region) {}
 
 Runner::~Runner() {
   for (auto& t : threads_) (void)engine_.freeBatch(t->batch);
 }
 
 Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
-                                               engine::TransferEngine& engine, engine::RegionId region,
-                                               uint8_t* base, uint64_t length) {
-  std::unique_ptr<Runner> r(new Runner(config, bootstrap, engine, region, base, length));
+                                               engine::TransferEngine& engine, BenchMemory& memory,
+                                               engine::RegionId local_region, engine::RegionId exposed_region) {
+  (void)local_region;  // requests name local memory by address; the engine finds the region
+  std::unique_ptr<Runner> r(new Runner(config, bootstrap, engine, memory, exposed_region));
   for (int i = 0; i < config.threads; ++i) {
     auto t = std::make_unique<ThreadState>();
     t->index = i;
@@ -81,11 +82,12 @@ Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootst
 Status Runner::runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_t block_size) {
   const uint64_t begin = grid_.begins[t.index];
   const bool mix = config_.operation == Workload::kMix;
+  uint8_t* const local = memory_.local->data();
   const uint64_t read_cut = static_cast<uint64_t>(config_.read_ratio * 18446744073709551615.0);
   for (auto& req : t.requests) {
     uint64_t offset = begin + (t.cursor++ % grid_.blocks) * block_size;
-    req.source = base_ + offset;
-    req.target_offset = grid_.half + offset;
+    req.source = local + offset;
+    req.target_offset = offset;
     req.target_id = link.target;
     req.length = block_size;
     if (mix) req.opcode = xorshift(t.rng) < read_cut ? engine::OpCode::kRead : engine::OpCode::kWrite;
@@ -148,7 +150,7 @@ Status Runner::runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_
 }
 
 void Runner::workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end) {
-  t.status = engine::bindThreadToNumaNode(config_.numa_node);
+  t.status = engine::bindThreadToNumaNode(memory_.numa_node);
   if (!t.status.isOk()) {
     abort_.store(true);
     return;
@@ -234,7 +236,7 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
     }
     for (auto& req : t->requests) {
       req.opcode = config_.operation == Workload::kRead ? engine::OpCode::kRead : engine::OpCode::kWrite;
-      req.target_region = region_;
+      req.target_region = exposed_region_;
     }
   }
   for (int target : targets) TE_RETURN_IF_ERROR(engine_.openSegment(target).status());
@@ -270,23 +272,23 @@ Status Runner::verifyPhase(const Phase& phase, uint64_t epoch) {
   std::vector<std::string> hosts;
   for (int r = 0; r < bootstrap_.size(); ++r) hosts.push_back(bootstrap_.hostname(r));
   Status s;
-  if (!targets.empty()) s = verifyLocalHalf(base_, grid_, me, targets, config_.operation, epoch, hosts);
+  if (!targets.empty()) s = verifyLocalHalf(memory_, grid_, me, targets, config_.operation, epoch, hosts);
   if (s.isOk() && !initiators.empty()) {
-    s = verifyExposedHalf(base_, grid_, me, initiators, config_.operation, epoch, hosts);
+    s = verifyExposedHalf(memory_, grid_, me, initiators, config_.operation, epoch, hosts);
   }
   return s;
 }
 
 Result<std::vector<LinkResult>> Runner::run(const std::vector<Phase>& phases, uint64_t block_size,
                                             const ProgressFn& progress) {
-  grid_ = makeGrid(length_, block_size, config_.threads);
+  grid_ = makeGrid(2 * memory_.half(), block_size, config_.threads);
   std::vector<LinkResult> mine;
   const int me = bootstrap_.rank();
   const double per_phase = config_.warmup + (config_.iterations ? config_.timeout : config_.duration);
   const auto phase_timeout = seconds(config_.timeout + per_phase * 2);
   for (size_t p = 0; p < phases.size(); ++p) {
     const uint64_t epoch = ++epoch_;
-    if (config_.integrity_check) fillForEpoch(base_, length_, me, epoch);
+    if (config_.integrity_check) TE_RETURN_IF_ERROR(fillForEpoch(memory_, me, epoch));
     TE_RETURN_IF_ERROR(bootstrap_.barrier(Clock::now() + phase_timeout).withContext("before phase " + std::to_string(p + 1)));
     if (progress && me == 0) progress(p, phases.size());
     std::vector<int> targets;

@@ -20,11 +20,11 @@ namespace te::bench {
 
 class Runner {
  public:
-  // `base` / `length`: this rank's registered buffer, region `region` on every rank. The
-  // lower half is the local side of transfers, the upper half the side peers access.
+  // `memory`: this rank's buffers, registered as `local_region` and `exposed_region` (the
+  // same ids on every rank): transfers go from / to the local one into / from peers' exposed ones.
   static Result<std::unique_ptr<Runner>> create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
-                                                engine::TransferEngine& engine, engine::RegionId region,
-                                                uint8_t* base, uint64_t length);
+                                                engine::TransferEngine& engine, BenchMemory& memory,
+                                                engine::RegionId local_region, engine::RegionId exposed_region);
   ~Runner();
 
   using ProgressFn = std::function<void(size_t done, size_t total)>;
@@ -39,7 +39,7 @@ class Runner {
 
  private:
   Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
-         engine::RegionId region, uint8_t* base, uint64_t length);
+         BenchMemory& memory, engine::RegionId exposed_region);
   Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets, uint64_t block_size);
   void workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end);
   Status runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_t block_size);
@@ -49,9 +49,8 @@ class Runner {
   const BenchConfig& config_;
   bootstrap::Bootstrap& bootstrap_;
   engine::TransferEngine& engine_;
-  engine::RegionId region_;
-  uint8_t* base_;
-  uint64_t length_;
+  BenchMemory& memory_;
+  engine::RegionId exposed_region_;
   BlockGrid grid_;
   uint64_t epoch_ = 0;
   std::vector<std::unique_ptr<ThreadState>> threads_;

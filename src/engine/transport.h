@@ -66,6 +66,11 @@ class Transport {
     return registerMemory(buffer.data(), buffer.length(), buffer.kind());
   }
 
+  // The NUMA node the devices this transport would use sit on, so the caller can place
+  // buffers and threads there (verbs: the NICs' node when they share one); -1 when unknown
+  // or when they span nodes. Called before registerMemory.
+  virtual int preferredNumaNode() const { return -1; }
+
   // Memory this transport allocates itself because it reaches it faster than memory from
   // elsewhere (UCX: ucp_mem_map ALLOCATE, which shared-memory transports can map). nullptr
   // (the default) when the transport has no such memory: the caller allocates a DramBuffer.

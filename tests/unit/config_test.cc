@@ -149,3 +149,38 @@ TEST(Config, JsonEchoesEveryEffectiveOption) {
 
 }  // namespace
 }  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(Config, MemoryKindsPerSideAndGpu) {
+  Parsed d = parse({});
+  EXPECT_EQ(d.config.initiator_memory, engine::MemoryKind::kDram);
+  EXPECT_EQ(d.config.target_memory, engine::MemoryKind::kDram);
+  EXPECT_EQ(d.config.gpu_id, -1);
+  Parsed v = parse({"--memory", "vram", "--gpu-id", "3"});
+  ASSERT_EQ(v.result.outcome, ParseOutcome::kRun);
+  EXPECT_EQ(v.config.initiator_memory, engine::MemoryKind::kVram);
+  EXPECT_EQ(v.config.target_memory, engine::MemoryKind::kVram);
+  EXPECT_EQ(v.config.gpu_id, 3);
+  Parsed m = parse({"--memory", "vram", "--initiator-memory", "dram"});
+  EXPECT_EQ(m.config.initiator_memory, engine::MemoryKind::kDram);
+  EXPECT_EQ(m.config.target_memory, engine::MemoryKind::kVram);
+  Parsed mooncake = parse({"--use_vram", "--gpu_id", "auto"});
+  EXPECT_EQ(mooncake.config.target_memory, engine::MemoryKind::kVram);
+  EXPECT_EQ(mooncake.config.gpu_id, -1);
+  nlohmann::json j = configToJson(m.config);
+  EXPECT_EQ(j["initiator_memory"], "dram");
+  EXPECT_EQ(j["target_memory"], "vram");
+  EXPECT_EQ(j["gpu_id"], "auto");
+}
+
+TEST(Config, BadMemoryFlagsNameTheFlagAndTheAllowedValues) {
+  EXPECT_EQ(errorOf({"--memory", "hbm"}), "--memory hbm: allowed values are dram, vram");
+  EXPECT_EQ(errorOf({"--target-memory", "gpu"}), "--target-memory gpu: allowed values are dram, vram");
+  EXPECT_EQ(errorOf({"--gpu-id", "x"}), "--gpu-id x: allowed a GPU ordinal 0..1023 or auto");
+  EXPECT_EQ(errorOf({"--gpu-id", "-2"}), "--gpu-id -2: allowed a GPU ordinal 0..1023 or auto");
+}
+
+}  // namespace
+}  // namespace te::bench

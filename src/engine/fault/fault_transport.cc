@@ -94,6 +94,7 @@ class FaultTransport final : public Transport {
     bases_[id] = buffer.data();
     return id;
   }
+  int preferredNumaNode() const override { return inner_->preferredNumaNode(); }
   Result<BufferPtr> allocateBuffer(size_t length, MemoryKind kind, int numa_node) override {
     return inner_->allocateBuffer(length, kind, numa_node);
   }

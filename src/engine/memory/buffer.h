@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,7 @@ class Buffer {
   virtual MemoryKind kind() const = 0;
   virtual int numaNode() const { return -1; }  // -1: not bound / unknown
   virtual int gpu() const { return -1; }       // CUDA device ordinal for VRAM
+  virtual std::string pciBusId() const { return {}; }  // the GPU's, for NIC affinity ("0000:18:00.0")
   // For the report: {"kind": ..., "bytes": ..., ...}.
   virtual nlohmann::json describe() const = 0;
 
