@@ -32,6 +32,20 @@ Status cudaStatus(const std::string& what, cudaError_t e) {
 
 constexpr size_t kAlign = 2u << 20;  // dma-buf export wants page-aligned ranges; cudaMalloc gives 2 MiB
 
+// Page-locked host memory (cudaHostAlloc): what a transport that cannot reach VRAM stages through.
+class PinnedHostBuffer final : public HostBuffer {
+ public:
+  PinnedHostBuffer(uint8_t* data, size_t length) : data_(data), length_(length) {}
+  ~PinnedHostBuffer() override { cudaFreeHost(data_); }
+  uint8_t* data() const override { return data_; }
+  size_t length() const override { return length_; }
+  nlohmann::json describe() const override { return {{"kind", "dram"}, {"bytes", length_}, {"pinned", true}}; }
+
+ private:
+  uint8_t* data_;
+  size_t length_;
+};
+
 class VramBuffer final : public Buffer {
  public:
   VramBuffer(GpuInfo gpu, uint8_t* data, size_t length, unsigned long long* scratch)
@@ -80,6 +94,27 @@ class VramBuffer final : public Buffer {
     TE_CUDA_RETURN("cudaMemset", cudaMemset(data_, 0, length_));
     TE_CUDA_RETURN("cudaDeviceSynchronize", cudaDeviceSynchronize());
     return Status::ok();
+  }
+
+  Status copyToHost(void* dst, uint64_t at, uint64_t length) const override {
+    TE_RETURN_IF_ERROR(checkRange(at, length));
+    TE_CUDA_RETURN("cudaSetDevice", cudaSetDevice(gpu_.ordinal));
+    TE_CUDA_RETURN("cudaMemcpy D2H", cudaMemcpy(dst, data_ + at, length, cudaMemcpyDeviceToHost));
+    return Status::ok();
+  }
+
+  Status copyFromHost(uint64_t at, const void* src, uint64_t length) const override {
+    TE_RETURN_IF_ERROR(checkRange(at, length));
+    TE_CUDA_RETURN("cudaSetDevice", cudaSetDevice(gpu_.ordinal));
+    TE_CUDA_RETURN("cudaMemcpy H2D", cudaMemcpy(data_ + at, src, length, cudaMemcpyHostToDevice));
+    return Status::ok();
+  }
+
+  Result<BufferPtr> allocateStaging() const override {
+    TE_CUDA_RETURN("cudaSetDevice", cudaSetDevice(gpu_.ordinal));
+    void* host = nullptr;
+    TE_CUDA_RETURN("cudaHostAlloc(" + std::to_string(length_) + ")", cudaHostAlloc(&host, length_, cudaHostAllocPortable));
+    return BufferPtr(new PinnedHostBuffer(static_cast<uint8_t*>(host), length_));
   }
 
   Result<DmabufHandle> dmabuf() const override {

@@ -2,10 +2,29 @@
 
 #include <cstring>
 
+#include "engine/memory/dram_buffer.h"
+
 namespace te::engine {
 
 Result<DmabufHandle> Buffer::dmabuf() const {
   return Status(StatusCode::kUnimplemented, std::string(memoryKindName(kind())) + " buffer: no dma-buf export");
+}
+
+Status Buffer::copyToHost(void* dst, uint64_t at, uint64_t length) const {
+  if (at > this->length() || length > this->length() - at) return invalidArgument("copyToHost past the buffer");
+  std::memcpy(dst, data() + at, length);
+  return Status::ok();
+}
+
+Status Buffer::copyFromHost(uint64_t at, const void* src, uint64_t length) const {
+  if (at > this->length() || length > this->length() - at) return invalidArgument("copyFromHost past the buffer");
+  std::memcpy(data() + at, src, length);
+  return Status::ok();
+}
+
+Result<BufferPtr> Buffer::allocateStaging() const {
+  TE_ASSIGN_OR_RETURN(std::unique_ptr<DramBuffer> host, DramBuffer::allocate({length(), numaNode(), false}));
+  return BufferPtr(std::move(host));
 }
 
 Status HostBuffer::checkRange(uint64_t at, uint64_t length) const {

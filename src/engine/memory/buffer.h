@@ -48,6 +48,14 @@ class Buffer {
   virtual Status clear() = 0;
   // A dma-buf of the whole buffer, for ibv_reg_dmabuf_mr; kUnimplemented where there is none.
   virtual Result<DmabufHandle> dmabuf() const;
+
+  // For transports that cannot reach this memory (VRAM over TCP): copies between bytes
+  // [at, at + length) and host memory (memcpy, or cudaMemcpy for VRAM; the bytes change,
+  // not the object, hence const), and host memory of the same length to stage through
+  // (pinned for VRAM).
+  virtual Status copyToHost(void* dst, uint64_t at, uint64_t length) const;
+  virtual Status copyFromHost(uint64_t at, const void* src, uint64_t length) const;
+  virtual Result<std::unique_ptr<Buffer>> allocateStaging() const;
 };
 
 using BufferPtr = std::unique_ptr<Buffer>;

@@ -1,5 +1,7 @@
 #include "engine/tcp/tcp_server.h"
 
+#include "engine/memory/buffer.h"
+
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
@@ -114,6 +116,11 @@ bool TcpServer::receive(Conn& c) {
       if (io != StreamReader::Io::kDone) return false;
       c.in_payload = false;
       if (c.count == c.replies.size()) return true;  // cannot happen: reserved on header
+      const RegionView* staged = c.request.status == kWireOk ? &regions_[c.request.region] : nullptr;
+      if (staged && staged->staged &&
+          !staged->staged->copyFromHost(c.request.offset, staged->base + c.request.offset, c.request.length).isOk()) {
+        c.request.status = kWireStagingFailed;
+      }
       Conn::Reply& r = c.replies[(c.head + c.count++) % c.replies.size()];
       r.header = Header{kMagic, kWriteAck, c.request.status, c.request.region, 0, c.request.offset, 0};
       r.payload = nullptr;
@@ -142,6 +149,10 @@ bool TcpServer::receive(Conn& c) {
       c.remaining = h.length;
       c.dst = status == kWireOk ? regions_[h.region].base + h.offset : nullptr;  // null: drop
       continue;
+    }
+    if (status == kWireOk && regions_[h.region].staged &&
+        !regions_[h.region].staged->copyToHost(regions_[h.region].base + h.offset, h.offset, h.length).isOk()) {
+      status = kWireStagingFailed;
     }
     Conn::Reply& r = c.replies[(c.head + c.count++) % c.replies.size()];
     r.header = Header{kMagic, kReadReply, status, h.region, 0, h.offset, status == kWireOk ? h.length : 0};

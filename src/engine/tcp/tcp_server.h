@@ -12,11 +12,20 @@
 #include "engine/tcp/socket.h"
 #include "engine/tcp/wire.h"
 
+namespace te::engine {
+class Buffer;
+}
+
 namespace te::engine::tcp {
 
+// A registered region as the TCP transport moves bytes: `base` is host memory. For memory
+// the CPU cannot touch (VRAM), `base` is a host staging copy and `staged` the real buffer:
+// bytes are copied between the two per request (the target before a READ reply and after a
+// WRITE lands, the initiator before a WRITE and after a READ).
 struct RegionView {
   uint8_t* base;
   uint64_t length;
+  const Buffer* staged = nullptr;
 };
 
 class TcpServer {

@@ -68,7 +68,7 @@ class TcpTransport final : public Transport {
   }
 
   std::string name() const override { return "tcp"; }
-  TransportCapabilities capabilities() const override { return {false, true, false, 0}; }
+  TransportCapabilities capabilities() const override { return {false, true, true, 0}; }  // VRAM: staged
   int numWorkers() const override { return config_.num_workers; }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
@@ -78,11 +78,23 @@ class TcpTransport final : public Transport {
 
   Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) override {
     if (kind != MemoryKind::kDram) {
-      return invalidArgument("tcp: only DRAM regions (VRAM is staged by the caller)");
+      return invalidArgument("tcp: a VRAM region must be registered as a Buffer (registerBuffer), to be staged");
     }
     if (server_) return invalidArgument("tcp: register memory before connect()");
     regions_.push_back({static_cast<uint8_t*>(addr), length});
     kinds_.push_back(kind);
+    return static_cast<RegionId>(regions_.size() - 1);
+  }
+
+  // Memory the CPU cannot touch (VRAM) is staged through host memory the buffer provides
+  // (pinned for VRAM): bytes are copied per request on both sides.
+  Result<RegionId> registerBuffer(const Buffer& buffer) override {
+    if (buffer.kind() == MemoryKind::kDram) return registerMemory(buffer.data(), buffer.length(), buffer.kind());
+    if (server_) return invalidArgument("tcp: register memory before connect()");
+    TE_ASSIGN_OR_RETURN(BufferPtr staging, buffer.allocateStaging());
+    regions_.push_back({staging->data(), buffer.length(), &buffer});
+    kinds_.push_back(buffer.kind());
+    staging_.push_back(std::move(staging));
     return static_cast<RegionId>(regions_.size() - 1);
   }
 
@@ -97,7 +109,8 @@ class TcpTransport final : public Transport {
             {"max_inflight", config_.tcp.max_inflight},
             {"connections_out", connections_out_},
             {"connections_in", connections_in_},
-            {"interface", config_.tcp.interface}};
+            {"interface", config_.tcp.interface},
+            {"staged_regions", staging_.size()}};
   }
 
  private:
@@ -106,6 +119,7 @@ class TcpTransport final : public Transport {
 
   TransportConfig config_;
   int rank_ = 0;
+  std::vector<BufferPtr> staging_;  // host copies of VRAM regions (before regions_: outlives its views)
   std::vector<RegionView> regions_;
   std::vector<MemoryKind> kinds_;
   std::vector<PeerView> peers_;

@@ -1,5 +1,7 @@
 #include "engine/tcp/tcp_worker.h"
 
+#include "engine/memory/buffer.h"
+
 #include "engine/request_check.h"
 
 #include <poll.h>
@@ -83,6 +85,15 @@ Result<size_t> TcpWorker::post(std::span<const Request> requests) {
       break;
     }
     if (c.count == c.ring.size()) break;
+    const RegionView& local = (*local_)[r.local_region];
+    if (r.op == OpCode::kWrite && local.staged) {
+      Status copied = local.staged->copyToHost(local.base + r.local_offset, r.local_offset, r.length);
+      if (!copied.isOk()) {
+        if (error_.isOk()) error_ = copied.withContext("tcp: staging a WRITE to rank " + std::to_string(r.peer));
+        if (accepted == 0) return error_;
+        break;
+      }
+    }
     Conn::Entry& e = c.ring[(c.head + c.count++) % c.ring.size()];
     e.request = r;
     e.header = Header{kMagic, static_cast<uint16_t>(r.op == OpCode::kWrite ? kWrite : kRead), 0,
@@ -174,11 +185,21 @@ size_t TcpWorker::receiveSome(Conn& c, std::span<Completion> out) {
     c.in_payload = false;
     Completion& comp = out[done++];
     comp.user_data = e.request.user_data;
-    comp.code = c.reply_status == kWireOk ? StatusCode::kOk : StatusCode::kInvalidArgument;
+    comp.code = c.reply_status == kWireOk ? StatusCode::kOk
+                : c.reply_status == kWireStagingFailed ? StatusCode::kUnavailable
+                                                       : StatusCode::kInvalidArgument;
     if (c.reply_status != kWireOk && error_.isOk()) {
-      error_ = invalidArgument("tcp: rank " + std::to_string(c.peer) + " (" + (*peers_)[c.peer].hostname +
-                               ") rejected a request: " +
-                               (c.reply_status == kWireBadRegion ? "unknown region" : "range out of bounds"));
+      error_ = Status(comp.code, "tcp: rank " + std::to_string(c.peer) + " (" + (*peers_)[c.peer].hostname +
+                                     ") rejected a request: " + wireStatusText(c.reply_status));
+    }
+    const RegionView& local = (*local_)[e.request.local_region];
+    if (comp.code == StatusCode::kOk && e.request.op == OpCode::kRead && local.staged) {
+      Status copied = local.staged->copyFromHost(e.request.local_offset, local.base + e.request.local_offset,
+                                                 e.request.length);
+      if (!copied.isOk()) {
+        comp.code = StatusCode::kUnavailable;
+        if (error_.isOk()) error_ = copied.withContext("tcp: staging a READ from rank " + std::to_string(c.peer));
+      }
     }
     c.head = (c.head + 1) % c.ring.size();
     --c.count;

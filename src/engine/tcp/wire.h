@@ -17,7 +17,16 @@ namespace te::engine::tcp {
 inline constexpr uint32_t kMagic = 0x54454231;  // "TEB1"
 
 enum WireOp : uint16_t { kRead = 1, kWrite = 2, kReadReply = 0x81, kWriteAck = 0x82 };
-enum WireStatus : uint16_t { kWireOk = 0, kWireOutOfRange = 1, kWireBadRegion = 2 };
+enum WireStatus : uint16_t { kWireOk = 0, kWireOutOfRange = 1, kWireBadRegion = 2, kWireStagingFailed = 3 };
+
+inline const char* wireStatusText(uint16_t status) {
+  switch (status) {
+    case kWireOutOfRange: return "range out of bounds";
+    case kWireBadRegion: return "unknown region";
+    case kWireStagingFailed: return "copying between its staging buffer and VRAM failed";
+    default: return "unknown status";
+  }
+}
 
 struct Header {
   uint32_t magic = kMagic;
