@@ -127,8 +127,43 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"UnknownFlag", 2, "--frobnicate", "--frobnicate"},
         BadInput{"OneRank", 1, "--buffer-size 1M", "at least 2 ranks"},
         BadInput{"UnwritableJson", 2, "--buffer-size 1M --json /nonexistent-dir/report.json",
-                 "--json /nonexistent-dir/report.json"}),
+                 "--json /nonexistent-dir/report.json"},
+        BadInput{"UnknownMemoryKind", 2, "--memory hbm", "--memory hbm: allowed values are dram, vram"},
+        BadInput{"BadGpuId", 2, "--memory vram --gpu-id first", "--gpu-id first"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return std::string(info.param.name); });
+
+// These machines have no GPU (and a build may have no CUDA): VRAM is an environment
+// failure, exit 1, one line from rank 0 naming the flag and the cause, before any buffer.
+TEST(TeBenchMpi, VramWithoutAGpuIsOneLineAndExitOne) {
+  for (const std::string flags : {"--memory vram", "--target-memory vram", "--use_vram --gpu_id 0"}) {
+    CommandResult r = runCommand(mpirun(2) + kQuick + " --transport tcp " + flags, std::chrono::seconds(60));
+    EXPECT_EQ(r.exit_code, 1) << flags << "\n" << r.output;
+    EXPECT_LT(r.seconds, 30);
+    EXPECT_EQ(countOccurrences(r.output, "te_bench: "), 1u) << r.output;
+    const std::string want = flags == "--target-memory vram" ? "te_bench: --target-memory vram: " : "te_bench: --memory vram: ";
+    EXPECT_NE(r.output.find(want), std::string::npos) << r.output;
+    EXPECT_TRUE(r.output.find("cudaGetDeviceCount") != std::string::npos ||
+                r.output.find("built without CUDA") != std::string::npos) << r.output;
+  }
+}
+
+// DRAM -> DRAM report: both sides and every rank's buffers are in the JSON.
+TEST(TeBenchMpi, MemoryOfEverySideAndRankIsReported) {
+  std::string json = tempPath("memory.json");
+  CommandResult r = runCommand(mpirun(2) + kQuick + " --transport tcp --integrity-check --json " + json,
+                               std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json m = readJson(json)["memory"];
+  EXPECT_EQ(m["kind"], "dram");
+  EXPECT_EQ(m["bytes"], 16 << 20);
+  EXPECT_EQ(m["initiator"]["bytes"], 8 << 20);
+  EXPECT_EQ(m["target"]["kind"], "dram");
+  ASSERT_EQ(m["ranks"].size(), 2u);
+  EXPECT_EQ(m["ranks"][1]["target"]["bytes"], 8 << 20);
+  EXPECT_FALSE(m["numa_reason"].get<std::string>().empty());
+  EXPECT_EQ(readJson(json)["options"]["initiator_memory"], "dram");
+  std::remove(json.c_str());
+}
 
 // Rank of a te_bench process from its environment (Open MPI sets OMPI_COMM_WORLD_RANK).
 int rankOfPid(int pid) {
