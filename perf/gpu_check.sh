@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# perf/gpu_check.sh — the VRAM checks on a GPU node (H100 / H200), in one run:
+#   1. build with -DTE_WITH_CUDA=ON (release + tests) into build/gpu;
+#   2. the VRAM unit tests, which must run (a skip is a failure here);
+#   3. the limits beside it: cudaMemcpy D2D, pinned H2D / D2H (te_cuda_copy_bw);
+#   4. mpirun -np 2 te_bench on one GPU, over tcp (staged through pinned memory) and ucx:
+#      DRAM->DRAM, VRAM->VRAM and DRAM->VRAM, 64 KiB and 1 MiB, with --integrity-check;
+#   5. a markdown table (te_bench GB/s, and the ratio to the copy limit that bounds it).
+# Everything lands in $OUT (default build/gpu_check). What could not run is said, not hidden.
+# Usage: perf/gpu_check.sh [--skip-build]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/build/gpu_check}
+BUILD=${BUILD:-$PWD/build/gpu}
+mkdir -p "$OUT"
+log() { echo "gpu_check: $*" | tee -a "$OUT/summary.txt"; }
+for tool in cmake mpirun nvidia-smi; do
+  command -v "$tool" >/dev/null || { log "cannot run: $tool not found"; exit 77; }
+done
+nvidia-smi --query-gpu=name,pci.bus_id,driver_version,memory.total --format=csv > "$OUT/nvidia-smi.csv" 2>&1
+nvidia-smi topo -m > "$OUT/topo.txt" 2>&1 || true
+if [[ ${1:-} != --skip-build ]]; then
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTE_BUILD_TESTS=ON -DTE_WITH_CUDA=ON \
+    > "$OUT/configure.log" 2>&1 || { log "configure failed (see configure.log)"; exit 1; }
+  cmake --build "$BUILD" -j"$(nproc)" > "$OUT/build.log" 2>&1 || { log "build failed (see build.log)"; exit 1; }
+fi
+BENCH=$BUILD/src/bench/te_bench
+
+"$BUILD/tests/unit/te_unit_tests" --gtest_filter='Vram*:Memory*' > "$OUT/unit.txt" 2>&1
+unit_rc=$?
+if grep -q '\[  SKIPPED \]' "$OUT/unit.txt"; then log "VRAM unit tests SKIPPED on a GPU node: $(grep -m1 'no GPU' "$OUT/unit.txt")"; unit_rc=1; fi
+log "VRAM unit tests: $( [[ $unit_rc == 0 ]] && echo passed || echo FAILED ) ($(grep -c '\[       OK \]' "$OUT/unit.txt") ok)"
+
+"$BUILD/src/engine/cuda/te_cuda_copy_bw" 0 > "$OUT/limits.txt" 2>&1 || log "te_cuda_copy_bw failed: $(tail -1 "$OUT/limits.txt")"
+limit() { awk -v k="$1" -v b="$2" '$1=="copy" && $2==k && $3==b {print $4}' "$OUT/limits.txt"; }
+
+MPI="mpirun --allow-run-as-root -np 2 --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp"
+echo "| transport | initiator | target | op | size | te_bench GB/s | bound by | limit GB/s | ratio |" > "$OUT/table.md"
+echo "|---|---|---|---|---|---:|---|---:|---:|" >> "$OUT/table.md"
+for transport in tcp ucx; do
+  for sides in dram:dram vram:vram dram:vram; do
+    im=${sides%:*}; tm=${sides#*:}
+    for op in write read; do
+      for size in 65536 1048576; do
+        name="$transport-$im-$tm-$op-$size"
+        timeout 300 $MPI "$BENCH" --transport "$transport" --initiator-memory "$im" --target-memory "$tm" --gpu-id 0 \
+          --operation "$op" --block-size "$size" --buffer-size 1G --threads 2 --batch-size 64 --duration 3 \
+          --integrity-check --schedule sequential --pairs 0:1 --no-retest --progress off \
+          --json "$OUT/$name.json" > "$OUT/$name.log" 2>&1
+        rc=$?
+        if [[ $rc != 0 ]]; then
+          log "$name: exit $rc: $(grep -m1 'te_bench:' "$OUT/$name.log")"
+          echo "| $transport | $im | $tm | $op | $size | failed (exit $rc) | | | |" >> "$OUT/table.md"
+          continue
+        fi
+        gbs=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["links"][0]["bytes_per_second"]/1e9, 3))' "$OUT/$name.json")
+        # The copy that bounds a staged transfer: H2D into VRAM, D2H out of it.
+        bound=d2d; [[ $im != $tm ]] && bound=$([[ $op == write ]] && echo h2d || echo d2h)
+        [[ $im == dram && $tm == dram ]] && bound=-
+        lim=$([[ $bound == - ]] && echo "" || limit "$bound" "$size")
+        ratio=$([[ -n $lim ]] && python3 -c "print(f'{$gbs/$lim:.2f}')" || echo "")
+        echo "| $transport | $im | $tm | $op | $size | $gbs | $bound | $lim | $ratio |" >> "$OUT/table.md"
+      done
+    done
+  done
+done
+cat "$OUT/table.md"
+log "results in $OUT"
+[[ $unit_rc == 0 ]]
