@@ -156,6 +156,24 @@ void printComparison(const RunReport& report, std::ostream& out) {
   }
 }
 
+// "memory: initiator vram, target vram; GPU 0=0 (0000:18:00.0) 1=1 (0000:2a:00.0)".
+void printMemory(const RunReport& report, std::ostream& out) {
+  const BenchConfig& c = *report.config;
+  out << "memory: initiator " << engine::memoryKindName(c.initiator_memory) << ", target "
+      << engine::memoryKindName(c.target_memory);
+  if (c.initiator_memory == engine::MemoryKind::kVram || c.target_memory == engine::MemoryKind::kVram) {
+    const nlohmann::json ranks = report.memory.value("ranks", nlohmann::json::array());
+    out << "; GPU";
+    for (size_t r = 0; r < ranks.size(); ++r) {
+      const nlohmann::json& side = ranks[r].value("target", nlohmann::json::object()).value("kind", "") == "vram"
+                                       ? ranks[r]["target"] : ranks[r].value("initiator", nlohmann::json::object());
+      out << (r % 4 == 0 && r ? "\n     " : "") << " " << r << "=" << side.value("gpu", -1) << " ("
+          << side.value("pci_bus_id", std::string("?")) << ")";
+    }
+  }
+  out << "\n";
+}
+
 }  // namespace
 
 void printTerminalReport(const RunReport& report, std::ostream& out) {
@@ -167,6 +185,7 @@ void printTerminalReport(const RunReport& report, std::ostream& out) {
   else out << c.duration << " s per link";
   out << " (+" << c.warmup << " s warm-up), buffer " << formatSize(c.buffer_size)
       << (c.integrity_check ? ", integrity checked" : "") << "\n";
+  printMemory(report, out);
   out << "hosts:";
   for (int r = 0; r < report.world_size; ++r) out << (r % 8 == 0 && r ? "\n      " : "") << " " << r << "=" << report.hosts[r];
   out << "\n";
