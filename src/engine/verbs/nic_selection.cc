@@ -63,33 +63,42 @@ Result<NicPriorityMatrix> loadNicPriorityMatrix(const std::string& path) {
   return m;
 }
 
+namespace {
+
+// Mooncake's matrix entry for `where` ("cpu:0", "cuda:3"): preferred, then available, then all.
+NicChoice fromMatrix(const std::vector<CandidateNic>& candidates, const NicPriorityMatrix& matrix,
+                     const std::string& where, const std::string& unknown_where) {
+  NicChoice out;
+  auto it = where.empty() ? matrix.end() : matrix.find(where);
+  if (it != matrix.end()) {
+    out.indices = pick(candidates, it->second.preferred);
+    if (!out.indices.empty()) {
+      out.reason = "NIC priority matrix, preferred for " + where;
+      return out;
+    }
+    out.indices = pick(candidates, it->second.available);
+    if (!out.indices.empty()) {
+      out.reason = "NIC priority matrix, available for " + where + " (no preferred device is active)";
+      return out;
+    }
+    out.indices = all(candidates.size());
+    out.reason = "NIC priority matrix names no active device for " + where + ": all devices";
+    return out;
+  }
+  out.indices = all(candidates.size());
+  out.reason = where.empty() ? "NIC priority matrix given but " + unknown_where + ": all devices"
+                             : "NIC priority matrix has no entry " + where + ": all devices";
+  return out;
+}
+
+}  // namespace
+
 NicChoice chooseNics(const std::vector<CandidateNic>& candidates, const NicPriorityMatrix* matrix, int buffer_node,
                      bool explicit_list) {
   NicChoice out;
   if (candidates.empty()) return out;
   const std::string where = buffer_node >= 0 ? "cpu:" + std::to_string(buffer_node) : "";
-  if (matrix) {
-    auto it = where.empty() ? matrix->end() : matrix->find(where);
-    if (it != matrix->end()) {
-      out.indices = pick(candidates, it->second.preferred);
-      if (!out.indices.empty()) {
-        out.reason = "NIC priority matrix, preferred for " + where;
-        return out;
-      }
-      out.indices = pick(candidates, it->second.available);
-      if (!out.indices.empty()) {
-        out.reason = "NIC priority matrix, available for " + where + " (no preferred device is active)";
-        return out;
-      }
-      out.indices = all(candidates.size());
-      out.reason = "NIC priority matrix names no active device for " + where + ": all devices";
-      return out;
-    }
-    out.indices = all(candidates.size());
-    out.reason = where.empty() ? "NIC priority matrix given but the buffer's NUMA node is unknown: all devices"
-                               : "NIC priority matrix has no entry " + where + ": all devices";
-    return out;
-  }
+  if (matrix) return fromMatrix(candidates, *matrix, where, "the buffer's NUMA node is unknown");
   if (explicit_list) {
     out.indices = all(candidates.size());
     out.reason = "--devices";
@@ -109,6 +118,27 @@ NicChoice chooseNics(const std::vector<CandidateNic>& candidates, const NicPrior
   }
   out.indices = all(candidates.size());
   out.reason = candidates.size() == 1 ? "the only active device" : "all active devices (buffer NUMA node unknown)";
+  return out;
+}
+
+
+NicChoice chooseNicsForGpu(const std::vector<CandidateNic>& candidates, const NicPriorityMatrix* matrix, int gpu,
+                           const PciLocation& gpu_location, const std::vector<PciLocation>& nic_locations,
+                           bool explicit_list) {
+  NicChoice out;
+  if (candidates.empty()) return out;
+  const std::string where = "cuda:" + std::to_string(gpu);
+  if (matrix) return fromMatrix(candidates, *matrix, where, "the GPU is unknown");
+  if (explicit_list) {
+    out.indices = all(candidates.size());
+    out.reason = "--devices";
+    return out;
+  }
+  PciAffinity a = closestDevices(gpu_location, "GPU " + std::to_string(gpu) +
+                                                   (gpu_location.path.empty() ? "" : " (" + gpu_location.path.substr(gpu_location.path.rfind('/') + 1) + ")"),
+                                 nic_locations);
+  out.indices = a.indices;
+  out.reason = a.reason;
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/topology/pci_affinity.h"
 
 namespace te::engine::verbs {
 
@@ -38,5 +39,12 @@ struct NicChoice {
 // candidate list.
 NicChoice chooseNics(const std::vector<CandidateNic>& candidates, const NicPriorityMatrix* matrix, int buffer_node,
                      bool explicit_list);
+
+// For a GPU buffer: the matrix entry "cuda:<gpu>" when a matrix is given, all of an explicit
+// --devices list, else the devices closest to the GPU on the PCIe tree (`nic_locations`
+// parallel to `candidates`).
+NicChoice chooseNicsForGpu(const std::vector<CandidateNic>& candidates, const NicPriorityMatrix* matrix, int gpu,
+                           const PciLocation& gpu_location, const std::vector<PciLocation>& nic_locations,
+                           bool explicit_list);
 
 }  // namespace te::engine::verbs

@@ -5,6 +5,7 @@
 #include "common/logging.h"
 #include "engine/verbs/connection.h"
 #include "engine/verbs/device_discovery.h"
+#include "engine/verbs/device_memory_mr.h"
 #include "engine/verbs/nic_selection.h"
 #include "engine/verbs/qp_state.h"
 #include "engine/verbs/sysfs_topology.h"
@@ -26,7 +27,7 @@ class VerbsTransport final : public Transport {
       : config_(config), devices_(std::move(devices)), matrix_(std::move(matrix)) {}
 
   std::string name() const override { return "verbs"; }
-  TransportCapabilities capabilities() const override { return {true, true, false, 0}; }
+  TransportCapabilities capabilities() const override { return {true, true, true, 0}; }
   int numWorkers() const override { return static_cast<int>(channels_.workers.size()); }
   TransportWorker& worker(int index) override { return *channels_.workers[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
@@ -36,11 +37,16 @@ class VerbsTransport final : public Transport {
   }
 
   Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) override;
+  // VRAM: NICs by PCIe distance to the GPU, registered with dma-buf or peer memory.
+  Result<RegionId> registerBuffer(const Buffer& buffer) override;
+  int preferredNumaNode() const override;
   Status connect(Collective& collective, Deadline deadline) override;
   nlohmann::json describe() const override;
 
  private:
   Status selectDevices(int buffer_node);
+  Status selectDevicesForGpu(const Buffer& buffer);
+  Status openPds();
   RankEndpoint localEndpoint(const std::string& hostname) const;
 
   TransportConfig config_;
@@ -51,6 +57,7 @@ class VerbsTransport final : public Transport {
   std::vector<size_t> selected_;      // indices into devices_, in use order
   std::string selection_reason_;
   int buffer_node_ = -1;
+  std::string vram_registration_;     // how VRAM was registered ("dma-buf", "peer memory ...")
   std::vector<PdPtr> pds_;            // per selected device
   std::vector<LocalRegion> regions_;
   int rank_ = -1;
@@ -66,6 +73,25 @@ Status VerbsTransport::selectDevices(int buffer_node) {
   buffer_node_ = buffer_node;
   selected_ = choice.indices;
   selection_reason_ = choice.reason;
+  return openPds();
+}
+
+Status VerbsTransport::selectDevicesForGpu(const Buffer& buffer) {
+  std::vector<CandidateNic> candidates;
+  std::vector<PciLocation> locations;
+  for (const VerbsDevice& d : devices_) {
+    candidates.push_back({d.facts.device, d.facts.numa_node});
+    locations.push_back(readPciLocation("/sys/class/infiniband/" + d.facts.device + "/device"));
+  }
+  const PciLocation gpu = buffer.pciBusId().empty() ? PciLocation{} : readPciLocation(pciDeviceLink(buffer.pciBusId()));
+  NicChoice choice = chooseNicsForGpu(candidates, matrix_ ? &*matrix_ : nullptr, buffer.gpu(), gpu, locations,
+                                      !config_.verbs.devices.empty());
+  selected_ = choice.indices;
+  selection_reason_ = choice.reason;
+  return openPds();
+}
+
+Status VerbsTransport::openPds() {
   for (size_t i : selected_) {
     TE_ASSIGN_OR_RETURN(PdPtr pd, allocPd(devices_[i].context.get()));
     pds_.push_back(std::move(pd));
@@ -90,6 +116,30 @@ Result<RegionId> VerbsTransport::registerMemory(void* addr, size_t length, Memor
   }
   regions_.push_back(std::move(r));
   return static_cast<RegionId>(regions_.size() - 1);
+}
+
+Result<RegionId> VerbsTransport::registerBuffer(const Buffer& buffer) {
+  if (buffer.kind() == MemoryKind::kDram) return registerMemory(buffer.data(), buffer.length(), buffer.kind());
+  if (connected_) return invalidArgument("verbs: register memory before connect()");
+  // A GPU buffer registered first decides the NICs: the ones closest to that GPU.
+  if (selected_.empty()) TE_RETURN_IF_ERROR(selectDevicesForGpu(buffer));
+  LocalRegion r{reinterpret_cast<uint64_t>(buffer.data()), buffer.length(), buffer.kind(), {}};
+  for (size_t i = 0; i < selected_.size(); ++i) {
+    TE_ASSIGN_OR_RETURN(DeviceMr m, registerDeviceMemory(pds_[i].get(), buffer, static_cast<int>(kRemoteAccess)));
+    vram_registration_ = m.path;
+    r.mrs.push_back(std::move(m.mr));
+  }
+  regions_.push_back(std::move(r));
+  return static_cast<RegionId>(regions_.size() - 1);
+}
+
+int VerbsTransport::preferredNumaNode() const {
+  int node = -1;
+  for (const VerbsDevice& d : devices_) {
+    if (d.facts.numa_node < 0 || (node >= 0 && d.facts.numa_node != node)) return -1;
+    node = d.facts.numa_node;
+  }
+  return node;
 }
 
 RankEndpoint VerbsTransport::localEndpoint(const std::string& hostname) const {
@@ -152,6 +202,7 @@ nlohmann::json VerbsTransport::describe() const {
   nlohmann::json j = {{"devices", devices},
                       {"selection", selection_reason_},
                       {"buffer_numa_node", buffer_node_},
+                      {"vram_registration", vram_registration_},
                       {"nic_priority_matrix", o.nic_priority_matrix},
                       {"gid_index_option", o.gid_index},
                       {"ib_port_option", o.ib_port},

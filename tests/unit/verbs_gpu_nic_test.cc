@@ -1,0 +1,78 @@
+// NIC choice for a GPU buffer: Mooncake's "cuda:N" matrix entries, --devices, else PCIe
+// distance on a DGX H100-like layout (fixtures/pci).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "engine/verbs/nic_selection.h"
+
+namespace te::engine::verbs {
+namespace {
+
+struct Layout {
+  std::map<std::string, PciLocation> gpus;
+  std::vector<CandidateNic> nics;
+  std::vector<PciLocation> nic_locations;
+};
+
+Layout load() {
+  std::ifstream in(std::string(TE_FIXTURE_DIR) + "/pci/dgx_h100_like.txt");
+  Layout l;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ss(line);
+    std::string name;
+    PciLocation loc;
+    ss >> name >> loc.numa_node >> loc.path;
+    if (name.rfind("gpu", 0) == 0) {
+      l.gpus[name] = loc;
+    } else {
+      l.nics.push_back({name, loc.numa_node});
+      l.nic_locations.push_back(loc);
+    }
+  }
+  return l;
+}
+
+std::vector<std::string> names(const Layout& l, const NicChoice& c) {
+  std::vector<std::string> out;
+  for (size_t i : c.indices) out.push_back(l.nics[i].name);
+  return out;
+}
+
+TEST(VerbsGpuNic, ClosestOnThePcieTree) {
+  Layout l = load();
+  ASSERT_EQ(l.nics.size(), 5u);
+  NicChoice c = chooseNicsForGpu(l.nics, nullptr, 0, l.gpus["gpu0"], l.nic_locations, false);
+  EXPECT_EQ(names(l, c), std::vector<std::string>{"mlx5_0"});
+  EXPECT_EQ(c.reason, "same PCIe switch as GPU 0 (0000:18:00.0)");
+  c = chooseNicsForGpu(l.nics, nullptr, 4, l.gpus["gpu4"], l.nic_locations, false);
+  EXPECT_EQ(names(l, c), std::vector<std::string>{"mlx5_4"});
+}
+
+TEST(VerbsGpuNic, MatrixAndExplicitDevicesWin) {
+  Layout l = load();
+  auto matrix = parseNicPriorityMatrix(R"({"cuda:0": [["mlx5_2"], ["mlx5_1"]], "cpu:0": [["mlx5_1"], []]})");
+  ASSERT_TRUE(matrix.isOk()) << matrix.status().message();
+  NicChoice c = chooseNicsForGpu(l.nics, &*matrix, 0, l.gpus["gpu0"], l.nic_locations, false);
+  EXPECT_EQ(names(l, c), std::vector<std::string>{"mlx5_2"});
+  EXPECT_EQ(c.reason, "NIC priority matrix, preferred for cuda:0");
+  c = chooseNicsForGpu(l.nics, &*matrix, 3, l.gpus["gpu2"], l.nic_locations, false);
+  EXPECT_EQ(c.indices.size(), l.nics.size());
+  EXPECT_EQ(c.reason, "NIC priority matrix has no entry cuda:3: all devices");
+  c = chooseNicsForGpu(l.nics, nullptr, 0, l.gpus["gpu0"], l.nic_locations, true);
+  EXPECT_EQ(c.indices.size(), l.nics.size());
+  EXPECT_EQ(c.reason, "--devices");
+}
+
+TEST(VerbsGpuNic, UnknownGpuLocationUsesEveryDevice) {
+  Layout l = load();
+  NicChoice c = chooseNicsForGpu(l.nics, nullptr, 0, PciLocation{}, l.nic_locations, false);
+  EXPECT_EQ(c.indices.size(), l.nics.size());
+  EXPECT_NE(c.reason.find("unknown"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace te::engine::verbs
