@@ -15,6 +15,7 @@ struct UcxWorker::Endpoint {
   int peer = -1;
   EpPtr ep;                    // declared before rkeys: rkeys are released first
   std::vector<RkeyPtr> rkeys;  // one per region the peer published
+  uint32_t mapped = 0;         // of those, how many ucp_rkey_ptr maps here (shared memory)
   uint64_t puts = 0;           // puts issued on this endpoint
   uint64_t flush_target = 0;   // puts covered by the flush in flight
   uint64_t flushed = 0;        // puts known to be remotely complete
@@ -121,6 +122,8 @@ Status UcxWorker::createEndpoints() {
         return ucxError("ucp_ep_rkey_unpack of region " + std::to_string(r) + " of " + peerName(e->peer), s);
       }
       e->rkeys.emplace_back(rkey);
+      void* local = nullptr;
+      if (ucp_rkey_ptr(rkey, pub.regions[r].base, &local) == UCS_OK) ++e->mapped;
     }
     eps_[p] = std::move(e);
   }
@@ -159,6 +162,10 @@ void UcxWorker::closeEndpoints(Deadline deadline) {
   // Progress all closes together; one that misses the deadline is abandoned (the worker's
   // destruction releases it).
   for (ucs_status_ptr_t request : closing) (void)waitRequest(worker_.get(), request, deadline);
+}
+
+uint32_t UcxWorker::mappedRegions(int peer) const {
+  return peer >= 0 && peer < static_cast<int>(eps_.size()) && eps_[peer] ? eps_[peer]->mapped : 0;
 }
 
 const nlohmann::json& UcxWorker::lanes(int peer) const {
