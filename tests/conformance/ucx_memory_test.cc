@@ -44,11 +44,11 @@ struct TlsCase {
 void PrintTo(const TlsCase& c, std::ostream* os) { *os << c.name; }
 
 // True when some lane of `peer` (describe()'s "peers" entry) runs on sysv or posix and
-// serves RMA ("rma#0", "rma_bw#1", ...).
+// serves puts and gets (ucp_ep_print_info's put[lane] / get[lane] lines).
 bool hasSharedMemoryRmaLane(const nlohmann::json& peer) {
   for (const auto& lane : peer["lanes"]) {
     std::string tl = lane.value("transport", "");
-    if ((tl == "sysv" || tl == "posix") && lane.value("uses", "").find("rma") != std::string::npos) return true;
+    if ((tl == "sysv" || tl == "posix") && lane.value("rma", nlohmann::json::array()).size() == 2) return true;
   }
   return false;
 }
