@@ -57,6 +57,13 @@ Status parse(int argc, char** argv, Args* a) {
   return Status::ok();
 }
 
+Status check(const engine::TransportWorker& w, std::span<const engine::Completion> done) {
+  for (const engine::Completion& c : done) {
+    if (c.code != StatusCode::kOk) return w.lastError();
+  }
+  return Status::ok();
+}
+
 // Rank 0's measurement: MiB/s of requests completed inside the measured window.
 Result<double> measure(engine::TransportWorker& w, const Args& a) {
   const uint64_t slots = a.buffer / a.block;
@@ -80,6 +87,7 @@ Result<double> measure(engine::TransportWorker& w, const Args& a) {
   const auto begin = after(Clock::now(), a.warmup_s);
   const auto end = after(begin, a.duration_s);
   uint64_t bytes = 0;
+  uint64_t in_flight = 0;  // accepted, not yet completed
   bool counting = false;
   Clock::time_point counted_from{};
   for (;;) {
@@ -88,21 +96,31 @@ Result<double> measure(engine::TransportWorker& w, const Args& a) {
       if (n.isOk()) {
         std::copy(ready.begin() + *n, ready.begin() + pending, ready.begin());
         pending -= *n;
+        in_flight += *n;
       } else if (n.status().code() != StatusCode::kTryAgain) {
         return n.status();
       }
     }
     size_t got = w.poll(done);
-    for (size_t i = 0; i < got; ++i) {
-      if (done[i].code != StatusCode::kOk) return w.lastError();
-    }
+    TE_RETURN_IF_ERROR(check(w, std::span(done).first(got)));
+    in_flight -= got;
     const auto now = Clock::now();
     if (counting) bytes += got * a.block;
     if (!counting && now >= begin) {
       counting = true;
       counted_from = now;
     }
-    if (now >= end) return bytes / std::chrono::duration<double>(now - counted_from).count() / (1 << 20);
+    if (now >= end) {
+      const double mibs = bytes / std::chrono::duration<double>(now - counted_from).count() / (1 << 20);
+      // Drain: the transport is destroyed only with nothing in flight.
+      for (Deadline drain = deadlineIn(std::chrono::seconds(30)); in_flight > 0;) {
+        got = w.poll(done);
+        TE_RETURN_IF_ERROR(check(w, std::span(done).first(got)));
+        in_flight -= got;
+        if (Clock::now() > drain) return deadlineExceeded("requests still in flight 30 s after the run");
+      }
+      return mibs;
+    }
     add(got);
     if (got == 0 && pending == 0) w.waitForProgress(std::chrono::microseconds(200));
   }
