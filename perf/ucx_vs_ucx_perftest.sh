@@ -124,7 +124,8 @@ else
 fi
 echo "# $(ucx_info -v | head -1 | sed 's/^# *//'); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| TLS | op | size | ucx_perftest MiB/s | te_bench MiB/s | te_bench / ucx_perftest |"
+tool="$([[ "$TE_DRIVER" == alloc_bw ]] && echo te_ucx_alloc_bw || echo te_bench)"
+echo "| TLS | op | size | ucx_perftest MiB/s | $tool MiB/s | $tool / ucx_perftest |"
 echo "|---|---|---|---:|---:|---:|"
 for tls in $TLS_SETS; do
   for op in write read; do

@@ -107,36 +107,49 @@ INSTANTIATE_TEST_SUITE_P(Tls, UcxMemory,
                                            TlsCase{"tcp_lo", "tcp", "lo", false}),
                          [](const ::testing::TestParamInfo<TlsCase>& info) { return std::string(info.param.name); });
 
-class UcxAllocate : public UcxMemory {};
+// One transport, not connected: what allocateBuffer and registration do.
+class UcxAllocate : public UcxMemory {
+ protected:
+  engine::TransportPtr transport() {
+    auto t = engine::findTransport("ucx")->create(config_);
+    EXPECT_TRUE(t.isOk()) << t.status().message();
+    return t.isOk() ? std::move(t).value() : nullptr;
+  }
+  // allocateBuffer(kBuffer bytes of DRAM on `numa_node`), which must return a buffer.
+  static engine::BufferPtr allocated(engine::Transport& t, int numa_node = -1) {
+    auto b = t.allocateBuffer(kBuffer, engine::MemoryKind::kDram, numa_node);
+    EXPECT_TRUE(b.isOk() && *b) << b.status().message();
+    return b.isOk() ? std::move(b).value() : nullptr;
+  }
+};
 
 TEST_P(UcxAllocate, RegionInsideAnAllocatedBufferSharesItsHandle) {
-  auto transport = engine::findTransport("ucx")->create(config_);
-  ASSERT_TRUE(transport.isOk()) << transport.status().message();
-  auto buffer = (*transport)->allocateBuffer(kBuffer, engine::MemoryKind::kDram, -1);
-  ASSERT_TRUE(buffer.isOk()) << buffer.status().message();
-  ASSERT_TRUE(*buffer);
-  ASSERT_GE((*buffer)->length(), kBuffer);
+  engine::TransportPtr t = transport();
+  ASSERT_TRUE(t);
+  engine::BufferPtr buffer = allocated(*t);
+  ASSERT_TRUE(buffer);
+  ASSERT_GE(buffer->length(), kBuffer);
   // A piece in the middle, by address: found inside the allocation, not mapped again.
-  auto region = (*transport)->registerMemory((*buffer)->data() + 4096, 1 << 20, engine::MemoryKind::kDram);
+  auto region = t->registerMemory(buffer->data() + 4096, 1 << 20, engine::MemoryKind::kDram);
   ASSERT_TRUE(region.isOk()) << region.status().message();
-  EXPECT_EQ((*transport)->describe().value("memory", ""), "ucp_mem_map ALLOCATE");
+  EXPECT_EQ(t->describe().value("memory", ""), "ucp_mem_map ALLOCATE");
   // Memory from elsewhere is registered.
   auto other = engine::DramBuffer::allocate({1 << 20, -1, false});
   ASSERT_TRUE(other.isOk());
-  ASSERT_TRUE((*transport)->registerBuffer(**other).isOk());
-  EXPECT_EQ((*transport)->describe().value("memory", ""), "mixed (ucp_mem_map ALLOCATE and registered)");
+  ASSERT_TRUE(t->registerBuffer(**other).isOk());
+  EXPECT_EQ(t->describe().value("memory", ""), "mixed (ucp_mem_map ALLOCATE and registered)");
 }
 
 TEST_P(UcxAllocate, VramAndAllocateOffGiveNoBuffer) {
-  auto transport = engine::findTransport("ucx")->create(config_);
-  ASSERT_TRUE(transport.isOk()) << transport.status().message();
-  auto vram = (*transport)->allocateBuffer(kBuffer, engine::MemoryKind::kVram, -1);
+  engine::TransportPtr t = transport();
+  ASSERT_TRUE(t);
+  auto vram = t->allocateBuffer(kBuffer, engine::MemoryKind::kVram, -1);
   ASSERT_TRUE(vram.isOk()) << vram.status().message();
   EXPECT_FALSE(*vram);
   config_.ucx.allocate = false;
-  auto off = engine::findTransport("ucx")->create(config_);
-  ASSERT_TRUE(off.isOk());
-  auto none = (*off)->allocateBuffer(kBuffer, engine::MemoryKind::kDram, -1);
+  engine::TransportPtr off = transport();
+  ASSERT_TRUE(off);
+  auto none = off->allocateBuffer(kBuffer, engine::MemoryKind::kDram, -1);
   ASSERT_TRUE(none.isOk());
   EXPECT_FALSE(*none);
 }
@@ -144,12 +157,11 @@ TEST_P(UcxAllocate, VramAndAllocateOffGiveNoBuffer) {
 TEST_P(UcxAllocate, BufferMayOutliveItsTransport) {
   engine::BufferPtr buffer;
   {
-    auto transport = engine::findTransport("ucx")->create(config_);
-    ASSERT_TRUE(transport.isOk()) << transport.status().message();
-    auto b = (*transport)->allocateBuffer(kBuffer, engine::MemoryKind::kDram, -1);
-    ASSERT_TRUE(b.isOk() && *b) << b.status().message();
-    buffer = std::move(b).value();
-    ASSERT_TRUE((*transport)->registerBuffer(*buffer).isOk());
+    engine::TransportPtr t = transport();
+    ASSERT_TRUE(t);
+    buffer = allocated(*t);
+    ASSERT_TRUE(buffer);
+    ASSERT_TRUE(t->registerBuffer(*buffer).isOk());
   }
   // The context lives as long as the buffer's memory handle: the pages are still usable.
   ASSERT_TRUE(buffer->fillPattern(0, kBuffer, 5, 0).isOk());
@@ -160,14 +172,14 @@ TEST_P(UcxAllocate, BufferMayOutliveItsTransport) {
 }
 
 TEST_P(UcxAllocate, NumaNodeZeroIsBoundOrSaysWhy) {
-  auto transport = engine::findTransport("ucx")->create(config_);
-  ASSERT_TRUE(transport.isOk()) << transport.status().message();
-  auto buffer = (*transport)->allocateBuffer(kBuffer, engine::MemoryKind::kDram, 0);
-  ASSERT_TRUE(buffer.isOk() && *buffer) << buffer.status().message();
-  nlohmann::json d = (*buffer)->describe();
-  EXPECT_TRUE((*buffer)->numaNode() == 0 || d.contains("numa_note")) << d.dump();
-  EXPECT_TRUE((*buffer)->clear().isOk());
-  auto too_far = (*transport)->allocateBuffer(kBuffer, engine::MemoryKind::kDram, 4096);
+  engine::TransportPtr t = transport();
+  ASSERT_TRUE(t);
+  engine::BufferPtr buffer = allocated(*t, 0);
+  ASSERT_TRUE(buffer);
+  nlohmann::json d = buffer->describe();
+  EXPECT_TRUE(buffer->numaNode() == 0 || d.contains("numa_note")) << d.dump();
+  EXPECT_TRUE(buffer->clear().isOk());
+  auto too_far = t->allocateBuffer(kBuffer, engine::MemoryKind::kDram, 4096);
   EXPECT_EQ(too_far.status().code(), StatusCode::kInvalidArgument);
 }
 

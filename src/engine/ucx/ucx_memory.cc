@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #ifdef TE_HAVE_NUMA
 #include <numa.h>
@@ -37,19 +39,27 @@ std::string bindToNode(void* addr, size_t length, int node) {
 #endif
 }
 
-}  // namespace
-
-Result<SharedMem> registerHostMemory(const SharedContext& context, void* addr, size_t length) {
+// ucp_mem_map of host memory: [addr, addr + length) registered, or (ALLOCATE, addr null)
+// `length` bytes allocated by UCX.
+Result<SharedMem> mapHost(const SharedContext& context, void* addr, size_t length, unsigned flags,
+                          const std::string& what) {
   ucp_mem_map_params_t params{};
   params.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH |
-                      UCP_MEM_MAP_PARAM_FIELD_MEMORY_TYPE;
+                      UCP_MEM_MAP_PARAM_FIELD_FLAGS | UCP_MEM_MAP_PARAM_FIELD_MEMORY_TYPE;
   params.address = addr;
   params.length = length;
+  params.flags = flags;
   params.memory_type = UCS_MEMORY_TYPE_HOST;
   ucp_mem_h memh = nullptr;
   ucs_status_t s = ucp_mem_map(context.get(), &params, &memh);
-  if (s != UCS_OK) return ucxError("ucp_mem_map of " + std::to_string(length) + " bytes", s);
+  if (s != UCS_OK) return ucxError(what, s);
   return share(context, memh);
+}
+
+}  // namespace
+
+Result<SharedMem> registerHostMemory(const SharedContext& context, void* addr, size_t length) {
+  return mapHost(context, addr, length, 0, "ucp_mem_map of " + std::to_string(length) + " bytes");
 }
 
 Result<std::unique_ptr<UcxBuffer>> UcxBuffer::allocate(const SharedContext& context, size_t length, int numa_node) {
@@ -58,20 +68,11 @@ Result<std::unique_ptr<UcxBuffer>> UcxBuffer::allocate(const SharedContext& cont
     return invalidArgument("--numa-node " + std::to_string(numa_node) + ": this host has " +
                            std::to_string(numaNodeCount()) + " NUMA node(s)");
   }
-  ucp_mem_map_params_t params{};
-  params.field_mask = UCP_MEM_MAP_PARAM_FIELD_LENGTH | UCP_MEM_MAP_PARAM_FIELD_FLAGS |
-                      UCP_MEM_MAP_PARAM_FIELD_MEMORY_TYPE;
-  params.length = length;
-  params.flags = UCP_MEM_MAP_ALLOCATE;
-  params.memory_type = UCS_MEMORY_TYPE_HOST;
-  ucp_mem_h raw = nullptr;
   std::string what = std::string(kAllocated) + " of " + std::to_string(length) + " bytes";
-  ucs_status_t s = ucp_mem_map(context.get(), &params, &raw);
-  if (s != UCS_OK) return ucxError(what, s);
-  SharedMem memh = share(context, raw);
+  TE_ASSIGN_OR_RETURN(SharedMem memh, mapHost(context, nullptr, length, UCP_MEM_MAP_ALLOCATE, what));
   ucp_mem_attr_t attr{};
   attr.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS | UCP_MEM_ATTR_FIELD_LENGTH;
-  s = ucp_mem_query(raw, &attr);
+  ucs_status_t s = ucp_mem_query(memh.get(), &attr);
   if (s != UCS_OK) return ucxError("ucp_mem_query after " + what, s);
   if (attr.length < length) {
     return internalError(what + " returned only " + std::to_string(attr.length) + " bytes");
