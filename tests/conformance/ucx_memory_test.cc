@@ -177,6 +177,7 @@ TEST_P(UcxAllocate, NumaNodeZeroIsBoundOrSaysWhy) {
   engine::BufferPtr buffer = allocated(*t, 0);
   ASSERT_TRUE(buffer);
   nlohmann::json d = buffer->describe();
+  RecordProperty("buffer", d.dump());
   EXPECT_TRUE(buffer->numaNode() == 0 || d.contains("numa_note")) << d.dump();
   EXPECT_TRUE(buffer->clear().isOk());
   auto too_far = t->allocateBuffer(kBuffer, engine::MemoryKind::kDram, 4096);
