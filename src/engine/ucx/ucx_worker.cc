@@ -13,6 +13,7 @@ namespace te::engine::ucx {
 struct UcxWorker::Endpoint {
   UcxWorker* owner = nullptr;
   int peer = -1;
+  std::string name;            // "rank 3 (node07)", built once: messages on the data path
   EpPtr ep;                    // declared before rkeys: rkeys are released first
   std::vector<RkeyPtr> rkeys;  // one per region the peer published
   uint32_t mapped = 0;         // of those, how many ucp_rkey_ptr maps here (shared memory)
@@ -107,6 +108,7 @@ Status UcxWorker::createEndpoints() {
     auto e = std::make_unique<Endpoint>();
     e->owner = this;
     e->peer = static_cast<int>(p);
+    e->name = peerName(e->peer);
     ucp_ep_params_t params{};
     params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
     params.address = reinterpret_cast<const ucp_address_t*>(pub.worker_address.data());
@@ -181,7 +183,7 @@ Status UcxWorker::validate(const Request& r) const {
   return checkRequestRanges(
       "ucx", r, r.local_region < local_->size() ? std::optional((*local_)[r.local_region].length) : std::nullopt,
       r.remote_region < regions.size() ? std::optional(regions[r.remote_region].length) : std::nullopt,
-      peerName(r.peer));
+      eps_[r.peer]->name);
 }
 
 Result<size_t> UcxWorker::post(std::span<const Request> requests) {
