@@ -115,13 +115,13 @@ Status UcxWorker::createEndpoints() {
     params.err_mode = UCP_ERR_HANDLING_MODE_NONE;
     ucp_ep_h ep = nullptr;
     ucs_status_t s = ucp_ep_create(worker_.get(), &params, &ep);
-    if (s != UCS_OK) return ucxError("ucp_ep_create to " + peerName(e->peer), s);
+    if (s != UCS_OK) return ucxError("ucp_ep_create to " + e->name, s);
     e->ep = EpPtr(ep, EpDeleter{worker_.get()});
     for (size_t r = 0; r < pub.regions.size(); ++r) {
       ucp_rkey_h rkey = nullptr;
       s = ucp_ep_rkey_unpack(ep, pub.regions[r].rkey.data(), &rkey);
       if (s != UCS_OK) {
-        return ucxError("ucp_ep_rkey_unpack of region " + std::to_string(r) + " of " + peerName(e->peer), s);
+        return ucxError("ucp_ep_rkey_unpack of region " + std::to_string(r) + " of " + e->name, s);
       }
       e->rkeys.emplace_back(rkey);
       void* local = nullptr;
