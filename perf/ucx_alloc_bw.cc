@@ -144,11 +144,12 @@ int run(const Args& a) {
   config.ucx.allocate = a.allocate;
   const engine::TransportInfo* info = engine::findTransport("ucx");
   if (!info) return fail(notFound("this build has no UCX transport"));
+  engine::BufferPtr memory;  // declared first: a DramBuffer must outlive the transport
   auto transport = info->create(config);
   if (!transport.isOk()) return fail(transport.status());
   auto buffer = (*transport)->allocateBuffer(a.buffer, engine::MemoryKind::kDram, -1);
   if (!buffer.isOk()) return fail(buffer.status());
-  engine::BufferPtr memory = std::move(buffer).value();
+  memory = std::move(buffer).value();
   if (!memory) {
     auto dram = engine::DramBuffer::allocate({a.buffer, -1, false});
     if (!dram.isOk()) return fail(dram.status());

@@ -17,10 +17,13 @@
 
 namespace te::testing {
 
+// Members in this order so that the transport goes first: a DramBuffer must outlive requests
+// still in flight (UCX's software RMA reads it while closing endpoints); a transport's own
+// buffer is safe either way.
 struct RankSide {
   std::unique_ptr<bootstrap::LocalBootstrap> bootstrap;
-  engine::TransportPtr transport;
   engine::BufferPtr buffer;
+  engine::TransportPtr transport;
   engine::RegionId region = 0;
 };
 
