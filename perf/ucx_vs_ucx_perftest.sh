@@ -9,6 +9,11 @@
 # link), PERF_MB=768 (MiB moved per ucx_perftest run), GET_DEPTH=64 (ucx_perftest -O for
 # get), BATCH=128 (te_bench --batch-size), REPEAT=1 (runs per cell; the best is kept), and any
 # te_bench flags in TE_FLAGS (e.g. "--ucx-max-inflight 32M").
+#
+# TE_DRIVER=alloc_bw measures te_ucx_alloc_bw (perf/ucx_alloc_bw.cc) instead of te_bench: the
+# UCX transport alone, rank 0 -> rank 1 (mpirun -np 2), buffers from the transport's
+# allocateBuffer (MEMORY=alloc, ucp_mem_map ALLOCATE) or registered DramBuffers
+# (MEMORY=registered), BUFFER bytes each (default: the block size, as ucx_perftest uses).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,11 +27,20 @@ GET_DEPTH="${GET_DEPTH:-64}"
 BATCH="${BATCH:-128}"
 REPEAT="${REPEAT:-1}"
 TE_FLAGS="${TE_FLAGS:-}"
+TE_DRIVER="${TE_DRIVER:-te_bench}"
+MEMORY="${MEMORY:-alloc}"
+BUFFER="${BUFFER:-}"
 
 for tool in ucx_perftest mpirun python3; do
   command -v "$tool" >/dev/null || { echo "$0: $tool not found" >&2; exit 1; }
 done
-[[ -x "$te_bench" ]] || { echo "$0: $te_bench not built" >&2; exit 1; }
+alloc_bw="$build/src/engine/ucx/te_ucx_alloc_bw"
+if [[ "$TE_DRIVER" == alloc_bw ]]; then
+  [[ -x "$alloc_bw" ]] || { echo "$0: $alloc_bw not built" >&2; exit 1; }
+else
+  [[ -x "$te_bench" ]] || { echo "$0: $te_bench not built" >&2; exit 1; }
+fi
+mpi_flags=(--allow-run-as-root -np 2 --mca pml ob1 --mca btl self,vader,tcp --bind-to none)
 
 work="$(mktemp -d /tmp/ucx_vs_perftest.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
@@ -72,8 +86,7 @@ te_bench_mibs() {
   local json="$work/te.json"
   rm -f "$json"
   # shellcheck disable=SC2086
-  env $(tls_env "$tls") timeout 300 mpirun --allow-run-as-root -np 2 --mca pml ob1 \
-    --mca btl self,vader,tcp --bind-to none \
+  env $(tls_env "$tls") timeout 300 mpirun "${mpi_flags[@]}" \
     "$te_bench" --transport ucx --threads 1 --operation "$op" --block-size "$size" \
     --batch-size "$BATCH" --buffer-size 64M --duration "$DURATION" --warmup 0.5 \
     --json "$json" $TE_FLAGS >"$work/te.log" 2>&1 || { tail -5 "$work/te.log" >&2; echo 0; return; }
@@ -85,6 +98,16 @@ print(f"{sum(links) / len(links) / 2**20:.1f}" if links else 0)
 EOF
 }
 
+# te_ucx_alloc_bw, rank 0 -> rank 1; prints MiB/s.
+alloc_bw_mibs() {
+  local tls="$1" op="$2" size="$3" out
+  out="$(env $(tls_env "$tls") timeout 300 mpirun "${mpi_flags[@]}" "$alloc_bw" --op "$op" \
+    --block-size "$size" --buffer-size "${BUFFER:-$size}" --batch "$BATCH" --duration "$DURATION" \
+    --warmup 0.5 --memory "$MEMORY" 2>"$work/alloc_bw.log")" || { tail -5 "$work/alloc_bw.log" >&2; echo 0; return; }
+  echo "$out" >>"$work/alloc_bw.json"
+  python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['mib_per_s']:.1f}\")" "$(echo "$out" | tail -1)"
+}
+
 best() {  # best of REPEAT runs of "$@"
   local top=0 v
   for _ in $(seq "$REPEAT"); do
@@ -94,16 +117,25 @@ best() {  # best of REPEAT runs of "$@"
   echo "$top"
 }
 
-echo "# te_bench (ucx, 1 thread, batch $BATCH) vs ucx_perftest on $(hostname), $(date -u +%Y-%m-%dT%H:%MZ)"
+if [[ "$TE_DRIVER" == alloc_bw ]]; then
+  echo "# te_ucx_alloc_bw (memory $MEMORY, buffer ${BUFFER:-= block}, batch $BATCH) vs ucx_perftest on $(hostname), $(date -u +%Y-%m-%dT%H:%MZ)"
+else
+  echo "# te_bench (ucx, 1 thread, batch $BATCH) vs ucx_perftest on $(hostname), $(date -u +%Y-%m-%dT%H:%MZ)"
+fi
 echo "# $(ucx_info -v | head -1 | sed 's/^# *//'); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| TLS | op | size | ucx_perftest MiB/s | te_bench MiB/s | te_bench / ucx_perftest |"
+tool="$([[ "$TE_DRIVER" == alloc_bw ]] && echo te_ucx_alloc_bw || echo te_bench)"
+echo "| TLS | op | size | ucx_perftest MiB/s | $tool MiB/s | $tool / ucx_perftest |"
 echo "|---|---|---|---:|---:|---:|"
 for tls in $TLS_SETS; do
   for op in write read; do
     for size in $SIZES; do
       ref="$(best perftest_mibs "$tls" "$op" "$size")"
-      mine="$(best te_bench_mibs "$tls" "$op" "$size")"
+      if [[ "$TE_DRIVER" == alloc_bw ]]; then
+        mine="$(best alloc_bw_mibs "$tls" "$op" "$size")"
+      else
+        mine="$(best te_bench_mibs "$tls" "$op" "$size")"
+      fi
       ratio="$(python3 -c "r=float('${ref:-0}' or 0); print(f'{float(\"${mine:-0}\" or 0)/r:.2f}' if r else 'n/a')")"
       name="$([[ $op == write ]] && echo "put (ucp_put_bw)" || echo "get (ucp_get -O $GET_DEPTH)")"
       echo "| $(tls_env "$tls" | sed 's/UCX_//g') | $name | $size | $ref | $mine | $ratio |"

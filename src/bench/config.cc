@@ -50,7 +50,8 @@ Status parsePairs(const std::string& text, std::vector<std::pair<int, int>>* out
 // The strings of --memory / --initiator-memory / --target-memory / --gpu-id.
 struct MemoryFlags {
   std::string memory, initiator, target, gpu = "auto";
-  bool use_vram = false;  // Mooncake's --use_vram
+  bool use_vram = false;     // Mooncake's --use_vram
+  std::string ucx_alloc = "on";
 };
 
 Status parseMemoryKind(const std::string& flag, const std::string& text, engine::MemoryKind* out) {
@@ -64,6 +65,10 @@ Status finishMemory(BenchConfig* c, const MemoryFlags& m) {
   engine::MemoryKind both = m.use_vram ? engine::MemoryKind::kVram : engine::MemoryKind::kDram;
   if (!m.memory.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--memory", m.memory, &both));
   c->initiator_memory = c->target_memory = both;
+  if (m.ucx_alloc != "on" && m.ucx_alloc != "off") {
+    return invalidArgument("--ucx-alloc " + m.ucx_alloc + ": allowed values are on, off");
+  }
+  c->transport_config.ucx.allocate = m.ucx_alloc == "on";
   if (!m.initiator.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--initiator-memory", m.initiator, &c->initiator_memory));
   if (!m.target.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--target-memory", m.target, &c->target_memory));
   if (m.gpu == "auto") {
@@ -251,6 +256,9 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
                 "ucx: bytes in flight per worker (default 16M)");
   addSizeOption(app, "--ucx-fragment-size", &c->transport_config.ucx.fragment_size,
                 "ucx: large requests are split into pieces of this size (default 1M)");
+  app.add_option("--ucx-alloc", memory.ucx_alloc,
+                 "ucx: DRAM buffers from ucp_mem_map ALLOCATE, which shared memory can map (on), or bench memory (off)")
+      ->capture_default_str();
   app.add_option("--tcp-interface", c->transport_config.tcp.interface, "tcp: advertise this interface's address");
   app.add_option("--tcp-service-threads", c->transport_config.tcp.service_threads,
                  "tcp: target-side threads (0: one per worker)")->capture_default_str();

@@ -175,7 +175,8 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"verbs", {{"devices", t.verbs.devices}, {"gid_index", t.verbs.gid_index}, {"ib_port", t.verbs.ib_port},
                  {"qps_per_peer", t.verbs.qps_per_peer}, {"slice_size", t.verbs.slice_size},
                  {"max_wr", t.verbs.max_wr}, {"nic_priority_matrix", t.verbs.nic_priority_matrix}}},
-      {"ucx", {{"max_inflight", t.ucx.max_inflight_bytes}, {"fragment_size", t.ucx.fragment_size}}},
+      {"ucx", {{"max_inflight", t.ucx.max_inflight_bytes}, {"fragment_size", t.ucx.fragment_size},
+               {"allocate", t.ucx.allocate}}},
       {"tcp", {{"interface", t.tcp.interface}, {"service_threads", t.tcp.service_threads},
                {"max_inflight", t.tcp.max_inflight}}},
   };

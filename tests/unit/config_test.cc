@@ -180,6 +180,14 @@ TEST(Config, BadMemoryFlagsNameTheFlagAndTheAllowedValues) {
   EXPECT_EQ(errorOf({"--target-memory", "gpu"}), "--target-memory gpu: allowed values are dram, vram");
   EXPECT_EQ(errorOf({"--gpu-id", "x"}), "--gpu-id x: allowed a GPU ordinal 0..1023 or auto");
   EXPECT_EQ(errorOf({"--gpu-id", "-2"}), "--gpu-id -2: allowed a GPU ordinal 0..1023 or auto");
+  EXPECT_EQ(errorOf({"--ucx-alloc", "maybe"}), "--ucx-alloc maybe: allowed values are on, off");
+}
+
+TEST(Config, UcxAllocationIsOnByDefaultAndCanBeTurnedOff) {
+  EXPECT_TRUE(parse({}).config.transport_config.ucx.allocate);
+  Parsed off = parse({"--ucx-alloc", "off"});
+  EXPECT_FALSE(off.config.transport_config.ucx.allocate);
+  EXPECT_EQ(configToJson(off.config)["ucx"]["allocate"], false);
 }
 
 }  // namespace

@@ -178,7 +178,8 @@ TEST(UcxEpLanes, ParsesUcpEpPrintInfo) {
       "#\n# UCP endpoint \n#\n#               peer: <no debug data>\n"
       "#                 lane[0]:  1:sysv/memory.0 md[1]           -> md[1]/sysv/sysdev[255] am am_bw#0\n"
       "#                 lane[1]:  8:tcp/lo.0 md[4]      -> md[4]/tcp/sysdev[255] rma_bw#0 wireup\n"
-      "#                  put[0]: 0..<short>..4294967296..<bcopy>..(inf)\n";
+      "#                  put[0]: 0..<short>..4294967296..<bcopy>..(inf)\n"
+      "#                  get[0]: 0..<bcopy>..(inf)\n";
   nlohmann::json lanes = parseEpLanes(text);
   ASSERT_EQ(lanes.size(), 2u);
   EXPECT_EQ(lanes[0]["transport"], "sysv");
@@ -188,6 +189,8 @@ TEST(UcxEpLanes, ParsesUcpEpPrintInfo) {
   EXPECT_EQ(lanes[1]["transport"], "tcp");
   EXPECT_EQ(lanes[1]["device"], "lo");
   EXPECT_EQ(lanes[1]["uses"], "rma_bw#0 wireup");
+  EXPECT_EQ(lanes[0]["rma"], nlohmann::json::array({"put", "get"})) << "lane 0 serves puts and gets";
+  EXPECT_FALSE(lanes[1].contains("rma"));
   EXPECT_EQ(laneTransports(lanes), (std::vector<std::string>{"sysv/memory", "tcp/lo"}));
 }
 

@@ -58,11 +58,23 @@ Status decodeEndpoint(const Bytes& b, int rank, PublishedEndpoint* e) {
 
 // A lane line looks like (UCX 1.13):
 // "#                 lane[0]:  8:tcp/lo.0 md[4]      -> md[4]/tcp/sysdev[255] rma_bw#0 am am_bw#0"
+// and each RMA lane (one that puts / gets go to when the rkey carries its md) has lines
+// "#                  put[0]: 0..<short>..4294967296..<bcopy>..(inf)" (and get[0]), which
+// become "rma": ["put", "get"] on that lane.
 nlohmann::json parseEpLanes(const std::string& text) {
   nlohmann::json lanes = nlohmann::json::array();
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
+    for (const char* op : {"put", "get"}) {
+      size_t p = line.find(std::string("# ") + op + "[");
+      if (p == std::string::npos) p = line.find(std::string(" ") + op + "[");
+      if (p == std::string::npos || line.find("]:", p) == std::string::npos) continue;
+      int lane = std::atoi(line.c_str() + line.find('[', p) + 1);
+      for (auto& l : lanes) {
+        if (l["lane"] == lane) l["rma"].push_back(op);
+      }
+    }
     size_t at = line.find("lane[");
     if (at == std::string::npos) continue;
     size_t close = line.find("]:", at);

@@ -1,5 +1,6 @@
-// RAII owners for UCX handles (context, worker, memory handle, rkey, packed buffers) and the
-// one way UCX failures become a Status. Only src/engine/ucx/ includes <ucp/api/ucp.h>.
+// RAII owners for UCX handles (context, worker, endpoint, rkey, packed buffers; memory handles,
+// shared, are in ucx_memory.h) and the one way UCX failures become a Status. Only
+// src/engine/ucx/ includes <ucp/api/ucp.h>.
 #pragma once
 
 #include <ucp/api/ucp.h>
@@ -26,10 +27,6 @@ struct WorkerAddressDeleter {
   ucp_worker_h worker = nullptr;
   void operator()(ucp_address_t* a) const { ucp_worker_release_address(worker, a); }
 };
-struct MemDeleter {
-  ucp_context_h context = nullptr;
-  void operator()(ucp_mem_h m) const { (void)ucp_mem_unmap(context, m); }
-};
 struct RkeyBufferDeleter {
   void operator()(void* b) const { ucp_rkey_buffer_release(b); }
 };
@@ -47,7 +44,6 @@ using ConfigPtr = std::unique_ptr<ucp_config_t, ConfigDeleter>;
 using ContextPtr = std::unique_ptr<std::remove_pointer_t<ucp_context_h>, ContextDeleter>;
 using WorkerPtr = std::unique_ptr<std::remove_pointer_t<ucp_worker_h>, WorkerDeleter>;
 using WorkerAddressPtr = std::unique_ptr<ucp_address_t, WorkerAddressDeleter>;
-using MemPtr = std::unique_ptr<std::remove_pointer_t<ucp_mem_h>, MemDeleter>;
 using RkeyBufferPtr = std::unique_ptr<void, RkeyBufferDeleter>;
 using EpPtr = std::unique_ptr<std::remove_pointer_t<ucp_ep_h>, EpDeleter>;
 using RkeyPtr = std::unique_ptr<std::remove_pointer_t<ucp_rkey_h>, RkeyDeleter>;

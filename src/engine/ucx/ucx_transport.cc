@@ -8,6 +8,7 @@
 
 #include "engine/ucx/ucx_exchange.h"
 #include "engine/ucx/ucx_handles.h"
+#include "engine/ucx/ucx_memory.h"
 #include "engine/ucx/ucx_service.h"
 #include "engine/ucx/ucx_worker.h"
 
@@ -46,7 +47,7 @@ nlohmann::json configBasics(const ucp_config_t* config) {
 
 class UcxTransport final : public Transport {
  public:
-  UcxTransport(const TransportConfig& config, ContextPtr context, nlohmann::json config_basics)
+  UcxTransport(const TransportConfig& config, SharedContext context, nlohmann::json config_basics)
       : config_(config), context_(std::move(context)), config_basics_(std::move(config_basics)) {}
   ~UcxTransport() override;
 
@@ -60,13 +61,17 @@ class UcxTransport final : public Transport {
   }
 
   Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) override;
+  Result<BufferPtr> allocateBuffer(size_t length, MemoryKind kind, int numa_node) override;
   Status connect(Collective& collective, Deadline deadline) override;
   nlohmann::json describe() const override;
 
  private:
+  std::string memorySource() const;
+
   TransportConfig config_;
-  ContextPtr context_;
+  SharedContext context_;  // also held by every memory handle (allocated buffers may outlive us)
   nlohmann::json config_basics_;
+  AllocatedBuffers allocated_;
   std::vector<LocalRegion> regions_;
   std::vector<Bytes> packed_rkeys_;  // by region
   std::unique_ptr<ServiceWorker> service_;
@@ -77,7 +82,8 @@ class UcxTransport final : public Transport {
 
 UcxTransport::~UcxTransport() {
   // Order matters: endpoints (rkeys first) while the peers still answer, then the service
-  // thread, then the memory handles, then the workers, then the context.
+  // thread, then the memory handles, then the workers, then the context. Handles shared with
+  // buffers we allocated, and the context, live on until the last such buffer is freed.
   Deadline deadline = Clock::now() + kCloseTimeout;
   for (auto& w : workers_) w->closeEndpoints(deadline);
   if (service_) service_->stop();
@@ -88,31 +94,41 @@ UcxTransport::~UcxTransport() {
 }
 
 Result<RegionId> UcxTransport::registerMemory(void* addr, size_t length, MemoryKind kind) {
-  if (kind != MemoryKind::kDram) {
-    return invalidArgument("ucx: only DRAM regions for now (VRAM is staged by the caller)");
-  }
   if (service_) return invalidArgument("ucx: register memory before connect()");
   if (addr == nullptr || length == 0) return invalidArgument("ucx: empty region");
-  ucp_mem_map_params_t params{};
-  params.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH |
-                      UCP_MEM_MAP_PARAM_FIELD_MEMORY_TYPE;
-  params.address = addr;
-  params.length = length;
-  params.memory_type = UCS_MEMORY_TYPE_HOST;
-  ucp_mem_h memh = nullptr;
-  ucs_status_t s = ucp_mem_map(context_.get(), &params, &memh);
-  std::string what = "ucp_mem_map of " + std::to_string(length) + " bytes";
-  if (s != UCS_OK) return ucxError(what, s);
-  MemPtr owned(memh, MemDeleter{context_.get()});
+  // Inside a buffer we allocated: share its handle, whose rkey carries the segment key.
+  SharedMem memh = allocated_.find(addr, length);
+  const bool allocated = memh != nullptr;
+  if (!allocated && kind == MemoryKind::kVram) {
+    TE_ASSIGN_OR_RETURN(memh, registerCudaMemory(context_, addr, length));
+  } else if (!allocated) {
+    TE_ASSIGN_OR_RETURN(memh, registerHostMemory(context_, addr, length));
+  }
   void* packed = nullptr;
   size_t packed_len = 0;
-  s = ucp_rkey_pack(context_.get(), memh, &packed, &packed_len);
-  if (s != UCS_OK) return ucxError("ucp_rkey_pack after " + what, s);
+  ucs_status_t s = ucp_rkey_pack(context_.get(), memh.get(), &packed, &packed_len);
+  if (s != UCS_OK) return ucxError("ucp_rkey_pack of a " + std::to_string(length) + "-byte region", s);
   RkeyBufferPtr packed_owned(packed);
   const auto* p = static_cast<const uint8_t*>(packed);
   packed_rkeys_.emplace_back(p, p + packed_len);
-  regions_.push_back({static_cast<uint8_t*>(addr), length, kind, std::move(owned)});
+  regions_.push_back({static_cast<uint8_t*>(addr), length, kind, std::move(memh), allocated});
   return static_cast<RegionId>(regions_.size() - 1);
+}
+
+Result<BufferPtr> UcxTransport::allocateBuffer(size_t length, MemoryKind kind, int numa_node) {
+  // VRAM: the caller allocates it (CUDA) and registers it; DRAM only when allowed.
+  if (kind != MemoryKind::kDram || !config_.ucx.allocate) return BufferPtr{};
+  TE_ASSIGN_OR_RETURN(std::unique_ptr<UcxBuffer> buffer, UcxBuffer::allocate(context_, length, numa_node));
+  allocated_.add(*buffer);
+  return BufferPtr(std::move(buffer));
+}
+
+std::string UcxTransport::memorySource() const {
+  size_t allocated = 0;
+  for (const LocalRegion& r : regions_) allocated += r.allocated ? 1 : 0;
+  if (regions_.empty()) return "none";
+  if (allocated == regions_.size()) return "ucp_mem_map ALLOCATE";
+  return allocated == 0 ? "registered" : "mixed (ucp_mem_map ALLOCATE and registered)";
 }
 
 Status UcxTransport::connect(Collective& collective, Deadline deadline) {
@@ -160,6 +176,7 @@ nlohmann::json UcxTransport::describe() const {
     peers.push_back({{"rank", r},
                      {"host", peers_[r].hostname},
                      {"transports", laneTransports(lanes)},
+                     {"regions_mapped", workers_[0]->mappedRegions(r)},
                      {"lanes", lanes}});
   }
   return {{"ucx_version", ucp_get_version_string()},
@@ -167,6 +184,8 @@ nlohmann::json UcxTransport::describe() const {
           {"memory_types", memory_types},
           {"workers", config_.num_workers},
           {"service_worker", "one per rank, progressed by its own thread"},
+          {"memory", memorySource()},
+          {"allocate", config_.ucx.allocate},
           {"max_inflight_bytes", config_.ucx.max_inflight_bytes},
           {"fragment_size", config_.ucx.fragment_size},
           {"request_slots", requestSlotsFor(config_.ucx)},
@@ -204,7 +223,7 @@ Result<TransportPtr> create(const TransportConfig& config) {
   if (config.ucx.fragment_size == 0) return invalidArgument("ucx: fragment_size must be > 0");
   nlohmann::json basics;
   TE_ASSIGN_OR_RETURN(ContextPtr context, contextWithBasics(&basics));
-  return TransportPtr(std::make_unique<UcxTransport>(config, std::move(context), std::move(basics)));
+  return TransportPtr(std::make_unique<UcxTransport>(config, SharedContext(std::move(context)), std::move(basics)));
 }
 
 }  // namespace te::engine::ucx

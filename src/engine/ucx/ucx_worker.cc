@@ -13,8 +13,10 @@ namespace te::engine::ucx {
 struct UcxWorker::Endpoint {
   UcxWorker* owner = nullptr;
   int peer = -1;
+  std::string name;            // "rank 3 (node07)", built once: messages on the data path
   EpPtr ep;                    // declared before rkeys: rkeys are released first
   std::vector<RkeyPtr> rkeys;  // one per region the peer published
+  uint32_t mapped = 0;         // of those, how many ucp_rkey_ptr maps here (shared memory)
   uint64_t puts = 0;           // puts issued on this endpoint
   uint64_t flush_target = 0;   // puts covered by the flush in flight
   uint64_t flushed = 0;        // puts known to be remotely complete
@@ -106,21 +108,24 @@ Status UcxWorker::createEndpoints() {
     auto e = std::make_unique<Endpoint>();
     e->owner = this;
     e->peer = static_cast<int>(p);
+    e->name = peerName(e->peer);
     ucp_ep_params_t params{};
     params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
     params.address = reinterpret_cast<const ucp_address_t*>(pub.worker_address.data());
     params.err_mode = UCP_ERR_HANDLING_MODE_NONE;
     ucp_ep_h ep = nullptr;
     ucs_status_t s = ucp_ep_create(worker_.get(), &params, &ep);
-    if (s != UCS_OK) return ucxError("ucp_ep_create to " + peerName(e->peer), s);
+    if (s != UCS_OK) return ucxError("ucp_ep_create to " + e->name, s);
     e->ep = EpPtr(ep, EpDeleter{worker_.get()});
     for (size_t r = 0; r < pub.regions.size(); ++r) {
       ucp_rkey_h rkey = nullptr;
       s = ucp_ep_rkey_unpack(ep, pub.regions[r].rkey.data(), &rkey);
       if (s != UCS_OK) {
-        return ucxError("ucp_ep_rkey_unpack of region " + std::to_string(r) + " of " + peerName(e->peer), s);
+        return ucxError("ucp_ep_rkey_unpack of region " + std::to_string(r) + " of " + e->name, s);
       }
       e->rkeys.emplace_back(rkey);
+      void* local = nullptr;
+      if (ucp_rkey_ptr(rkey, pub.regions[r].base, &local) == UCS_OK) ++e->mapped;
     }
     eps_[p] = std::move(e);
   }
@@ -161,6 +166,10 @@ void UcxWorker::closeEndpoints(Deadline deadline) {
   for (ucs_status_ptr_t request : closing) (void)waitRequest(worker_.get(), request, deadline);
 }
 
+uint32_t UcxWorker::mappedRegions(int peer) const {
+  return peer >= 0 && peer < static_cast<int>(eps_.size()) && eps_[peer] ? eps_[peer]->mapped : 0;
+}
+
 const nlohmann::json& UcxWorker::lanes(int peer) const {
   static const nlohmann::json kNone = nlohmann::json::array();
   return peer >= 0 && peer < static_cast<int>(eps_.size()) && eps_[peer] ? eps_[peer]->lanes : kNone;
@@ -174,7 +183,7 @@ Status UcxWorker::validate(const Request& r) const {
   return checkRequestRanges(
       "ucx", r, r.local_region < local_->size() ? std::optional((*local_)[r.local_region].length) : std::nullopt,
       r.remote_region < regions.size() ? std::optional(regions[r.remote_region].length) : std::nullopt,
-      peerName(r.peer));
+      eps_[r.peer]->name);
 }
 
 Result<size_t> UcxWorker::post(std::span<const Request> requests) {

@@ -15,6 +15,7 @@
 #include "engine/ucx/request_table.h"
 #include "engine/ucx/ucx_exchange.h"
 #include "engine/ucx/ucx_handles.h"
+#include "engine/ucx/ucx_memory.h"
 
 namespace te::engine::ucx {
 
@@ -22,7 +23,8 @@ struct LocalRegion {
   uint8_t* base = nullptr;
   uint64_t length = 0;
   MemoryKind kind = MemoryKind::kDram;
-  MemPtr memh;
+  SharedMem memh;          // shared with the UcxBuffer it lies in, if any
+  bool allocated = false;  // inside a buffer of ucp_mem_map ALLOCATE (peers on this host map it)
 };
 
 // What every worker knows of a peer (read-only after connect).
@@ -53,6 +55,9 @@ class UcxWorker final : public TransportWorker {
 
   // ucp_ep_print_info, parsed: the lanes UCX chose to `peer`.
   const nlohmann::json& lanes(int peer) const;
+  // How many of `peer`'s regions ucp_rkey_ptr maps into this process: their segments are
+  // shared memory here, so puts and gets to them are copies by this side, not software RMA.
+  uint32_t mappedRegions(int peer) const;
 
   Result<size_t> post(std::span<const Request> requests) override;
   size_t poll(std::span<Completion> out) override;
