@@ -8,7 +8,8 @@
 # Knobs (environment): SIZES="64K 1M", TLS_SETS="tcp sm", DURATION=2 (te_bench seconds per
 # link), PERF_MB=768 (MiB moved per ucx_perftest run), GET_DEPTH=64 (ucx_perftest -O for
 # get), BATCH=128 (te_bench --batch-size), REPEAT=1 (runs per cell; the best is kept), and any
-# te_bench flags in TE_FLAGS (e.g. "--ucx-max-inflight 32M").
+# te_bench flags in TE_FLAGS (e.g. "--ucx-max-inflight 32M"), TE_BUFFER (te_bench --buffer-size,
+# default 64M; `footprint`: one block per side, like ucx_perftest's single buffer).
 #
 # TE_DRIVER=alloc_bw measures te_ucx_alloc_bw (perf/ucx_alloc_bw.cc) instead of te_bench: the
 # UCX transport alone, rank 0 -> rank 1 (mpirun -np 2), buffers from the transport's
@@ -30,6 +31,16 @@ TE_FLAGS="${TE_FLAGS:-}"
 TE_DRIVER="${TE_DRIVER:-te_bench}"
 MEMORY="${MEMORY:-alloc}"
 BUFFER="${BUFFER:-}"
+
+# te_bench's --buffer-size: TE_BUFFER (default 64M), or TE_BUFFER=footprint for one block
+# per side (2 x the block size), the footprint ucx_perftest measures in.
+te_buffer() {
+  if [[ "${TE_BUFFER:-64M}" == footprint ]]; then
+    python3 -c 'import sys; s=sys.argv[1]; m={"K":1<<10,"M":1<<20,"G":1<<30}; print(2*int(s[:-1])*m[s[-1]] if s[-1] in m else 2*int(s))' "$1"
+  else
+    echo "${TE_BUFFER:-64M}"
+  fi
+}
 
 for tool in ucx_perftest mpirun python3; do
   command -v "$tool" >/dev/null || { echo "$0: $tool not found" >&2; exit 1; }
@@ -88,7 +99,7 @@ te_bench_mibs() {
   # shellcheck disable=SC2086
   env $(tls_env "$tls") timeout 300 mpirun "${mpi_flags[@]}" \
     "$te_bench" --transport ucx --threads 1 --operation "$op" --block-size "$size" \
-    --batch-size "$BATCH" --buffer-size 64M --duration "$DURATION" --warmup 0.5 \
+    --batch-size "$BATCH" --buffer-size "$(te_buffer "$size")" --duration "$DURATION" --warmup 0.5 \
     --json "$json" $TE_FLAGS >"$work/te.log" 2>&1 || { tail -5 "$work/te.log" >&2; echo 0; return; }
   python3 - "$json" <<'EOF'
 import json, sys

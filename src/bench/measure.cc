@@ -110,11 +110,10 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   // The memory outlives the engine (declared first): the transport deregisters before it is freed.
   TE_ASSIGN_OR_RETURN(BenchMemory memory, allocateBenchMemory(c, *transport, launcherEnv().local_rank.value_or(0)));
   engine::TransferEngine engine(std::move(transport));
-  TE_ASSIGN_OR_RETURN(engine::RegionId local_region, engine.registerLocalBuffer(*memory.local));
+  TE_RETURN_IF_ERROR(engine.registerLocalBuffer(*memory.local).status());
   TE_ASSIGN_OR_RETURN(engine::RegionId exposed_region, engine.registerLocalBuffer(*memory.exposed));
   TE_RETURN_IF_ERROR(engine.connect(bs, deadlineFrom(c)));
-  TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner,
-                      Runner::create(c, bs, engine, memory, local_region, exposed_region));
+  TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner, Runner::create(c, bs, engine, memory, exposed_region));
   TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(c.schedule, bs.size(), c.root, c.pairs));
   TransportRun run;
   run.details = engine.transport().describe();

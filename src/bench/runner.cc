@@ -64,8 +64,7 @@ Runner::~Runner() {
 
 Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
                                                engine::TransferEngine& engine, BenchMemory& memory,
-                                               engine::RegionId local_region, engine::RegionId exposed_region) {
-  (void)local_region;  // requests name local memory by address; the engine finds the region
+                                               engine::RegionId exposed_region) {
   std::unique_ptr<Runner> r(new Runner(config, bootstrap, engine, memory, exposed_region));
   for (int i = 0; i < config.threads; ++i) {
     auto t = std::make_unique<ThreadState>();

@@ -20,11 +20,12 @@ namespace te::bench {
 
 class Runner {
  public:
-  // `memory`: this rank's buffers, registered as `local_region` and `exposed_region` (the
-  // same ids on every rank): transfers go from / to the local one into / from peers' exposed ones.
+  // `memory`: this rank's buffers, both registered with `engine`, the exposed one as region
+  // `exposed_region` (the same id on every rank): transfers go from / to the local buffer
+  // (named by address) into / from peers' exposed ones.
   static Result<std::unique_ptr<Runner>> create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
                                                 engine::TransferEngine& engine, BenchMemory& memory,
-                                                engine::RegionId local_region, engine::RegionId exposed_region);
+                                                engine::RegionId exposed_region);
   ~Runner();
 
   using ProgressFn = std::function<void(size_t done, size_t total)>;
