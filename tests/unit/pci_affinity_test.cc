@@ -1,6 +1,7 @@
 // GPU -> NIC affinity from PCIe paths: a fixture laid out like a DGX H100 node, and a real
 // sysfs-like tree of symlinks for the reader.
 #include "engine/topology/pci_affinity.h"
+#include "unit/pci_fixture.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,16 +15,8 @@ namespace te::engine {
 namespace {
 
 std::map<std::string, PciLocation> loadFixture() {
-  std::ifstream in(std::string(TE_FIXTURE_DIR) + "/pci/dgx_h100_like.txt");
   std::map<std::string, PciLocation> out;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ss(line);
-    std::string name;
-    PciLocation loc;
-    ss >> name >> loc.numa_node >> loc.path;
-    out[name] = loc;
-  }
+  for (auto& [name, loc] : testing::loadPciFixture()) out[name] = loc;
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/verbs/nic_selection.h"
+#include "unit/pci_fixture.h"
 
 namespace te::engine::verbs {
 namespace {
@@ -18,14 +19,8 @@ struct Layout {
 };
 
 Layout load() {
-  std::ifstream in(std::string(TE_FIXTURE_DIR) + "/pci/dgx_h100_like.txt");
   Layout l;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ss(line);
-    std::string name;
-    PciLocation loc;
-    ss >> name >> loc.numa_node >> loc.path;
+  for (auto& [name, loc] : testing::loadPciFixture()) {
     if (name.rfind("gpu", 0) == 0) {
       l.gpus[name] = loc;
     } else {
