@@ -5,6 +5,7 @@
 # Under TCG these figures test function and relative overhead only, not hardware speed.
 # Usage: perf/verbs_vs_perftest.sh [BUILD_DIR] (default build/dev)
 # Env: SIZE (65536), DURATION (5 s per run), OPS ("write read"), PERFTEST=0 skips perftest,
+#   TIMEOUT (whole boot, default 600 s; each te_bench run takes ~40 s under TCG),
 #   VARIANTS: '|'-separated te_bench variants run one after the other in the same boot, each
 #   "[NAME=VALUE]... [te_bench options]" (NAME=VALUE words go to mpirun's environment, the
 #   options are appended to the base command line); default: one variant, the base command.
@@ -40,9 +41,9 @@ EOF
   done
 } > "$OUT/inner.sh"
 if [ "${PERFTEST:-1}" = 0 ]; then
-  tests/vm/run_in_guest.sh --share "$BUILD" -- bash "$OUT/inner.sh" | tee "$OUT/all.txt"
+  tests/vm/run_in_guest.sh --timeout "${TIMEOUT:-600}" --share "$BUILD" -- bash "$OUT/inner.sh" | tee "$OUT/all.txt"
 else
-  tests/vm/perftest_pair.sh --duration "$DURATION" --tests "$OPS" --share "$BUILD" "$SIZE" -- bash "$OUT/inner.sh" \
+  tests/vm/perftest_pair.sh --timeout "${TIMEOUT:-600}" --duration "$DURATION" --tests "$OPS" --share "$BUILD" "$SIZE" -- bash "$OUT/inner.sh" \
     | tee "$OUT/all.txt"
 fi
 echo

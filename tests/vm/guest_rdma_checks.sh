@@ -78,6 +78,7 @@ for spec in "2 write badrkey:0->1" "3 read oob:0->1"; do
     --timeout 30 > "$OUT/fault.log" 2>&1 || rc=$?
   if [ $rc = 1 ] && grep -q "rank 1 (vm0).*remote access error" "$OUT/fault.log"; then
     ok "TE_FAULT_INJECT=$3, -np $1 $2: exit 1 after $((SECONDS - start)) s, names rank 1 (vm0) and the wc status"
+    grep -m1 "remote access error" "$OUT/fault.log" | sed 's/^/#   /'
   else
     bad "TE_FAULT_INJECT=$3 -np $1 $2: exit $rc after $((SECONDS - start)) s"; tail -20 "$OUT/fault.log"
   fi
