@@ -9,7 +9,8 @@
 # Env: SIZE (65536), DURATION (5 s per run), OPS ("write read"), REPEAT (rounds, default 1),
 #   TIMEOUT (whole boot, default 600 s; a te_bench run takes ~30-40 s under TCG, perftest ~10 s),
 #   VARIANTS: '|'-separated te_bench variants, each "[NAME=VALUE]... [te_bench options]"
-#   (NAME=VALUE words go to mpirun's environment, the options are appended to the base command
+#   (NAME=VALUE words go to mpirun's environment, except bin=PATH, another te_bench binary
+#   (under BUILD_DIR, which the guest sees); the options are appended to the base command
 #   line); default: one variant, the base command. Every round runs perftest, then each variant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,13 +37,14 @@ EOF
 }
 
 te_bench_run() {  # OP VARIANT_INDEX
-  local envs=() args=() w
+  local envs=() args=() w bin=$BUILD/src/bench/te_bench
   for w in ${variants[$2]}; do
-    if [[ ${#args[@]} = 0 && $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$w"); else args+=("$w"); fi
+    if [[ ${#args[@]} = 0 && $w == bin=* ]]; then bin=${w#bin=}
+    elif [[ ${#args[@]} = 0 && $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$w"); else args+=("$w"); fi
   done
   cat <<EOF
 env ${envs[*]} mpirun --allow-run-as-root -np 2 --bind-to none --mca pml ob1 --mca btl self,vader,tcp \\
-  $BUILD/src/bench/te_bench --transport verbs --operation $1 --block-size $SIZE --batch-size 128 \\
+  $bin --transport verbs --operation $1 --block-size $SIZE --batch-size 128 \\
   --threads 1 --qps-per-peer 1 --buffer-size 64M --duration $DURATION --warmup 1 --schedule sequential \\
   --pairs 0:1 --no-retest --progress off ${args[*]} --json $OUT/r.json >$OUT/r.log 2>&1 \\
   || { echo "# te_bench $1 failed (variant $2)"; tail -5 $OUT/r.log; }
@@ -60,7 +62,11 @@ EOF
   # out_of_sequence) show where a run lost its time.
   cat <<'GUEST'
 HWC=/sys/class/infiniband/rxe0/ports/1/hw_counters
-snap() { for f in $HWC/*; do echo "${f##*/} $(cat $f)"; done | sort; }
+snap() {  # the counters, and the guest's CPU time (ticks of 10 ms, both vCPUs) by kind
+  { for f in $HWC/*; do echo "${f##*/} $(cat $f)"; done
+    awk '$1 == "cpu" {print "cpu_user", $2 + $3; print "cpu_sys", $4; print "cpu_idle", $5;
+                      print "cpu_softirq", $8}' /proc/stat; } | sort
+}
 delta() {  # LABEL: the counters that moved since the last snapshot
   snap > /tmp/hwc.new
   echo "# counters $1: $(join /tmp/hwc.old /tmp/hwc.new | awk '$3 != $2 {printf "%s=%d ", $1, $3 - $2}')"
