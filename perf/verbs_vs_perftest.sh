@@ -12,6 +12,9 @@
 #   (NAME=VALUE words go to mpirun's environment, except bin=PATH, another te_bench binary
 #   (under BUILD_DIR, which the guest sees); the options are appended to the base command
 #   line); default: one variant, the base command. Every round runs perftest, then each variant.
+#   PERFTEST_VARIANTS: '|'-separated extra perftest options, each also run every round, e.g.
+#   "-l 128 -Q 1" (te_bench's pattern: chains of 128 WRs, every WR signalled); reported as
+#   "perftest [OPTIONS]" lines, outside the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(cd "${1:-build/dev}" && pwd)
@@ -24,15 +27,17 @@ OUT=$(mktemp -d "$BUILD/verbs_perf.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 IFS='|' read -r -a variants <<<"$VARIANTS"
 [ ${#variants[@]} = 0 ] && variants=("")
+IFS='|' read -r -a perftest_variants <<<"${PERFTEST_VARIANTS:-}"
 
-perftest_run() {  # OP: server and client on rxe0 (GID 1), as tests/vm/perftest_pair.sh does
+perftest_run() {  # OP [EXTRA]: server and client on rxe0 (GID 1), as tests/vm/perftest_pair.sh does
+  local a="-d rxe0 -i 1 -x 1 -F -s $SIZE -D $DURATION -p 18515${2:+ $2}" tag=${2:+ [$2]}
   cat <<EOF
-timeout $((DURATION + 60)) ib_$1_bw -d rxe0 -i 1 -x 1 -F -s $SIZE -D $DURATION -p 18515 >$OUT/pt_s.log 2>&1 &
+timeout $((DURATION + 60)) ib_$1_bw $a >$OUT/pt_s.log 2>&1 &
 for _ in \$(seq 300); do ss -Hltn "sport = :18515" | grep -q . && break; sleep 0.1; done
-timeout $((DURATION + 60)) ib_$1_bw -d rxe0 -i 1 -x 1 -F -s $SIZE -D $DURATION -p 18515 \$TE_VM_DATA_IP >$OUT/pt_c.log 2>&1
+timeout $((DURATION + 60)) ib_$1_bw $a \$TE_VM_DATA_IP >$OUT/pt_c.log 2>&1
 wait
-awk '\$1 == $SIZE && NF >= 5 { v = \$4 } END { print "perftest", "$1", $SIZE, (v == "" ? "FAILED" : v) }' $OUT/pt_c.log
-delta "perftest $1"
+awk '\$1 == $SIZE && NF >= 5 { v = \$4 } END { print "perftest$tag", "$1", $SIZE, (v == "" ? "FAILED" : v) }' $OUT/pt_c.log
+delta "perftest$tag $1"
 EOF
 }
 
@@ -78,6 +83,7 @@ GUEST
     echo "echo '# round $round'"
     for op in $OPS; do
       perftest_run "$op"
+      for a in ${perftest_variants[@]+"${perftest_variants[@]}"}; do perftest_run "$op" "$a"; done
       for i in "${!variants[@]}"; do te_bench_run "$op" "$i"; done
     done
   done
