@@ -117,6 +117,7 @@ Status finishParsing(BenchConfig* c, const std::string& operation, const std::st
   auto& v = c->transport_config.verbs;
   if (v.gid_index < 0 && launcherEnv().gid_index) v.gid_index = *launcherEnv().gid_index;
   c->fault_inject = launcherEnv().fault_inject;
+  v.fault_inject = c->fault_inject;  // verbs applies the badrkey / oob rules itself
   c->transport_config.num_workers = c->threads;
   // --transport: auto, one name, a comma list, or all (every transport built and usable).
   c->transports.clear();

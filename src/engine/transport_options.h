@@ -22,6 +22,7 @@ struct VerbsOptions {
   int max_wr = 256;
   std::string nic_priority_matrix;   // Mooncake's JSON file; empty = automatic
   int ib_port = 0;                   // 0 = first active port
+  std::string fault_inject;          // TE_FAULT_INJECT (test-only): its badrkey / oob rules act here
 };
 
 struct UcxOptions {

@@ -68,5 +68,22 @@ else
   bad "rank 1 killed (victim '$victim', exit $rc)"; tail -20 "$OUT/kill.log"
 fi
 
+# 6-7. A wrong rkey / a remote address past the peer's MR (test-only TE_FAULT_INJECT rules the
+# verbs transport applies to its keys): the device's remote access error ends the job with
+# exit 1 in bounded time, one line naming the peer and ibv_wc_status_str; no rank hangs
+# (with -np 3 a bystander rank must leave too).
+for spec in "2 write badrkey:0->1" "3 read oob:0->1"; do
+  set -- $spec
+  start=$SECONDS rc=0
+  timeout 120 "${MPI[@]}" -np "$1" -x TE_FAULT_INJECT="$3" "$BENCH" "${QUICK[@]}" --operation "$2" --block-size 64K \
+    --timeout 30 > "$OUT/fault.log" 2>&1 || rc=$?
+  if [ $rc = 1 ] && grep -q "rank 1 (vm0).*remote access error" "$OUT/fault.log"; then
+    ok "TE_FAULT_INJECT=$3, -np $1 $2: exit 1 after $((SECONDS - start)) s, names rank 1 (vm0) and the wc status"
+    grep -m1 "remote access error" "$OUT/fault.log" | sed 's/^/#   /'
+  else
+    bad "TE_FAULT_INJECT=$3 -np $1 $2: exit $rc after $((SECONDS - start)) s"; tail -20 "$OUT/fault.log"
+  fi
+done
+
 echo "# guest checks: $FAILS failed"
 [ $FAILS = 0 ]

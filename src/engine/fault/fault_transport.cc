@@ -108,12 +108,13 @@ class FaultTransport final : public Transport {
     std::vector<double> rates(n, 0);
     std::vector<bool> fails(n, false), corrupt(n, false);
     for (const FaultRule& rule : rules_) {
-      if (rule.initiator != -1 && rule.initiator != rank_) continue;
       for (int peer = 0; peer < n; ++peer) {
-        if (peer == rank_ || (rule.target != -1 && rule.target != peer)) continue;
+        if (!rule.covers(rank_, peer)) continue;
         if (rule.kind == FaultRule::Kind::kFail) fails[peer] = true;
         else if (rule.kind == FaultRule::Kind::kCorrupt) corrupt[peer] = true;
-        else rates[peer] = rates[peer] > 0 ? std::min(rates[peer], rule.bytes_per_second) : rule.bytes_per_second;
+        else if (rule.kind == FaultRule::Kind::kRate)
+          rates[peer] = rates[peer] > 0 ? std::min(rates[peer], rule.bytes_per_second) : rule.bytes_per_second;
+        // kBadRkey, kOutOfBounds: the verbs transport applies them itself (VerbsOptions).
       }
     }
     for (int w = 0; w < inner_->numWorkers(); ++w) {
@@ -157,12 +158,17 @@ Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec) {
       rule.kind = FaultRule::Kind::kFail;
     } else if (kind == "corrupt") {
       rule.kind = FaultRule::Kind::kCorrupt;
+    } else if (kind == "badrkey") {
+      rule.kind = FaultRule::Kind::kBadRkey;
+    } else if (kind == "oob") {
+      rule.kind = FaultRule::Kind::kOutOfBounds;
     } else if (kind == "rate" && c2 != std::string::npos) {
       TE_ASSIGN_OR_RETURN(uint64_t rate, parseSize(rest.substr(c2 + 1)));
       if (rate == 0) return invalidArgument("TE_FAULT_INJECT: rate 0 in '" + item + "'");
       rule.bytes_per_second = static_cast<double>(rate);
     } else {
-      return invalidArgument("TE_FAULT_INJECT: '" + item + "' is not rate:I->T:BYTES, fail:I->T or corrupt:I->T");
+      return invalidArgument("TE_FAULT_INJECT: '" + item +
+                             "' is not rate:I->T:BYTES, fail:I->T, corrupt:I->T, badrkey:I->T or oob:I->T");
     }
     rules.push_back(rule);
   }

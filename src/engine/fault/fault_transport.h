@@ -5,6 +5,11 @@
 //   "rate:3->*:50MB;rate:*->3:50MB"   every link of rank 3 (a slow node)
 //   "fail:0->1"           requests 0 -> 1 fail with kUnavailable
 //   "corrupt:0->1"        each WRITE 0 -> 1 flips one byte of its source first (integrity tests)
+// Two kinds are left to the verbs transport itself (it gets the spec in VerbsOptions and
+// applies them once to its remote keys at connect; this decorator and other transports
+// ignore them), so that the device itself reports the remote access error:
+//   "badrkey:0->1"        rank 0 uses a wrong rkey for rank 1's regions
+//   "oob:0->1"            rank 0 pushes its remote addresses for rank 1 past the peer's MR
 #pragma once
 
 #include <string>
@@ -15,10 +20,15 @@
 namespace te::engine {
 
 struct FaultRule {
-  enum class Kind { kRate, kFail, kCorrupt } kind = Kind::kRate;
+  enum class Kind { kRate, kFail, kCorrupt, kBadRkey, kOutOfBounds } kind = Kind::kRate;
   int initiator = -1;  // -1: any
   int target = -1;     // -1: any
   double bytes_per_second = 0;
+
+  // True when the rule covers the link initiator -> target (never a rank to itself).
+  bool covers(int from, int to) const {
+    return from != to && (initiator == -1 || initiator == from) && (target == -1 || target == to);
+  }
 };
 
 Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/logging.h"
+#include "engine/verbs/key_faults.h"
 #include "engine/verbs/qp_state.h"
 
 namespace te::engine::verbs {
@@ -164,7 +166,9 @@ Result<int> connectQps(const ChannelSetup& s, const std::vector<ChannelPlan>& pl
 // One worker per thread: its CQs and a SendPath over the lanes it owns.
 Status makeWorkers(const ChannelSetup& s, const std::vector<PlannedLane>& lanes,
                    std::vector<std::vector<WorkerCq>>* cqs, ChannelSet* out) {
-  const SendPathConfig base = sendPathBase(s);
+  SendPathConfig base = sendPathBase(s);
+  TE_ASSIGN_OR_RETURN(std::vector<std::string> faults, applyKeyFaults(s.options.fault_inject, s.rank, &base.peers));
+  for (const std::string& f : faults) TE_LOG(WARN) << "verbs: fault injection (TE_FAULT_INJECT) for " << f;
   const auto stall = std::chrono::milliseconds(static_cast<int64_t>(
       1000 * stallTimeoutSeconds(s.options.slice_size, static_cast<uint32_t>(s.options.max_wr))));
   nlohmann::json lanes_per_worker = nlohmann::json::array();
@@ -187,6 +191,7 @@ Status makeWorkers(const ChannelSetup& s, const std::vector<PlannedLane>& lanes,
                   {"lane_depth", any ? min_depth : 0},
                   {"max_inline_data", any ? min_inline : 0},
                   {"request_table", out->workers.empty() ? 0 : out->workers[0]->path().tableCapacity()}};
+  if (!faults.empty()) out->summary["key_faults"] = faults;
   return Status::ok();
 }
 
