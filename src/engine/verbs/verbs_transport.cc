@@ -104,7 +104,7 @@ Status VerbsTransport::openPds() {
 
 Result<RegionId> VerbsTransport::registerMemory(void* addr, size_t length, MemoryKind kind) {
   if (connected_) return invalidArgument("verbs: register memory before connect()");
-  if (kind != MemoryKind::kDram) return invalidArgument("verbs: only DRAM regions (VRAM is staged by the caller)");
+  if (kind != MemoryKind::kDram) return invalidArgument("verbs: a VRAM region must be registered as a Buffer (registerBuffer: dma-buf or peer memory)");
   if (addr == nullptr || length == 0) return invalidArgument("verbs: empty region");
   // The first region decides the NICs: the ones close to its NUMA node.
   if (selected_.empty()) TE_RETURN_IF_ERROR(selectDevices(numaNodeOfAddress(addr)));
