@@ -141,11 +141,6 @@ class VramBuffer final : public Buffer {
   }
 
  private:
-  Status checkRange(uint64_t at, uint64_t length) const {
-    if (at > length_ || length > length_ - at) return invalidArgument("VRAM range past the buffer");
-    return Status::ok();
-  }
-
   GpuInfo gpu_;
   uint8_t* data_;
   size_t length_;

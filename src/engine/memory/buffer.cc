@@ -11,13 +11,13 @@ Result<DmabufHandle> Buffer::dmabuf() const {
 }
 
 Status Buffer::copyToHost(void* dst, uint64_t at, uint64_t length) const {
-  if (at > this->length() || length > this->length() - at) return invalidArgument("copyToHost past the buffer");
+  TE_RETURN_IF_ERROR(checkRange(at, length));
   std::memcpy(dst, data() + at, length);
   return Status::ok();
 }
 
 Status Buffer::copyFromHost(uint64_t at, const void* src, uint64_t length) const {
-  if (at > this->length() || length > this->length() - at) return invalidArgument("copyFromHost past the buffer");
+  TE_RETURN_IF_ERROR(checkRange(at, length));
   std::memcpy(data() + at, src, length);
   return Status::ok();
 }
@@ -27,7 +27,7 @@ Result<BufferPtr> Buffer::allocateStaging() const {
   return BufferPtr(std::move(host));
 }
 
-Status HostBuffer::checkRange(uint64_t at, uint64_t length) const {
+Status Buffer::checkRange(uint64_t at, uint64_t length) const {
   if (at > this->length() || length > this->length() - at) {
     return invalidArgument("buffer range [" + std::to_string(at) + ", +" + std::to_string(length) + ") past " +
                            std::to_string(this->length()) + " bytes");

@@ -56,6 +56,10 @@ class Buffer {
   virtual Status copyToHost(void* dst, uint64_t at, uint64_t length) const;
   virtual Status copyFromHost(uint64_t at, const void* src, uint64_t length) const;
   virtual Result<std::unique_ptr<Buffer>> allocateStaging() const;
+
+ protected:
+  // kInvalidArgument unless [at, at + length) lies inside the buffer.
+  Status checkRange(uint64_t at, uint64_t length) const;
 };
 
 using BufferPtr = std::unique_ptr<Buffer>;
@@ -68,9 +72,6 @@ class HostBuffer : public Buffer {
   Result<std::optional<PatternMismatch>> verifyPattern(uint64_t at, uint64_t length, uint64_t seed,
                                                        uint64_t logical) const override;
   Status clear() override;
-
- protected:
-  Status checkRange(uint64_t at, uint64_t length) const;
 };
 
 }  // namespace te::engine
