@@ -204,6 +204,9 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
       ->capture_default_str();
   app.add_option("--batch-size,--batch_size", c->batch_size, "requests per batch")->capture_default_str();
   app.add_option("--threads", c->threads, "worker threads per rank")->capture_default_str();
+  app.add_option("--batches-in-flight", c->batches_in_flight,
+                 "batches each thread keeps submitted (1: submit, wait, submit, as Mooncake's bench)")
+      ->capture_default_str();
   addSizeOption(app, "--buffer-size,--buffer_size", &c->buffer_size,
                 "registered buffer per rank, e.g. 64M, 1GiB (default 1GiB; half local, half exposed)");
   app.add_option("--duration", c->duration, "seconds measured per link")->capture_default_str();

@@ -46,6 +46,7 @@ struct BenchConfig {
   std::string fault_inject;                 // TE_FAULT_INJECT (test-only)
   uint64_t batch_size = 128;
   int threads = 4;
+  int batches_in_flight = 2;  // per thread: the next batch is queued while one drains
   uint64_t buffer_size = 1ull << 30;
   double duration = 2.0;   // seconds per measured link
   double warmup = 0.2;     // seconds per link before measuring

@@ -43,6 +43,13 @@ Status validateSizes(const BenchConfig& c) {
 
 Status validateRun(const BenchConfig& c) {
   if (c.threads < 1 || c.threads > 256) return invalidArgument("--threads " + std::to_string(c.threads) + ": allowed 1..256");
+  if (c.batches_in_flight < 1 || c.batches_in_flight > 16) {
+    return invalidArgument("--batches-in-flight " + std::to_string(c.batches_in_flight) + ": allowed 1..16");
+  }
+  if (c.threads * c.batches_in_flight > 1024) {
+    return invalidArgument("--threads " + std::to_string(c.threads) + " x --batches-in-flight " +
+                           std::to_string(c.batches_in_flight) + ": at most 1024 batches per rank");
+  }
   if (!(c.duration > 0) || c.duration > 86400) {
     return invalidArgument("--duration " + std::to_string(c.duration) + ": must be > 0 and at most 86400 seconds");
   }
@@ -83,11 +90,14 @@ Status validateRun(const BenchConfig& c) {
       return invalidArgument("--integrity-check with --operation mix: --schedule all-to-one lets several initiators "
                              "read and write one target block at once; use write or read, or another schedule");
     }
+    // Every request a thread has in flight must own its block.
     uint64_t blocks = c.buffer_size / 2 / static_cast<uint64_t>(c.threads) / c.block_size;
-    if (blocks < c.batch_size) {
+    uint64_t in_flight = c.batch_size * static_cast<uint64_t>(c.batches_in_flight);
+    if (blocks < in_flight) {
       return invalidArgument("--integrity-check with --operation mix: --batch-size " + std::to_string(c.batch_size) +
-                             " exceeds the " + std::to_string(blocks) + " blocks each thread owns (buffer/2/threads/block); "
-                             "raise --buffer-size or lower --batch-size");
+                             " x --batches-in-flight " + std::to_string(c.batches_in_flight) + " exceeds the " +
+                             std::to_string(blocks) + " blocks each thread owns (buffer/2/threads/block); "
+                             "raise --buffer-size or lower --batch-size / --batches-in-flight");
     }
   }
   if (c.numa_node < -1) return invalidArgument("--numa-node " + std::to_string(c.numa_node) + ": allowed -1 or a node id");
@@ -154,7 +164,8 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"transport", c.transport}, {"transports", c.transports},
       {"operation", workloadName(c.operation)}, {"read_ratio", c.read_ratio}, {"seed", c.seed},
       {"block_size", c.block_size}, {"block_sizes", c.block_sizes},
-      {"batch_size", c.batch_size}, {"threads", c.threads}, {"buffer_size", c.buffer_size},
+      {"batch_size", c.batch_size}, {"threads", c.threads}, {"batches_in_flight", c.batches_in_flight},
+      {"buffer_size", c.buffer_size},
       {"duration", c.duration}, {"iterations", c.iterations}, {"warmup", c.warmup}, {"samples", c.samples},
       {"schedule", c.schedule}, {"root", c.root}, {"pairs", pairs}, {"ranks_per_node", c.ranks_per_node},
       {"threshold", c.threshold}, {"retest", c.retest},

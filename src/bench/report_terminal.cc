@@ -180,7 +180,7 @@ void printTerminalReport(const RunReport& report, std::ostream& out) {
   const BenchConfig& c = *report.config;
   out << "te_bench " << kVersion << " (" << kGitRevision << ")  ranks " << report.world_size << "  transport "
       << (c.transports.size() > 1 ? c.transport : report.transport) << "  schedule " << c.schedule << "\n";
-  out << "batch " << c.batch_size << ", " << c.threads << " threads/rank, ";
+  out << "batch " << c.batch_size << " x " << c.batches_in_flight << " in flight, " << c.threads << " threads/rank, ";
   if (c.iterations) out << c.iterations << " batches per thread per link";
   else out << c.duration << " s per link";
   out << " (+" << c.warmup << " s warm-up), buffer " << formatSize(c.buffer_size)

@@ -10,7 +10,9 @@ namespace te::bench {
 struct Runner::LinkAccum {
   int target = -1;
   uint64_t bytes = 0, ops = 0, batches = 0;
+  uint64_t issued = 0;           // measured batches submitted (--iterations counts these)
   Clock::time_point start{}, end{};
+  Clock::time_point last_done{};  // when this thread's previous batch to the link finished
   Histogram latency;
   struct Slot {
     uint64_t bytes = 0;
@@ -19,13 +21,24 @@ struct Runner::LinkAccum {
   std::vector<Slot> slots;
 };
 
+// One batch of a thread's pipeline.
+struct Runner::InFlight {
+  engine::BatchId batch = 0;
+  LinkAccum* link = nullptr;  // null: idle
+  bool measuring = false;
+  int slot = 0;
+  Clock::time_point t0{};
+};
+
 struct Runner::ThreadState {
   int index = 0;
-  engine::BatchId batch = 0;
+  std::vector<InFlight> pipeline;  // --batches-in-flight batches
+  std::vector<size_t> order;       // busy pipeline entries, oldest first (capacity reserved)
   std::vector<engine::TransferRequest> requests;
   std::vector<uint32_t> finished;
   uint64_t cursor = 0;
   uint64_t rng = 0;
+  size_t turn = 0;
   std::vector<LinkAccum> links;   // one per link of the phase; only `assigned` ones are used
   std::vector<size_t> assigned;
   Clock::time_point warm_end{};
@@ -59,7 +72,9 @@ Runner::Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engin
     : config_(config), bootstrap_(bootstrap), engine_(engine), memory_(memory), exposed_region_(exposed_region) {}
 
 Runner::~Runner() {
-  for (auto& t : threads_) (void)engine_.freeBatch(t->batch);
+  for (auto& t : threads_) {
+    for (auto& f : t->pipeline) (void)engine_.freeBatch(f.batch);
+  }
 }
 
 Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
@@ -69,17 +84,41 @@ Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootst
   for (int i = 0; i < config.threads; ++i) {
     auto t = std::make_unique<ThreadState>();
     t->index = i;
-    TE_ASSIGN_OR_RETURN(t->batch, engine.allocateBatch(i, config.batch_size));
-    t->requests.resize(config.batch_size);
-    t->finished.resize(config.batch_size);
-    t->rng = splitmix(config.seed ^ (static_cast<uint64_t>(bootstrap.rank()) << 32) ^ static_cast<uint64_t>(i)) | 1;
+    // Pushed one by one so that the destructor frees whatever was allocated before a failure.
     r->threads_.push_back(std::move(t));
+    ThreadState& ts = *r->threads_.back();
+    for (int k = 0; k < config.batches_in_flight; ++k) {
+      TE_ASSIGN_OR_RETURN(engine::BatchId id, engine.allocateBatch(i, config.batch_size));
+      ts.pipeline.push_back({id});
+    }
+    ts.order.reserve(ts.pipeline.size());
+    ts.requests.resize(config.batch_size);
+    ts.finished.resize(config.batch_size);
+    ts.rng = splitmix(config.seed ^ (static_cast<uint64_t>(bootstrap.rank()) << 32) ^ static_cast<uint64_t>(i)) | 1;
   }
   return r;
 }
 
-Status Runner::runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_t block_size) {
+Runner::LinkAccum* Runner::nextLink(ThreadState& t, Clock::time_point now, Deadline warm_end, Deadline measure_end) {
+  const bool measuring = now >= warm_end;
+  if (config_.iterations == 0 && now >= measure_end) {
+    // Past the end of the window a link that has no measured batch yet (a very slow one:
+    // its warm-up batch ran over) still gets one, so it is reported rather than lost.
+    for (size_t i : t.assigned) {
+      if (t.links[i].issued == 0) return &t.links[i];
+    }
+    return nullptr;
+  }
+  for (size_t k = 0; k < t.assigned.size(); ++k) {
+    LinkAccum& candidate = t.links[t.assigned[t.turn++ % t.assigned.size()]];
+    if (!measuring || config_.iterations == 0 || candidate.issued < config_.iterations) return &candidate;
+  }
+  return nullptr;  // --iterations submitted on every link of this thread
+}
+
+Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool measuring) {
   const uint64_t begin = grid_.begins[t.index];
+  const uint64_t block_size = grid_.block_size;
   const bool mix = config_.operation == Workload::kMix;
   uint8_t* const local = memory_.local->data();
   const uint64_t read_cut = static_cast<uint64_t>(config_.read_ratio * 18446744073709551615.0);
@@ -91,21 +130,90 @@ Status Runner::runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_
     req.length = block_size;
     if (mix) req.opcode = xorshift(t.rng) < read_cut ? engine::OpCode::kRead : engine::OpCode::kWrite;
   }
-  const Clock::time_point t0 = Clock::now();
-  TE_RETURN_IF_ERROR(engine_.submitTransfer(t.batch, t.requests));
-  auto last_progress = t0;
+  f.link = &link;
+  f.measuring = measuring;
+  f.t0 = Clock::now();
+  if (measuring) {
+    const int slots = static_cast<int>(link.slots.size());
+    int slot = config_.iterations > 0
+                   ? static_cast<int>(link.issued * slots / config_.iterations)
+                   : static_cast<int>(std::chrono::duration<double>(f.t0 - t.warm_end).count() / config_.duration * slots);
+    f.slot = std::clamp(slot, 0, slots - 1);
+    ++link.issued;
+  }
+  return engine_.submitTransfer(f.batch, t.requests);
+}
+
+void Runner::recordLatency(const InFlight& f, size_t finished) {
+  if (!f.measuring) return;
+  // From submission: with more than one batch in flight this includes the wait behind the
+  // batch ahead, as a request of an application's queue would see it.
+  const auto ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - f.t0).count());
+  for (size_t i = 0; i < finished; ++i) f.link->latency.record(ns);
+}
+
+Status Runner::finishBatch(InFlight& f) {
+  size_t failed = 0;
+  engine_.batchDone(f.batch, &failed);
+  if (failed > 0) {
+    Status e = engine_.batchError(f.batch);
+    return e.isOk() ? unavailable(std::to_string(failed) + " requests failed") : e;
+  }
+  LinkAccum& link = *f.link;
+  const auto t1 = Clock::now();
+  // The link served this batch from when it was submitted or, if the batch ahead was still
+  // on the link then, from when that one finished: the windows of a pipeline do not overlap.
+  const auto served_from = std::max(f.t0, link.last_done);
+  link.last_done = t1;
+  if (f.measuring) {
+    const uint64_t bytes = config_.batch_size * grid_.block_size;
+    if (link.batches == 0) link.start = served_from;
+    link.bytes += bytes;
+    link.ops += config_.batch_size;
+    link.end = std::max(link.end, t1);
+    auto& s = link.slots[f.slot];
+    if (s.bytes == 0 || served_from < s.first) s.first = served_from;
+    s.bytes += bytes;
+    s.last = std::max(s.last, t1);
+    ++link.batches;
+  }
+  f.link = nullptr;
+  return engine_.reuseBatch(f.batch);
+}
+
+Status Runner::driveThread(ThreadState& t, Deadline warm_end, Deadline measure_end) {
+  auto last_progress = Clock::now();
   auto backoff = std::chrono::microseconds(20);
   int idle_spins = 0;
   const auto stall_limit = seconds(config_.timeout);
-  while (!engine_.batchDone(t.batch)) {
-    size_t n = engine_.progress(t.batch, t.finished);
-    if (n > 0) {
-      auto now = Clock::now();
-      if (measuring) {
-        uint64_t ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - t0).count());
-        for (size_t i = 0; i < n; ++i) link.latency.record(ns);
+  while (!abort_.load(std::memory_order_relaxed)) {
+    // Keep the pipeline full: every idle batch goes out before anything is polled.
+    for (auto& f : t.pipeline) {
+      if (f.link) continue;
+      LinkAccum* link = nextLink(t, Clock::now(), warm_end, measure_end);
+      if (!link) break;
+      TE_RETURN_IF_ERROR(submitBatch(t, f, *link, Clock::now() >= warm_end));
+      t.order.push_back(static_cast<size_t>(&f - t.pipeline.data()));
+    }
+    if (t.order.empty()) return Status::ok();  // nothing left to submit or to wait for
+    bool moved = false;
+    for (size_t k = 0; k < t.order.size();) {
+      InFlight& f = t.pipeline[t.order[k]];
+      size_t n = engine_.progress(f.batch, t.finished);
+      if (n > 0) {
+        recordLatency(f, n);
+        moved = true;
       }
-      last_progress = now;
+      if (!engine_.batchDone(f.batch)) {
+        ++k;
+        continue;
+      }
+      TE_RETURN_IF_ERROR(finishBatch(f));
+      t.order.erase(t.order.begin() + static_cast<std::ptrdiff_t>(k));
+      moved = true;
+    }
+    if (moved) {
+      last_progress = Clock::now();
       idle_spins = 0;
       backoff = std::chrono::microseconds(20);
       continue;
@@ -113,78 +221,26 @@ Status Runner::runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_
     // Nothing finished: spin briefly, then wait on the transport with a growing bound so
     // ranks that share cores leave them to the ranks that are measuring.
     if (++idle_spins < 16) continue;
-    engine_.waitForProgress(t.batch, backoff);
+    const InFlight& oldest = t.pipeline[t.order.front()];
+    engine_.waitForProgress(oldest.batch, backoff);
     backoff = std::min(backoff * 2, std::chrono::microseconds(1000));
-    if (abort_.load(std::memory_order_relaxed)) return internalError("aborted");
     if (Clock::now() - last_progress > stall_limit) {
-      return deadlineExceeded("no completion from rank " + std::to_string(link.target) + " (" +
-                              bootstrap_.hostname(link.target) + ") for " +
-                              std::to_string(static_cast<int>(config_.timeout)) + " s (--timeout)");
+      const int target = oldest.link->target;
+      return deadlineExceeded("no completion from rank " + std::to_string(target) + " (" + bootstrap_.hostname(target) +
+                              ") for " + std::to_string(static_cast<int>(config_.timeout)) + " s (--timeout)");
     }
   }
-  size_t failed = 0;
-  engine_.batchDone(t.batch, &failed);
-  if (failed > 0) {
-    Status e = engine_.batchError(t.batch);
-    return e.isOk() ? unavailable(std::to_string(failed) + " requests failed") : e;
-  }
-  if (measuring) {
-    const auto t1 = Clock::now();
-    const uint64_t bytes = config_.batch_size * block_size;
-    if (link.batches == 0) link.start = t0;
-    link.bytes += bytes;
-    link.ops += config_.batch_size;
-    link.end = t1;
-    const int slots = static_cast<int>(link.slots.size());
-    int slot = config_.iterations > 0
-                   ? static_cast<int>(link.batches * slots / config_.iterations)
-                   : static_cast<int>(std::chrono::duration<double>(t0 - t.warm_end).count() / config_.duration * slots);
-    auto& s = link.slots[std::clamp(slot, 0, slots - 1)];
-    if (s.bytes == 0) s.first = t0;
-    s.bytes += bytes;
-    s.last = t1;
-    ++link.batches;
-  }
-  return engine_.reuseBatch(t.batch);
+  return Status::ok();  // another thread failed; its error is the one reported
 }
 
 void Runner::workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end) {
+  t.order.clear();
   t.status = engine::bindThreadToNumaNode(memory_.numa_node);
-  if (!t.status.isOk()) {
-    abort_.store(true);
-    return;
+  if (t.status.isOk()) {
+    t.warm_end = warm_end;
+    t.status = driveThread(t, warm_end, measure_end);
   }
-  t.warm_end = warm_end;
-  bool measuring = false;
-  size_t turn = 0;
-  // Past the end of the window a link that has no measured batch yet (a very slow one:
-  // its warm-up batch ran over) still gets one, so it is reported rather than lost.
-  auto unmeasured = [&t]() -> LinkAccum* {
-    for (size_t i : t.assigned) {
-      if (t.links[i].batches == 0) return &t.links[i];
-    }
-    return nullptr;
-  };
-  while (!abort_.load(std::memory_order_relaxed)) {
-    auto now = Clock::now();
-    if (!measuring && now >= warm_end) measuring = true;
-    LinkAccum* link = nullptr;
-    if (config_.iterations == 0 && now >= measure_end) {
-      link = unmeasured();
-      if (!link) break;
-    }
-    for (size_t k = 0; k < t.assigned.size() && !link; ++k) {
-      LinkAccum& candidate = t.links[t.assigned[turn++ % t.assigned.size()]];
-      if (!measuring || config_.iterations == 0 || candidate.batches < config_.iterations) link = &candidate;
-    }
-    if (!link) break;  // --iterations reached on every link of this thread
-    Status s = runBatch(t, *link, measuring, grid_.block_size);
-    if (!s.isOk()) {
-      t.status = s;
-      abort_.store(true);
-      return;
-    }
-  }
+  if (!t.status.isOk()) abort_.store(true);
 }
 
 LinkResult Runner::collect(size_t link_index, int target) const {

@@ -1,7 +1,9 @@
 // Runner: drives a schedule for one block size. Each phase starts with a barrier; every
-// initiator of the phase runs --threads workers that keep --batch-size requests of the block
-// size going to its targets for --warmup + --duration seconds (or --iterations batches);
-// with --integrity-check the buffers are filled before and verified after each phase.
+// initiator of the phase runs --threads workers that each keep --batches-in-flight batches of
+// --batch-size requests of the block size going to its targets for --warmup + --duration
+// seconds (or --iterations batches): a finished batch is resubmitted while the next one
+// drains, so the transport's queue never runs dry at a batch boundary. With
+// --integrity-check the buffers are filled before and verified after each phase.
 #pragma once
 
 #include <atomic>
@@ -37,13 +39,18 @@ class Runner {
 
   struct ThreadState;
   struct LinkAccum;
+  struct InFlight;
 
  private:
   Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
          BenchMemory& memory, engine::RegionId exposed_region);
   Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets, uint64_t block_size);
   void workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end);
-  Status runBatch(ThreadState& t, LinkAccum& link, bool measuring, uint64_t block_size);
+  Status driveThread(ThreadState& t, Deadline warm_end, Deadline measure_end);
+  LinkAccum* nextLink(ThreadState& t, Clock::time_point now, Deadline warm_end, Deadline measure_end);
+  Status submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool measuring);
+  void recordLatency(const InFlight& f, size_t finished);
+  Status finishBatch(InFlight& f);
   Status verifyPhase(const Phase& phase, uint64_t epoch);
   LinkResult collect(size_t link_index, int target) const;
 
