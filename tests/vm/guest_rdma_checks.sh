@@ -9,6 +9,8 @@ BENCH=$BUILD/src/bench/te_bench
 OUT=$(mktemp -d)
 FAILS=0
 ok() { echo "ok - $*"; }
+# Each step announces itself, so a guest that runs out of time shows where it was.
+step() { echo "# [$SECONDS s] $*"; }
 bad() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
 MPI=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp
      --mca mpi_yield_when_idle 1)
@@ -17,7 +19,8 @@ QUICK=(--transport verbs --buffer-size 8M --threads 1 --batch-size 8 --duration 
        --timeout 60)
 
 # 1. The conformance suite over verbs: must run, not skip.
-if out=$("$BUILD/tests/conformance/te_conformance_tests" --gtest_filter='*/verbs' 2>&1) \
+step "conformance over verbs"
+if out=$(timeout -k 10 300 "$BUILD/tests/conformance/te_conformance_tests" --gtest_filter='*/verbs' 2>&1) \
     && n=$(sed -n 's/.*PASSED  \] \([0-9]*\) tests.*/\1/p' <<<"$out") && [ "${n:-0}" -ge 7 ] \
     && ! grep -q SKIPPED <<<"$out"; then
   ok "conformance over verbs: $n tests passed"
@@ -28,8 +31,9 @@ fi
 # 2-3. te_bench over verbs: full matrices with every byte verified.
 for spec in "2 write 64K" "4 read 64K" "2 mix 4K,256K"; do
   set -- $spec
+  step "te_bench -np $1 $2 $3"
   blocks=$(tr ',' '\n' <<<"$3" | wc -l)
-  if timeout 300 "${MPI[@]}" -np "$1" "$BENCH" "${QUICK[@]}" --operation "$2" --block-size "$3" --integrity-check \
+  if timeout -k 10 300 "${MPI[@]}" -np "$1" "$BENCH" "${QUICK[@]}" --operation "$2" --block-size "$3" --integrity-check \
        --json "$OUT/r.json" > "$OUT/run.log" 2>&1 && python3 "$CHECK" "$OUT/r.json" "$1" verbs --blocks "$blocks"; then
     ok "te_bench -np $1 --transport verbs --operation $2 --block-size $3 --integrity-check"
   else
@@ -38,8 +42,9 @@ for spec in "2 write 64K" "4 read 64K" "2 mix 4K,256K"; do
 done
 
 # 4. An unknown device: the user's mistake, exit 2, the devices found listed.
+step "--devices mlx5_9"
 rc=0
-timeout 60 "${MPI[@]}" -np 2 "$BENCH" "${QUICK[@]}" --devices mlx5_9 > "$OUT/dev.log" 2>&1 || rc=$?
+timeout -k 10 60 "${MPI[@]}" -np 2 "$BENCH" "${QUICK[@]}" --devices mlx5_9 > "$OUT/dev.log" 2>&1 || rc=$?
 if [ $rc = 2 ] && grep -q "rxe0" "$OUT/dev.log"; then
   ok "--devices mlx5_9: exit 2, lists rxe0"
 else
@@ -47,8 +52,9 @@ else
 fi
 
 # 5. A peer killed mid-run: the job ends non-zero, in bounded time, naming it.
+step "rank 1 killed mid-run"
 start=$SECONDS
-( timeout 120 "${MPI[@]}" -np 2 "$BENCH" "${QUICK[@]}" --duration 60 --warmup 0 --timeout 20 \
+( timeout -k 10 120 "${MPI[@]}" -np 2 "$BENCH" "${QUICK[@]}" --duration 60 --warmup 0 --timeout 20 \
     > "$OUT/kill.log" 2>&1; echo $? > "$OUT/kill.rc" ) &
 runner=$!
 victim=""
@@ -74,8 +80,9 @@ fi
 # (with -np 3 a bystander rank must leave too).
 for spec in "2 write badrkey:0->1" "3 read oob:0->1"; do
   set -- $spec
+  step "TE_FAULT_INJECT=$3 -np $1 $2"
   start=$SECONDS rc=0
-  timeout 120 "${MPI[@]}" -np "$1" -x TE_FAULT_INJECT="$3" "$BENCH" "${QUICK[@]}" --operation "$2" --block-size 64K \
+  timeout -k 10 120 "${MPI[@]}" -np "$1" -x TE_FAULT_INJECT="$3" "$BENCH" "${QUICK[@]}" --operation "$2" --block-size 64K \
     --timeout 30 > "$OUT/fault.log" 2>&1 || rc=$?
   if [ $rc = 1 ] && grep -q "rank 1 (vm0).*remote access error" "$OUT/fault.log"; then
     ok "TE_FAULT_INJECT=$3, -np $1 $2: exit 1 after $((SECONDS - start)) s, names rank 1 (vm0) and the wc status"
