@@ -85,19 +85,25 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(SchedulesMore, ChosenPairsSizeSweepAndIterations) {
-  nlohmann::json j = runJson(mpirun(4) + kQuick + " --pairs 0:3,2:1 --block-size 4K:16K --iterations 5 --samples 5");
-  ASSERT_EQ(j["results"].size(), 3u);
-  std::vector<uint64_t> sizes;
-  for (const auto& b : j["results"]) {
-    sizes.push_back(b["block_size"].get<uint64_t>());
-    EXPECT_EQ(linksOf(b), (std::set<std::pair<int, int>>{{0, 3}, {2, 1}}));
-    for (const auto& l : b["links"]) {
-      // 5 batches of 16 per thread, 2 threads.
-      EXPECT_EQ(l["ops"].get<uint64_t>(), 2u * 5u * 16u) << l.dump();
-      EXPECT_EQ(l["samples"]["count"].get<int>(), 5);
+  // --iterations counts submitted batches exactly, however many a thread keeps in flight.
+  for (int depth : {1, 3}) {
+    SCOPED_TRACE("--batches-in-flight " + std::to_string(depth));
+    nlohmann::json j = runJson(mpirun(4) + kQuick + " --pairs 0:3,2:1 --block-size 4K:16K --iterations 5 --samples 5" +
+                               " --batches-in-flight " + std::to_string(depth));
+    EXPECT_EQ(j["options"]["batches_in_flight"], depth);
+    ASSERT_EQ(j["results"].size(), 3u);
+    std::vector<uint64_t> sizes;
+    for (const auto& b : j["results"]) {
+      sizes.push_back(b["block_size"].get<uint64_t>());
+      EXPECT_EQ(linksOf(b), (std::set<std::pair<int, int>>{{0, 3}, {2, 1}}));
+      for (const auto& l : b["links"]) {
+        // 5 batches of 16 per thread, 2 threads.
+        EXPECT_EQ(l["ops"].get<uint64_t>(), 2u * 5u * 16u) << l.dump();
+        EXPECT_EQ(l["samples"]["count"].get<int>(), 5);
+      }
     }
+    EXPECT_EQ(sizes, (std::vector<uint64_t>{4096, 8192, 16384}));
   }
-  EXPECT_EQ(sizes, (std::vector<uint64_t>{4096, 8192, 16384}));
 }
 
 TEST(SlowLink, AThrottledLinkIsFlaggedAndNoOtherIs) {

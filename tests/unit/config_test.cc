@@ -73,6 +73,12 @@ TEST(Config, BadValuesNameTheFlagTheValueAndWhatIsAllowed) {
       {{"--block-size", "12Q"}, {"--block-size", "12Q"}},
       {{"--batch-size", "0"}, {"--batch-size", "0", "1..65536"}},
       {{"--threads", "0"}, {"--threads", "0"}},
+      {{"--batches-in-flight", "0"}, {"--batches-in-flight", "0", "1..16"}},
+      {{"--batches-in-flight", "17"}, {"--batches-in-flight", "17", "1..16"}},
+      {{"--threads", "128", "--batches-in-flight", "16"}, {"--threads 128", "--batches-in-flight 16", "1024"}},
+      {{"--operation", "mix", "--integrity-check", "--buffer-size", "4M", "--block-size", "64K", "--threads", "1",
+        "--batch-size", "16", "--batches-in-flight", "3"},
+       {"--batch-size 16", "--batches-in-flight 3", "32 blocks"}},
       {{"--duration", "-1"}, {"--duration"}},
       {{"--duration", "0"}, {"--duration"}},
       {{"--schedule", "random"}, {"--schedule", "random", "pairs, shift"}},
@@ -141,6 +147,7 @@ TEST(Config, JsonEchoesEveryEffectiveOption) {
   nlohmann::json j = configToJson(p.config);
   EXPECT_EQ(j["block_size"], 1u << 20);
   EXPECT_EQ(j["threads"], 3);
+  EXPECT_EQ(j["batches_in_flight"], 2);
   for (const char* key : {"transport", "operation", "batch_size", "buffer_size", "duration", "warmup", "schedule",
                           "report_unit", "timeout", "tcp", "verbs", "ucx", "bootstrap"}) {
     EXPECT_TRUE(j.contains(key)) << key;
