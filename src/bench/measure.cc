@@ -64,6 +64,7 @@ Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::st
   TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, info->create(c.transport_config));
   if (c.fault_inject.empty()) return transport;
   TE_ASSIGN_OR_RETURN(auto rules, engine::parseFaultSpec(c.fault_inject));
+  TE_RETURN_IF_ERROR(engine::checkFaultRulesFor(rules, name));
   TE_LOG(WARN) << "fault injection active (TE_FAULT_INJECT=" << c.fault_inject << ")";
   return engine::wrapWithFaults(std::move(transport), rank, std::move(rules));
 }

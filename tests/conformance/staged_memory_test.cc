@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "bootstrap/local/local_bootstrap.h"
+#include "engine/fault/fault_transport.h"
 #include "engine/memory/pattern.h"
 #include "engine/transport_registry.h"
 
@@ -86,18 +87,30 @@ Status runAll(engine::TransportWorker& w, std::vector<Request> requests) {
   return Status::ok();
 }
 
-TEST(StagedMemory, VramOverTcpIsStagedBothWaysAndByteExact) {
+// Two connected TCP transports, each with a guarded stand-in device buffer registered as
+// region 0; rank 0's transport wrapped in the fault decorator when `fault_spec` is set.
+struct StagedPair {
+  std::vector<engine::TransportPtr> transports;
+  std::vector<std::unique_ptr<GuardedDeviceBuffer>> buffers;
+};
+
+void connectStagedPair(StagedPair* pair, const std::string& fault_spec = "") {
   const engine::TransportInfo* info = engine::findTransport("tcp");
   ASSERT_NE(info, nullptr);
   auto group = std::make_shared<bootstrap::LocalGroup>(2);
   std::vector<std::unique_ptr<bootstrap::LocalBootstrap>> bs;
-  std::vector<engine::TransportPtr> transports;
-  std::vector<std::unique_ptr<GuardedDeviceBuffer>> buffers;
+  auto& transports = pair->transports;
+  auto& buffers = pair->buffers;
   for (int r = 0; r < 2; ++r) {
     bs.push_back(std::make_unique<bootstrap::LocalBootstrap>(group, r));
     auto t = info->create(engine::TransportConfig{});
     ASSERT_TRUE(t.isOk()) << t.status().message();
     transports.push_back(std::move(*t));
+    if (r == 0 && !fault_spec.empty()) {
+      auto rules = engine::parseFaultSpec(fault_spec);
+      ASSERT_TRUE(rules.isOk()) << rules.status().message();
+      transports.back() = engine::wrapWithFaults(std::move(transports.back()), 0, *rules);
+    }
     buffers.push_back(std::make_unique<GuardedDeviceBuffer>(kBuffer));
     ASSERT_NE(buffers.back()->data(), nullptr);
     ASSERT_TRUE(buffers.back()->fillPattern(0, kBuffer, 100 + r, 0).isOk());
@@ -105,7 +118,7 @@ TEST(StagedMemory, VramOverTcpIsStagedBothWaysAndByteExact) {
     ASSERT_TRUE(region.isOk()) << region.status().message();
   }
   // The plain address path refuses VRAM instead of touching it.
-  EXPECT_EQ(transports[0]->registerMemory(buffers[0]->data(), kBuffer, MemoryKind::kVram).status().code(),
+  EXPECT_EQ(transports[1]->registerMemory(buffers[1]->data(), kBuffer, MemoryKind::kVram).status().code(),
             StatusCode::kInvalidArgument);
   std::vector<Status> connected(2);
   std::vector<std::thread> threads;
@@ -115,7 +128,13 @@ TEST(StagedMemory, VramOverTcpIsStagedBothWaysAndByteExact) {
   for (auto& t : threads) t.join();
   ASSERT_TRUE(connected[0].isOk()) << connected[0].message();
   ASSERT_TRUE(connected[1].isOk()) << connected[1].message();
+}
 
+TEST(StagedMemory, VramOverTcpIsStagedBothWaysAndByteExact) {
+  StagedPair pair;
+  ASSERT_NO_FATAL_FAILURE(connectStagedPair(&pair));
+  auto& transports = pair.transports;
+  auto& buffers = pair.buffers;
   // Rank 0 WRITEs its piece 0 into rank 1's piece 2, then READs rank 1's piece 5 into its piece 7.
   Request write{OpCode::kWrite, 0, 0, 1, 0, 2 * kPiece, kPiece, 1};
   Request read{OpCode::kRead, 0, 7 * kPiece, 1, 0, 5 * kPiece, kPiece, 2};
@@ -136,6 +155,32 @@ TEST(StagedMemory, VramOverTcpIsStagedBothWaysAndByteExact) {
   EXPECT_EQ(buffers[0]->copies(), 2u);
   EXPECT_EQ(buffers[1]->copies(), 2u);
   EXPECT_EQ(transports[0]->describe()["staged_regions"], 1);
+}
+
+// The test-only corrupt: rule flips a byte of a WRITE's source through the Buffer, never by
+// address (the stand-in's address range would fault), so integrity tests work on VRAM too.
+TEST(StagedMemory, CorruptFaultReachesDeviceMemoryThroughTheBuffer) {
+  StagedPair pair;
+  ASSERT_NO_FATAL_FAILURE(connectStagedPair(&pair, "corrupt:0->1"));
+  Request write{OpCode::kWrite, 0, 0, 1, 0, 2 * kPiece, kPiece, 1};
+  engine::TransportWorker& w = pair.transports[0]->worker(0);
+  ASSERT_TRUE(runAll(w, {write}).isOk()) << w.lastError().message();
+  auto landed = pair.buffers[1]->verifyPattern(2 * kPiece, kPiece, 100, 0);
+  ASSERT_TRUE(landed.isOk());
+  ASSERT_TRUE(landed->has_value()) << "the corrupt: rule changed nothing";
+  EXPECT_EQ((*landed)->offset, kPiece / 2);
+}
+
+TEST(StagedMemory, KeyFaultsAreRefusedOutsideVerbs) {
+  auto rules = engine::parseFaultSpec("rate:0->1:1MB;badrkey:0->1");
+  ASSERT_TRUE(rules.isOk());
+  Status s = engine::checkFaultRulesFor(*rules, "tcp");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("badrkey"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("tcp"), std::string::npos) << s.message();
+  EXPECT_TRUE(engine::checkFaultRulesFor(*rules, "verbs").isOk());
+  EXPECT_EQ(engine::checkFaultRulesFor(*engine::parseFaultSpec("oob:1->0"), "ucx").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(engine::checkFaultRulesFor(*engine::parseFaultSpec("fail:0->1;corrupt:1->0"), "ucx").isOk());
 }
 
 }  // namespace

@@ -17,14 +17,33 @@ Result<int> parseEnd(const std::string& s, const std::string& rule) {
   return static_cast<int>(v);
 }
 
+// What the decorator knows of a local region: corrupt: rules flip a byte through the Buffer
+// when there is one (VRAM is not addressable from the host), else by address (DRAM only).
+struct LocalRegionRef {
+  uint8_t* base = nullptr;
+  const Buffer* buffer = nullptr;
+  MemoryKind kind = MemoryKind::kDram;
+};
+
+void flipByte(const LocalRegionRef& region, uint64_t at) {
+  if (region.buffer) {
+    uint8_t b = 0;
+    if (!region.buffer->copyToHost(&b, at, 1).isOk()) return;
+    b ^= 0xFF;
+    (void)region.buffer->copyFromHost(at, &b, 1);
+  } else if (region.kind == MemoryKind::kDram && region.base) {
+    region.base[at] ^= 0xFF;
+  }
+}
+
 // Per-peer token bucket: a request may start when the bucket is not in debt; its bytes are
 // charged on acceptance, so the long-run rate is the cap whatever the request size.
 class FaultWorker final : public TransportWorker {
  public:
   FaultWorker(TransportWorker& inner, std::vector<double> peer_rates, std::vector<bool> peer_fails,
-              std::vector<bool> peer_corrupt, const std::vector<uint8_t*>* region_bases)
+              std::vector<bool> peer_corrupt, const std::vector<LocalRegionRef>* regions)
       : inner_(inner), rates_(std::move(peer_rates)), fails_(std::move(peer_fails)),
-        corrupt_(std::move(peer_corrupt)), bases_(region_bases), debt_until_(rates_.size(), Clock::time_point{}) {}
+        corrupt_(std::move(peer_corrupt)), regions_(regions), debt_until_(rates_.size(), Clock::time_point{}) {}
 
   Result<size_t> post(std::span<const Request> requests) override {
     size_t n = 0;
@@ -38,8 +57,8 @@ class FaultWorker final : public TransportWorker {
         }
         break;
       }
-      if (corrupt_[r.peer] && r.op == OpCode::kWrite && r.length > 0 && r.local_region < bases_->size()) {
-        (*bases_)[r.local_region][r.local_offset + r.length / 2] ^= 0xFF;
+      if (corrupt_[r.peer] && r.op == OpCode::kWrite && r.length > 0 && r.local_region < regions_->size()) {
+        flipByte((*regions_)[r.local_region], r.local_offset + r.length / 2);
       }
       if (rates_[r.peer] > 0) {
         if (debt_until_[r.peer] > now) break;
@@ -71,7 +90,7 @@ class FaultWorker final : public TransportWorker {
   std::vector<double> rates_;
   std::vector<bool> fails_;
   std::vector<bool> corrupt_;
-  const std::vector<uint8_t*>* bases_;
+  const std::vector<LocalRegionRef>* regions_;
   std::vector<Clock::time_point> debt_until_;
 };
 
@@ -84,14 +103,14 @@ class FaultTransport final : public Transport {
   TransportCapabilities capabilities() const override { return inner_->capabilities(); }
   Result<RegionId> registerMemory(void* addr, size_t length, MemoryKind kind) override {
     TE_ASSIGN_OR_RETURN(RegionId id, inner_->registerMemory(addr, length, kind));
-    if (bases_.size() <= id) bases_.resize(id + 1, nullptr);
-    bases_[id] = static_cast<uint8_t*>(addr);
+    if (regions_.size() <= id) regions_.resize(id + 1);
+    regions_[id] = {static_cast<uint8_t*>(addr), nullptr, kind};
     return id;
   }
   Result<RegionId> registerBuffer(const Buffer& buffer) override {
     TE_ASSIGN_OR_RETURN(RegionId id, inner_->registerBuffer(buffer));
-    if (bases_.size() <= id) bases_.resize(id + 1, nullptr);
-    bases_[id] = buffer.data();
+    if (regions_.size() <= id) regions_.resize(id + 1);
+    regions_[id] = {buffer.data(), &buffer, buffer.kind()};
     return id;
   }
   int preferredNumaNode() const override { return inner_->preferredNumaNode(); }
@@ -118,7 +137,7 @@ class FaultTransport final : public Transport {
       }
     }
     for (int w = 0; w < inner_->numWorkers(); ++w) {
-      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt, &bases_));
+      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt, &regions_));
     }
     return Status::ok();
   }
@@ -133,7 +152,7 @@ class FaultTransport final : public Transport {
   TransportPtr inner_;
   int rank_;
   std::vector<FaultRule> rules_;
-  std::vector<uint8_t*> bases_;
+  std::vector<LocalRegionRef> regions_;
   std::vector<std::unique_ptr<FaultWorker>> workers_;
 };
 
@@ -177,6 +196,17 @@ Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec) {
 
 TransportPtr wrapWithFaults(TransportPtr inner, int rank, std::vector<FaultRule> rules) {
   return std::make_unique<FaultTransport>(std::move(inner), rank, std::move(rules));
+}
+
+Status checkFaultRulesFor(const std::vector<FaultRule>& rules, const std::string& transport) {
+  if (transport == "verbs") return Status::ok();
+  for (const FaultRule& rule : rules) {
+    if (rule.kind == FaultRule::Kind::kBadRkey || rule.kind == FaultRule::Kind::kOutOfBounds) {
+      return invalidArgument(std::string("TE_FAULT_INJECT: ") + (rule.kind == FaultRule::Kind::kBadRkey ? "badrkey" : "oob") +
+                             " rules act only in the verbs transport, not in " + transport);
+    }
+  }
+  return Status::ok();
 }
 
 }  // namespace te::engine

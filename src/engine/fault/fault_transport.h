@@ -6,8 +6,9 @@
 //   "fail:0->1"           requests 0 -> 1 fail with kUnavailable
 //   "corrupt:0->1"        each WRITE 0 -> 1 flips one byte of its source first (integrity tests)
 // Two kinds are left to the verbs transport itself (it gets the spec in VerbsOptions and
-// applies them once to its remote keys at connect; this decorator and other transports
-// ignore them), so that the device itself reports the remote access error:
+// applies them once to its remote keys at connect; this decorator skips them, and
+// checkFaultRulesFor() refuses them for any other transport), so that the device itself
+// reports the remote access error:
 //   "badrkey:0->1"        rank 0 uses a wrong rkey for rank 1's regions
 //   "oob:0->1"            rank 0 pushes its remote addresses for rank 1 past the peer's MR
 #pragma once
@@ -32,6 +33,10 @@ struct FaultRule {
 };
 
 Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec);
+
+// An error naming the rule when `transport` would not apply it (badrkey / oob outside verbs),
+// so a test that asks for a fault never passes without one.
+Status checkFaultRulesFor(const std::vector<FaultRule>& rules, const std::string& transport);
 
 // Wraps `inner`; `rank` is this process's rank (rules are matched against it as initiator).
 TransportPtr wrapWithFaults(TransportPtr inner, int rank, std::vector<FaultRule> rules);
