@@ -28,6 +28,7 @@ struct Runner::InFlight {
   bool measuring = false;
   int slot = 0;
   Clock::time_point t0{};
+  Clock::time_point moved{};  // submission or the last completion of one of its requests
 };
 
 struct Runner::ThreadState {
@@ -132,7 +133,7 @@ Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool me
   }
   f.link = &link;
   f.measuring = measuring;
-  f.t0 = Clock::now();
+  f.t0 = f.moved = Clock::now();
   if (measuring) {
     const int slots = static_cast<int>(link.slots.size());
     int slot = config_.iterations > 0
@@ -182,7 +183,6 @@ Status Runner::finishBatch(InFlight& f) {
 }
 
 Status Runner::driveThread(ThreadState& t, Deadline warm_end, Deadline measure_end) {
-  auto last_progress = Clock::now();
   auto backoff = std::chrono::microseconds(20);
   int idle_spins = 0;
   const auto stall_limit = seconds(config_.timeout);
@@ -202,6 +202,7 @@ Status Runner::driveThread(ThreadState& t, Deadline warm_end, Deadline measure_e
       size_t n = engine_.progress(f.batch, t.finished);
       if (n > 0) {
         recordLatency(f, n);
+        f.moved = Clock::now();
         moved = true;
       }
       if (!engine_.batchDone(f.batch)) {
@@ -212,8 +213,16 @@ Status Runner::driveThread(ThreadState& t, Deadline warm_end, Deadline measure_e
       t.order.erase(t.order.begin() + static_cast<std::ptrdiff_t>(k));
       moved = true;
     }
+    // Each batch on its own: one link's completions must not hide another link's stall.
+    const auto now = Clock::now();
+    for (size_t k : t.order) {
+      const InFlight& f = t.pipeline[k];
+      if (now - f.moved <= stall_limit) continue;
+      const int target = f.link->target;
+      return deadlineExceeded("no completion from rank " + std::to_string(target) + " (" + bootstrap_.hostname(target) +
+                              ") for " + std::to_string(static_cast<int>(config_.timeout)) + " s (--timeout)");
+    }
     if (moved) {
-      last_progress = Clock::now();
       idle_spins = 0;
       backoff = std::chrono::microseconds(20);
       continue;
@@ -221,14 +230,8 @@ Status Runner::driveThread(ThreadState& t, Deadline warm_end, Deadline measure_e
     // Nothing finished: spin briefly, then wait on the transport with a growing bound so
     // ranks that share cores leave them to the ranks that are measuring.
     if (++idle_spins < 16) continue;
-    const InFlight& oldest = t.pipeline[t.order.front()];
-    engine_.waitForProgress(oldest.batch, backoff);
+    engine_.waitForProgress(t.pipeline[t.order.front()].batch, backoff);
     backoff = std::min(backoff * 2, std::chrono::microseconds(1000));
-    if (Clock::now() - last_progress > stall_limit) {
-      const int target = oldest.link->target;
-      return deadlineExceeded("no completion from rank " + std::to_string(target) + " (" + bootstrap_.hostname(target) +
-                              ") for " + std::to_string(static_cast<int>(config_.timeout)) + " s (--timeout)");
-    }
   }
   return Status::ok();  // another thread failed; its error is the one reported
 }

@@ -156,5 +156,17 @@ TEST(Integrity, ACorruptedTransferExitsThreeNamingTheOffset) {
   EXPECT_EQ(countOccurrences(r.output, "te_bench: "), 1u) << "printed once: " << r.output;
 }
 
+// One thread drives two links (one-to-all, --threads 1) with two batches in flight; the link
+// to rank 1 is throttled to a byte a second, so its batch never finishes while the link to
+// rank 2 keeps completing: the stall must still be caught, per batch, and named.
+TEST(Stall, AStuckLinkIsNamedWhileAnotherLinkOfTheThreadMoves) {
+  CommandResult r = runCommand(mpirun(3, "TE_FAULT_INJECT='rate:0->1:1'") + kQuick +
+                                   " --schedule one-to-all --threads 1 --batches-in-flight 2 --timeout 5",
+                               std::chrono::seconds(90));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("no completion from rank 1"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("no completion from rank 2"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace te::testing
