@@ -275,7 +275,7 @@ LinkResult Runner::collect(size_t link_index, int target) const {
   return result;
 }
 
-Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& targets, uint64_t block_size) {
+Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& targets) {
   const size_t m = targets.size();
   const size_t nthreads = threads_.size();
   for (auto& t : threads_) {
@@ -307,7 +307,6 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
   }
   for (auto& w : workers) w.join();
   for (auto& t : threads_) TE_RETURN_IF_ERROR(t->status);
-  (void)block_size;
   std::vector<LinkResult> out;
   for (size_t i = 0; i < m; ++i) {
     LinkResult r = collect(i, targets[i]);
@@ -355,7 +354,7 @@ Result<std::vector<LinkResult>> Runner::run(const std::vector<Phase>& phases, ui
     }
     if (!targets.empty()) {
       TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
-      Result<std::vector<LinkResult>> r = measurePhase(targets, block_size);
+      Result<std::vector<LinkResult>> r = measurePhase(targets);
       if (!r.isOk()) return r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
       for (auto& lr : *r) mine.push_back(std::move(lr));
     }

@@ -44,7 +44,7 @@ class Runner {
  private:
   Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
          BenchMemory& memory, engine::RegionId exposed_region);
-  Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets, uint64_t block_size);
+  Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets);
   void workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end);
   Status driveThread(ThreadState& t, Deadline warm_end, Deadline measure_end);
   LinkAccum* nextLink(ThreadState& t, Clock::time_point now, Deadline warm_end, Deadline measure_end);
