@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 #include "engine/memory/dram_buffer.h"
 
 namespace te::bench {
@@ -302,8 +303,11 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
   const auto warm_end = Clock::now() + seconds(config_.warmup);
   const auto measure_end = warm_end + seconds(config_.duration);
   std::vector<std::thread> workers;
-  for (auto& t : threads_) {
-    workers.emplace_back([this, raw = t.get(), warm_end, measure_end] { workerLoop(*raw, warm_end, measure_end); });
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    workers.emplace_back([this, raw = threads_[i].get(), i, warm_end, measure_end] {
+      nameThisThread("te-worker" + std::to_string(i));
+      workerLoop(*raw, warm_end, measure_end);
+    });
   }
   for (auto& w : workers) w.join();
   for (auto& t : threads_) TE_RETURN_IF_ERROR(t->status);

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 
 namespace te::engine::tcp {
 
@@ -65,7 +66,12 @@ Status TcpServer::start(int threads) {
       }
     }
   }
-  for (auto& t : threads_) t->thread = std::thread([this, raw = t.get()] { run(raw); });
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    threads_[i]->thread = std::thread([this, raw = threads_[i].get(), i] {
+      nameThisThread("te-tcp-target" + std::to_string(i));
+      run(raw);
+    });
+  }
   return Status::ok();
 }
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/thread_name.h"
+
 namespace te::engine::ucx {
 namespace {
 
@@ -33,7 +35,10 @@ ServiceWorker::~ServiceWorker() { stop(); }
 
 void ServiceWorker::start() {
   stop_.store(false);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("te-ucx-target");
+    run();
+  });
 }
 
 void ServiceWorker::stop() {
