@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <thread>
@@ -125,9 +126,12 @@ class MpiBootstrap final : public Bootstrap {
     return out;
   }
 
-  // Tests the request with growing sleeps (10 us .. 1 ms): waiting ranks must not take the
-  // cores that the measuring ranks need.
+  // Tests the request with growing sleeps (10 us .. 1 ms, then up to 1/64 of the time waited,
+  // at most 10 ms): waiting ranks must not take the cores that the measuring ranks need, and a
+  // rank that waits out a whole phase wakes ~100 times a second, not 1000, so it preempts the
+  // measuring threads less, at a cost of under 2% of the time it waited.
   Status wait(MPI_Request* req, const char* what, Deadline deadline) {
+    const auto start = Clock::now();
     auto pause = std::chrono::microseconds(10);
     while (true) {
       int done = 0;
@@ -140,7 +144,9 @@ class MpiBootstrap final : public Bootstrap {
                                 " (a rank is stuck, dead, or far behind)");
       }
       std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::microseconds(1000));
+      const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+      const auto cap = std::clamp(waited / 64, std::chrono::microseconds(1000), std::chrono::microseconds(10000));
+      pause = std::min(pause * 2, cap);
     }
   }
 
