@@ -326,7 +326,10 @@ void UcxWorker::waitForProgress(std::chrono::microseconds max_wait) {
   // Software RMA over shared memory has no event for "the peer's queue has room again": a
   // sleep there costs a whole max_wait per queue-full. So while puts are still being pushed
   // out, or other transfers moved very recently, keep polling and only give the core away.
-  if (puts_in_flight_ > 0 || (table_.inflightBytes() > 0 && Clock::now() - last_activity_ < kYieldWindow)) {
+  // WRITEs waiting for their flush count as moving: over tcp all their puts sit in the socket
+  // buffers, and a sleep until the flush's reply left the core idle ~1000 times a second.
+  const bool outstanding = table_.inflightBytes() > 0 || !flush_list_.empty();
+  if (puts_in_flight_ > 0 || (outstanding && Clock::now() - last_activity_ < kYieldWindow)) {
     std::this_thread::yield();
     return;
   }
