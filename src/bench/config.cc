@@ -194,6 +194,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   double bootstrap_timeout = -1;
   bool no_retest = false;
   MemoryFlags memory;
+  std::string ucx_write_completion = "remote";
   app.add_option("--transport", c->transport,
                  "auto | all | a list of " + engine::builtinTransportNames() + " (auto: the best one here)")
       ->capture_default_str();
@@ -263,6 +264,10 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   app.add_option("--ucx-alloc", memory.ucx_alloc,
                  "ucx: DRAM buffers from ucp_mem_map ALLOCATE, which shared memory can map (on), or bench memory (off)")
       ->capture_default_str();
+  app.add_option("--ucx-write-completion", ucx_write_completion,
+                 "ucx: a WRITE is done when its data reached the target (remote) or when UCX no longer needs "
+                 "the source buffer (local, as ucx_perftest counts)")
+      ->capture_default_str();
   app.add_option("--tcp-interface", c->transport_config.tcp.interface, "tcp: advertise this interface's address");
   app.add_option("--tcp-service-threads", c->transport_config.tcp.service_threads,
                  "tcp: target-side threads (0: one per worker)")->capture_default_str();
@@ -287,6 +292,10 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   c->retest = !no_retest;
   Status s = finishParsing(c, operation, block_sizes, report_unit, log_level, bootstrap_timeout, pairs, expect);
   if (s.isOk()) s = finishMemory(c, memory);
+  if (s.isOk() && ucx_write_completion != "remote" && ucx_write_completion != "local") {
+    s = invalidArgument("--ucx-write-completion " + ucx_write_completion + ": allowed values are remote, local");
+  }
+  c->transport_config.ucx.remote_write_completion = ucx_write_completion == "remote";
   if (!s.isOk()) {
     result.outcome = ParseOutcome::kError;
     result.error = s;

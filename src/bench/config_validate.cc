@@ -84,6 +84,10 @@ Status validateRun(const BenchConfig& c) {
   if (!(c.timeout >= 1) || c.timeout > 86400) {
     return invalidArgument("--timeout " + std::to_string(c.timeout) + ": allowed 1..86400 seconds");
   }
+  if (c.integrity_check && !c.transport_config.ucx.remote_write_completion) {
+    return invalidArgument("--integrity-check with --ucx-write-completion local: a WRITE counted before its data "
+                           "reached the target cannot be verified there; use --ucx-write-completion remote");
+  }
   if (c.integrity_check && c.operation == Workload::kMix) {
     // Mixed READs and WRITEs of one block at the same time leave it torn, legitimately.
     if (c.schedule == "all-to-one") {
@@ -187,7 +191,8 @@ nlohmann::json configToJson(const BenchConfig& c) {
                  {"qps_per_peer", t.verbs.qps_per_peer}, {"slice_size", t.verbs.slice_size},
                  {"max_wr", t.verbs.max_wr}, {"nic_priority_matrix", t.verbs.nic_priority_matrix}}},
       {"ucx", {{"max_inflight", t.ucx.max_inflight_bytes}, {"fragment_size", t.ucx.fragment_size},
-               {"allocate", t.ucx.allocate}}},
+               {"allocate", t.ucx.allocate},
+               {"write_completion", t.ucx.remote_write_completion ? "remote" : "local"}}},
       {"tcp", {{"interface", t.tcp.interface}, {"service_threads", t.tcp.service_threads},
                {"max_inflight", t.tcp.max_inflight}}},
   };

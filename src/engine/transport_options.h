@@ -31,6 +31,10 @@ struct UcxOptions {
   // allocateBuffer returns DRAM from ucp_mem_map(UCP_MEM_MAP_ALLOCATE) (sysv / posix segments
   // that shared-memory peers map: direct RMA); false: nullptr, the caller's memory is registered.
   bool allocate = true;
+  // A WRITE completes once a flush shows that its data reached the target (remote), or as
+  // soon as UCX no longer needs the source buffer (local: what ucx_perftest's put_bw counts;
+  // over software RMA the data may then still sit in socket buffers or the peer's queue).
+  bool remote_write_completion = true;
 };
 
 struct TransportConfig {

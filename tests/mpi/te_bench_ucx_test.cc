@@ -32,6 +32,7 @@ struct UcxCase {
   const char* env;
   int np;
   const char* operation;
+  const char* write_completion = "remote";
 };
 
 void PrintTo(const UcxCase& c, std::ostream* os) { *os << c.name; }
@@ -41,7 +42,8 @@ class TeBenchUcxRuns : public TeBenchUcx, public ::testing::WithParamInterface<U
 TEST_P(TeBenchUcxRuns, FullMatrixOverUcx) {
   const UcxCase& c = GetParam();
   std::string json = tempPath("ucx.json");
-  CommandResult r = runCommand(mpirun(c.np, c.env) + " --transport ucx --operation " + c.operation + " --json " + json,
+  CommandResult r = runCommand(mpirun(c.np, c.env) + " --transport ucx --operation " + c.operation +
+                                   " --ucx-write-completion " + c.write_completion + " --json " + json,
                                std::chrono::seconds(180));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   CommandResult check = runCommand("python3 " + kCheck + " " + json + " " + std::to_string(c.np) + " ucx --blocks 1",
@@ -52,6 +54,7 @@ TEST_P(TeBenchUcxRuns, FullMatrixOverUcx) {
   f >> j;
   // The transports UCX chose per peer are in the report.
   EXPECT_FALSE(j["transport"]["details"].dump().empty());
+  EXPECT_EQ(j["options"]["ucx"]["write_completion"], c.write_completion);
   std::remove(json.c_str());
 }
 
@@ -60,7 +63,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(UcxCase{"tcp_np2_write", "UCX_TLS=tcp UCX_NET_DEVICES=lo", 2, "write"},
                       UcxCase{"tcp_np4_read", "UCX_TLS=tcp UCX_NET_DEVICES=lo", 4, "read"},
                       UcxCase{"sm_np2_read", "UCX_TLS=sm,self", 2, "read"},
-                      UcxCase{"sm_np4_write", "UCX_TLS=sm,self", 4, "write"}),
+                      UcxCase{"sm_np4_write", "UCX_TLS=sm,self", 4, "write"},
+                      UcxCase{"tcp_np2_write_local", "UCX_TLS=tcp UCX_NET_DEVICES=lo", 2, "write", "local"}),
     [](const ::testing::TestParamInfo<UcxCase>& info) { return std::string(info.param.name); });
 
 TEST_F(TeBenchUcx, ComparisonModeRunsBothTransports) {

@@ -190,6 +190,18 @@ TEST(Config, BadMemoryFlagsNameTheFlagAndTheAllowedValues) {
   EXPECT_EQ(errorOf({"--ucx-alloc", "maybe"}), "--ucx-alloc maybe: allowed values are on, off");
 }
 
+TEST(Config, UcxWritesCompleteRemotelyUnlessToldAndLocalOnesCannotBeVerified) {
+  EXPECT_TRUE(parse({}).config.transport_config.ucx.remote_write_completion);
+  Parsed local = parse({"--ucx-write-completion", "local"});
+  EXPECT_FALSE(local.config.transport_config.ucx.remote_write_completion);
+  EXPECT_EQ(configToJson(local.config)["ucx"]["write_completion"], "local");
+  EXPECT_EQ(configToJson(parse({}).config)["ucx"]["write_completion"], "remote");
+  EXPECT_EQ(errorOf({"--ucx-write-completion", "eventual"}),
+            "--ucx-write-completion eventual: allowed values are remote, local");
+  EXPECT_NE(errorOf({"--ucx-write-completion", "local", "--integrity-check"}).find("cannot be verified"),
+            std::string::npos);
+}
+
 TEST(Config, UcxAllocationIsOnByDefaultAndCanBeTurnedOff) {
   EXPECT_TRUE(parse({}).config.transport_config.ucx.allocate);
   Parsed off = parse({"--ucx-alloc", "off"});

@@ -76,6 +76,7 @@ UcxWorker::UcxWorker(WorkerPtr worker, int index, int rank, const std::vector<Lo
       rank_(rank),
       local_(local),
       peers_(peers),
+      remote_writes_(options.remote_write_completion),
       table_(requestSlotsFor(options), options.max_inflight_bytes, options.fragment_size, this) {
   eps_.resize(peers->size());
   flush_list_.reserve(peers->size());
@@ -243,7 +244,7 @@ void UcxWorker::fragmentFinished(Fragment* f, ucs_status_t status, bool from_cal
   uint32_t s = table_.fragmentDone(f, status == UCS_OK ? StatusCode::kOk : codeFor(status));
   if (s == kNoSlot) return;
   RequestSlot& slot = table_.slot(s);
-  if (slot.request.op == OpCode::kWrite && slot.code == StatusCode::kOk) {
+  if (slot.request.op == OpCode::kWrite && slot.code == StatusCode::kOk && remote_writes_) {
     Endpoint& e = *eps_[slot.request.peer];
     if (slot.flush_ticket > e.flushed) {
       // Put completion is local (the buffer may be reused); the WRITE is done once a flush

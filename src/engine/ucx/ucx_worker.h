@@ -88,6 +88,7 @@ class UcxWorker final : public TransportWorker {
   std::vector<int> flush_list_;                 // peers with WRITEs waiting for a flush
   uint32_t puts_in_flight_ = 0;                 // ucp_put_nbx not yet locally complete
   Clock::time_point last_activity_{};           // last poll() in which UCX made progress
+  const bool remote_writes_;                    // WRITEs wait for a flush (UcxOptions)
   RequestTable table_;
   Status error_;
 };
