@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # te_bench --transport ucx side by side with ucx_perftest, in one run, on this machine:
 # same UCX, same TLS (loopback tcp, then shared memory), 64 KiB and 1 MiB, put and get.
-# Prints a markdown table with the ratio te_bench / ucx_perftest (goal >= 0.9).
+# Prints a markdown table with the ratio te_bench / ucx_perftest (goal >= 0.9). Put rows also
+# run te_bench --ucx-write-completion local, which counts a put as ucx_perftest does (when its
+# source buffer is free) rather than once a flush shows the data at the target.
 #
 #   perf/ucx_vs_ucx_perftest.sh [BUILD_DIR]        (default build/dev)
 #
 # Knobs (environment): SIZES="64K 1M", TLS_SETS="tcp sm", DURATION=2 (te_bench seconds per
 # link), PERF_MB=768 (MiB moved per ucx_perftest run), GET_DEPTH=64 (ucx_perftest -O for
-# get), BATCH=128 (te_bench --batch-size), REPEAT=1 (runs per cell; the best is kept), and any
-# te_bench flags in TE_FLAGS (e.g. "--ucx-max-inflight 32M"), TE_BUFFER (te_bench --buffer-size,
-# default 64M; `footprint`: one block per side, like ucx_perftest's single buffer).
+# get), BATCH=128 (te_bench --batch-size), REPEAT=5 (rounds per cell, each one ucx_perftest run
+# then one te_bench run, so both tools see the same minutes of a machine whose speed drifts; the
+# table gives each tool's median and range, the ratio of the medians (the figure to judge) and
+# the ratio of the bests), and any
+# te_bench flags in TE_FLAGS (e.g. "--ucx-max-inflight 32M"), TE_BUFFER (te_bench --buffer-size;
+# default `footprint`: one block per side, like ucx_perftest's single buffer of the message size,
+# so both tools copy from the same cache level; a size such as 64M walks a buffer beyond the
+# caches, which ucx_perftest cannot do).
 #
 # TE_DRIVER=alloc_bw measures te_ucx_alloc_bw (perf/ucx_alloc_bw.cc) instead of te_bench: the
 # UCX transport alone, rank 0 -> rank 1 (mpirun -np 2), buffers from the transport's
@@ -26,19 +33,19 @@ DURATION="${DURATION:-2}"
 PERF_MB="${PERF_MB:-768}"
 GET_DEPTH="${GET_DEPTH:-64}"
 BATCH="${BATCH:-128}"
-REPEAT="${REPEAT:-1}"
+REPEAT="${REPEAT:-5}"
 TE_FLAGS="${TE_FLAGS:-}"
 TE_DRIVER="${TE_DRIVER:-te_bench}"
 MEMORY="${MEMORY:-alloc}"
 BUFFER="${BUFFER:-}"
 
-# te_bench's --buffer-size: TE_BUFFER (default 64M), or TE_BUFFER=footprint for one block
+# te_bench's --buffer-size: TE_BUFFER=footprint (the default) for one block
 # per side (2 x the block size), the footprint ucx_perftest measures in.
 te_buffer() {
-  if [[ "${TE_BUFFER:-64M}" == footprint ]]; then
+  if [[ "${TE_BUFFER:-footprint}" == footprint ]]; then
     python3 -c 'import sys; s=sys.argv[1]; m={"K":1<<10,"M":1<<20,"G":1<<30}; print(2*int(s[:-1])*m[s[-1]] if s[-1] in m else 2*int(s))' "$1"
   else
-    echo "${TE_BUFFER:-64M}"
+    echo "$TE_BUFFER"
   fi
 }
 
@@ -93,14 +100,14 @@ perftest_mibs() {
 
 # te_bench, one pair (-np 2), one thread; prints MiB/s (mean of the two directions).
 te_bench_mibs() {
-  local tls="$1" op="$2" size="$3"
+  local tls="$1" op="$2" size="$3" extra="${4:-}"
   local json="$work/te.json"
   rm -f "$json"
   # shellcheck disable=SC2086
   env $(tls_env "$tls") timeout 300 mpirun "${mpi_flags[@]}" \
     "$te_bench" --transport ucx --threads 1 --operation "$op" --block-size "$size" \
     --batch-size "$BATCH" --buffer-size "$(te_buffer "$size")" --duration "$DURATION" --warmup 0.5 \
-    --json "$json" $TE_FLAGS >"$work/te.log" 2>&1 || { tail -5 "$work/te.log" >&2; echo 0; return; }
+    --json "$json" $TE_FLAGS $extra >"$work/te.log" 2>&1 || { tail -5 "$work/te.log" >&2; echo 0; return; }
   python3 - "$json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -119,37 +126,67 @@ alloc_bw_mibs() {
   python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['mib_per_s']:.1f}\")" "$(echo "$out" | tail -1)"
 }
 
-best() {  # best of REPEAT runs of "$@"
-  local top=0 v
+# te_bench counting a WRITE when UCX frees its source buffer, as ucx_perftest's put_bw does.
+te_bench_local_mibs() { te_bench_mibs "$1" "$2" "$3" "--ucx-write-completion local"; }
+
+# REPEAT interleaved rounds of a reference command and measured commands (each prints MiB/s),
+# so all see the same minutes of the machine. Prints the reference's "median min max", then per
+# measured command "median min max ratio_of_medians ratio_of_bests".
+rounds() {
+  local -a cmds=("$@") values=()
+  local i
   for _ in $(seq "$REPEAT"); do
-    v="$("$@")"
-    top="$(python3 -c "print(max(float('$top' or 0), float('${v:-0}' or 0)))")"
+    for i in "${!cmds[@]}"; do values[i]+=" $(${cmds[i]})"; done
   done
-  echo "$top"
+  python3 - "${values[@]}" <<'EOF'
+import statistics, sys
+runs = [[float(v or 0) for v in arg.split()] for arg in sys.argv[1:]]
+ref = runs[0]
+out = [f"{statistics.median(ref):.0f} {min(ref):.0f} {max(ref):.0f}"]
+for mine in runs[1:]:
+    ratio = lambda a, b: f"{a / b:.2f}" if b else "n/a"
+    out.append(f"{statistics.median(mine):.0f} {min(mine):.0f} {max(mine):.0f} "
+               f"{ratio(statistics.median(mine), statistics.median(ref))} {ratio(max(mine), max(ref))}")
+print(" ".join(out))
+EOF
 }
 
 if [[ "$TE_DRIVER" == alloc_bw ]]; then
   echo "# te_ucx_alloc_bw (memory $MEMORY, buffer ${BUFFER:-= block}, batch $BATCH) vs ucx_perftest on $(hostname), $(date -u +%Y-%m-%dT%H:%MZ)"
 else
-  echo "# te_bench (ucx, 1 thread, batch $BATCH) vs ucx_perftest on $(hostname), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "# te_bench (ucx, 1 thread, batch $BATCH, buffer ${TE_BUFFER:-footprint}) vs ucx_perftest on $(hostname), $(date -u +%Y-%m-%dT%H:%MZ)"
 fi
 echo "# $(ucx_info -v | head -1 | sed 's/^# *//'); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 tool="$([[ "$TE_DRIVER" == alloc_bw ]] && echo te_ucx_alloc_bw || echo te_bench)"
-echo "| TLS | op | size | ucx_perftest MiB/s | $tool MiB/s | $tool / ucx_perftest |"
-echo "|---|---|---|---:|---:|---:|"
+echo "$REPEAT interleaved rounds per cell; MiB/s as median (min-max); ratios: of the medians (the"
+echo "figure to judge) and of the bests. \"local\": te_bench --ucx-write-completion local (a put counts"
+echo "when its source buffer is free, as ucx_perftest counts); by default a WRITE counts once a flush"
+echo "shows it reached the target."
+echo
+if [[ "$TE_DRIVER" == alloc_bw ]]; then
+  echo "| TLS | op | size | ucx_perftest MiB/s | $tool MiB/s | ratio of medians | ratio of bests |"
+  echo "|---|---|---|---:|---:|---:|---:|"
+else
+  echo "| TLS | op | size | ucx_perftest MiB/s | te_bench MiB/s | ratio of medians | ratio of bests | te_bench local MiB/s | local: ratio of medians | local: ratio of bests |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+fi
 for tls in $TLS_SETS; do
   for op in write read; do
     for size in $SIZES; do
-      ref="$(best perftest_mibs "$tls" "$op" "$size")"
-      if [[ "$TE_DRIVER" == alloc_bw ]]; then
-        mine="$(best alloc_bw_mibs "$tls" "$op" "$size")"
-      else
-        mine="$(best te_bench_mibs "$tls" "$op" "$size")"
-      fi
-      ratio="$(python3 -c "r=float('${ref:-0}' or 0); print(f'{float(\"${mine:-0}\" or 0)/r:.2f}' if r else 'n/a')")"
       name="$([[ $op == write ]] && echo "put (ucp_put_bw)" || echo "get (ucp_get -O $GET_DEPTH)")"
-      echo "| $(tls_env "$tls" | sed 's/UCX_//g') | $name | $size | $ref | $mine | $ratio |"
+      row="| $(tls_env "$tls" | sed 's/UCX_//g') | $name | $size |"
+      if [[ "$TE_DRIVER" == alloc_bw ]]; then
+        read -r rm rlo rhi mm mlo mhi ratio best <<<"$(rounds "perftest_mibs $tls $op $size" "alloc_bw_mibs $tls $op $size")"
+        echo "$row $rm ($rlo-$rhi) | $mm ($mlo-$mhi) | $ratio | $best |"
+      elif [[ "$op" == write ]]; then
+        read -r rm rlo rhi mm mlo mhi ratio best lm llo lhi lratio lbest <<<"$(rounds "perftest_mibs $tls $op $size" \
+          "te_bench_mibs $tls $op $size" "te_bench_local_mibs $tls $op $size")"
+        echo "$row $rm ($rlo-$rhi) | $mm ($mlo-$mhi) | $ratio | $best | $lm ($llo-$lhi) | $lratio | $lbest |"
+      else  # a READ is complete when its data is here: no flush, nothing to count differently
+        read -r rm rlo rhi mm mlo mhi ratio best <<<"$(rounds "perftest_mibs $tls $op $size" "te_bench_mibs $tls $op $size")"
+        echo "$row $rm ($rlo-$rhi) | $mm ($mlo-$mhi) | $ratio | $best | - | - | - |"
+      fi
     done
   done
 done
