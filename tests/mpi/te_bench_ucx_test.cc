@@ -33,6 +33,7 @@ struct UcxCase {
   int np;
   const char* operation;
   const char* write_completion = "remote";
+  const char* extra = "";  // more te_bench flags
 };
 
 void PrintTo(const UcxCase& c, std::ostream* os) { *os << c.name; }
@@ -43,7 +44,7 @@ TEST_P(TeBenchUcxRuns, FullMatrixOverUcx) {
   const UcxCase& c = GetParam();
   std::string json = tempPath("ucx.json");
   CommandResult r = runCommand(mpirun(c.np, c.env) + " --transport ucx --operation " + c.operation +
-                                   " --ucx-write-completion " + c.write_completion + " --json " + json,
+                                   " --ucx-write-completion " + c.write_completion + " " + c.extra + " --json " + json,
                                std::chrono::seconds(180));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   CommandResult check = runCommand("python3 " + kCheck + " " + json + " " + std::to_string(c.np) + " ucx --blocks 1",
@@ -64,7 +65,12 @@ INSTANTIATE_TEST_SUITE_P(
                       UcxCase{"tcp_np4_read", "UCX_TLS=tcp UCX_NET_DEVICES=lo", 4, "read"},
                       UcxCase{"sm_np2_read", "UCX_TLS=sm,self", 2, "read"},
                       UcxCase{"sm_np4_write", "UCX_TLS=sm,self", 4, "write"},
-                      UcxCase{"tcp_np2_write_local", "UCX_TLS=tcp UCX_NET_DEVICES=lo", 2, "write", "local"}),
+                      UcxCase{"tcp_np2_write_local", "UCX_TLS=tcp UCX_NET_DEVICES=lo", 2, "write", "local"},
+                      // Many small WRITEs, several flushes in flight per endpoint, every block
+                      // verified at its target after the phase (a WRITE finished before its data
+                      // landed can leave a block there torn or missing).
+                      UcxCase{"tcp_np4_write_verified", "UCX_TLS=tcp UCX_NET_DEVICES=lo", 4, "write", "remote",
+                              "--integrity-check --block-size 4K --batches-in-flight 8"}),
     [](const ::testing::TestParamInfo<UcxCase>& info) { return std::string(info.param.name); });
 
 TEST_F(TeBenchUcx, ComparisonModeRunsBothTransports) {

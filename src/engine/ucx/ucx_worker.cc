@@ -4,11 +4,19 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 
 namespace te::engine::ucx {
+
+struct UcxWorker::Flush {
+  Endpoint* e = nullptr;
+  uint64_t target = 0;  // puts this flush covers
+  bool busy = false;
+};
 
 struct UcxWorker::Endpoint {
   UcxWorker* owner = nullptr;
@@ -18,9 +26,12 @@ struct UcxWorker::Endpoint {
   std::vector<RkeyPtr> rkeys;  // one per region the peer published
   uint32_t mapped = 0;         // of those, how many ucp_rkey_ptr maps here (shared memory)
   uint64_t puts = 0;           // puts issued on this endpoint
-  uint64_t flush_target = 0;   // puts covered by the flush in flight
+  uint64_t flush_asked = 0;    // puts covered by the newest flush issued
   uint64_t flushed = 0;        // puts known to be remotely complete
-  bool flushing = false;
+  // Flushes in flight. Several, so that a batch's WRITEs complete while the next batch's puts
+  // still stream: a single flush at a time covers all that was issued and drains the pipe.
+  std::array<Flush, kFlushesPerEndpoint> flushes{};
+  uint32_t flushes_in_flight = 0;
   bool in_flush_list = false;
   SlotList waiting;            // WRITEs locally complete, waiting for a flush
   nlohmann::json lanes = nlohmann::json::array();
@@ -40,8 +51,8 @@ void onFragment(void* request, ucs_status_t status, void* user_data) {
 }
 
 void onFlush(void* request, ucs_status_t status, void* user_data) {
-  auto* e = static_cast<UcxWorker::Endpoint*>(user_data);
-  e->owner->flushFinished(*e, status);
+  auto* f = static_cast<UcxWorker::Flush*>(user_data);
+  f->e->owner->flushFinished(*f, status);
   ucp_request_free(request);
 }
 
@@ -200,6 +211,7 @@ Result<size_t> UcxWorker::post(std::span<const Request> requests) {
     ++accepted;
   }
   issue();
+  issueFlushes();
   if (accepted == 0) return tryAgain();
   return accepted;
 }
@@ -224,6 +236,10 @@ void UcxWorker::issue() {
     if (r.op == OpCode::kWrite) {
       st = ucp_put_nbx(e.ep.get(), local, f->length, remote, rkey, &params);
       slot.flush_ticket = ++e.puts;
+      if (remote_writes_ && !e.in_flush_list) {
+        e.in_flush_list = true;
+        flush_list_.push_back(e.peer);
+      }
     } else {
       st = ucp_get_nbx(e.ep.get(), local, f->length, remote, rkey, &params);
     }
@@ -249,11 +265,7 @@ void UcxWorker::fragmentFinished(Fragment* f, ucs_status_t status, bool from_cal
     if (slot.flush_ticket > e.flushed) {
       // Put completion is local (the buffer may be reused); the WRITE is done once a flush
       // of the endpoint shows the data arrived.
-      table_.append(e.waiting, s);
-      if (!e.in_flush_list) {
-        e.in_flush_list = true;
-        flush_list_.push_back(e.peer);
-      }
+      table_.append(e.waiting, s);  // e is in flush_list_ since its put was issued
       return;
     }
   }
@@ -263,41 +275,49 @@ void UcxWorker::fragmentFinished(Fragment* f, ucs_status_t status, bool from_cal
 void UcxWorker::issueFlushes() {
   for (size_t i = 0; i < flush_list_.size();) {
     Endpoint& e = *eps_[flush_list_[i]];
-    if (e.waiting.empty() && !e.flushing) {
+    if (e.flushed == e.puts && e.waiting.empty() && e.flushes_in_flight == 0) {
       e.in_flush_list = false;
       flush_list_[i] = flush_list_.back();
       flush_list_.pop_back();
       continue;
     }
     ++i;
-    if (e.flushing || e.waiting.empty()) continue;
-    e.flushing = true;
-    e.flush_target = e.puts;
+    if (e.flush_asked == e.puts || e.flushes_in_flight == kFlushesPerEndpoint) continue;
+    Flush* f = &e.flushes[0];
+    while (f->busy) ++f;  // a free one exists: fewer than kFlushesPerEndpoint are in flight
+    *f = {&e, e.puts, true};
+    ++e.flushes_in_flight;
+    e.flush_asked = e.puts;
     ucp_request_param_t params;
     params.op_attr_mask = UCP_OP_ATTR_FIELD_CALLBACK | UCP_OP_ATTR_FIELD_USER_DATA;
     params.cb.send = &onFlush;
-    params.user_data = &e;
+    params.user_data = f;
     ucs_status_ptr_t st = ucp_ep_flush_nbx(e.ep.get(), &params);
     if (st == nullptr) {
-      flushFinished(e, UCS_OK);
+      flushFinished(*f, UCS_OK);
     } else if (UCS_PTR_IS_ERR(st)) {
-      flushFinished(e, UCS_PTR_STATUS(st));
+      flushFinished(*f, UCS_PTR_STATUS(st));
     }
   }
 }
 
-void UcxWorker::flushFinished(Endpoint& e, ucs_status_t status) {
-  e.flushing = false;
+void UcxWorker::flushFinished(Flush& f, ucs_status_t status) {
+  Endpoint& e = *f.e;
+  f.busy = false;
+  --e.flushes_in_flight;
+  // A completed flush shows that every put issued before it arrived, in whatever order the
+  // flushes in flight complete. A failed one fails the WRITEs it covered.
+  uint64_t upto = f.target;
   if (status == UCS_OK) {
-    e.flushed = e.flush_target;
+    e.flushed = std::max(e.flushed, f.target);
+    upto = e.flushed;
   } else {
     fail(e.peer, "ucp_ep_flush_nbx", status);
   }
-  // Finish the WRITEs the flush covered; later ones wait for the next flush.
   SlotList later;
   for (uint32_t s = table_.popFront(e.waiting); s != kNoSlot; s = table_.popFront(e.waiting)) {
     RequestSlot& slot = table_.slot(s);
-    if (slot.flush_ticket > e.flush_target) {
+    if (slot.flush_ticket > upto) {
       table_.append(later, s);
       continue;
     }

@@ -1,8 +1,9 @@
 // Initiator side of the UCX transport: one ucp_worker per TransportWorker, an endpoint per
 // peer (to the peer's service worker) with the peer's rkeys unpacked on it, and the data path:
 // requests cut into fragments under a cap on bytes in flight, ucp_put_nbx / ucp_get_nbx with
-// callbacks that write into pre-allocated slots, one ucp_ep_flush_nbx per endpoint to turn
-// locally completed puts into remotely completed WRITEs, progress in poll().
+// callbacks that write into pre-allocated slots, ucp_ep_flush_nbx per endpoint (a few in
+// flight, one per post) to turn locally completed puts into remotely completed WRITEs,
+// progress in poll().
 #pragma once
 
 #include <memory>
@@ -67,7 +68,9 @@ class UcxWorker final : public TransportWorker {
   // For callbacks (static functions in the .cc).
   struct Endpoint;
   void fragmentFinished(Fragment* f, ucs_status_t status, bool from_callback);
-  void flushFinished(Endpoint& e, ucs_status_t status);
+  struct Flush;  // one ucp_ep_flush_nbx in flight
+  static constexpr uint32_t kFlushesPerEndpoint = 4;
+  void flushFinished(Flush& f, ucs_status_t status);
 
  private:
   UcxWorker(WorkerPtr worker, int index, int rank, const std::vector<LocalRegion>* local,
