@@ -258,7 +258,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   app.add_option("--max-wr", v.max_wr, "verbs: send queue depth per QP")->capture_default_str();
   app.add_option("--nic-priority-matrix", v.nic_priority_matrix, "verbs: Mooncake NIC priority matrix (JSON file)");
   addSizeOption(app, "--ucx-max-inflight", &c->transport_config.ucx.max_inflight_bytes,
-                "ucx: bytes in flight per worker (default 16M)");
+                "ucx: bytes in flight per worker (default 64M)");
   addSizeOption(app, "--ucx-fragment-size", &c->transport_config.ucx.fragment_size,
                 "ucx: large requests are split into pieces of this size (default 1M)");
   app.add_option("--ucx-alloc", memory.ucx_alloc,

@@ -26,7 +26,7 @@ struct VerbsOptions {
 };
 
 struct UcxOptions {
-  uint64_t max_inflight_bytes = 16ull << 20;  // per worker
+  uint64_t max_inflight_bytes = 64ull << 20;  // per worker
   uint64_t fragment_size = 1ull << 20;        // large requests are split into pieces
   // allocateBuffer returns DRAM from ucp_mem_map(UCP_MEM_MAP_ALLOCATE) (sysv / posix segments
   // that shared-memory peers map: direct RMA); false: nullptr, the caller's memory is registered.
