@@ -313,6 +313,7 @@ void UcxWorker::flushFinished(Flush& f, ucs_status_t status) {
     upto = e.flushed;
   } else {
     fail(e.peer, "ucp_ep_flush_nbx", status);
+    e.flush_asked = e.flushed;  // the next flush covers (and so finishes) the rest
   }
   SlotList later;
   for (uint32_t s = table_.popFront(e.waiting); s != kNoSlot; s = table_.popFront(e.waiting)) {
