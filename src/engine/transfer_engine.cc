@@ -168,13 +168,15 @@ void TransferEngine::routeCompletions(Batch& self, std::span<const Completion> d
   (void)self;
 }
 
-size_t TransferEngine::progress(BatchId id, std::span<uint32_t> finished) {
+size_t TransferEngine::progress(BatchId id, std::span<uint32_t> finished, bool poll_worker) {
   if (id >= kMaxBatches || !batches_[id]) return 0;
   Batch& b = *batches_[id];
   postPending(b);
-  size_t n = transport_->worker(b.worker).poll(b.completions);
-  routeCompletions(b, std::span<const Completion>(b.completions.data(), n));
-  if (n) postPending(b);
+  if (poll_worker) {
+    size_t n = transport_->worker(b.worker).poll(b.completions);
+    routeCompletions(b, std::span<const Completion>(b.completions.data(), n));
+    if (n) postPending(b);
+  }
   size_t out = std::min(finished.size(), b.ready_count);
   std::copy(b.ready.begin(), b.ready.begin() + out, finished.begin());
   // Keep what did not fit for the next call.

@@ -58,8 +58,10 @@ class TransferEngine {
   // Appends tasks to the batch (task ids continue from the previous submit).
   Status submitTransfer(BatchId batch, std::span<const TransferRequest> requests);
   // Drives the batch's worker; writes ids of this batch's tasks that finished since the last
-  // call into `finished` (at most its size) and returns how many. Non-blocking.
-  size_t progress(BatchId batch, std::span<uint32_t> finished);
+  // call into `finished` (at most its size) and returns how many. Non-blocking. One poll of a
+  // worker routes completions to all its batches: a caller going over several batches of one
+  // worker may pass poll_worker = false for all but one of them (pending tasks are still posted).
+  size_t progress(BatchId batch, std::span<uint32_t> finished, bool poll_worker = true);
   TransferStatus getTransferStatus(BatchId batch, size_t task_id) const;
   // True when every submitted task of the batch has finished; failed ones are counted.
   bool batchDone(BatchId batch, size_t* failed = nullptr) const;
