@@ -11,7 +11,7 @@
 # link), PERF_MB=768 (MiB moved per ucx_perftest run), GET_DEPTH=64 (ucx_perftest -O for
 # get), BATCH=128 (te_bench --batch-size), DEPTH=auto (te_bench --batches-in-flight, its
 # "enough operations outstanding": auto keeps 64 MiB in flight, 8 batches at 64K and the default
-# 2 at 1M, where 8 slowed gets down; put rows also run the default depth, 2), REPEAT=5 (rounds per cell, each one ucx_perftest run
+# 2 at 1M; put rows also run the default depth, 2), REPEAT=5 (rounds per cell, each one ucx_perftest run
 # then one te_bench run, so both tools see the same minutes of a machine whose speed drifts; the
 # table gives each tool's median and range, the ratio of the medians (the figure to judge) and
 # the ratio of the bests), and any
