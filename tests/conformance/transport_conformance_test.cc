@@ -195,6 +195,68 @@ TEST_P(TransportConformance, FourRanksAllPairsThroughTheEngineFacade) {
   for (int r = 0; r < kRanks; ++r) EXPECT_EQ(errors[r], "") << "rank " << r;
 }
 
+// The runner polls a worker once per pass over its batches: a batch that is never polled
+// itself must still finish from the completions another batch's poll routed to it.
+TEST_P(TransportConformance, OnePollFinishesEveryBatchOfTheWorker) {
+  constexpr uint64_t kPiece = 65536;
+  auto group = std::make_shared<bootstrap::LocalGroup>(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int me = 0; me < 2; ++me) {
+    threads.emplace_back([&, me] {
+      auto fail = [&](const Status& s) { errors[me] = s.message(); };
+      bootstrap::LocalBootstrap bs(group, me);
+      auto eng = engine::TransferEngine::create(GetParam(), config_);
+      if (!eng.isOk()) return fail(eng.status());
+      auto buf = engine::DramBuffer::allocate({kBuffer, -1, false});
+      if (!buf.isOk()) return fail(buf.status());
+      uint8_t* base = (*buf)->data();
+      engine::fillPattern(base, kBuffer, 2000 + me);
+      auto region = (*eng)->registerLocalMemory(base, kBuffer, engine::MemoryKind::kDram);
+      if (!region.isOk()) return fail(region.status());
+      Status s = (*eng)->connect(bs, deadlineIn(std::chrono::seconds(30)));
+      if (!s.isOk()) return fail(s);
+      if (me == 0) {
+        auto seg = (*eng)->openSegment(1);
+        if (!seg.isOk()) return fail(seg.status());
+        engine::BatchId batches[2];
+        for (int k = 0; k < 2; ++k) {
+          auto batch = (*eng)->allocateBatch(0, 4);
+          if (!batch.isOk()) return fail(batch.status());
+          batches[k] = *batch;
+          std::vector<engine::TransferRequest> reqs(4);
+          for (int i = 0; i < 4; ++i) {  // batch k reads pieces 4k..4k+3 of rank 1
+            reqs[i].opcode = OpCode::kRead;
+            reqs[i].source = base + (8 << 20) + (4 * k + i) * kPiece;
+            reqs[i].target_id = *seg;
+            reqs[i].target_offset = (4 * k + i) * kPiece;
+            reqs[i].length = kPiece;
+          }
+          s = (*eng)->submitTransfer(*batch, reqs);
+          if (!s.isOk()) return fail(s);
+        }
+        std::vector<uint32_t> finished(4);
+        size_t second = 0;  // tasks of the second batch reported, never polling its worker
+        Deadline deadline = deadlineIn(std::chrono::seconds(30));
+        while (!(*eng)->batchDone(batches[0]) || !(*eng)->batchDone(batches[1])) {
+          size_t n = (*eng)->progress(batches[0], finished, true);
+          second += (*eng)->progress(batches[1], finished, false);
+          if (n == 0) (*eng)->waitForProgress(batches[0], std::chrono::microseconds(200));
+          if (Clock::now() > deadline) return fail(deadlineExceeded("batches did not finish"));
+        }
+        if (second != 4) return fail(internalError("second batch reported " + std::to_string(second) + " of 4"));
+        auto bad = engine::verifyPattern(base + (8 << 20), 8 * kPiece, 2001, 0);
+        if (bad) return fail(dataLoss("data read from rank 1 differs"));
+        for (auto b : batches) (void)(*eng)->freeBatch(b);
+      }
+      s = bs.barrier(deadlineIn(std::chrono::seconds(30)));
+      if (!s.isOk()) return fail(s);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int r = 0; r < 2; ++r) EXPECT_EQ(errors[r], "") << "rank " << r;
+}
+
 std::vector<std::string> builtTransports() {
   std::vector<std::string> names;
   for (const auto& t : engine::builtinTransports()) names.push_back(t.name);
