@@ -156,6 +156,18 @@ TEST(Integrity, ACorruptedTransferExitsThreeNamingTheOffset) {
   EXPECT_EQ(countOccurrences(r.output, "te_bench: "), 1u) << "printed once: " << r.output;
 }
 
+// 8 and 16 batches of 16 per thread write each of a thread's 64 blocks an even number of
+// times: the corruption must not depend on that count (it once cancelled itself there).
+TEST(Integrity, ACorruptionIsCaughtWhateverTheNumberOfWrites) {
+  for (const char* iterations : {"8", "16"}) {
+    CommandResult r = runCommand(mpirun(2, "TE_FAULT_INJECT='corrupt:0->1'") + kQuick +
+                                     " --integrity-check --warmup 0 --samples 1 --iterations " + iterations,
+                                 std::chrono::seconds(60));
+    EXPECT_EQ(r.exit_code, 3) << "--iterations " << iterations << ": " << r.output;
+    EXPECT_NE(r.output.find("integrity check failed"), std::string::npos) << r.output;
+  }
+}
+
 // One thread drives two links (one-to-all, --threads 1) with two batches in flight; the link
 // to rank 1 is throttled to a byte a second, so its batch never finishes while the link to
 // rank 2 keeps completing: the stall must still be caught, per batch, and named.

@@ -1,6 +1,7 @@
 #include "engine/fault/fault_transport.h"
 
 #include <algorithm>
+#include <atomic>
 #include <sstream>
 #include <thread>
 
@@ -38,12 +39,14 @@ void flipByte(const LocalRegionRef& region, uint64_t at) {
 
 // Per-peer token bucket: a request may start when the bucket is not in debt; its bytes are
 // charged on acceptance, so the long-run rate is the cap whatever the request size.
+// A corrupt: rule flips one byte once per peer, shared by all workers: a flip per WRITE would
+// undo itself whenever a block happened to be written an even number of times.
 class FaultWorker final : public TransportWorker {
  public:
   FaultWorker(TransportWorker& inner, std::vector<double> peer_rates, std::vector<bool> peer_fails,
-              std::vector<bool> peer_corrupt, const std::vector<LocalRegionRef>* regions)
+              std::atomic<bool>* peer_corrupt_pending, const std::vector<LocalRegionRef>* regions)
       : inner_(inner), rates_(std::move(peer_rates)), fails_(std::move(peer_fails)),
-        corrupt_(std::move(peer_corrupt)), regions_(regions), debt_until_(rates_.size(), Clock::time_point{}) {}
+        corrupt_pending_(peer_corrupt_pending), regions_(regions), debt_until_(rates_.size(), Clock::time_point{}) {}
 
   Result<size_t> post(std::span<const Request> requests) override {
     size_t n = 0;
@@ -57,7 +60,8 @@ class FaultWorker final : public TransportWorker {
         }
         break;
       }
-      if (corrupt_[r.peer] && r.op == OpCode::kWrite && r.length > 0 && r.local_region < regions_->size()) {
+      if (r.op == OpCode::kWrite && r.length > 0 && r.local_region < regions_->size() &&
+          corrupt_pending_[r.peer].load(std::memory_order_relaxed) && corrupt_pending_[r.peer].exchange(false)) {
         flipByte((*regions_)[r.local_region], r.local_offset + r.length / 2);
       }
       if (rates_[r.peer] > 0) {
@@ -89,7 +93,7 @@ class FaultWorker final : public TransportWorker {
   TransportWorker& inner_;
   std::vector<double> rates_;
   std::vector<bool> fails_;
-  std::vector<bool> corrupt_;
+  std::atomic<bool>* corrupt_pending_;
   const std::vector<LocalRegionRef>* regions_;
   std::vector<Clock::time_point> debt_until_;
 };
@@ -125,19 +129,20 @@ class FaultTransport final : public Transport {
     TE_RETURN_IF_ERROR(inner_->connect(collective, deadline));
     const int n = collective.size();
     std::vector<double> rates(n, 0);
-    std::vector<bool> fails(n, false), corrupt(n, false);
+    std::vector<bool> fails(n, false);
+    corrupt_pending_ = std::make_unique<std::atomic<bool>[]>(static_cast<size_t>(n));
     for (const FaultRule& rule : rules_) {
       for (int peer = 0; peer < n; ++peer) {
         if (!rule.covers(rank_, peer)) continue;
         if (rule.kind == FaultRule::Kind::kFail) fails[peer] = true;
-        else if (rule.kind == FaultRule::Kind::kCorrupt) corrupt[peer] = true;
+        else if (rule.kind == FaultRule::Kind::kCorrupt) corrupt_pending_[peer] = true;
         else if (rule.kind == FaultRule::Kind::kRate)
           rates[peer] = rates[peer] > 0 ? std::min(rates[peer], rule.bytes_per_second) : rule.bytes_per_second;
         // kBadRkey, kOutOfBounds: the verbs transport applies them itself (VerbsOptions).
       }
     }
     for (int w = 0; w < inner_->numWorkers(); ++w) {
-      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt, &regions_));
+      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt_pending_.get(), &regions_));
     }
     return Status::ok();
   }
@@ -153,6 +158,7 @@ class FaultTransport final : public Transport {
   int rank_;
   std::vector<FaultRule> rules_;
   std::vector<LocalRegionRef> regions_;
+  std::unique_ptr<std::atomic<bool>[]> corrupt_pending_;  // per peer: the one flip is still to do
   std::vector<std::unique_ptr<FaultWorker>> workers_;
 };
 

@@ -4,7 +4,8 @@
 //   "rate:1->2:20MB"      link 1 -> 2 limited to 20 MB/s (both READ and WRITE)
 //   "rate:3->*:50MB;rate:*->3:50MB"   every link of rank 3 (a slow node)
 //   "fail:0->1"           requests 0 -> 1 fail with kUnavailable
-//   "corrupt:0->1"        each WRITE 0 -> 1 flips one byte of its source first (integrity tests)
+//   "corrupt:0->1"        the first WRITE 0 -> 1 flips one byte of its source first, once for
+//                         the run (integrity tests: the source and every later copy stay wrong)
 // Two kinds are left to the verbs transport itself (it gets the spec in VerbsOptions and
 // applies them once to its remote keys at connect; this decorator skips them, and
 // checkFaultRulesFor() refuses them for any other transport), so that the device itself
