@@ -9,7 +9,7 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev
   libibverbs-dev rdma-core ibverbs-utils ibverbs-providers
   libucx-dev ucx-utils
-  libnuma-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libnuma-dev libcli11-dev nlohmann-json3-dev libpugixml-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libhiredis-dev
   # tests and benchmarks: real servers, peers, launchers
   etcd-server etcd-client redis-server redis-tools curl iperf3 perftest hwloc iproute2 procps python3 time

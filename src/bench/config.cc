@@ -5,6 +5,7 @@
 
 #include "common/launcher_env.h"
 #include "common/version.h"
+#include "engine/topology/nccl_topology.h"
 #include "engine/transport_registry.h"
 
 namespace te::bench {
@@ -118,6 +119,18 @@ Status finishParsing(BenchConfig* c, const std::string& operation, const std::st
   if (v.gid_index < 0 && launcherEnv().gid_index) v.gid_index = *launcherEnv().gid_index;
   c->fault_inject = launcherEnv().fault_inject;
   v.fault_inject = c->fault_inject;  // verbs applies the badrkey / oob rules itself
+  // --topo-file: the flag, else NCCL's own setting (environment, then /etc/nccl.conf); off: none.
+  if (v.topo_file == "off") {
+    v.topo_file.clear();
+  } else if (!v.topo_file.empty()) {
+    v.topo_file_from = "--topo-file";
+  } else if (!launcherEnv().nccl_topo_file.empty()) {
+    v.topo_file = launcherEnv().nccl_topo_file;
+    v.topo_file_from = "NCCL_TOPO_FILE";
+  } else if (std::string conf = engine::ncclConfTopoFile(); !conf.empty()) {
+    v.topo_file = conf;
+    v.topo_file_from = "NCCL_TOPO_FILE of /etc/nccl.conf";
+  }
   c->transport_config.num_workers = c->threads;
   // --transport: auto, one name, a comma list, or all (every transport built and usable).
   c->transports.clear();
@@ -257,6 +270,9 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   addSizeOption(app, "--slice-size", &v.slice_size, "verbs: requests are split into slices of this size (default 64K)");
   app.add_option("--max-wr", v.max_wr, "verbs: send queue depth per QP")->capture_default_str();
   app.add_option("--nic-priority-matrix", v.nic_priority_matrix, "verbs: Mooncake NIC priority matrix (JSON file)");
+  app.add_option("--topo-file", v.topo_file,
+                 "verbs: NCCL topology XML that pairs GPUs with NICs where sysfs cannot (cloud VMs); off: none "
+                 "(default: NCCL_TOPO_FILE, from the environment or /etc/nccl.conf)");
   addSizeOption(app, "--ucx-max-inflight", &c->transport_config.ucx.max_inflight_bytes,
                 "ucx: bytes in flight per worker (default 64M)");
   addSizeOption(app, "--ucx-fragment-size", &c->transport_config.ucx.fragment_size,

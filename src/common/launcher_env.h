@@ -1,5 +1,5 @@
 // The one place that reads the environment: launcher variables (Open MPI, Slurm, PMI),
-// MC_GID_INDEX (Mooncake's name, honoured), TE_LOG_LEVEL and test hooks. Everything else
+// MC_GID_INDEX (Mooncake's name, honoured), NCCL_TOPO_FILE, TE_LOG_LEVEL and test hooks. Everything else
 // gets these values through BenchConfig.
 #pragma once
 
@@ -18,6 +18,7 @@ struct LauncherEnv {
   std::optional<int> gid_index;    // MC_GID_INDEX
   std::string log_level;           // TE_LOG_LEVEL
   std::string fault_inject;        // TE_FAULT_INJECT (test-only fault decorator spec)
+  std::string nccl_topo_file;      // NCCL_TOPO_FILE (GPU-NIC pairing, as NCCL reads it)
   std::string hostname;            // gethostname()
 };
 

@@ -21,6 +21,10 @@ struct VerbsOptions {
   uint64_t slice_size = 64 * 1024;
   int max_wr = 256;
   std::string nic_priority_matrix;   // Mooncake's JSON file; empty = automatic
+  // NCCL topology XML for placing NICs beside a GPU; empty = none. `topo_file_from` says who
+  // named it: "--topo-file" (unreadable: an error) or NCCL_TOPO_FILE / nccl.conf (a warning).
+  std::string topo_file;
+  std::string topo_file_from;
   int ib_port = 0;                   // 0 = first active port
   std::string fault_inject;          // TE_FAULT_INJECT (test-only): its badrkey / oob rules act here
 };

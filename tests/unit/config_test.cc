@@ -209,5 +209,19 @@ TEST(Config, UcxAllocationIsOnByDefaultAndCanBeTurnedOff) {
   EXPECT_EQ(configToJson(off.config)["ucx"]["allocate"], false);
 }
 
+// --topo-file wins over NCCL's own setting and says so; off turns every source off. (The
+// environment and /etc/nccl.conf sources are read by launcherEnv / ncclConfTopoFile, tested
+// with the topology.)
+TEST(Config, TopoFileFlagIsNamedAsItsSourceAndOffMeansNone) {
+  Parsed named = parse({"--topo-file", "/opt/microsoft/ndv5-topo.xml"});
+  const engine::VerbsOptions& v = named.config.transport_config.verbs;
+  EXPECT_EQ(v.topo_file, "/opt/microsoft/ndv5-topo.xml");
+  EXPECT_EQ(v.topo_file_from, "--topo-file");
+  EXPECT_EQ(configToJson(named.config)["verbs"]["topo_file"], "/opt/microsoft/ndv5-topo.xml");
+  Parsed off = parse({"--topo-file", "off"});
+  EXPECT_EQ(off.config.transport_config.verbs.topo_file, "");
+  EXPECT_EQ(off.config.transport_config.verbs.topo_file_from, "");
+}
+
 }  // namespace
 }  // namespace te::bench

@@ -7,7 +7,8 @@ namespace {
 
 TEST(LauncherEnv, OpenMpiWinsOverSlurmInsideAnAllocation) {
   const char* env[] = {"OMPI_COMM_WORLD_RANK=3", "OMPI_COMM_WORLD_SIZE=8", "OMPI_COMM_WORLD_LOCAL_RANK=1",
-                       "SLURM_PROCID=0", "SLURM_NTASKS=2", "SLURM_JOB_ID=77", "MC_GID_INDEX=3", nullptr};
+                       "SLURM_PROCID=0", "SLURM_NTASKS=2", "SLURM_JOB_ID=77", "MC_GID_INDEX=3",
+                       "NCCL_TOPO_FILE=/opt/microsoft/ndv5-topo.xml", nullptr};
   LauncherEnv e = parseLauncherEnv(env, "node07");
   EXPECT_EQ(e.launcher, "openmpi");
   EXPECT_EQ(e.rank, 3);
@@ -15,6 +16,7 @@ TEST(LauncherEnv, OpenMpiWinsOverSlurmInsideAnAllocation) {
   EXPECT_EQ(e.local_rank, 1);
   EXPECT_EQ(e.job_id, "77");
   EXPECT_EQ(e.gid_index, 3);
+  EXPECT_EQ(e.nccl_topo_file, "/opt/microsoft/ndv5-topo.xml");
   EXPECT_EQ(e.hostname, "node07");
 }
 

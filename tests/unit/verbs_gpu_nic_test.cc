@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/verbs/nic_selection.h"
+#include "unit/nccl_topology_fixture.h"
 #include "unit/pci_fixture.h"
 
 namespace te::engine::verbs {
@@ -67,6 +68,34 @@ TEST(VerbsGpuNic, UnknownGpuLocationUsesEveryDevice) {
   NicChoice c = chooseNicsForGpu(l.nics, nullptr, 0, PciLocation{}, l.nic_locations, false);
   EXPECT_EQ(c.indices.size(), l.nics.size());
   EXPECT_NE(c.reason.find("unknown"), std::string::npos);
+}
+
+// An Azure ND H100 v5 VM: sysfs leaves four NICs per GPU; its NCCL topology file picks the
+// one beside it, and the reason names the file. A matrix or --devices still wins.
+TEST(VerbsGpuNic, NcclTopologyFilePairsWhereSysfsCannot) {
+  std::vector<CandidateNic> nics;
+  std::vector<PciLocation> sysfs;
+  for (int n = 0; n < 8; ++n) {
+    nics.push_back({"mlx5_ib" + std::to_string(n), n < 4 ? 0 : 1});
+    sysfs.push_back(testing::azureSysfs(testing::azureNicBusId(n), n < 4 ? 0 : 1));
+  }
+  const std::string path = testing::ncclTopoFixture("azure_ndv5_like.xml");
+  Result<NcclTopology> topo = NcclTopology::load(path, "NCCL_TOPO_FILE");
+  ASSERT_TRUE(topo.isOk()) << topo.status().message();
+  const std::string gpu_bus = testing::azureGpuBusId(2);
+  const PciLocation gpu = testing::azureSysfs(gpu_bus, 0);
+  NicChoice c = chooseNicsForGpu(nics, nullptr, 2, gpu, sysfs, false);
+  EXPECT_EQ(c.indices, (std::vector<size_t>{0, 1, 2, 3}));
+  EXPECT_EQ(c.reason, "same NUMA node as GPU 2 (0003:00:00.0)");
+  c = chooseNicsForGpu(nics, nullptr, 2, gpu, sysfs, false, &*topo, gpu_bus);
+  EXPECT_EQ(c.indices, std::vector<size_t>{2});
+  EXPECT_EQ(c.reason, "same PCIe switch as GPU 2 (0003:00:00.0) in NCCL_TOPO_FILE " + path);
+  auto matrix = parseNicPriorityMatrix(R"({"cuda:2": [["mlx5_ib7"], []]})");
+  ASSERT_TRUE(matrix.isOk());
+  c = chooseNicsForGpu(nics, &*matrix, 2, gpu, sysfs, false, &*topo, gpu_bus);
+  EXPECT_EQ(c.indices, std::vector<size_t>{7});
+  c = chooseNicsForGpu(nics, nullptr, 2, gpu, sysfs, true, &*topo, gpu_bus);
+  EXPECT_EQ(c.reason, "--devices");
 }
 
 }  // namespace

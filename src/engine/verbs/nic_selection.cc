@@ -124,7 +124,7 @@ NicChoice chooseNics(const std::vector<CandidateNic>& candidates, const NicPrior
 
 NicChoice chooseNicsForGpu(const std::vector<CandidateNic>& candidates, const NicPriorityMatrix* matrix, int gpu,
                            const PciLocation& gpu_location, const std::vector<PciLocation>& nic_locations,
-                           bool explicit_list) {
+                           bool explicit_list, const NcclTopology* topology, const std::string& gpu_bus_id) {
   NicChoice out;
   if (candidates.empty()) return out;
   const std::string where = "cuda:" + std::to_string(gpu);
@@ -134,11 +134,18 @@ NicChoice chooseNicsForGpu(const std::vector<CandidateNic>& candidates, const Ni
     out.reason = "--devices";
     return out;
   }
-  PciAffinity a = closestDevices(gpu_location, "GPU " + std::to_string(gpu) +
-                                                   (gpu_location.path.empty() ? "" : " (" + gpu_location.path.substr(gpu_location.path.rfind('/') + 1) + ")"),
-                                 nic_locations);
+  std::optional<TopologyPlacement> placed;
+  if (topology) {
+    std::vector<std::string> names;
+    for (const CandidateNic& c : candidates) names.push_back(c.name);
+    placed = placeByTopology(*topology, gpu_bus_id, names, nic_locations);
+  }
+  const PciLocation& at = placed ? placed->gpu : gpu_location;
+  PciAffinity a = closestDevices(
+      at, "GPU " + std::to_string(gpu) + (at.path.empty() ? "" : " (" + at.path.substr(at.path.rfind('/') + 1) + ")"),
+      placed ? placed->nics : nic_locations);
   out.indices = a.indices;
-  out.reason = a.reason;
+  out.reason = placed ? a.reason + " in " + topology->source() : a.reason;
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/topology/nccl_topology.h"
 #include "engine/topology/pci_affinity.h"
 
 namespace te::engine::verbs {
@@ -42,9 +43,11 @@ NicChoice chooseNics(const std::vector<CandidateNic>& candidates, const NicPrior
 
 // For a GPU buffer: the matrix entry "cuda:<gpu>" when a matrix is given, all of an explicit
 // --devices list, else the devices closest to the GPU on the PCIe tree (`nic_locations`
-// parallel to `candidates`).
+// parallel to `candidates`, from sysfs). With an NCCL topology file that lists the GPU (by
+// `gpu_bus_id`) and some of the NICs, the file's tree is used instead and the reason names it.
 NicChoice chooseNicsForGpu(const std::vector<CandidateNic>& candidates, const NicPriorityMatrix* matrix, int gpu,
                            const PciLocation& gpu_location, const std::vector<PciLocation>& nic_locations,
-                           bool explicit_list);
+                           bool explicit_list, const NcclTopology* topology = nullptr,
+                           const std::string& gpu_bus_id = "");
 
 }  // namespace te::engine::verbs

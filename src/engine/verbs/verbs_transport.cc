@@ -23,8 +23,8 @@ struct LocalRegion {
 class VerbsTransport final : public Transport {
  public:
   VerbsTransport(const TransportConfig& config, std::vector<VerbsDevice> devices,
-                 std::optional<NicPriorityMatrix> matrix)
-      : config_(config), devices_(std::move(devices)), matrix_(std::move(matrix)) {}
+                 std::optional<NicPriorityMatrix> matrix, std::optional<NcclTopology> topology)
+      : config_(config), devices_(std::move(devices)), matrix_(std::move(matrix)), topology_(std::move(topology)) {}
 
   std::string name() const override { return "verbs"; }
   TransportCapabilities capabilities() const override { return {true, true, true, 0}; }
@@ -54,6 +54,7 @@ class VerbsTransport final : public Transport {
   // MRs, then PDs, then device contexts.
   std::vector<VerbsDevice> devices_;  // every usable device found
   std::optional<NicPriorityMatrix> matrix_;
+  std::optional<NcclTopology> topology_;  // --topo-file / NCCL_TOPO_FILE, for GPU buffers
   std::vector<size_t> selected_;      // indices into devices_, in use order
   std::string selection_reason_;
   int buffer_node_ = -1;
@@ -85,7 +86,8 @@ Status VerbsTransport::selectDevicesForGpu(const Buffer& buffer) {
   }
   const PciLocation gpu = buffer.pciBusId().empty() ? PciLocation{} : readPciLocation(pciDeviceLink(buffer.pciBusId()));
   NicChoice choice = chooseNicsForGpu(candidates, matrix_ ? &*matrix_ : nullptr, buffer.gpu(), gpu, locations,
-                                      !config_.verbs.devices.empty());
+                                      !config_.verbs.devices.empty(), topology_ ? &*topology_ : nullptr,
+                                      buffer.pciBusId());
   selected_ = choice.indices;
   selection_reason_ = choice.reason;
   return openPds();
@@ -204,6 +206,7 @@ nlohmann::json VerbsTransport::describe() const {
                       {"buffer_numa_node", buffer_node_},
                       {"vram_registration", vram_registration_},
                       {"nic_priority_matrix", o.nic_priority_matrix},
+                      {"topo_file", topology_ ? topology_->source() : ""},
                       {"gid_index_option", o.gid_index},
                       {"ib_port_option", o.ib_port},
                       {"qps_per_peer", o.qps_per_peer},
@@ -251,8 +254,20 @@ Result<TransportPtr> create(const TransportConfig& config) {
   if (!config.verbs.nic_priority_matrix.empty()) {
     TE_ASSIGN_OR_RETURN(matrix, loadNicPriorityMatrix(config.verbs.nic_priority_matrix));
   }
+  std::optional<NcclTopology> topology;
+  if (!config.verbs.topo_file.empty()) {
+    Result<NcclTopology> t = NcclTopology::load(config.verbs.topo_file, config.verbs.topo_file_from);
+    if (t.isOk()) {
+      topology = std::move(*t);
+    } else if (config.verbs.topo_file_from == "--topo-file") {
+      return t.status();
+    } else {  // NCCL's setting, not ours: NCCL itself would go on without it too
+      TE_LOG(WARN) << t.status().message() << "; GPU-NIC pairing from sysfs";
+    }
+  }
   TE_ASSIGN_OR_RETURN(std::vector<VerbsDevice> devices, discoverDevices(config.verbs));
-  return TransportPtr(std::make_unique<VerbsTransport>(config, std::move(devices), std::move(matrix)));
+  return TransportPtr(
+      std::make_unique<VerbsTransport>(config, std::move(devices), std::move(matrix), std::move(topology)));
 }
 
 }  // namespace te::engine::verbs
