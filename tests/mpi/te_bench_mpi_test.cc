@@ -129,7 +129,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"UnwritableJson", 2, "--buffer-size 1M --json /nonexistent-dir/report.json",
                  "--json /nonexistent-dir/report.json"},
         BadInput{"UnknownMemoryKind", 2, "--memory hbm", "--memory hbm: allowed values are dram, vram"},
-        BadInput{"BadGpuId", 2, "--memory vram --gpu-id first", "--gpu-id first"}),
+        BadInput{"BadGpuId", 2, "--memory vram --gpu-id first", "--gpu-id first"},
+        BadInput{"MissingTopoFile", 2, "--topo-file /nonexistent/topo.xml",
+                 "--topo-file /nonexistent/topo.xml: cannot read the file"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return std::string(info.param.name); });
 
 // These machines have no GPU (and a build may have no CUDA): VRAM is an environment

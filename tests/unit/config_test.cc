@@ -218,6 +218,10 @@ TEST(Config, TopoFileFlagIsNamedAsItsSourceAndOffMeansNone) {
   EXPECT_EQ(v.topo_file, "/opt/microsoft/ndv5-topo.xml");
   EXPECT_EQ(v.topo_file_from, "--topo-file");
   EXPECT_EQ(configToJson(named.config)["verbs"]["topo_file"], "/opt/microsoft/ndv5-topo.xml");
+  EXPECT_EQ(errorOf({"--topo-file", "/nonexistent/topo.xml"}), "--topo-file /nonexistent/topo.xml: cannot read the file");
+  EXPECT_EQ(errorOf({"--topo-file", TE_FIXTURE_DIR "/nccl_topo/azure_ndv5_like.xml"}).find("topo"), std::string::npos);
+  EXPECT_NE(errorOf({"--topo-file", TE_FIXTURE_DIR "/verbs_nic_priority_matrix.json"}).find("not NCCL topology XML"),
+            std::string::npos);
   Parsed off = parse({"--topo-file", "off"});
   EXPECT_EQ(off.config.transport_config.verbs.topo_file, "");
   EXPECT_EQ(off.config.transport_config.verbs.topo_file_from, "");

@@ -28,7 +28,10 @@ else
   bad "conformance over verbs"; echo "$out" | tail -20
 fi
 
-# 2-3. te_bench over verbs: full matrices with every byte verified.
+# 2-3. te_bench over verbs: full matrices with every byte verified. NCCL's NCCL_TOPO_FILE is
+# set as a cloud image would: verbs loads it (it only pairs NICs with GPUs) and reports it.
+TOPO=$HERE/../unit/fixtures/nccl_topo/dump_like.xml
+export NCCL_TOPO_FILE=$TOPO
 for spec in "2 write 64K" "4 read 64K" "2 mix 4K,256K"; do
   set -- $spec
   step "te_bench -np $1 $2 $3"
@@ -40,6 +43,13 @@ for spec in "2 write 64K" "4 read 64K" "2 mix 4K,256K"; do
     bad "te_bench -np $1 verbs $2 $3"; tail -20 "$OUT/run.log"
   fi
 done
+unset NCCL_TOPO_FILE
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["transport"]["details"]; sys.exit(d.get("topo_file") != "NCCL_TOPO_FILE " + sys.argv[2])' \
+     "$OUT/r.json" "$TOPO"; then
+  ok "NCCL_TOPO_FILE loaded by verbs and reported"
+else
+  bad "NCCL_TOPO_FILE not reported in transport.details.topo_file"
+fi
 
 # 4. An unknown device: the user's mistake, exit 2, the devices found listed.
 step "--devices mlx5_9"
