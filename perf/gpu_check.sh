@@ -5,7 +5,8 @@
 #   3. the limits beside it: cudaMemcpy D2D, pinned H2D / D2H (te_cuda_copy_bw);
 #   4. mpirun -np 2 te_bench on one GPU, over tcp (staged through pinned memory) and ucx:
 #      DRAM->DRAM, VRAM->VRAM and DRAM->VRAM, 64 KiB and 1 MiB, with --integrity-check;
-#   5. a markdown table (te_bench GB/s, and the ratio to the copy limit that bounds it).
+#   5. a markdown table (te_bench GB/s, and the ratio to the copy limit that bounds it);
+#   and the node's PCIe layout (pci_layout.txt), a recorded fixture for the affinity tests.
 # Everything lands in $OUT (default build/gpu_check). What could not run is said, not hidden.
 # Usage: perf/gpu_check.sh [--skip-build]
 set -uo pipefail
@@ -19,6 +20,24 @@ for tool in cmake mpirun nvidia-smi; do
 done
 nvidia-smi --query-gpu=name,pci.bus_id,driver_version,memory.total --format=csv > "$OUT/nvidia-smi.csv" 2>&1
 nvidia-smi topo -m > "$OUT/topo.txt" 2>&1 || true
+# This node's PCIe layout in the format of tests/unit/fixtures/pci (name, NUMA node, resolved
+# sysfs path), so it can become a recorded fixture for the GPU-NIC affinity tests.
+{
+  echo "# $(hostname): $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | sort | uniq -c | xargs), recorded by perf/gpu_check.sh on $(date -u +%F)"
+  i=0
+  for bus in $(nvidia-smi --query-gpu=pci.bus_id --format=csv,noheader 2>/dev/null); do
+    bus=$(tr 'A-F' 'a-f' <<<"${bus: -12}")  # 00000000:18:00.0 -> 0000:18:00.0
+    dev=$(readlink -f "/sys/bus/pci/devices/$bus")
+    echo "gpu$i $(cat "$dev/numa_node" 2>/dev/null || echo -1) $dev"
+    i=$((i + 1))
+  done
+  for link in /sys/class/infiniband/*/device /sys/class/net/*/device; do
+    [[ -e $link ]] || continue
+    dev=$(readlink -f "$link")
+    name=$(basename "$(dirname "$link")")
+    echo "$name $(cat "$dev/numa_node" 2>/dev/null || echo -1) $dev"
+  done
+} > "$OUT/pci_layout.txt" 2>&1
 if [[ ${1:-} != --skip-build ]]; then
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTE_BUILD_TESTS=ON -DTE_WITH_CUDA=ON \
     > "$OUT/configure.log" 2>&1 || { log "configure failed (see configure.log)"; exit 1; }
