@@ -8,14 +8,24 @@
 #   5. a markdown table (te_bench GB/s, and the ratio to the copy limit that bounds it);
 #   and the node's PCIe layout (pci_layout.txt), a recorded fixture for the affinity tests.
 # Everything lands in $OUT (default build/gpu_check). What could not run is said, not hidden.
-# Usage: perf/gpu_check.sh [--skip-build]
+# Usage: perf/gpu_check.sh [--skip-build | --bundle DIR]
+#   --bundle DIR: the programs of perf/gpu_bundle.sh, built elsewhere (the lent GPU machines
+#   have no MPI, UCX or verbs libraries): no build, ranks started by jobs/launch_local.sh
+#   with the bundled redis-server as the bootstrap instead of mpirun. On the device tool
+#   (at most 8 files come back, so pack them): build the bundle here, then run, carrying
+#   build/gpu_bundle:  OUT=/tmp/gc perf/gpu_check.sh --bundle build/gpu_bundle;
+#                      tar -C /tmp -czf $OUT/gpu_check.tgz gc
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/build/gpu_check}
 BUILD=${BUILD:-$PWD/build/gpu}
+BUNDLE=
+[[ ${1:-} == --bundle ]] && { BUNDLE=$(cd "${2:?--bundle DIR}" && pwd) || exit 2; }
 mkdir -p "$OUT"
 log() { echo "gpu_check: $*" | tee -a "$OUT/summary.txt"; }
-for tool in cmake mpirun nvidia-smi; do
+needed="cmake mpirun nvidia-smi"
+[[ -n $BUNDLE ]] && needed="nvidia-smi python3"
+for tool in $needed; do
   command -v "$tool" >/dev/null || { log "cannot run: $tool not found"; exit 77; }
 done
 nvidia-smi --query-gpu=name,pci.bus_id,driver_version,memory.total --format=csv > "$OUT/nvidia-smi.csv" 2>&1
@@ -38,22 +48,45 @@ nvidia-smi topo -m > "$OUT/topo.txt" 2>&1 || true
     echo "$name $(cat "$dev/numa_node" 2>/dev/null || echo -1) $dev"
   done
 } > "$OUT/pci_layout.txt" 2>&1
-if [[ ${1:-} != --skip-build ]]; then
+if [[ -z $BUNDLE && ${1:-} != --skip-build ]]; then
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTE_BUILD_TESTS=ON -DTE_WITH_CUDA=ON \
     > "$OUT/configure.log" 2>&1 || { log "configure failed (see configure.log)"; exit 1; }
   cmake --build "$BUILD" -j"$(nproc)" > "$OUT/build.log" 2>&1 || { log "build failed (see build.log)"; exit 1; }
 fi
-BENCH=$BUILD/src/bench/te_bench
+# How a program is started: from the build, or through the bundle's loader (the host's driver
+# libraries after the bundle's own, for libcuda).
+if [[ -n $BUNDLE ]]; then
+  cat "$BUNDLE/MANIFEST" >> "$OUT/summary.txt"
+  export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/usr/local/nvidia/lib64:/usr/lib/x86_64-linux-gnu:/usr/lib64
+  UNIT="$BUNDLE/run te_unit_tests"; COPY_BW="$BUNDLE/run te_cuda_copy_bw"; BENCH="$BUNDLE/run te_bench"
+else
+  UNIT=$BUILD/tests/unit/te_unit_tests; COPY_BW=$BUILD/src/engine/cuda/te_cuda_copy_bw; BENCH=$BUILD/src/bench/te_bench
+fi
 
-"$BUILD/tests/unit/te_unit_tests" --gtest_filter='Vram*:Memory*' > "$OUT/unit.txt" 2>&1
+$UNIT --gtest_filter='Vram*:Memory*' > "$OUT/unit.txt" 2>&1
 unit_rc=$?
 if grep -q '\[  SKIPPED \]' "$OUT/unit.txt"; then log "VRAM unit tests SKIPPED on a GPU node: $(grep -m1 'no GPU' "$OUT/unit.txt")"; unit_rc=1; fi
 log "VRAM unit tests: $( [[ $unit_rc == 0 ]] && echo passed || echo FAILED ) ($(grep -c '\[       OK \]' "$OUT/unit.txt") ok)"
 
-"$BUILD/src/engine/cuda/te_cuda_copy_bw" 0 > "$OUT/limits.txt" 2>&1 || log "te_cuda_copy_bw failed: $(tail -1 "$OUT/limits.txt")"
+$COPY_BW 0 > "$OUT/limits.txt" 2>&1 || log "te_cuda_copy_bw failed: $(tail -1 "$OUT/limits.txt")"
 limit() { awk -v k="$1" -v b="$2" '$1=="copy" && $2==k && $3==b {print $4}' "$OUT/limits.txt"; }
 
 MPI="mpirun --allow-run-as-root -np 2 --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp"
+if [[ -n $BUNDLE ]]; then
+  PORT=${REDIS_PORT:-6399}
+  PIDFILE=/tmp/te_gpu_check_redis_$PORT.pid
+  $BUNDLE/run redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$PIDFILE" --logfile "$OUT/redis.log" || { log "cannot run: the bundled redis-server did not start"; exit 1; }
+  stop_redis() {
+    local pid; pid=$(cat "$PIDFILE" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  }
+  trap stop_redis EXIT
+  sleep 1
+  MPI="jobs/launch_local.sh 2 --"
+  BENCH="$BENCH --bootstrap redis://127.0.0.1:$PORT"
+fi
 echo "| transport | initiator | target | op | size | te_bench GB/s | bound by | limit GB/s | ratio |" > "$OUT/table.md"
 echo "|---|---|---|---|---|---:|---|---:|---:|" >> "$OUT/table.md"
 for transport in tcp ucx; do
@@ -62,7 +95,7 @@ for transport in tcp ucx; do
     for op in write read; do
       for size in 65536 1048576; do
         name="$transport-$im-$tm-$op-$size"
-        timeout 300 $MPI "$BENCH" --transport "$transport" --initiator-memory "$im" --target-memory "$tm" --gpu-id 0 \
+        timeout 300 $MPI $BENCH --transport "$transport" --initiator-memory "$im" --target-memory "$tm" --gpu-id 0 \
           --operation "$op" --block-size "$size" --buffer-size 1G --threads 2 --batch-size 64 --duration 3 \
           --integrity-check --schedule sequential --pairs 0:1 --no-retest --progress off \
           --json "$OUT/$name.json" > "$OUT/$name.log" 2>&1
