@@ -46,6 +46,12 @@ for f in "$DEST"/bin/* "$DEST"/lib/ucx/*; do
   [[ -n $loader ]] || loader=$(ldd "$f" | awk '$1 ~ /^\/.*ld-linux/ {print $1; exit}')
 done
 cp -L "$loader" "$DEST/lib/"
+# The rest of this glibc, for what the host's libcuda links (libdl, libpthread, librt): taken
+# from the host, they would not match the bundled libc.
+libc_dir=$(dirname "$(ldd "$DEST/bin/te_bench" | awk '$1 == "libc.so.6" {print $3}')")
+for lib in libdl.so.2 libpthread.so.0 librt.so.1 libm.so.6 libresolv.so.2; do
+  [[ -e $DEST/lib/$lib || ! -e $libc_dir/$lib ]] || cp -L "$libc_dir/$lib" "$DEST/lib/"
+done
 strip --strip-unneeded "$DEST"/lib/*.so* "$DEST"/lib/ucx/*.so* 2>/dev/null || true
 
 cat > "$DEST/run" <<EOF
