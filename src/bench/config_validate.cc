@@ -128,7 +128,9 @@ Status validateTransportOptions(const engine::TransportConfig& t) {
   if (v.ib_port < 0 || v.ib_port > 255) return invalidArgument("--ib-port " + std::to_string(v.ib_port) + ": allowed 0..255");
   // A file the user named must be there and parse, whatever the transport (NCCL's own
   // NCCL_TOPO_FILE is only warned about, when verbs loads it).
-  if (v.topo_file_from == "--topo-file") TE_RETURN_IF_ERROR(engine::NcclTopology::load(v.topo_file, "--topo-file").status());
+  if (v.topo_file_from == "--topo-file") {
+    TE_RETURN_IF_ERROR(engine::NcclTopology::load(v.topo_file, "--topo-file").status());
+  }
   if (t.ucx.max_inflight_bytes == 0) return invalidArgument("--ucx-max-inflight 0: must be > 0");
   if (t.ucx.fragment_size == 0) return invalidArgument("--ucx-fragment-size 0: must be > 0");
   return Status::ok();

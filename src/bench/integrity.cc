@@ -87,7 +87,9 @@ Status verifyLocalHalf(const BenchMemory& memory, const BlockGrid& grid, int ran
     for (uint64_t b = 0; b < grid.blocks; ++b) {
       const uint64_t offset = begin + b * grid.block_size;
       TE_ASSIGN_OR_RETURN(int m, matchBlock(*memory.local, offset, offset, grid.block_size, candidates, &error, rank, hosts));
-      if (m < 0) return dataLoss(error + (workload == Workload::kWrite ? " [local half, a WRITE source]" : " [local half]"));
+      if (m < 0) {
+        return dataLoss(error + (workload == Workload::kWrite ? " [local half, a WRITE source]" : " [local half]"));
+      }
     }
   }
   return Status::ok();

@@ -1,6 +1,6 @@
 // The one place that reads the environment: launcher variables (Open MPI, Slurm, PMI),
-// MC_GID_INDEX (Mooncake's name, honoured), NCCL_TOPO_FILE, TE_LOG_LEVEL and test hooks. Everything else
-// gets these values through BenchConfig.
+// MC_GID_INDEX (Mooncake's name, honoured), NCCL_TOPO_FILE, TE_LOG_LEVEL and test hooks.
+// Everything else gets these values through BenchConfig.
 #pragma once
 
 #include <optional>

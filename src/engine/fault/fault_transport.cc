@@ -142,7 +142,8 @@ class FaultTransport final : public Transport {
       }
     }
     for (int w = 0; w < inner_->numWorkers(); ++w) {
-      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt_pending_.get(), &regions_));
+      workers_.push_back(
+          std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt_pending_.get(), &regions_));
     }
     return Status::ok();
   }
