@@ -82,9 +82,21 @@ Result<std::vector<LinkResult>> retestFlagged(const BenchConfig& c, bootstrap::B
   return runner.run(phases, block_size, progressLine(c, what + " retest"));
 }
 
-// Every rank's buffer description, on rank 0 (kind, GPU, NUMA node per rank for the report).
-Result<nlohmann::json> gatherMemory(const BenchConfig& c, bootstrap::Bootstrap& bs, const BenchMemory& memory) {
-  const std::string mine = describeMemory(memory).dump();
+// Every rank's buffer description, on rank 0 (kind, GPU, NUMA node per rank for the report),
+// with the NICs its transport chose for them and why, where it chooses (verbs): with a GPU
+// per rank, that is each rank's GPU-NIC pairing.
+Result<nlohmann::json> gatherMemory(const BenchConfig& c, bootstrap::Bootstrap& bs, const BenchMemory& memory,
+                                    const nlohmann::json& details) {
+  nlohmann::json described = describeMemory(memory);
+  if (details.is_object() && details.contains("selection")) {
+    nlohmann::json nics = nlohmann::json::array();
+    for (const nlohmann::json& d : details.value("devices", nlohmann::json::array())) {
+      if (d.value("selected", false)) nics.push_back(d.value("name", ""));
+    }
+    described["nics"] = std::move(nics);
+    described["nic_selection"] = details["selection"];
+  }
+  const std::string mine = described.dump();
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, bs.gather(Bytes(mine.begin(), mine.end()), 0, deadlineFrom(c)));
   nlohmann::json out = nlohmann::json::array();
   for (const Bytes& b : all) out.push_back(nlohmann::json::parse(std::string(b.begin(), b.end()), nullptr, false));
@@ -118,7 +130,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(c.schedule, bs.size(), c.root, c.pairs));
   TransportRun run;
   run.details = engine.transport().describe();
-  TE_ASSIGN_OR_RETURN(run.memory, gatherMemory(c, bs, memory));
+  TE_ASSIGN_OR_RETURN(run.memory, gatherMemory(c, bs, memory, run.details));
   std::vector<std::string> hosts;
   for (int r = 0; r < bs.size(); ++r) hosts.push_back(bs.hostname(r));
   const AnalysisOptions options = analysisOptions(c, run.details);

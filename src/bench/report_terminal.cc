@@ -172,6 +172,19 @@ void printMemory(const RunReport& report, std::ostream& out) {
     }
   }
   out << "\n";
+  // "NICs: 0=mlx5_0 1=mlx5_1,mlx5_2": what each rank's transport chose (verbs), and rank 0's why.
+  const nlohmann::json ranks = report.memory.value("ranks", nlohmann::json::array());
+  if (ranks.empty() || !ranks[0].is_object() || !ranks[0].contains("nics")) return;
+  out << "NICs:";
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    std::string names;
+    const nlohmann::json nics = ranks[r].is_object() ? ranks[r].value("nics", nlohmann::json::array()) : nlohmann::json();
+    for (const nlohmann::json& n : nics) {
+      if (n.is_string()) names += (names.empty() ? "" : ",") + n.get<std::string>();
+    }
+    out << (r % 8 == 0 && r ? "\n     " : "") << " " << r << "=" << (names.empty() ? "?" : names);
+  }
+  out << "  (rank 0: " << ranks[0].value("nic_selection", std::string("?")) << ")\n";
 }
 
 }  // namespace

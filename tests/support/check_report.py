@@ -2,7 +2,8 @@
 """check_report.py REPORT.json RANKS TRANSPORT [--blocks N] — a te_bench report is complete.
 
 Every result block has RANKS x (RANKS-1) links, each with bytes_per_second > 0 and status ok,
-a RANKS x RANKS matrix with an empty diagonal, and the transport named TRANSPORT.
+a RANKS x RANKS matrix with an empty diagonal, and the transport named TRANSPORT; over verbs,
+every rank's chosen NICs in memory.ranks.
 Exit 0 pass, 1 fail (reason on stderr).
 """
 import json
@@ -24,6 +25,15 @@ def main():
         report = json.load(f)
     if report["world"]["size"] != n:
         fail("world size %s, want %d" % (report["world"]["size"], n))
+    # Where the transport chooses NICs (verbs), every rank says which and why (its GPU-NIC
+    # pairing with VRAM), in the JSON and on the terminal's NICs line.
+    if transport == "verbs":
+        ranks = report["memory"]["ranks"]
+        if len(ranks) != n:
+            fail("memory.ranks has %d entries, want %d" % (len(ranks), n))
+        for r, m in enumerate(ranks):
+            if not m.get("nics") or not m.get("nic_selection"):
+                fail("memory.ranks[%d]: no nics / nic_selection: %s" % (r, m))
     results = report["results"]
     if blocks is not None and len(results) != blocks:
         fail("%d result blocks, want %d" % (len(results), blocks))

@@ -50,6 +50,11 @@ if python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["transport"]["det
 else
   bad "NCCL_TOPO_FILE not reported in transport.details.topo_file"
 fi
+if grep -q "^NICs: 0=rxe0 1=rxe0  (rank 0: " "$OUT/run.log"; then
+  ok "terminal names each rank's NICs"
+else
+  bad "no 'NICs: 0=rxe0 1=rxe0' line"; grep -m3 -i nic "$OUT/run.log"
+fi
 
 # 4. An unknown device: the user's mistake, exit 2, the devices found listed.
 step "--devices mlx5_9"
