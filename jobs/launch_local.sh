@@ -6,7 +6,8 @@
 #   TE_JOB_ID=myjob TE_LAUNCH_TIMEOUT=120 launch_local.sh 4 -- build/dev/src/bench/te_bench --bootstrap redis://127.0.0.1:6379
 #
 # Rank i runs `PROGRAM ARGS... --rank i --size N --job-id JOB` (JOB: $TE_JOB_ID, or a fresh
-# "local-<host>-<pid>-<time>"). Waits for all ranks; when one fails the others get TERM, then
+# "local-<host>-<pid>-<time>") with LOCAL_RANK=i and LOCAL_WORLD_SIZE=N, so that --gpu-id
+# auto gives rank i GPU i modulo the GPUs. Waits for all ranks; when one fails the others get TERM, then
 # KILL after $TE_LAUNCH_GRACE seconds. Exit code: the first non-zero exit code of a rank (in
 # time order), 124 when $TE_LAUNCH_TIMEOUT seconds passed first, else 0.
 set -u -f
@@ -64,7 +65,7 @@ trap on_alarm USR1
 trap 'signal_running TERM; exit 130' INT TERM
 
 for ((i = 0; i < n; i++)); do
-    "$@" --rank "$i" --size "$n" --job-id "$job" &
+    LOCAL_RANK=$i LOCAL_WORLD_SIZE=$n "$@" --rank "$i" --size "$n" --job-id "$job" &
     running[$!]=$i
 done
 set_alarm "$timeout_s"

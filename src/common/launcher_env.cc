@@ -58,6 +58,12 @@ LauncherEnv parseLauncherEnv(const char* const* environ_list, const std::string&
     out.launcher = "pmix";
     out.rank = r;
   }
+  // torchrun's names, which many launchers (and jobs/launch_local.sh) set: --gpu-id auto
+  // then spreads the ranks of a node over its GPUs without MPI or Slurm too.
+  if (!out.local_rank) {
+    out.local_rank = toInt(env, "LOCAL_RANK");
+    out.local_size = toInt(env, "LOCAL_WORLD_SIZE");
+  }
   if (out.job_id.empty()) {
     std::string slurm_job = toStr(env, "SLURM_JOB_ID");
     std::string slurm_step = toStr(env, "SLURM_STEP_ID");

@@ -34,5 +34,16 @@ TEST(LauncherEnv, SlurmAndPmiAndNothing) {
   EXPECT_FALSE(n.rank.has_value());
 }
 
+// torchrun's LOCAL_RANK (also set by jobs/launch_local.sh) where the launcher gives none;
+// Open MPI's own local rank wins where both are set.
+TEST(LauncherEnv, LocalRankFromTorchrunNamesWhenTheLauncherHasNone) {
+  const char* local[] = {"LOCAL_RANK=3", "LOCAL_WORLD_SIZE=8", nullptr};
+  LauncherEnv l = parseLauncherEnv(local, "h");
+  EXPECT_EQ(l.local_rank, 3);
+  EXPECT_EQ(l.local_size, 8);
+  const char* both[] = {"OMPI_COMM_WORLD_RANK=1", "OMPI_COMM_WORLD_LOCAL_RANK=1", "LOCAL_RANK=5", nullptr};
+  EXPECT_EQ(parseLauncherEnv(both, "h").local_rank, 1);
+}
+
 }  // namespace
 }  // namespace te
