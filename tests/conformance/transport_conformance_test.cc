@@ -25,6 +25,22 @@ class TransportConformance : public ::testing::TestWithParam<std::string> {
     if (!probe.isOk()) GTEST_SKIP() << GetParam() << " cannot run here: " << probe.message();
   }
 
+  // One rank of an in-process group: an engine over GetParam() with a DRAM buffer filled
+  // with pattern `seed`, registered and connected (the engine is declared after the buffer).
+  struct Rank {
+    std::unique_ptr<engine::DramBuffer> buffer;
+    std::unique_ptr<engine::TransferEngine> engine;
+  };
+  Result<Rank> connectRank(bootstrap::LocalBootstrap& bs, uint64_t seed) {
+    Rank r;
+    TE_ASSIGN_OR_RETURN(r.buffer, engine::DramBuffer::allocate({kBuffer, -1, false}));
+    TE_ASSIGN_OR_RETURN(r.engine, engine::TransferEngine::create(GetParam(), config_));
+    engine::fillPattern(r.buffer->data(), kBuffer, seed);
+    TE_RETURN_IF_ERROR(r.engine->registerLocalMemory(r.buffer->data(), kBuffer, engine::MemoryKind::kDram).status());
+    TE_RETURN_IF_ERROR(r.engine->connect(bs, deadlineIn(std::chrono::seconds(30))));
+    return r;
+  }
+
   std::unique_ptr<ConnectedPair> connect(int ranks = 2, bool transport_memory = false) {
     auto pair = ConnectedPair::create(GetParam(), kBuffer, config_, ranks, transport_memory);
     EXPECT_TRUE(pair.isOk()) << pair.status().message();
@@ -140,23 +156,18 @@ TEST_P(TransportConformance, FourRanksAllPairsThroughTheEngineFacade) {
     threads.emplace_back([&, me] {
       auto fail = [&](const Status& s) { errors[me] = s.message(); };
       bootstrap::LocalBootstrap bs(group, me);
-      auto eng = engine::TransferEngine::create(GetParam(), config_);
-      if (!eng.isOk()) return fail(eng.status());
-      auto buf = engine::DramBuffer::allocate({kBuffer, -1, false});
-      if (!buf.isOk()) return fail(buf.status());
-      uint8_t* base = (*buf)->data();
-      engine::fillPattern(base, kBuffer, 1000 + me);
-      auto region = (*eng)->registerLocalMemory(base, kBuffer, engine::MemoryKind::kDram);
-      if (!region.isOk()) return fail(region.status());
-      Status s = (*eng)->connect(bs, deadlineIn(std::chrono::seconds(30)));
-      if (!s.isOk()) return fail(s);
-      auto batch = (*eng)->allocateBatch(0, kRanks);
+      auto rank = connectRank(bs, 1000 + me);
+      if (!rank.isOk()) return fail(rank.status());
+      engine::TransferEngine* eng = rank->engine.get();
+      uint8_t* base = rank->buffer->data();
+      Status s;
+      auto batch = eng->allocateBatch(0, kRanks);
       if (!batch.isOk()) return fail(batch.status());
       // READ kPiece bytes from every peer at offset kPiece * me into [8 MiB + kPiece * peer).
       std::vector<engine::TransferRequest> reqs;
       for (int peer = 0; peer < kRanks; ++peer) {
         if (peer == me) continue;
-        auto seg = (*eng)->openSegment(peer);
+        auto seg = eng->openSegment(peer);
         if (!seg.isOk()) return fail(seg.status());
         engine::TransferRequest t;
         t.opcode = OpCode::kRead;
@@ -166,16 +177,16 @@ TEST_P(TransportConformance, FourRanksAllPairsThroughTheEngineFacade) {
         t.length = kPiece;
         reqs.push_back(t);
       }
-      s = (*eng)->submitTransfer(*batch, reqs);
+      s = eng->submitTransfer(*batch, reqs);
       if (!s.isOk()) return fail(s);
       std::vector<uint32_t> finished(kRanks);
       Deadline deadline = deadlineIn(std::chrono::seconds(30));
-      while (!(*eng)->batchDone(*batch)) {
-        if ((*eng)->progress(*batch, finished) == 0) (*eng)->waitForProgress(*batch, std::chrono::microseconds(200));
+      while (!eng->batchDone(*batch)) {
+        if (eng->progress(*batch, finished) == 0) eng->waitForProgress(*batch, std::chrono::microseconds(200));
         if (Clock::now() > deadline) return fail(deadlineExceeded("batch did not finish"));
       }
       for (size_t task = 0; task < reqs.size(); ++task) {
-        if ((*eng)->getTransferStatus(*batch, task).state != engine::TransferState::kCompleted) {
+        if (eng->getTransferStatus(*batch, task).state != engine::TransferState::kCompleted) {
           return fail(internalError("task " + std::to_string(task) + " not completed"));
         }
       }
@@ -188,7 +199,7 @@ TEST_P(TransportConformance, FourRanksAllPairsThroughTheEngineFacade) {
       // Keep serving until every rank has read (the target side must stay up).
       s = bs.barrier(deadlineIn(std::chrono::seconds(30)));
       if (!s.isOk()) return fail(s);
-      (void)(*eng)->freeBatch(*batch);
+      (void)eng->freeBatch(*batch);
     });
   }
   for (auto& t : threads) t.join();
@@ -206,22 +217,17 @@ TEST_P(TransportConformance, OnePollFinishesEveryBatchOfTheWorker) {
     threads.emplace_back([&, me] {
       auto fail = [&](const Status& s) { errors[me] = s.message(); };
       bootstrap::LocalBootstrap bs(group, me);
-      auto eng = engine::TransferEngine::create(GetParam(), config_);
-      if (!eng.isOk()) return fail(eng.status());
-      auto buf = engine::DramBuffer::allocate({kBuffer, -1, false});
-      if (!buf.isOk()) return fail(buf.status());
-      uint8_t* base = (*buf)->data();
-      engine::fillPattern(base, kBuffer, 2000 + me);
-      auto region = (*eng)->registerLocalMemory(base, kBuffer, engine::MemoryKind::kDram);
-      if (!region.isOk()) return fail(region.status());
-      Status s = (*eng)->connect(bs, deadlineIn(std::chrono::seconds(30)));
-      if (!s.isOk()) return fail(s);
+      auto rank = connectRank(bs, 2000 + me);
+      if (!rank.isOk()) return fail(rank.status());
+      engine::TransferEngine* eng = rank->engine.get();
+      uint8_t* base = rank->buffer->data();
+      Status s;
       if (me == 0) {
-        auto seg = (*eng)->openSegment(1);
+        auto seg = eng->openSegment(1);
         if (!seg.isOk()) return fail(seg.status());
         engine::BatchId batches[2];
         for (int k = 0; k < 2; ++k) {
-          auto batch = (*eng)->allocateBatch(0, 4);
+          auto batch = eng->allocateBatch(0, 4);
           if (!batch.isOk()) return fail(batch.status());
           batches[k] = *batch;
           std::vector<engine::TransferRequest> reqs(4);
@@ -232,22 +238,22 @@ TEST_P(TransportConformance, OnePollFinishesEveryBatchOfTheWorker) {
             reqs[i].target_offset = (4 * k + i) * kPiece;
             reqs[i].length = kPiece;
           }
-          s = (*eng)->submitTransfer(*batch, reqs);
+          s = eng->submitTransfer(*batch, reqs);
           if (!s.isOk()) return fail(s);
         }
         std::vector<uint32_t> finished(4);
         size_t second = 0;  // tasks of the second batch reported, never polling its worker
         Deadline deadline = deadlineIn(std::chrono::seconds(30));
-        while (!(*eng)->batchDone(batches[0]) || !(*eng)->batchDone(batches[1])) {
-          size_t n = (*eng)->progress(batches[0], finished, true);
-          second += (*eng)->progress(batches[1], finished, false);
-          if (n == 0) (*eng)->waitForProgress(batches[0], std::chrono::microseconds(200));
+        while (!eng->batchDone(batches[0]) || !eng->batchDone(batches[1])) {
+          size_t n = eng->progress(batches[0], finished, true);
+          second += eng->progress(batches[1], finished, false);
+          if (n == 0) eng->waitForProgress(batches[0], std::chrono::microseconds(200));
           if (Clock::now() > deadline) return fail(deadlineExceeded("batches did not finish"));
         }
         if (second != 4) return fail(internalError("second batch reported " + std::to_string(second) + " of 4"));
         auto bad = engine::verifyPattern(base + (8 << 20), 8 * kPiece, 2001, 0);
         if (bad) return fail(dataLoss("data read from rank 1 differs"));
-        for (auto b : batches) (void)(*eng)->freeBatch(b);
+        for (auto b : batches) (void)eng->freeBatch(b);
       }
       s = bs.barrier(deadlineIn(std::chrono::seconds(30)));
       if (!s.isOk()) return fail(s);
