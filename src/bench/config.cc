@@ -242,7 +242,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   app.add_option("--html", c->html_path, "write a self-contained HTML heatmap to FILE")->type_name("FILE");
   app.add_option("--report-unit", report_unit, "GB | GiB | Gb (per second)")->capture_default_str();
   app.add_option("--report-precision", c->report_precision, "digits after the point")->capture_default_str();
-  app.add_option("--progress", c->progress, "auto | on | off (progress line on stderr)")->capture_default_str();
+  app.add_option("--progress", c->progress, "auto | on | off: progress on stderr, a rewritten line on a terminal; in a log, whole lines for blocks of a minute or more, one a minute (auto), or for every block, one every 10 s (on)")->capture_default_str();
   app.add_option("--log-level", log_level, "debug | info | warn | error | off (or TE_LOG_LEVEL)");
   app.add_option("--timeout", c->timeout, "seconds any wait may take (bootstrap, connect, a stalled link)")
       ->capture_default_str();

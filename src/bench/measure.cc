@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <iostream>
 
 #include "bench/bench_memory.h"
+#include "bench/progress.h"
 #include "bench/runner.h"
 #include "bench/schedule.h"
 #include "common/bytes.h"
@@ -22,21 +22,13 @@ Deadline deadlineFrom(const BenchConfig& c) {
   return Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(c.timeout * 1000));
 }
 
-bool showProgress(const BenchConfig& c) {
-  if (c.progress == "on") return true;
-  return c.progress == "auto" && ::isatty(STDERR_FILENO);
-}
-
-// "tcp write 64 KiB  phase 3/6  ETA 0:07" on one rewritten stderr line.
 Runner::ProgressFn progressLine(const BenchConfig& c, const std::string& what) {
-  if (!showProgress(c)) return nullptr;
-  auto start = std::make_shared<Clock::time_point>(Clock::now());
-  return [what, start](size_t done, size_t total) {
-    double elapsed = std::chrono::duration<double>(Clock::now() - *start).count();
-    int eta = done > 0 ? static_cast<int>(elapsed / double(done) * double(total - done)) : 0;
-    std::fprintf(stderr, "\r\033[Kte_bench: %s  phase %zu/%zu  ETA %d:%02d%s", what.c_str(), done, total, eta / 60,
-                 eta % 60, done == total ? "\n" : "");
-    std::fflush(stderr);
+  const ProgressPolicy policy = progressPolicy(c.progress, ::isatty(STDERR_FILENO));
+  if (policy.mode == ProgressMode::kOff) return nullptr;
+  auto reporter = std::make_shared<ProgressReporter>(policy, what, std::cerr);
+  const Clock::time_point start = Clock::now();
+  return [reporter, start](size_t done, size_t total) {
+    reporter->update(done, total, std::chrono::duration<double>(Clock::now() - start).count());
   };
 }
 

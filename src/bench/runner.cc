@@ -372,9 +372,10 @@ Result<std::vector<LinkResult>> Runner::run(const std::vector<Phase>& phases, ui
       TE_RETURN_IF_ERROR(bootstrap::agreeOnStatus(bootstrap_, verified, Clock::now() + phase_timeout));
     }
   }
-  if (progress && me == 0) progress(phases.size(), phases.size());
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> gathered,
                       bootstrap_.gather(serializeResults(mine), 0, Clock::now() + phase_timeout));
+  // After the gather: rank 0 may sit out the last phase, which ends when every rank is here.
+  if (progress && me == 0) progress(phases.size(), phases.size());
   if (me != 0) return mine;
   std::vector<LinkResult> all;
   for (size_t r = 0; r < gathered.size(); ++r) {
