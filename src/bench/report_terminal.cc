@@ -82,10 +82,16 @@ void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostre
   if (!a.unexplained.empty()) {
     out << "SLOW links (below " << c.threshold << " x the median of comparable links"
         << (c.retest ? ", confirmed alone" : "") << "):";
+    // The rate in the matrix, measured alone, and what it was compared with: a reader can
+    // tell a link at a tenth of its peers from one at the edge of the threshold.
+    const auto rate = [&](double bps) { return fit(toRateUnit(bps, c.report_unit), 12, c.report_precision); };
     for (size_t i : a.unexplained) {
       const LinkResult& l = block.links[i];
-      out << " " << linkName(l.link) << " ("
-          << fit(toRateUnit(l.bytesPerSecond(), c.report_unit), 8, c.report_precision) << ")";
+      const LinkVerdict& v = a.verdicts[i];
+      out << " " << linkName(l.link) << " (" << rate(l.bytesPerSecond());
+      if (v.retested) out << ", alone " << rate(v.retest_bytes_per_second);
+      if (v.reference > 0) out << ", comparable " << rate(v.reference);
+      out << ")";
     }
     out << "\n";
   }
@@ -159,10 +165,12 @@ void printComparison(const RunReport& report, std::ostream& out) {
 // "memory: initiator vram, target vram; GPU 0=0 (0000:18:00.0) 1=1 (0000:2a:00.0)".
 void printMemory(const RunReport& report, std::ostream& out) {
   const BenchConfig& c = *report.config;
+  // Every rank's buffers as rank 0 gathered them (none in a report built without a run).
+  const nlohmann::json ranks =
+      report.memory.is_object() ? report.memory.value("ranks", nlohmann::json::array()) : nlohmann::json::array();
   out << "memory: initiator " << engine::memoryKindName(c.initiator_memory) << ", target "
       << engine::memoryKindName(c.target_memory);
   if (c.initiator_memory == engine::MemoryKind::kVram || c.target_memory == engine::MemoryKind::kVram) {
-    const nlohmann::json ranks = report.memory.value("ranks", nlohmann::json::array());
     out << "; GPU";
     for (size_t r = 0; r < ranks.size(); ++r) {
       const nlohmann::json& side = ranks[r].value("target", nlohmann::json::object()).value("kind", "") == "vram"
@@ -173,7 +181,6 @@ void printMemory(const RunReport& report, std::ostream& out) {
   }
   out << "\n";
   // "NICs: 0=mlx5_0 1=mlx5_1,mlx5_2": what each rank's transport chose (verbs), and rank 0's why.
-  const nlohmann::json ranks = report.memory.value("ranks", nlohmann::json::array());
   if (ranks.empty() || !ranks[0].is_object() || !ranks[0].contains("nics")) return;
   out << "NICs:";
   for (size_t r = 0; r < ranks.size(); ++r) {

@@ -1,4 +1,4 @@
-// CSV and HTML reports of a synthetic run: columns, RFC 4180 quoting, the heatmap's cells,
+// Terminal, CSV and HTML reports of a synthetic run: the slow-link line of the terminal, columns, RFC 4180 quoting, the heatmap's cells,
 // flagged links, escaping of every string, atomic writes and their errors.
 #include <gtest/gtest.h>
 
@@ -210,6 +210,24 @@ TEST(HtmlReport, ErrorNamesThePath) {
   Status s = writeHtmlReport(f->report, "/nonexistent-dir/r.html");
   ASSERT_FALSE(s.isOk());
   EXPECT_NE(s.message().find("/nonexistent-dir/r.html"), std::string::npos) << s.message();
+}
+
+TEST(TerminalReport, ASlowLinkIsShownWithItsRateAloneAndWhatItWasComparedWith) {
+  auto f = makeReport();
+  ResultBlock& b = f->report.blocks[0];
+  LinkResult alone;
+  alone.link = {1, 2};
+  alone.seconds = 1;
+  alone.bytes = 2'500'000'000ull;
+  alone.ops = alone.bytes / 65536;
+  applyRetests(b.links, {alone}, f->report.hosts, {}, &b.analysis);
+  std::ostringstream out;
+  printTerminalReport(f->report, out);
+  // 1->2 is compared with the links that share no endpoint with it (0->3, 10 GB/s); 3->0,
+  // failed and not measured alone, with 1->2 and 2->1.
+  EXPECT_NE(out.str().find("confirmed alone): 1->2 (2.00, alone 2.50, comparable 10.00) 3->0 (0.00, comparable 6.00)\n"),
+            std::string::npos)
+      << out.str();
 }
 
 }  // namespace
