@@ -96,17 +96,23 @@ class VramBuffer final : public Buffer {
     return Status::ok();
   }
 
+  // Staging copies (TCP) run on the calling thread's own stream: on the legacy default
+  // stream the copies of all worker and service threads would queue behind each other.
   Status copyToHost(void* dst, uint64_t at, uint64_t length) const override {
     TE_RETURN_IF_ERROR(checkRange(at, length));
     TE_CUDA_RETURN("cudaSetDevice", cudaSetDevice(gpu_.ordinal));
-    TE_CUDA_RETURN("cudaMemcpy D2H", cudaMemcpy(dst, data_ + at, length, cudaMemcpyDeviceToHost));
+    TE_CUDA_RETURN("cudaMemcpyAsync D2H",
+                   cudaMemcpyAsync(dst, data_ + at, length, cudaMemcpyDeviceToHost, cudaStreamPerThread));
+    TE_CUDA_RETURN("cudaStreamSynchronize", cudaStreamSynchronize(cudaStreamPerThread));
     return Status::ok();
   }
 
   Status copyFromHost(uint64_t at, const void* src, uint64_t length) const override {
     TE_RETURN_IF_ERROR(checkRange(at, length));
     TE_CUDA_RETURN("cudaSetDevice", cudaSetDevice(gpu_.ordinal));
-    TE_CUDA_RETURN("cudaMemcpy H2D", cudaMemcpy(data_ + at, src, length, cudaMemcpyHostToDevice));
+    TE_CUDA_RETURN("cudaMemcpyAsync H2D",
+                   cudaMemcpyAsync(data_ + at, src, length, cudaMemcpyHostToDevice, cudaStreamPerThread));
+    TE_CUDA_RETURN("cudaStreamSynchronize", cudaStreamSynchronize(cudaStreamPerThread));
     return Status::ok();
   }
 
