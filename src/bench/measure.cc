@@ -71,7 +71,8 @@ Result<std::vector<LinkResult>> retestFlagged(const BenchConfig& c, bootstrap::B
   std::vector<Phase> phases;
   for (const Link& l : links) phases.push_back({l});
   if (bs.rank() == 0) TE_LOG(INFO) << what << ": re-measuring " << links.size() << " flagged link(s) alone";
-  return runner.run(phases, block_size, progressLine(c, what + " retest"));
+  TE_ASSIGN_OR_RETURN(GatheredResults results, runner.run(phases, block_size, progressLine(c, what + " retest")));
+  return std::move(results.links);
 }
 
 // Every rank's buffer description, on rank 0 (kind, GPU, NUMA node per rank for the report),
@@ -128,8 +129,8 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   const AnalysisOptions options = analysisOptions(c, run.details);
   for (uint64_t block_size : c.block_sizes) {
     const std::string what = name + " " + workloadName(c.operation) + " " + formatSize(block_size);
-    TE_ASSIGN_OR_RETURN(std::vector<LinkResult> links, runner->run(phases, block_size, progressLine(c, what)));
-    ResultBlock block{name, workloadName(c.operation), block_size, std::move(links), {}};
+    TE_ASSIGN_OR_RETURN(GatheredResults results, runner->run(phases, block_size, progressLine(c, what)));
+    ResultBlock block{name, workloadName(c.operation), block_size, std::move(results.links), {}, results.latency_ns};
     std::vector<Link> flagged;
     if (bs.rank() == 0) {
       block.analysis = analyzeLinks(block.links, hosts, options);

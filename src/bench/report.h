@@ -20,6 +20,7 @@ struct ResultBlock {
   uint64_t block_size;
   std::vector<LinkResult> links;
   BlockAnalysis analysis;           // verdicts parallel to links
+  Histogram latency_ns;             // every request of every link
 };
 
 struct RunReport {

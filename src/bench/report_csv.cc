@@ -42,7 +42,7 @@ std::string hostOf(const RunReport& report, int rank) {
 
 void writeRow(const RunReport& report, const ResultBlock& b, size_t i, std::ostream& out) {
   const LinkResult& l = b.links[i];
-  const Histogram& h = l.latency_ns;
+  const LatencySummary& h = l.latency_ns;
   // A block the analysis has not seen (verdicts missing) leaves its verdict columns empty.
   const LinkVerdict* v = b.analysis.verdicts.size() == b.links.size() ? &b.analysis.verdicts[i] : nullptr;
   const std::string initiator_host = hostOf(report, l.link.initiator);
@@ -53,8 +53,8 @@ void writeRow(const RunReport& report, const ResultBlock& b, size_t i, std::ostr
   out << csvField(b.transport) << ',' << csvField(b.operation) << ',' << b.block_size << ',' << l.link.initiator
       << ',' << l.link.target << ',' << csvField(initiator_host) << ',' << csvField(target_host) << ','
       << localityName(locality) << ',' << number(l.bytesPerSecond()) << ',' << number(l.opsPerSecond()) << ','
-      << number(h.percentile(0.50) / 1e3) << ',' << number(h.percentile(0.90) / 1e3) << ','
-      << number(h.percentile(0.99) / 1e3) << ',' << number(h.max() / 1e3) << ',' << flag(&LinkVerdict::flagged)
+      << number(h.p50 / 1e3) << ',' << number(h.p90 / 1e3) << ',' << number(h.p99 / 1e3) << ','
+      << number(h.max / 1e3) << ',' << flag(&LinkVerdict::flagged)
       << ',' << flag(&LinkVerdict::confirmed) << ','
       << (v && v->retested ? number(v->retest_bytes_per_second) : "") << ',' << (v ? number(v->reference) : "")
       << ',' << csvField(l.error.empty() ? "ok" : "failed: " + l.error) << '\n';

@@ -52,7 +52,7 @@ void writeCell(const RunReport& r, const ResultBlock& b, size_t i, double max_bp
   if (v && v->flagged) cls += v->confirmed ? " flagged confirmed" : " flagged";
   std::string title = std::to_string(l.link.initiator) + "->" + std::to_string(l.link.target) + ": " +
                       (failed ? "failed: " + l.error : st.rate(bps)) + ", p99 " +
-                      html::fixed(l.latency_ns.percentile(0.99) / 1e3, 1) + " us, " + hostOf(r, l.link.initiator) +
+                      html::fixed(l.latency_ns.p99 / 1e3, 1) + " us, " + hostOf(r, l.link.initiator) +
                       " -> " + hostOf(r, l.link.target);
   if (v) {
     title += std::string(", ") + localityName(v->locality) + ", reference " + st.rate(v->reference);

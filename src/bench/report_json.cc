@@ -67,8 +67,12 @@ nlohmann::json analysisToJson(const BlockAnalysis& a, const std::vector<LinkResu
   return j;
 }
 
+nlohmann::json latencyToJson(const LatencySummary& h) {
+  return {{"p50", h.p50 / 1e3}, {"p90", h.p90 / 1e3}, {"p99", h.p99 / 1e3},
+          {"min", h.min / 1e3}, {"max", h.max / 1e3}, {"mean", h.mean / 1e3}};
+}
+
 nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const RunReport& report) {
-  const Histogram& h = l.latency_ns;
   nlohmann::json j = {
       {"initiator", l.link.initiator},
       {"target", l.link.target},
@@ -79,13 +83,7 @@ nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const
       {"bytes", l.bytes},
       {"ops", l.ops},
       {"seconds", l.seconds},
-      {"latency_us",
-       {{"p50", h.percentile(0.50) / 1e3},
-        {"p90", h.percentile(0.90) / 1e3},
-        {"p99", h.percentile(0.99) / 1e3},
-        {"min", h.min() / 1e3},
-        {"max", h.max() / 1e3},
-        {"mean", h.mean() / 1e3}}},
+      {"latency_us", latencyToJson(l.latency_ns)},
       {"status", l.error.empty() ? "ok" : "failed"},
       {"samples", samplesToJson(l.samples)},
   };
@@ -113,7 +111,8 @@ nlohmann::json blockToJson(const ResultBlock& b, const RunReport& report) {
   Summary s = summarize(values);
   nlohmann::json summary = {{"links", s.count}, {"min_bytes_per_second", s.min},
                             {"median_bytes_per_second", s.median}, {"mean_bytes_per_second", s.mean},
-                            {"max_bytes_per_second", s.max}};
+                            {"max_bytes_per_second", s.max},
+                            {"latency_us", latencyToJson(LatencySummary::of(b.latency_ns))}};
   if (s.count) {
     summary["min_link"] = {b.links[s.min_index].link.initiator, b.links[s.min_index].link.target};
     summary["max_link"] = {b.links[s.max_index].link.initiator, b.links[s.max_index].link.target};

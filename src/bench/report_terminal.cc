@@ -126,10 +126,11 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
       << fit(toRateUnit(s.max, c.report_unit), 10, c.report_precision) << " (" << linkName(block.links[s.max_index].link)
       << ")  " << rateUnitName(c.report_unit) << "\n";
   if (report.world_size > kMaxMatrixRanks) printWorst(report, block, out, 12);
-  Histogram all;
-  for (const auto& l : block.links) all.merge(l.latency_ns);
-  out << "request latency (all links, in batches of " << c.batch_size << "): p50 " << fit(all.percentile(0.5) / 1e3, 10, 1)
-      << " us  p99 " << fit(all.percentile(0.99) / 1e3, 10, 1) << " us  max " << fit(all.max() / 1e3, 10, 1) << " us\n";
+  const Histogram& all = block.latency_ns;
+  if (all.count() > 0) {
+    out << "request latency (all links, in batches of " << c.batch_size << "): p50 " << fit(all.percentile(0.5) / 1e3, 10, 1)
+        << " us  p99 " << fit(all.percentile(0.99) / 1e3, 10, 1) << " us  max " << fit(all.max() / 1e3, 10, 1) << " us\n";
+  }
   printAnalysis(report, block, out);
 }
 

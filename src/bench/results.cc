@@ -6,28 +6,43 @@
 
 namespace te::bench {
 
-Bytes serializeResults(const std::vector<LinkResult>& results) {
+LatencySummary LatencySummary::of(const Histogram& h) {
+  LatencySummary s;
+  s.count = h.count();
+  s.min = h.min();
+  s.max = h.max();
+  s.p50 = h.percentile(0.50);
+  s.p90 = h.percentile(0.90);
+  s.p99 = h.percentile(0.99);
+  s.mean = h.mean();
+  return s;
+}
+
+Bytes serializeResults(const GatheredResults& results) {
   ByteWriter w;
-  w.put<uint32_t>(static_cast<uint32_t>(results.size()));
-  for (const auto& r : results) {
+  w.put<uint32_t>(static_cast<uint32_t>(results.links.size()));
+  for (const auto& r : results.links) {
     w.put<int32_t>(r.link.initiator).put<int32_t>(r.link.target);
     w.put(r.bytes).put(r.ops).put(r.seconds).put(r.failed).putString(r.error);
     w.put<uint32_t>(static_cast<uint32_t>(r.samples.size()));
     for (double v : r.samples) w.put(v);
-    std::vector<uint64_t> h = r.latency_ns.serialize();
-    w.put<uint32_t>(static_cast<uint32_t>(h.size()));
-    for (uint64_t v : h) w.put(v);
+    const LatencySummary& l = r.latency_ns;
+    w.put(l.count).put(l.min).put(l.max).put(l.p50).put(l.p90).put(l.p99).put(l.mean);
   }
+  std::vector<uint64_t> h = results.latency_ns.serialize();
+  w.put<uint32_t>(static_cast<uint32_t>(h.size()));
+  for (uint64_t v : h) w.put(v);
   return w.take();
 }
 
-Status deserializeResults(const Bytes& bytes, std::vector<LinkResult>* out) {
+Status deserializeResults(const Bytes& bytes, GatheredResults* out) {
   ByteReader r(bytes);
   uint32_t n = 0;
   if (!r.get(&n) || n > (1u << 24)) return internalError("results: bad count");
+  out->links.reserve(out->links.size() + n);
   for (uint32_t i = 0; i < n; ++i) {
     LinkResult lr;
-    uint32_t hn = 0, sn = 0;
+    uint32_t sn = 0;
     if (!r.get(&lr.link.initiator) || !r.get(&lr.link.target) || !r.get(&lr.bytes) || !r.get(&lr.ops) ||
         !r.get(&lr.seconds) || !r.get(&lr.failed) || !r.getString(&lr.error) || !r.get(&sn) || sn > 4096) {
       return internalError("results: truncated link record");
@@ -36,17 +51,22 @@ Status deserializeResults(const Bytes& bytes, std::vector<LinkResult>* out) {
     for (auto& v : lr.samples) {
       if (!r.get(&v)) return internalError("results: truncated samples");
     }
-    if (!r.get(&hn) ||
-        hn > 2 * Histogram::kBuckets + 4) {
-      return internalError("results: truncated link record");
+    LatencySummary& l = lr.latency_ns;
+    if (!r.get(&l.count) || !r.get(&l.min) || !r.get(&l.max) || !r.get(&l.p50) || !r.get(&l.p90) || !r.get(&l.p99) ||
+        !r.get(&l.mean)) {
+      return internalError("results: truncated latency");
     }
-    std::vector<uint64_t> h(hn);
-    for (auto& v : h) {
-      if (!r.get(&v)) return internalError("results: truncated histogram");
-    }
-    if (!Histogram::deserialize(h.data(), h.size(), &lr.latency_ns)) return internalError("results: bad histogram");
-    out->push_back(std::move(lr));
+    out->links.push_back(std::move(lr));
   }
+  uint32_t hn = 0;
+  if (!r.get(&hn) || hn > 2 * Histogram::kBuckets + 4) return internalError("results: truncated histogram");
+  std::vector<uint64_t> h(hn);
+  for (auto& v : h) {
+    if (!r.get(&v)) return internalError("results: truncated histogram");
+  }
+  Histogram merged;
+  if (!Histogram::deserialize(h.data(), h.size(), &merged)) return internalError("results: bad histogram");
+  out->latency_ns.merge(merged);
   return Status::ok();
 }
 

@@ -14,12 +14,21 @@
 
 namespace te::bench {
 
+// A link's per-request latency, summarised on the rank that measured it: rank 0 holds N^2
+// links, and a full histogram each (11 KiB) would be 12 GB at 1024 ranks.
+struct LatencySummary {
+  uint64_t count = 0, min = 0, max = 0;
+  uint64_t p50 = 0, p90 = 0, p99 = 0;
+  double mean = 0;
+  static LatencySummary of(const Histogram& h);
+};
+
 struct LinkResult {
   Link link{0, 0};
   uint64_t bytes = 0;
   uint64_t ops = 0;
   double seconds = 0;           // measured window
-  Histogram latency_ns;         // per-request completion latency within its batch
+  LatencySummary latency_ns;    // per-request completion latency within its batch
   uint64_t failed = 0;
   std::string error;            // empty when the link measured cleanly
   std::vector<double> samples;  // bytes/s in consecutive sub-windows of the measurement
@@ -28,8 +37,15 @@ struct LinkResult {
   double opsPerSecond() const { return seconds > 0 ? double(ops) / seconds : 0.0; }
 };
 
-Bytes serializeResults(const std::vector<LinkResult>& results);
-Status deserializeResults(const Bytes& bytes, std::vector<LinkResult>* out);
+// What one rank sends rank 0 after a schedule: its links, and one histogram of the latency
+// of all their requests (for the block's all-links percentiles), not one per link.
+struct GatheredResults {
+  std::vector<LinkResult> links;
+  Histogram latency_ns;
+};
+Bytes serializeResults(const GatheredResults& results);
+// Appends the links to out->links and merges the histogram into out->latency_ns.
+Status deserializeResults(const Bytes& bytes, GatheredResults* out);
 
 // Order statistics of a set of values.
 struct Summary {

@@ -250,8 +250,9 @@ void Runner::workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end)
   if (!t.status.isOk()) abort_.store(true);
 }
 
-LinkResult Runner::collect(size_t link_index, int target) const {
+LinkResult Runner::collect(size_t link_index, int target, Histogram* all) const {
   LinkResult result;
+  Histogram latency;
   result.link = {bootstrap_.rank(), target};
   Clock::time_point first{}, last{};
   std::vector<LinkAccum::Slot> slots(config_.samples);
@@ -260,7 +261,7 @@ LinkResult Runner::collect(size_t link_index, int target) const {
     if (a.ops == 0) continue;
     result.bytes += a.bytes;
     result.ops += a.ops;
-    result.latency_ns.merge(a.latency);
+    latency.merge(a.latency);
     if (first == Clock::time_point{} || a.start < first) first = a.start;
     last = std::max(last, a.end);
     for (size_t s = 0; s < slots.size(); ++s) {
@@ -272,6 +273,8 @@ LinkResult Runner::collect(size_t link_index, int target) const {
     }
   }
   result.seconds = std::chrono::duration<double>(last - first).count();
+  result.latency_ns = LatencySummary::of(latency);
+  all->merge(latency);
   for (const auto& s : slots) {
     double secs = std::chrono::duration<double>(s.last - s.first).count();
     if (s.bytes > 0 && secs > 0) result.samples.push_back(double(s.bytes) / secs);
@@ -279,7 +282,7 @@ LinkResult Runner::collect(size_t link_index, int target) const {
   return result;
 }
 
-Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& targets) {
+Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& targets, Histogram* all) {
   const size_t m = targets.size();
   const size_t nthreads = threads_.size();
   for (auto& t : threads_) {
@@ -316,7 +319,7 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
   for (auto& t : threads_) TE_RETURN_IF_ERROR(t->status);
   std::vector<LinkResult> out;
   for (size_t i = 0; i < m; ++i) {
-    LinkResult r = collect(i, targets[i]);
+    LinkResult r = collect(i, targets[i], all);
     if (r.ops == 0) {
       return unavailable("no batch to rank " + std::to_string(targets[i]) + " (" + bootstrap_.hostname(targets[i]) +
                          ") finished inside --duration; raise --duration or lower --batch-size / --block-size");
@@ -343,10 +346,10 @@ Status Runner::verifyPhase(const Phase& phase, uint64_t epoch) {
   return s;
 }
 
-Result<std::vector<LinkResult>> Runner::run(const std::vector<Phase>& phases, uint64_t block_size,
-                                            const ProgressFn& progress) {
+Result<GatheredResults> Runner::run(const std::vector<Phase>& phases, uint64_t block_size,
+                                    const ProgressFn& progress) {
   grid_ = makeGrid(2 * memory_.half(), block_size, config_.threads);
-  std::vector<LinkResult> mine;
+  GatheredResults mine;
   const int me = bootstrap_.rank();
   const double per_phase = config_.warmup + (config_.iterations ? config_.timeout : config_.duration);
   const auto phase_timeout = seconds(config_.timeout + per_phase * 2);
@@ -361,9 +364,9 @@ Result<std::vector<LinkResult>> Runner::run(const std::vector<Phase>& phases, ui
     }
     if (!targets.empty()) {
       TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
-      Result<std::vector<LinkResult>> r = measurePhase(targets);
+      Result<std::vector<LinkResult>> r = measurePhase(targets, &mine.latency_ns);
       if (!r.isOk()) return r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
-      for (auto& lr : *r) mine.push_back(std::move(lr));
+      for (auto& lr : *r) mine.links.push_back(std::move(lr));
     }
     if (config_.integrity_check) {
       // Every initiator of the phase has finished before anyone looks at the bytes.
@@ -377,7 +380,7 @@ Result<std::vector<LinkResult>> Runner::run(const std::vector<Phase>& phases, ui
   // After the gather: rank 0 may sit out the last phase, which ends when every rank is here.
   if (progress && me == 0) progress(phases.size(), phases.size());
   if (me != 0) return mine;
-  std::vector<LinkResult> all;
+  GatheredResults all;
   for (size_t r = 0; r < gathered.size(); ++r) {
     TE_RETURN_IF_ERROR(deserializeResults(gathered[r], &all).withContext("results of rank " + std::to_string(r)));
   }

@@ -34,7 +34,7 @@ class Runner {
 
   // Runs every phase with `block_size`. Returns all links' results on rank 0, this rank's
   // own elsewhere. A failed link is an error naming the peer; the caller ends the job.
-  Result<std::vector<LinkResult>> run(const std::vector<Phase>& phases, uint64_t block_size,
+  Result<GatheredResults> run(const std::vector<Phase>& phases, uint64_t block_size,
                                       const ProgressFn& progress = nullptr);
 
   struct ThreadState;
@@ -44,7 +44,7 @@ class Runner {
  private:
   Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
          BenchMemory& memory, engine::RegionId exposed_region);
-  Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets);
+  Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets, Histogram* all);
   void workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end);
   Status driveThread(ThreadState& t, Deadline warm_end, Deadline measure_end);
   LinkAccum* nextLink(ThreadState& t, Clock::time_point now, Deadline warm_end, Deadline measure_end);
@@ -52,7 +52,8 @@ class Runner {
   void recordLatency(const InFlight& f, size_t finished);
   Status finishBatch(InFlight& f);
   Status verifyPhase(const Phase& phase, uint64_t epoch);
-  LinkResult collect(size_t link_index, int target) const;
+  // One link's result; its requests' latencies are merged into `all` as well.
+  LinkResult collect(size_t link_index, int target, Histogram* all) const;
 
   const BenchConfig& config_;
   bootstrap::Bootstrap& bootstrap_;

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   report.launcher = "none";
   report.bootstrap = "fixture";
   report.start_time = report.end_time = "2025-01-01T00:00:00Z";
-  ResultBlock block{"tcp", "write", 65536, {}, {}};
+  ResultBlock block{"tcp", "write", 65536, {}, {}, {}};
   for (int i = 0; i < n; ++i) {
     for (int t = 0; t < n; ++t) {
       if (i == t) continue;
@@ -44,7 +44,10 @@ int main(int argc, char** argv) {
         l.bytes = 0;
         l.error = "connection reset by peer";
       }
-      for (uint64_t ns = 4000; ns < 40000; ns += 500) l.latency_ns.record(ns);
+      te::Histogram latency;
+      for (uint64_t ns = 4000; ns < 40000; ns += 500) latency.record(ns);
+      l.latency_ns = LatencySummary::of(latency);
+      block.latency_ns.merge(latency);
       block.links.push_back(std::move(l));
     }
   }

@@ -30,7 +30,7 @@ class CompareTest : public ::testing::Test {
     r.config = &config_;
     r.world_size = n;
     for (int i = 0; i < n; ++i) r.hosts.push_back("node" + std::to_string(i));
-    ResultBlock b{"tcp", "write", block_size, {}, {}};
+    ResultBlock b{"tcp", "write", block_size, {}, {}, {}};
     for (int i = 0; i < n; ++i) {
       for (int t = 0; t < n; ++t) {
         if (i == t) continue;

@@ -34,7 +34,7 @@ std::unique_ptr<Fixture> makeReport() {
   r.transport = "tcp";
   r.launcher = "mpirun";
   r.bootstrap = "mpi";
-  ResultBlock b{"tcp", "write", 65536, {}, {}};
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}};
   for (int i = 0; i < kRanks; ++i) {
     for (int t = 0; t < kRanks; ++t) {
       if (i == t) continue;
@@ -43,7 +43,10 @@ std::unique_ptr<Fixture> makeReport() {
       l.seconds = 1;
       l.bytes = (i == 1 && t == 2) ? 2'000'000'000ull : 10'000'000'000ull;
       l.ops = l.bytes / 65536;
-      for (uint64_t ns = 5000; ns < 50000; ns += 1000) l.latency_ns.record(ns);
+      Histogram latency;
+      for (uint64_t ns = 5000; ns < 50000; ns += 1000) latency.record(ns);
+      l.latency_ns = LatencySummary::of(latency);
+      b.latency_ns.merge(latency);
       if (i == 3 && t == 0) {
         l.bytes = 0;
         l.error = "rank 0 (h0): connection reset, \"peer gone\"\nretry";

@@ -42,27 +42,51 @@ TEST(Matrix, RowsInitiatorsColumnsTargetsDiagonalEmpty) {
   EXPECT_FALSE(cols[2]);
 }
 
-TEST(Results, SerializeRoundTrip) {
-  std::vector<LinkResult> links(2);
-  links[0].link = {0, 3};
-  links[0].bytes = 1 << 30;
-  links[0].ops = 16384;
-  links[0].seconds = 0.75;
-  for (uint64_t v = 1000; v < 200000; v += 1000) links[0].latency_ns.record(v);
-  links[1].link = {3, 0};
-  links[1].error = "rank 0 (node0): connection closed";
-  std::vector<LinkResult> back;
-  ASSERT_TRUE(deserializeResults(serializeResults(links), &back).isOk());
-  ASSERT_EQ(back.size(), 2u);
-  EXPECT_EQ(back[0].link, (Link{0, 3}));
-  EXPECT_EQ(back[0].bytes, links[0].bytes);
-  EXPECT_DOUBLE_EQ(back[0].seconds, 0.75);
-  EXPECT_EQ(back[0].latency_ns.percentile(0.5), links[0].latency_ns.percentile(0.5));
-  EXPECT_EQ(back[1].error, links[1].error);
-  Bytes wire = serializeResults(links);
+TEST(Results, SerializeRoundTripKeepsEachLinksSummaryAndOneMergedHistogram) {
+  GatheredResults mine;
+  mine.links.resize(2);
+  LinkResult& first = mine.links[0];
+  first.link = {0, 3};
+  first.bytes = 1 << 30;
+  first.ops = 16384;
+  first.seconds = 0.75;
+  first.samples = {1e9, 1.1e9};
+  Histogram latency;
+  for (uint64_t v = 1000; v < 200000; v += 1000) latency.record(v);
+  first.latency_ns = LatencySummary::of(latency);
+  mine.latency_ns.merge(latency);
+  mine.links[1].link = {3, 0};
+  mine.links[1].error = "rank 0 (node0): connection closed";
+
+  // Two ranks' messages gathered at rank 0: links appended, histograms merged.
+  GatheredResults all;
+  ASSERT_TRUE(deserializeResults(serializeResults(mine), &all).isOk());
+  ASSERT_TRUE(deserializeResults(serializeResults(mine), &all).isOk());
+  ASSERT_EQ(all.links.size(), 4u);
+  const LinkResult& back = all.links[0];
+  EXPECT_EQ(back.link, (Link{0, 3}));
+  EXPECT_EQ(back.bytes, first.bytes);
+  EXPECT_DOUBLE_EQ(back.seconds, 0.75);
+  EXPECT_EQ(back.samples, first.samples);
+  EXPECT_EQ(back.latency_ns.count, 199u);
+  EXPECT_EQ(back.latency_ns.min, 1000u);
+  EXPECT_EQ(back.latency_ns.max, 199000u);
+  EXPECT_EQ(back.latency_ns.p50, latency.percentile(0.5));
+  EXPECT_EQ(back.latency_ns.p99, latency.percentile(0.99));
+  EXPECT_DOUBLE_EQ(back.latency_ns.mean, latency.mean());
+  EXPECT_EQ(all.links[1].error, mine.links[1].error);
+  EXPECT_EQ(all.latency_ns.count(), 2 * latency.count());
+  EXPECT_EQ(all.latency_ns.percentile(0.5), latency.percentile(0.5));
+
+  Bytes wire = serializeResults(mine);
   wire.resize(wire.size() / 2);
-  std::vector<LinkResult> partial;
+  GatheredResults partial;
   EXPECT_FALSE(deserializeResults(wire, &partial).isOk());
+}
+
+// Rank 0 holds N^2 links: at 1024 ranks, a million. Each must stay small.
+TEST(Results, ALinkResultIsSmallEnoughForAMillionLinks) {
+  EXPECT_LE(sizeof(LinkResult), 256u);
 }
 
 }  // namespace
