@@ -14,10 +14,10 @@ namespace {
 
 const std::string kBench = TE_BENCH_PATH;
 
-std::string mpirun(int np) {
+std::string mpirun(int np, const std::string& program = kBench) {
   return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np " + std::to_string(np) +
          " --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp"
-         " --mca mpi_yield_when_idle 1 " + kBench;
+         " --mca mpi_yield_when_idle 1 " + program;
 }
 
 // Small, quick runs: the point is the shape and the plumbing, not the speed.
@@ -47,6 +47,11 @@ void expectFullMatrix(const nlohmann::json& j, int n) {
     EXPECT_GE(l["latency_us"]["p99"].get<double>(), l["latency_us"]["p50"].get<double>());
     EXPECT_EQ(l["status"], "ok");
   }
+  // The block's latency over every request, from one histogram per rank merged at rank 0.
+  const auto& all = block["summary"]["latency_us"];
+  EXPECT_GT(all["p50"].get<double>(), 0) << all.dump();
+  EXPECT_GE(all["p99"].get<double>(), all["p50"].get<double>());
+  EXPECT_GE(all["max"].get<double>(), all["p99"].get<double>());
   const auto& m = block["matrix_bytes_per_second"];
   ASSERT_EQ(m.size(), static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -59,6 +64,12 @@ void expectFullMatrix(const nlohmann::json& j, int n) {
       }
     }
   }
+}
+
+TEST(MpiBootstrap, GatherToEveryRootDeliversEveryPartIntact) {
+  CommandResult r = runCommand(mpirun(4, TE_BOOTSTRAP_CHECK_PATH), std::chrono::seconds(90));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("mpi_bootstrap_check: 4 ranks ok"), std::string::npos) << r.output;
 }
 
 TEST(TeBenchMpi, TwoRanksWriteGivesAFullMatrixAndEchoesOptions) {

@@ -109,6 +109,41 @@ TEST_P(KvBootstrapTest, CollectivesDeliverEveryRanksBytesAndTheJobCleansUp) {
   EXPECT_EQ(keysLeft(job), 0u) << "rank 0 deletes the job's keys once every rank left";
 }
 
+TEST_P(KvBootstrapTest, GatherReachesOnlyTheRootAndCostsTheOthersOneWrite) {
+  const std::string job = uniqueName("gather");
+  constexpr int kSize = 4, kRounds = 6;
+  std::vector<uint64_t> non_root_round_trips(kSize, 0);
+  auto body = [&](KvBootstrap& bs) -> Status {
+    const int me = bs.rank();
+    for (int round = 0; round < kRounds; ++round) {
+      // Gathers back to back, to different roots: none of them may delete keys a root has
+      // yet to read.
+      for (int g = 0; g < 3; ++g) {
+        const int root = (round + g) % kSize;
+        const auto before = bs.stats();
+        TE_ASSIGN_OR_RETURN(auto got, bs.gather(tagged(me, root, round), root, deadlineIn(10s)));
+        if (me != root) {
+          if (!got.empty()) return internalError("gather: a rank that is not the root received bytes");
+          non_root_round_trips[me] = std::max<uint64_t>(non_root_round_trips[me], bs.stats().round_trips - before.round_trips);
+          continue;
+        }
+        if (got.size() != kSize) return internalError("gather: the root got " + std::to_string(got.size()) + " parts");
+        for (int r = 0; r < kSize; ++r) {
+          if (got[r] != tagged(r, root, round)) return internalError("gather: wrong bytes from " + std::to_string(r));
+        }
+      }
+      if (round % 2) TE_RETURN_IF_ERROR(bs.barrier(deadlineIn(10s)));
+    }
+    return bs.barrier(deadlineIn(10s));
+  };
+  auto statuses = runJob(job, kSize, ranks(kSize), body);
+  for (int r = 0; r < kSize; ++r) {
+    ASSERT_TRUE(statuses[r].isOk()) << "rank " << r << ": " << text(statuses[r]);
+    EXPECT_EQ(non_root_round_trips[r], 1u) << "rank " << r << ": a gather it does not root is one write";
+  }
+  EXPECT_EQ(keysLeft(job), 0u) << "rank 0 deletes the job's keys once every rank left";
+}
+
 TEST_P(KvBootstrapTest, RoundTripsPerRankStayConstantPerCollective) {
   const std::string job = uniqueName("rtt");
   constexpr int kSize = 8;

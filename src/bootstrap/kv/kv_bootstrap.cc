@@ -90,6 +90,8 @@ Result<std::vector<Bytes>> KvBootstrap::exchange(const char* what, uint64_t op, 
   const std::string context = std::string(what) + " #" + std::to_string(op) + " of job '" + options_.job_id + "'";
   TE_RETURN_IF_ERROR(store_->write(puts, keys_prev2_, deadline).withContext(context));
   keys_prev2_ = std::move(keys_prev_);
+  mine.insert(mine.end(), keys_gathered_.begin(), keys_gathered_.end());
+  keys_gathered_.clear();
   keys_prev_ = std::move(mine);
 
   std::vector<int> missing;
@@ -118,6 +120,18 @@ Result<std::vector<Bytes>> KvBootstrap::allGather(const Bytes& mine, Deadline de
   const std::string prefix = keys_.opPrefix(op);
   std::vector<KeyValue> puts{{prefix + std::to_string(rank()), encodeOpValue(job_.epoch, op, rank(), me_.instance, mine)}};
   return exchange("allGather", op, std::move(puts), prefix, deadline);
+}
+
+Result<std::vector<Bytes>> KvBootstrap::gather(const Bytes& mine, int root, Deadline deadline) {
+  if (root < 0 || root >= size()) return invalidArgument("gather: root " + std::to_string(root) + " out of range");
+  const uint64_t op = next_op_++;
+  const std::string prefix = keys_.opPrefix(op);
+  std::vector<KeyValue> puts{{prefix + std::to_string(rank()), encodeOpValue(job_.epoch, op, rank(), me_.instance, mine)}};
+  if (rank() == root) return exchange("gather", op, std::move(puts), prefix, deadline);
+  const std::string context = "gather #" + std::to_string(op) + " of job '" + options_.job_id + "'";
+  TE_RETURN_IF_ERROR(store_->write(puts, {}, deadline).withContext(context));
+  keys_gathered_.push_back(puts[0].key);
+  return std::vector<Bytes>{};
 }
 
 Result<std::vector<Bytes>> KvBootstrap::allToAll(const std::vector<Bytes>& to_each, Deadline deadline) {

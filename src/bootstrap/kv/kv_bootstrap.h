@@ -47,6 +47,8 @@ class KvBootstrap final : public Bootstrap {
   Result<std::vector<Bytes>> allToAll(const std::vector<Bytes>& to_each, Deadline deadline) override;
   Status barrier(Deadline deadline) override;
   Result<Bytes> broadcast(const Bytes& data, int root, Deadline deadline) override;
+  // Only the root reads: the others write their key and go on (one round trip).
+  Result<std::vector<Bytes>> gather(const Bytes& mine, int root, Deadline deadline) override;
   // Marks the job aborted (the other ranks stop within a second) and exits.
   [[noreturn]] void abortJob(int exit_code) override;
 
@@ -72,6 +74,10 @@ class KvBootstrap final : public Bootstrap {
   // This rank's keys of the last two collectives: everyone has read a collective's keys once
   // every rank has written the next one, so keys are deleted two collectives later.
   std::vector<std::string> keys_prev_, keys_prev2_;
+  // Keys this rank wrote for a gather it did not root: the root has read them once this rank
+  // has been through a later collective that waits for the root, so they join the keys of
+  // the next such collective and go with them.
+  std::vector<std::string> keys_gathered_;
 };
 
 // Joins (kv_rendezvous.cc): rank 0 opens the epoch and publishes the roster, the others

@@ -3,6 +3,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <numeric>
 #include <thread>
@@ -58,6 +59,32 @@ class MpiBootstrap final : public Bootstrap {
     return split(flat, counts, displs);
   }
 
+  // Only the root receives: results of N^2 links gathered with allgather would reach every
+  // rank (N times the traffic, and every rank holding all of it).
+  Result<std::vector<Bytes>> gather(const Bytes& mine, int root, Deadline deadline) override {
+    if (root < 0 || root >= size_) return invalidArgument("gather: root " + std::to_string(root) + " out of range");
+    if (mine.size() > static_cast<size_t>(INT_MAX)) return internalError("gather: this rank's message is over 2 GiB");
+    const bool at_root = rank_ == root;
+    uint64_t my_len = mine.size();
+    std::vector<uint64_t> lens(at_root ? size_ : 1);
+    MPI_Request req;
+    TE_RETURN_IF_ERROR(check("MPI_Igather", MPI_Igather(&my_len, 1, MPI_UINT64_T, lens.data(), 1, MPI_UINT64_T,
+                                                        root, MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, "gather (sizes)", deadline));
+    std::vector<int> counts(at_root ? size_ : 1), displs(at_root ? size_ : 1);
+    std::vector<uint8_t> flat(1);
+    if (at_root) {
+      TE_RETURN_IF_ERROR(layout(lens, &counts, &displs));
+      flat.resize(static_cast<size_t>(displs.back()) + counts.back());
+    }
+    TE_RETURN_IF_ERROR(check("MPI_Igatherv", MPI_Igatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE,
+                                                          flat.data(), counts.data(), displs.data(), MPI_BYTE, root,
+                                                          MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, "gather", deadline));
+    if (!at_root) return std::vector<Bytes>{};
+    return split(flat, counts, displs);
+  }
+
   Result<std::vector<Bytes>> allToAll(const std::vector<Bytes>& to_each, Deadline deadline) override {
     if (static_cast<int>(to_each.size()) != size_) return invalidArgument("allToAll: need one entry per rank");
     std::vector<uint64_t> send_lens(size_), recv_lens(size_);
@@ -90,7 +117,7 @@ class MpiBootstrap final : public Bootstrap {
     MPI_Request req;
     TE_RETURN_IF_ERROR(check("MPI_Ibcast", MPI_Ibcast(&len, 1, MPI_UINT64_T, root, MPI_COMM_WORLD, &req)));
     TE_RETURN_IF_ERROR(wait(&req, "broadcast (size)", deadline));
-    if (len > (1ull << 31)) return internalError("broadcast: size too large");
+    if (len > static_cast<uint64_t>(INT_MAX)) return internalError("broadcast: over 2 GiB");
     Bytes out = rank_ == root ? data : Bytes(len);
     TE_RETURN_IF_ERROR(check("MPI_Ibcast", MPI_Ibcast(out.data(), static_cast<int>(len), MPI_BYTE, root,
                                                       MPI_COMM_WORLD, &req)));
@@ -109,7 +136,10 @@ class MpiBootstrap final : public Bootstrap {
   static Status layout(const std::vector<uint64_t>& lens, std::vector<int>* counts, std::vector<int>* displs) {
     uint64_t total = 0;
     for (size_t r = 0; r < lens.size(); ++r) {
-      if (lens[r] > (1ull << 30) || total > (1ull << 31)) return internalError("bootstrap: message too large");
+      // MPI counts and displacements are ints.
+      if (total + lens[r] > static_cast<uint64_t>(INT_MAX)) {
+        return internalError("bootstrap: the ranks' messages add up to over 2 GiB, more than one MPI collective carries");
+      }
       (*counts)[r] = static_cast<int>(lens[r]);
       (*displs)[r] = static_cast<int>(total);
       total += lens[r];
