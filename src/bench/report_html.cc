@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "bench/report.h"
 #include "common/files.h"
@@ -228,21 +227,21 @@ Status writeHtmlReport(const RunReport& report, const std::string& path) {
     st.unit = report.config->report_unit;
     st.precision = report.config->report_precision;
   }
-  std::ostringstream page;
-  writeHead(report, st, page);
-  for (size_t k = 0; k < report.blocks.size(); ++k) {
-    const ResultBlock& b = report.blocks[k];
-    page << "<section class=\"block\" id=\"block-" << k << "\">\n<h2>" << html::escape(b.transport) << " "
-         << html::escape(b.operation) << ", block " << html::escape(formatSize(b.block_size)) << "</h2>\n";
-    writeHeatmap(report, b, st, page);
-    writeSummary(report, b, st, page);
-    writeFindings(report, b, st, page);
-    page << "</section>\n";
-  }
-  writeOptions(report, page);
-  page << "<script>" << html::pageScript() << "</script>\n</body>\n</html>\n";
-
-  return writeFileAtomically(path, page.str());
+  // Straight to the file: at 1024 ranks the page is a few hundred MB.
+  return writeFileAtomically(path, [&](std::ostream& page) {
+    writeHead(report, st, page);
+    for (size_t k = 0; k < report.blocks.size(); ++k) {
+      const ResultBlock& b = report.blocks[k];
+      page << "<section class=\"block\" id=\"block-" << k << "\">\n<h2>" << html::escape(b.transport) << " "
+           << html::escape(b.operation) << ", block " << html::escape(formatSize(b.block_size)) << "</h2>\n";
+      writeHeatmap(report, b, st, page);
+      writeSummary(report, b, st, page);
+      writeFindings(report, b, st, page);
+      page << "</section>\n";
+    }
+    writeOptions(report, page);
+    page << "<script>" << html::pageScript() << "</script>\n</body>\n</html>\n";
+  });
 }
 
 }  // namespace te::bench

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <random>
 
 #include "common/files.h"
 #include "common/version.h"
@@ -97,17 +98,28 @@ nlohmann::json optionalsToJson(const std::vector<std::optional<double>>& v) {
   return out;
 }
 
-nlohmann::json blockToJson(const ResultBlock& b, const RunReport& report) {
+const LinkVerdict* verdictOf(const ResultBlock& b, size_t i) {
+  return i < b.analysis.verdicts.size() ? &b.analysis.verdicts[i] : nullptr;
+}
+
+// `bulk`: a block's links and matrix become the strings "<bulk>:links:<index>" and
+// "<bulk>:matrix:<index>", for writeJsonReport to write in their place line by line.
+nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& report, const std::string* bulk) {
   nlohmann::json links = nlohmann::json::array();
   std::vector<double> values;
   for (size_t i = 0; i < b.links.size(); ++i) {
     const auto& l = b.links[i];
-    links.push_back(linkToJson(l, i < b.analysis.verdicts.size() ? &b.analysis.verdicts[i] : nullptr, report));
+    if (!bulk) links.push_back(linkToJson(l, verdictOf(b, i), report));
     values.push_back(l.bytesPerSecond());
   }
   Matrix m = throughputMatrix(b.links, report.world_size);
   nlohmann::json matrix = nlohmann::json::array();
-  for (const auto& row : m) matrix.push_back(optionalsToJson(row));
+  if (!bulk) {
+    for (const auto& row : m) matrix.push_back(optionalsToJson(row));
+  } else {
+    links = *bulk + ":links:" + std::to_string(index);
+    matrix = *bulk + ":matrix:" + std::to_string(index);
+  }
   Summary s = summarize(values);
   nlohmann::json summary = {{"links", s.count}, {"min_bytes_per_second", s.min},
                             {"median_bytes_per_second", s.median}, {"mean_bytes_per_second", s.mean},
@@ -139,11 +151,13 @@ std::string isoTimeNow() {
   return buf;
 }
 
-nlohmann::json reportToJson(const RunReport& report) {
+namespace {
+
+nlohmann::json reportToJson(const RunReport& report, const std::string* bulk) {
   nlohmann::json ranks = nlohmann::json::array();
   for (int r = 0; r < report.world_size; ++r) ranks.push_back({{"rank", r}, {"host", report.hosts[r]}});
   nlohmann::json blocks = nlohmann::json::array();
-  for (const auto& b : report.blocks) blocks.push_back(blockToJson(b, report));
+  for (size_t i = 0; i < report.blocks.size(); ++i) blocks.push_back(blockToJson(report.blocks[i], i, report, bulk));
   return {
       {"schema_version", kSchemaVersion},
       {"tool", "te_bench"},
@@ -162,6 +176,47 @@ nlohmann::json reportToJson(const RunReport& report) {
   };
 }
 
+// One JSON value per line, in an array indented like the line that names it.
+template <typename Each>
+void writeLines(std::ostream& out, size_t count, size_t indent, const Each& each) {
+  if (count == 0) {
+    out << "[]";
+    return;
+  }
+  const std::string pad(indent + 2, ' ');
+  out << "[\n";
+  for (size_t i = 0; i < count; ++i) out << pad << each(i).dump() << (i + 1 < count ? ",\n" : "\n");
+  out << std::string(indent, ' ') << "]";
+}
+
+// Writes `text` (a dump of reportToJson(report, &bulk)) with every bulk placeholder replaced.
+void writeWithBulk(std::ostream& out, const std::string& text, const std::string& bulk, const RunReport& report) {
+  const std::string quoted = "\"" + bulk + ":";
+  size_t at = 0;
+  for (size_t p; (p = text.find(quoted, at)) != std::string::npos;) {
+    out.write(text.data() + at, static_cast<std::streamsize>(p - at));
+    const size_t close = text.find('"', p + 1);
+    const std::string what = text.substr(p + quoted.size(), close - p - quoted.size());  // "links:3"
+    const size_t colon = what.find(':');
+    const ResultBlock& b = report.blocks[std::stoul(what.substr(colon + 1))];
+    const size_t line = text.rfind('\n', p) + 1;
+    const size_t indent = text.find_first_not_of(' ', line) - line;
+    if (what.compare(0, colon, "links") == 0) {
+      writeLines(out, b.links.size(), indent, [&](size_t i) { return linkToJson(b.links[i], verdictOf(b, i), report); });
+    } else {
+      const Matrix m = throughputMatrix(b.links, report.world_size);
+      writeLines(out, m.size(), indent, [&](size_t r) { return optionalsToJson(m[r]); });
+    }
+    at = close + 1;
+  }
+  out.write(text.data() + at, static_cast<std::streamsize>(text.size() - at));
+  out << "\n";
+}
+
+}  // namespace
+
+nlohmann::json reportToJson(const RunReport& report) { return reportToJson(report, nullptr); }
+
 Status checkWritable(const std::string& path, const std::string& flag) {
   // Open for append without truncating an existing report; remove it again if we made it.
   bool existed = ::access(path.c_str(), F_OK) == 0;
@@ -174,8 +229,14 @@ Status checkWritable(const std::string& path, const std::string& flag) {
   return Status::ok();
 }
 
+// The report is a DOM but for each block's links and matrix, which go to the file a line at a
+// time: the DOM of a million links (1024 ranks) would take gigabytes. The placeholder carries
+// a random tag, so no string of the user's (a host name, an argument) can pass for one.
 Status writeJsonReport(const RunReport& report, const std::string& path) {
-  return writeFileAtomically(path, reportToJson(report).dump(2) + "\n");
+  std::random_device entropy;
+  const std::string bulk = "te_bench_bulk_" + std::to_string(entropy()) + "_" + std::to_string(entropy());
+  const std::string text = reportToJson(report, &bulk).dump(2);
+  return writeFileAtomically(path, [&](std::ostream& out) { writeWithBulk(out, text, bulk, report); });
 }
 
 }  // namespace te::bench

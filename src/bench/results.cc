@@ -39,7 +39,6 @@ Status deserializeResults(const Bytes& bytes, GatheredResults* out) {
   ByteReader r(bytes);
   uint32_t n = 0;
   if (!r.get(&n) || n > (1u << 24)) return internalError("results: bad count");
-  out->links.reserve(out->links.size() + n);
   for (uint32_t i = 0; i < n; ++i) {
     LinkResult lr;
     uint32_t sn = 0;

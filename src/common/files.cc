@@ -9,11 +9,15 @@
 namespace te {
 
 Status writeFileAtomically(const std::string& path, const std::string& content) {
+  return writeFileAtomically(path, [&content](std::ostream& out) { out << content; });
+}
+
+Status writeFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream f(tmp, std::ios::binary);
     if (!f) return errnoStatus("writing " + tmp, errno);
-    f << content;
+    write(f);
     f.flush();
     if (!f.good()) {
       int err = errno;

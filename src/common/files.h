@@ -2,6 +2,8 @@
 // never sees half a report and a failed write leaves the old file in place.
 #pragma once
 
+#include <functional>
+#include <ostream>
 #include <string>
 
 #include "common/status.h"
@@ -9,5 +11,7 @@
 namespace te {
 
 Status writeFileAtomically(const std::string& path, const std::string& content);
+// The same, with the content written by `write` as it goes (reports too big to build in memory).
+Status writeFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 }  // namespace te

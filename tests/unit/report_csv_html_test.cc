@@ -1,4 +1,4 @@
-// Terminal, CSV and HTML reports of a synthetic run: the slow-link line of the terminal, columns, RFC 4180 quoting, the heatmap's cells,
+// Terminal, JSON, CSV and HTML reports of a synthetic run: the slow-link line of the terminal, columns, RFC 4180 quoting, the heatmap's cells,
 // flagged links, escaping of every string, atomic writes and their errors.
 #include <gtest/gtest.h>
 
@@ -231,6 +231,34 @@ TEST(TerminalReport, ASlowLinkIsShownWithItsRateAloneAndWhatItWasComparedWith) {
   EXPECT_NE(out.str().find("confirmed alone): 1->2 (2.00, alone 2.50, comparable 10.00) 3->0 (0.00, comparable 6.00)\n"),
             std::string::npos)
       << out.str();
+}
+
+TEST(JsonReport, TheFileWrittenLinkByLinkIsTheReportsDom) {
+  auto f = makeReport();
+  // A host name that looks like the placeholder of the links must stay a host name.
+  f->report.hosts[3] = "te_bench_bulk_1_2:links:0";
+  ResultBlock second = f->report.blocks[0];
+  second.block_size = 1 << 20;
+  second.links[0].bytes /= 2;  // the blocks' links differ, so a mix-up shows
+  f->report.blocks.push_back(second);
+  f->report.blocks.push_back(ResultBlock{"tcp", "read", 4096, {}, {}, {}});  // nothing measured
+  const std::string path = tempPath("report.json");
+  ASSERT_TRUE(writeJsonReport(f->report, path).isOk());
+  const std::string text = readFile(path);
+  const nlohmann::json back = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(back.is_discarded()) << text.substr(0, 2000);
+  EXPECT_EQ(back, reportToJson(f->report));
+  // One line per link (and per matrix row), indented under its key.
+  const std::string first_link = reportToJson(f->report)["results"][0]["links"][0].dump();
+  EXPECT_NE(text.find("\"links\": [\n        " + first_link + ",\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"links\": []"), std::string::npos);
+  auto count = [&text](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("te_bench_bulk_"), count("te_bench_bulk_1_2:links:0")) << "a placeholder is left in the file";
+  ::unlink(path.c_str());
 }
 
 }  // namespace
