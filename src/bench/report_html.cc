@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
@@ -104,6 +105,41 @@ void writeHeatmap(const RunReport& r, const ResultBlock& b, const Style& st, std
   out << "<tr><th>mean</th>";
   for (int t = 0; t < n; ++t) out << mean(cols[t]);
   out << "<td></td></tr>\n</tbody></table>\n";
+}
+
+// Above this many ranks a table of N^2 cells is more than a browser draws comfortably (a
+// million at 1024 ranks): the heatmap becomes a canvas, a pixel or a few per link, drawn by
+// the page's script from the block's rates (MB/s, -1 failed, null not measured).
+constexpr int kMaxTableRanks = 64;
+
+void writeCanvasHeatmap(const RunReport& r, const ResultBlock& b, std::ostream& out) {
+  const int n = std::max(0, r.world_size);
+  nlohmann::json mbps(static_cast<size_t>(n) * n, nullptr);
+  nlohmann::json slow = nlohmann::json::array(), under_load = nlohmann::json::array();
+  double max_bps = 0;
+  for (size_t i = 0; i < b.links.size(); ++i) {
+    const LinkResult& l = b.links[i];
+    if (l.link.initiator < 0 || l.link.initiator >= n || l.link.target < 0 || l.link.target >= n) continue;
+    const size_t at = static_cast<size_t>(l.link.initiator) * n + l.link.target;
+    mbps[at] = l.error.empty() ? std::llround(l.bytesPerSecond() / 1e6) : -1LL;
+    if (l.error.empty()) max_bps = std::max(max_bps, l.bytesPerSecond());
+    const LinkVerdict* v = verdictOf(b, i);
+    if (v && v->flagged) (v->confirmed ? slow : under_load).push_back(at);
+  }
+  nlohmann::json hosts = nlohmann::json::array();
+  for (int k = 0; k < n; ++k) hosts.push_back(hostOf(r, k));
+  const nlohmann::json data = {{"n", n},         {"max_mbps", std::llround(max_bps / 1e6)}, {"mbps", mbps},
+                               {"hosts", hosts}, {"slow", slow}, {"under_load", under_load}};
+  // Inside <script> a "</script" or "<!--" of a host name would change how the page parses:
+  // JSON may spell every "<" as "\u003c".
+  std::string text;
+  for (char ch : data.dump()) text += ch == '<' ? std::string("\\u003c") : std::string(1, ch);
+  const int px = std::max(1, 768 / std::max(1, n));
+  out << "<p class=\"meta\">" << n << " ranks: " << px << " pixel" << (px > 1 ? "s" : "")
+      << " per link, rows initiators, columns targets; hover for a link. Slow links are listed below.</p>\n"
+      << "<div class=\"canvas-heatmap\"><canvas class=\"heatmap\" width=\"" << n * px << "\" height=\"" << n * px
+      << "\" data-px=\"" << px << "\"></canvas><div class=\"tip\"></div>\n<script type=\"application/json\">"
+      << text << "</script></div>\n";
 }
 
 void writeSummaryLine(const RunReport& r, const ResultBlock& b, const char* label, const Summary& s,
@@ -234,7 +270,11 @@ Status writeHtmlReport(const RunReport& report, const std::string& path) {
       const ResultBlock& b = report.blocks[k];
       page << "<section class=\"block\" id=\"block-" << k << "\">\n<h2>" << html::escape(b.transport) << " "
            << html::escape(b.operation) << ", block " << html::escape(formatSize(b.block_size)) << "</h2>\n";
-      writeHeatmap(report, b, st, page);
+      if (report.world_size <= kMaxTableRanks) {
+        writeHeatmap(report, b, st, page);
+      } else {
+        writeCanvasHeatmap(report, b, page);
+      }
       writeSummary(report, b, st, page);
       writeFindings(report, b, st, page);
       page << "</section>\n";

@@ -64,6 +64,9 @@ td.mean { background: #f9f9f9; font-style: italic; }
 ul.findings li { margin: 0.15em 0; }
 .ok { color: #2a7a2a; }
 .bad { color: #b00020; font-weight: bold; }
+.canvas-heatmap { position: relative; display: inline-block; }
+canvas.heatmap { border: 1px solid #ddd; image-rendering: pixelated; }
+.canvas-heatmap .tip { min-height: 1.4em; font-size: 0.9em; color: #333; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 )css";
 }
@@ -105,6 +108,65 @@ const char* pageScript() {
       var cell = e.target.closest ? e.target.closest("td.cell") : null;
       if (cell) highlight(cell, false);
     });
+  }
+  // Large runs: a canvas per block, a pixel (or a few) per link, from the JSON beside it.
+  function hsl(h, s, l) {  // as cellColour() on the server: returns [r, g, b]
+    s /= 100; l /= 100;
+    var k = function (n) { return (n + h / 30) % 12; };
+    var a = s * Math.min(l, 1 - l);
+    var f = function (n) { return Math.round(255 * (l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1)))); };
+    return [f(0), f(8), f(4)];
+  }
+  var canvases = document.querySelectorAll("canvas.heatmap");
+  for (var c = 0; c < canvases.length; ++c) {
+    (function (canvas) {
+      var d = JSON.parse(canvas.parentNode.querySelector('script[type="application/json"]').textContent);
+      var px = parseInt(canvas.getAttribute("data-px"), 10) || 1, n = d.n;
+      var ctx = canvas.getContext("2d");
+      var img = ctx.createImageData(n * px, n * px);
+      var drawn = 0;
+      for (var i = 0; i < n; ++i) {
+        for (var t = 0; t < n; ++t) {
+          var v = d.mbps[i * n + t], rgb;
+          if (v === null) rgb = [238, 238, 238];
+          else if (v < 0) rgb = [51, 51, 51];
+          else {
+            var fr = d.max_mbps > 0 ? Math.min(1, v / d.max_mbps) : 0;
+            rgb = hsl(Math.round(120 * fr), 70, Math.round(62 + 14 * fr));
+          }
+          if (v !== null) ++drawn;
+          for (var y = 0; y < px; ++y) {
+            for (var x = 0; x < px; ++x) {
+              var o = ((i * px + y) * n * px + t * px + x) * 4;
+              img.data[o] = rgb[0]; img.data[o + 1] = rgb[1]; img.data[o + 2] = rgb[2]; img.data[o + 3] = 255;
+            }
+          }
+        }
+      }
+      ctx.putImageData(img, 0, 0);
+      ctx.lineWidth = 1;
+      function outline(list, colour, dash) {  // a square around each listed cell, as the legend says
+        ctx.strokeStyle = colour;
+        ctx.setLineDash(dash);
+        list.forEach(function (at) {
+          ctx.strokeRect((at % n) * px - 1.5, Math.floor(at / n) * px - 1.5, px + 3, px + 3);
+        });
+      }
+      outline(d.slow, "#000", []);
+      outline(d.under_load, "#444", [2, 2]);
+      var tip = canvas.parentNode.querySelector(".tip");
+      canvas.addEventListener("mousemove", function (e) {
+        var box = canvas.getBoundingClientRect();
+        var t = Math.floor((e.clientX - box.left) / px), i = Math.floor((e.clientY - box.top) / px);
+        if (i < 0 || t < 0 || i >= n || t >= n) return;
+        var v = d.mbps[i * n + t], f = factors[select ? select.value : "GB/s"];
+        var what = v === null ? "not measured" : v < 0 ? "failed" : (v * 1e6 * f).toFixed(precision) + " " + select.value;
+        if (d.slow.indexOf(i * n + t) >= 0) what += ", SLOW";
+        else if (d.under_load.indexOf(i * n + t) >= 0) what += ", slow only under load";
+        tip.textContent = i + "->" + t + ": " + what + " (" + d.hosts[i] + " -> " + d.hosts[t] + ")";
+      });
+      canvas.setAttribute("data-drawn", String(drawn));
+    })(canvases[c]);
   }
   // Tells a headless browser check that the whole script ran.
   document.body.setAttribute("data-script", "ok");

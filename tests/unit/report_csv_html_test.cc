@@ -1,4 +1,6 @@
-// Terminal, JSON, CSV and HTML reports of a synthetic run: the slow-link line of the terminal, columns, RFC 4180 quoting, the heatmap's cells,
+// Terminal, JSON, CSV and HTML reports of a synthetic run: the slow-link line of the
+// terminal, the JSON written link by link, CSV columns, RFC 4180 quoting, the heatmap's cells
+// (a canvas's data past 64 ranks),
 // flagged links, escaping of every string, atomic writes and their errors.
 #include <gtest/gtest.h>
 
@@ -259,6 +261,51 @@ TEST(JsonReport, TheFileWrittenLinkByLinkIsTheReportsDom) {
   };
   EXPECT_EQ(count("te_bench_bulk_"), count("te_bench_bulk_1_2:links:0")) << "a placeholder is left in the file";
   ::unlink(path.c_str());
+}
+
+TEST(HtmlReport, PastSixtyFourRanksTheHeatmapIsACanvasWithEveryLinksRate) {
+  constexpr int n = 70;
+  BenchConfig config;
+  RunReport r;
+  r.config = &config;
+  r.world_size = n;
+  for (int i = 0; i < n; ++i) r.hosts.push_back(i == 0 ? "</script><b>" : "h" + std::to_string(i));
+  r.transport = "tcp";
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}};
+  for (int i = 0; i < n; ++i) {
+    for (int t = 0; t < n; ++t) {
+      if (i == t) continue;
+      LinkResult l;
+      l.link = {i, t};
+      l.seconds = 1;
+      l.bytes = (i == 5 && t == 6) ? 1'000'000'000ull : 10'000'000'000ull;
+      if (i == 7 && t == 8) l.error = "reset";
+      b.links.push_back(l);
+    }
+  }
+  b.analysis = analyzeLinks(b.links, r.hosts, {});
+  r.blocks.push_back(std::move(b));
+  const std::string path = tempPath("canvas.html");
+  ASSERT_TRUE(writeHtmlReport(r, path).isOk());
+  const std::string html = readFile(path);
+  ::unlink(path.c_str());
+  EXPECT_EQ(html.find("<td class=\"cell"), std::string::npos);
+  ASSERT_NE(html.find("<canvas class=\"heatmap\" width=\"700\" height=\"700\" data-px=\"10\">"), std::string::npos);
+  EXPECT_EQ(html.find("</script><b>"), std::string::npos) << "a host name closed the data's script element";
+  const std::string open = "<script type=\"application/json\">";
+  const size_t from = html.find(open) + open.size();
+  const nlohmann::json d = nlohmann::json::parse(html.substr(from, html.find("</script>", from) - from), nullptr, false);
+  ASSERT_FALSE(d.is_discarded());
+  EXPECT_EQ(d["n"], n);
+  EXPECT_EQ(d["hosts"][0], "</script><b>");
+  ASSERT_EQ(d["mbps"].size(), size_t(n * n));
+  EXPECT_TRUE(d["mbps"][0].is_null());         // 0->0
+  EXPECT_EQ(d["mbps"][1], 10000);              // 0->1, MB/s
+  EXPECT_EQ(d["mbps"][5 * n + 6], 1000);
+  EXPECT_EQ(d["mbps"][7 * n + 8], -1);         // failed
+  EXPECT_EQ(d["max_mbps"], 10000);
+  // Without retests a flagged link counts as confirmed: 5->6 and the failed 7->8.
+  EXPECT_EQ(d["slow"], (nlohmann::json{5 * n + 6, 7 * n + 8}));
 }
 
 }  // namespace

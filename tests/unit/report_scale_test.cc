@@ -53,11 +53,13 @@ TEST(ReportScale, TwoHundredFiftySixRanksInBoundedMemory) {
   const char* ranks_env = std::getenv("TE_SCALE_RANKS");
   const int kRanks = ranks_env ? std::max(8, std::atoi(ranks_env)) : 256;
   auto t0 = std::chrono::steady_clock::now();
-  auto lap = [&](const char* step) {
+  auto lap = [&](const char* step, const std::string& file = "") {
     const auto now = std::chrono::steady_clock::now();
     if (ranks_env) {
-      std::fprintf(stderr, "%d ranks: %-12s %6.2f s, peak RSS %ld MB\n", kRanks, step,
+      std::fprintf(stderr, "%d ranks: %-12s %6.2f s, peak RSS %ld MB", kRanks, step,
                    std::chrono::duration<double>(now - t0).count(), peakRssMb());
+      if (!file.empty()) std::fprintf(stderr, ", %.1f MB written", double(std::ifstream(file, std::ios::ate).tellg()) / 1e6);
+      std::fprintf(stderr, "\n");
     }
     t0 = now;
   };
@@ -87,11 +89,11 @@ TEST(ReportScale, TwoHundredFiftySixRanksInBoundedMemory) {
 
   const std::string stem = ::testing::TempDir() + "te_scale_" + std::to_string(::getpid());
   ASSERT_TRUE(writeJsonReport(r, stem + ".json").isOk());
-  lap("json");
+  lap("json", stem + ".json");
   ASSERT_TRUE(writeCsvReport(r, stem + ".csv").isOk());
-  lap("csv");
+  lap("csv", stem + ".csv");
   ASSERT_TRUE(writeHtmlReport(r, stem + ".html").isOk());
-  lap("html");
+  lap("html", stem + ".html");
   const long grown = peakRssMb() - before;
   std::ifstream csv(stem + ".csv");
   size_t rows = 0;
