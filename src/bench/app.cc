@@ -152,7 +152,7 @@ int runBench(const BenchConfig& c) {
     if (code == kExitOk && anyExpectationFailed(report)) code = kExitExpectation;
   }
   // Every rank leaves with rank 0's verdict.
-  Result<Bytes> verdict = bs.broadcast(Bytes{static_cast<uint8_t>(code)}, 0, deadlineFrom(c));
+  Result<Bytes> verdict = bs.broadcast(Bytes{static_cast<uint8_t>(code)}, 0, afterRootWork(c, bs.size()));
   if (!verdict.isOk()) TE_LOG(WARN) << "final verdict: " << verdict.status().message();
   return verdict.isOk() && !verdict->empty() ? (*verdict)[0] : code;
 }

@@ -65,7 +65,7 @@ Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::st
 Result<std::vector<LinkResult>> retestFlagged(const BenchConfig& c, bootstrap::Bootstrap& bs, Runner& runner,
                                               uint64_t block_size, const std::vector<Link>& flagged_at_root,
                                               const std::string& what) {
-  TE_ASSIGN_OR_RETURN(Bytes list, bs.broadcast(encodeLinks(flagged_at_root), 0, deadlineFrom(c)));
+  TE_ASSIGN_OR_RETURN(Bytes list, bs.broadcast(encodeLinks(flagged_at_root), 0, afterRootWork(c, bs.size())));
   TE_ASSIGN_OR_RETURN(std::vector<Link> links, decodeLinks(list));
   if (links.empty()) return std::vector<LinkResult>{};
   std::vector<Phase> phases;
@@ -97,6 +97,12 @@ Result<nlohmann::json> gatherMemory(const BenchConfig& c, bootstrap::Bootstrap& 
 }
 
 }  // namespace
+
+Deadline afterRootWork(const BenchConfig& c, int ranks) {
+  const double links = double(ranks) * double(std::max(ranks - 1, 0));
+  const double blocks = double(std::max<size_t>(c.block_sizes.size(), 1) * std::max<size_t>(c.transports.size(), 1));
+  return deadlineFrom(c) + std::chrono::microseconds(static_cast<int64_t>(50 * links * blocks));
+}
 
 AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& details) {
   AnalysisOptions o;
@@ -139,6 +145,9 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
     std::vector<LinkResult> retests;
     if (c.retest) {
       TE_ASSIGN_OR_RETURN(retests, retestFlagged(c, bs, *runner, block_size, flagged, what));
+    } else {
+      // The others wait for rank 0's analysis here rather than in the next phase's barrier.
+      TE_RETURN_IF_ERROR(bs.barrier(afterRootWork(c, bs.size())).withContext("analysis of " + what));
     }
     if (bs.rank() == 0) {
       applyRetests(block.links, retests, hosts, options, &block.analysis);

@@ -20,6 +20,11 @@ struct TransportRun {
 Result<TransportRun> measureTransport(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
                                       const std::string& transport);
 
+// When the others stop waiting for rank 0 while it analyses the links and writes the
+// reports: --timeout, plus 50 us for each link of every block (measured at 1024 ranks on the
+// 2-core VM: 29 us a link for the analysis and all three reports; a million links a block).
+Deadline afterRootWork(const BenchConfig& config, int ranks);
+
 // Options for the analysis, from the config and the transport's details (line rate).
 AnalysisOptions analysisOptions(const BenchConfig& config, const nlohmann::json& details);
 

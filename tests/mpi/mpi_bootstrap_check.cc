@@ -3,6 +3,7 @@
 // included: the root gets every part intact, the others nothing. Exit 0 when all hold, else
 // 1 with a line naming what did not.
 #include <cstdio>
+#include <cstdlib>
 
 #include "bootstrap/mpi/mpi_bootstrap.h"
 
@@ -38,7 +39,10 @@ te::Status check(te::bootstrap::Bootstrap& bs) {
 
 }  // namespace
 
-int main() {
+// mpi_bootstrap_check [ROUND_LIMIT]: with a limit, gathers go in rounds of at most that many
+// bytes (one rank's 1 MiB part alone is one round).
+int main(int argc, char** argv) {
+  if (argc > 1) te::bootstrap::setMpiGatherRoundLimitForTests(std::strtoull(argv[1], nullptr, 10));
   auto bs = te::bootstrap::createMpiBootstrap(te::Clock::now() + std::chrono::seconds(30));
   if (!bs.isOk()) {
     std::fprintf(stderr, "mpi_bootstrap_check: %s\n", bs.status().message().c_str());

@@ -20,6 +20,9 @@ std::string mpiError(int code) {
   return std::string(text, len);
 }
 
+// The most bytes one MPI_Igatherv carries (its counts are ints); lowered by a test.
+uint64_t gather_round_limit = INT_MAX;
+
 class MpiBootstrap final : public Bootstrap {
  public:
   MpiBootstrap(int rank, int size) : rank_(rank), size_(size) {}
@@ -60,29 +63,39 @@ class MpiBootstrap final : public Bootstrap {
   }
 
   // Only the root receives: results of N^2 links gathered with allgather would reach every
-  // rank (N times the traffic, and every rank holding all of it).
+  // rank (N times the traffic, and every rank holding all of it). MPI counts are ints, so a
+  // gather of more than 2 GiB (the results of ~3,800 ranks) goes in rounds of ranks, each
+  // round under the limit; every rank knows the lengths, so all agree on the rounds.
   Result<std::vector<Bytes>> gather(const Bytes& mine, int root, Deadline deadline) override {
     if (root < 0 || root >= size_) return invalidArgument("gather: root " + std::to_string(root) + " out of range");
     if (mine.size() > static_cast<size_t>(INT_MAX)) return internalError("gather: this rank's message is over 2 GiB");
-    const bool at_root = rank_ == root;
     uint64_t my_len = mine.size();
-    std::vector<uint64_t> lens(at_root ? size_ : 1);
+    std::vector<uint64_t> lens(size_);
     MPI_Request req;
-    TE_RETURN_IF_ERROR(check("MPI_Igather", MPI_Igather(&my_len, 1, MPI_UINT64_T, lens.data(), 1, MPI_UINT64_T,
-                                                        root, MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(check("MPI_Iallgather", MPI_Iallgather(&my_len, 1, MPI_UINT64_T, lens.data(), 1,
+                                                              MPI_UINT64_T, MPI_COMM_WORLD, &req)));
     TE_RETURN_IF_ERROR(wait(&req, "gather (sizes)", deadline));
-    std::vector<int> counts(at_root ? size_ : 1), displs(at_root ? size_ : 1);
-    std::vector<uint8_t> flat(1);
-    if (at_root) {
-      TE_RETURN_IF_ERROR(layout(lens, &counts, &displs));
-      flat.resize(static_cast<size_t>(displs.back()) + counts.back());
+    const bool at_root = rank_ == root;
+    std::vector<Bytes> out(at_root ? size_ : 0);
+    for (int first = 0; first < size_;) {
+      int last = first;  // this round: ranks first..last-1
+      uint64_t total = 0;
+      while (last < size_ && (last == first || total + lens[last] <= gatherRoundLimit())) total += lens[last++];
+      std::vector<int> counts(size_, 0), displs(size_, 0);
+      for (int r = first, at = 0; r < last; at += counts[r], ++r) {
+        counts[r] = static_cast<int>(lens[r]);
+        displs[r] = at;
+      }
+      const bool sending = rank_ >= first && rank_ < last;
+      std::vector<uint8_t> flat(at_root ? total + 1 : 1);
+      TE_RETURN_IF_ERROR(check("MPI_Igatherv", MPI_Igatherv(mine.data(), sending ? counts[rank_] : 0, MPI_BYTE,
+                                                            flat.data(), counts.data(), displs.data(), MPI_BYTE,
+                                                            root, MPI_COMM_WORLD, &req)));
+      TE_RETURN_IF_ERROR(wait(&req, "gather", deadline));
+      for (int r = first; at_root && r < last; ++r) out[r].assign(flat.begin() + displs[r], flat.begin() + displs[r] + counts[r]);
+      first = last;
     }
-    TE_RETURN_IF_ERROR(check("MPI_Igatherv", MPI_Igatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE,
-                                                          flat.data(), counts.data(), displs.data(), MPI_BYTE, root,
-                                                          MPI_COMM_WORLD, &req)));
-    TE_RETURN_IF_ERROR(wait(&req, "gather", deadline));
-    if (!at_root) return std::vector<Bytes>{};
-    return split(flat, counts, displs);
+    return out;
   }
 
   Result<std::vector<Bytes>> allToAll(const std::vector<Bytes>& to_each, Deadline deadline) override {
@@ -128,6 +141,8 @@ class MpiBootstrap final : public Bootstrap {
   void abortJob(int exit_code) override { MPI_Abort(MPI_COMM_WORLD, exit_code); }
 
  private:
+  static uint64_t gatherRoundLimit() { return gather_round_limit; }
+
   static Status check(const char* what, int rc) {
     if (rc == MPI_SUCCESS) return Status::ok();
     return unavailable(std::string(what) + ": " + mpiError(rc));
@@ -186,6 +201,8 @@ class MpiBootstrap final : public Bootstrap {
 };
 
 }  // namespace
+
+void setMpiGatherRoundLimitForTests(uint64_t bytes) { gather_round_limit = std::clamp<uint64_t>(bytes, 1, INT_MAX); }
 
 Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline) {
   int initialized = 0;

@@ -1,0 +1,19 @@
+// Parsing a JSON document without some of its members: a SAX handler builds the DOM and
+// skips the value of every key in a set, wherever it appears. nlohmann's parse callback does
+// the same in O(n^2) for long arrays (each object's end scans its parent), which took
+// minutes on a 1024-rank report's million links.
+#pragma once
+
+#include <istream>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace te::bench {
+
+// nullopt when `in` is not valid JSON.
+std::optional<nlohmann::json> parseJsonWithout(std::istream& in, const std::set<std::string>& skipped_keys);
+
+}  // namespace te::bench
