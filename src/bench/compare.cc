@@ -177,11 +177,12 @@ Status writeJsonFile(const nlohmann::json& j, const std::string& path) {
 Result<nlohmann::json> loadReport(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return invalidArgument(path + ": cannot open (" + std::strerror(errno) + ")");
-  // What no comparison reads is dropped as it is parsed: a link's samples, latency and
-  // verdict, a block's analysis and matrices. A report of 1024 ranks is 815 MB of JSON, and
+  // What no comparison reads is dropped as it is parsed: a link's counts, samples, latency
+  // and verdict, a block's analysis and matrices. A report of 1024 ranks is 815 MB of JSON, and
   // its whole DOM would be several GB.
   static const std::set<std::string> kUnread = {"samples", "latency_us", "analysis", "matrix_bytes_per_second",
-                                                "row_mean_bytes_per_second", "column_mean_bytes_per_second"};
+                                                "row_mean_bytes_per_second", "column_mean_bytes_per_second",
+                                                "bytes", "ops", "ops_per_second", "seconds", "status"};
   std::optional<nlohmann::json> j = parseJsonWithout(f, kUnread);
   if (!j) return invalidArgument(path + ": not valid JSON");
   return std::move(*j);

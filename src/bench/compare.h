@@ -50,7 +50,8 @@ Result<Comparison> compareReports(const nlohmann::json& old_report, const nlohma
                                   const std::string& new_name = "NEW");
 
 // Reads and parses a te_bench JSON report (or a comparison's), without what a comparison
-// does not read (samples, latency, verdicts, matrices); the error names the path.
+// does not read (a link's counts, samples, latency, verdict; matrices); the error names the
+// path.
 Result<nlohmann::json> loadReport(const std::string& path);
 
 nlohmann::json comparisonToJson(const Comparison& c);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bench/report.h"
+#include "support/synthetic_links.h"
 
 using namespace te::bench;
 
@@ -31,25 +32,20 @@ int main(int argc, char** argv) {
   report.bootstrap = "fixture";
   report.start_time = report.end_time = "2025-01-01T00:00:00Z";
   ResultBlock block{"tcp", "write", 65536, {}, {}, {}};
-  for (int i = 0; i < n; ++i) {
-    for (int t = 0; t < n; ++t) {
-      if (i == t) continue;
-      LinkResult l;
-      l.link = {i, t};
-      l.seconds = 1;
-      l.bytes = 10'000'000'000ull + 100'000'000ull * static_cast<uint64_t>((i * 7 + t * 3) % 10);
-      if (i == 0 && t == 1) l.bytes = 3'000'000'000ull;
-      if (i == n - 1 && t == 0) l.bytes = 6'000'000'000ull;
-      if (i == 1 && t == n - 1) {
-        l.bytes = 0;
-        l.error = "connection reset by peer";
-      }
-      te::Histogram latency;
-      for (uint64_t ns = 4000; ns < 40000; ns += 500) latency.record(ns);
-      l.latency_ns = LatencySummary::of(latency);
-      block.latency_ns.merge(latency);
-      block.links.push_back(std::move(l));
+  block.links = te::testing::fullMatrixLinks(n, [n](int i, int t) -> uint64_t {
+    if (i == 0 && t == 1) return 3'000'000'000ull;
+    if (i == n - 1 && t == 0) return 6'000'000'000ull;
+    return 10'000'000'000ull + 100'000'000ull * static_cast<uint64_t>((i * 7 + t * 3) % 10);
+  });
+  for (LinkResult& l : block.links) {
+    if (l.link.initiator == 1 && l.link.target == n - 1) {
+      l.bytes = 0;
+      l.error = "connection reset by peer";
     }
+    te::Histogram latency;
+    for (uint64_t ns = 4000; ns < 40000; ns += 500) latency.record(ns);
+    l.latency_ns = LatencySummary::of(latency);
+    block.latency_ns.merge(latency);
   }
   AnalysisOptions options;
   options.expect_bytes_per_second = 9.5e9;

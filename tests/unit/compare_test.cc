@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "bench/report.h"
+#include "support/synthetic_links.h"
 
 namespace te::bench {
 namespace {
@@ -31,16 +32,7 @@ class CompareTest : public ::testing::Test {
     r.world_size = n;
     for (int i = 0; i < n; ++i) r.hosts.push_back("node" + std::to_string(i));
     ResultBlock b{"tcp", "write", block_size, {}, {}, {}};
-    for (int i = 0; i < n; ++i) {
-      for (int t = 0; t < n; ++t) {
-        if (i == t) continue;
-        LinkResult l;
-        l.link = {i, t};
-        l.seconds = 1;
-        l.bytes = static_cast<uint64_t>(bps(i, t));
-        b.links.push_back(std::move(l));
-      }
-    }
+    b.links = testing::fullMatrixLinks(n, [&bps](int i, int t) { return static_cast<uint64_t>(bps(i, t)); });
     r.blocks.push_back(std::move(b));
     return writeText(name, reportToJson(r).dump());
   }

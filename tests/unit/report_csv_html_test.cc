@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "bench/report.h"
+#include "support/synthetic_links.h"
 
 namespace te::bench {
 namespace {
@@ -37,23 +38,17 @@ std::unique_ptr<Fixture> makeReport() {
   r.launcher = "mpirun";
   r.bootstrap = "mpi";
   ResultBlock b{"tcp", "write", 65536, {}, {}, {}};
-  for (int i = 0; i < kRanks; ++i) {
-    for (int t = 0; t < kRanks; ++t) {
-      if (i == t) continue;
-      LinkResult l;
-      l.link = {i, t};
-      l.seconds = 1;
-      l.bytes = (i == 1 && t == 2) ? 2'000'000'000ull : 10'000'000'000ull;
-      l.ops = l.bytes / 65536;
-      Histogram latency;
-      for (uint64_t ns = 5000; ns < 50000; ns += 1000) latency.record(ns);
-      l.latency_ns = LatencySummary::of(latency);
-      b.latency_ns.merge(latency);
-      if (i == 3 && t == 0) {
-        l.bytes = 0;
-        l.error = "rank 0 (h0): connection reset, \"peer gone\"\nretry";
-      }
-      b.links.push_back(std::move(l));
+  b.links = testing::fullMatrixLinks(kRanks, [](int i, int t) {
+    return (i == 1 && t == 2) ? 2'000'000'000ull : 10'000'000'000ull;
+  });
+  for (LinkResult& l : b.links) {
+    Histogram latency;
+    for (uint64_t ns = 5000; ns < 50000; ns += 1000) latency.record(ns);
+    l.latency_ns = LatencySummary::of(latency);
+    b.latency_ns.merge(latency);
+    if (l.link.initiator == 3 && l.link.target == 0) {
+      l.bytes = 0;
+      l.error = "rank 0 (h0): connection reset, \"peer gone\"\nretry";
     }
   }
   b.analysis = analyzeLinks(b.links, r.hosts, {});
@@ -272,16 +267,9 @@ TEST(HtmlReport, PastSixtyFourRanksTheHeatmapIsACanvasWithEveryLinksRate) {
   for (int i = 0; i < n; ++i) r.hosts.push_back(i == 0 ? "</script><b>" : "h" + std::to_string(i));
   r.transport = "tcp";
   ResultBlock b{"tcp", "write", 65536, {}, {}, {}};
-  for (int i = 0; i < n; ++i) {
-    for (int t = 0; t < n; ++t) {
-      if (i == t) continue;
-      LinkResult l;
-      l.link = {i, t};
-      l.seconds = 1;
-      l.bytes = (i == 5 && t == 6) ? 1'000'000'000ull : 10'000'000'000ull;
-      if (i == 7 && t == 8) l.error = "reset";
-      b.links.push_back(l);
-    }
+  b.links = testing::fullMatrixLinks(n, [](int i, int t) { return (i == 5 && t == 6) ? 1'000'000'000ull : 10'000'000'000ull; });
+  for (LinkResult& l : b.links) {
+    if (l.link.initiator == 7 && l.link.target == 8) l.error = "reset";
   }
   b.analysis = analyzeLinks(b.links, r.hosts, {});
   r.blocks.push_back(std::move(b));

@@ -45,12 +45,8 @@ class MpiBootstrap final : public Bootstrap {
   std::string kind() const override { return "mpi"; }
 
   Result<std::vector<Bytes>> allGather(const Bytes& mine, Deadline deadline) override {
-    uint64_t my_len = mine.size();
-    std::vector<uint64_t> lens(size_);
+    TE_ASSIGN_OR_RETURN(std::vector<uint64_t> lens, everyLength(mine.size(), "allGather (sizes)", deadline));
     MPI_Request req;
-    TE_RETURN_IF_ERROR(check("MPI_Iallgather", MPI_Iallgather(&my_len, 1, MPI_UINT64_T, lens.data(), 1,
-                                                              MPI_UINT64_T, MPI_COMM_WORLD, &req)));
-    TE_RETURN_IF_ERROR(wait(&req, "allGather (sizes)", deadline));
     std::vector<int> counts(size_), displs(size_);
     TE_RETURN_IF_ERROR(layout(lens, &counts, &displs));
     std::vector<uint8_t> flat(static_cast<size_t>(displs.back()) + counts.back());
@@ -69,12 +65,8 @@ class MpiBootstrap final : public Bootstrap {
   Result<std::vector<Bytes>> gather(const Bytes& mine, int root, Deadline deadline) override {
     if (root < 0 || root >= size_) return invalidArgument("gather: root " + std::to_string(root) + " out of range");
     if (mine.size() > static_cast<size_t>(INT_MAX)) return internalError("gather: this rank's message is over 2 GiB");
-    uint64_t my_len = mine.size();
-    std::vector<uint64_t> lens(size_);
+    TE_ASSIGN_OR_RETURN(std::vector<uint64_t> lens, everyLength(mine.size(), "gather (sizes)", deadline));
     MPI_Request req;
-    TE_RETURN_IF_ERROR(check("MPI_Iallgather", MPI_Iallgather(&my_len, 1, MPI_UINT64_T, lens.data(), 1,
-                                                              MPI_UINT64_T, MPI_COMM_WORLD, &req)));
-    TE_RETURN_IF_ERROR(wait(&req, "gather (sizes)", deadline));
     const bool at_root = rank_ == root;
     std::vector<Bytes> out(at_root ? size_ : 0);
     for (int first = 0; first < size_;) {
@@ -142,6 +134,16 @@ class MpiBootstrap final : public Bootstrap {
 
  private:
   static uint64_t gatherRoundLimit() { return gather_round_limit; }
+
+  // Every rank's message length, on every rank.
+  Result<std::vector<uint64_t>> everyLength(uint64_t mine, const char* what, Deadline deadline) {
+    std::vector<uint64_t> lens(size_);
+    MPI_Request req;
+    TE_RETURN_IF_ERROR(check("MPI_Iallgather", MPI_Iallgather(&mine, 1, MPI_UINT64_T, lens.data(), 1, MPI_UINT64_T,
+                                                              MPI_COMM_WORLD, &req)));
+    TE_RETURN_IF_ERROR(wait(&req, what, deadline));
+    return lens;
+  }
 
   static Status check(const char* what, int rc) {
     if (rc == MPI_SUCCESS) return Status::ok();
