@@ -38,7 +38,7 @@ bin=$(command -v "${TE_BENCH_BIN:-te_bench}") \
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac   # absolute
 
 flags=(${TE_PROLOG_FLAGS:-} "$@")
-# A short, light run unless the flags say otherwise (te_bench rejects a repeated flag).
+# A short, light run unless the flags say otherwise (defaults added only where missing).
 has() { local f; for f in "${flags[@]}"; do [ "${f%%=*}" != "$1" ] || return 0; done; return 1; }
 has --duration || flags+=(--duration 1)
 has --warmup || flags+=(--warmup 0.2)

@@ -77,6 +77,16 @@ TEST(MpiBootstrap, GatherToEveryRootDeliversEveryPartIntact) {
   EXPECT_NE(r.output.find("mpi_bootstrap_check: 4 ranks ok"), std::string::npos) << r.output;
 }
 
+// TCP needs a socket per worker, peer and direction: past a hard open-file limit that is
+// one line with the numbers and exit 1 (below it, te_bench raises the soft limit itself).
+TEST(TeBenchMpi, TooLowAnOpenFileLimitForTcpIsOneLineAndExitOne) {
+  CommandResult r = runCommand("ulimit -n 200 && " + mpirun(3) + kQuick + " --transport tcp --threads 64",
+                               std::chrono::seconds(90));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("tcp: 64 workers x 2 peers, both ways, needs 256 open files"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("raise `ulimit -n`"), std::string::npos) << r.output;
+}
+
 TEST(TeBenchMpi, TwoRanksWriteGivesAFullMatrixAndEchoesOptions) {
   std::string json = tempPath("np2.json");
   CommandResult r = runCommand(mpirun(2) + kQuick + " --transport tcp --operation write --block-size 64K --json " +

@@ -6,6 +6,7 @@
 #include "common/bytes.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
+#include "common/open_files.h"
 #include "engine/tcp/socket.h"
 #include "engine/tcp/tcp_server.h"
 #include "engine/tcp/tcp_worker.h"
@@ -182,6 +183,9 @@ Status TcpTransport::connect(Collective& collective, Deadline deadline) {
   if (server_) return invalidArgument("tcp: connect() called twice");
   rank_ = collective.rank();
   const int size = collective.size();
+  TE_RETURN_IF_ERROR(ensureOpenFiles(2ull * config_.num_workers * (size - 1),
+                                     std::to_string(config_.num_workers) + " workers x " +
+                                         std::to_string(size - 1) + " peers, both ways,"));
   TE_ASSIGN_OR_RETURN(addrs_, localAddresses(config_.tcp.interface));
   TE_ASSIGN_OR_RETURN(listener_, listenAny(&port_));
   Endpoint mine{port_, config_.num_workers, collective.hostname(rank_), addrs_, {}};

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "common/logging.h"
+#include "common/open_files.h"
 #include "engine/ucx/ucx_exchange.h"
 #include "engine/ucx/ucx_handles.h"
 #include "engine/ucx/ucx_memory.h"
@@ -135,6 +137,12 @@ Status UcxTransport::connect(Collective& collective, Deadline deadline) {
   if (service_) return invalidArgument("ucx: connect() called twice");
   rank_ = collective.rank();
   const int size = collective.size();
+  // UCX's tcp transport opens sockets per endpoint (others need none): raise the soft limit
+  // where that may be needed, but only warn, since the transports UCX picks may need none.
+  Status files = ensureOpenFiles(2ull * (config_.num_workers + 1) * (size - 1),
+                                 "ucx: " + std::to_string(config_.num_workers + 1) + " workers x " +
+                                     std::to_string(size - 1) + " peers over tcp");
+  if (!files.isOk()) TE_LOG(WARN) << files.message();
   TE_ASSIGN_OR_RETURN(service_, ServiceWorker::create(context_.get()));
   service_->start();
   PublishedEndpoint mine{collective.hostname(rank_), config_.num_workers, service_->address(), {}};
