@@ -10,6 +10,11 @@
 namespace te::bench {
 namespace {
 
+// A directed rank pair as one number, for hashing.
+uint64_t linkKey(int initiator, int target) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(initiator)) << 32) | static_cast<uint32_t>(target);
+}
+
 // An errored or empty link carries no throughput to compare with; it is flagged instead.
 bool measuredCleanly(const LinkResult& l) { return l.error.empty() && l.bytes > 0 && l.seconds > 0; }
 
@@ -40,7 +45,7 @@ class ReferencePool {
       sorted_.push_back(links[members[pos]].bytesPerSecond());
       if (l.initiator >= 0) by_rank_[l.initiator].push_back(pos);
       if (l.target >= 0 && l.target != l.initiator) by_rank_[l.target].push_back(pos);
-      if (l.initiator >= 0 && l.target >= 0 && l.target != l.initiator) pos_of_[key(l.initiator, l.target)].push_back(pos);
+      if (l.initiator >= 0 && l.target >= 0 && l.target != l.initiator) pos_of_[linkKey(l.initiator, l.target)].push_back(pos);
     }
   }
 
@@ -49,7 +54,7 @@ class ReferencePool {
     // Links between the two endpoints (either way) touch both: counted once.
     if (link.target != link.initiator) {
       for (const Link& both : {link, Link{link.target, link.initiator}}) {
-        auto it = pos_of_.find(key(both.initiator, both.target));
+        auto it = pos_of_.find(linkKey(both.initiator, both.target));
         if (it != pos_of_.end()) ex.common.insert(ex.common.end(), it->second.begin(), it->second.end());
       }
       std::sort(ex.common.begin(), ex.common.end());
@@ -74,10 +79,6 @@ class ReferencePool {
       return le(a) + le(b) - le(common);
     }
   };
-
-  static uint64_t key(int initiator, int target) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(initiator)) << 32) | static_cast<uint32_t>(target);
-  }
 
   const std::vector<size_t>& positionsOf(int rank) const {
     return rank >= 0 && static_cast<size_t>(rank) < by_rank_.size() ? by_rank_[rank] : kNone;
@@ -288,26 +289,38 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
   return a;
 }
 
-std::vector<Link> linksToRetest(const std::vector<LinkResult>& links, const BlockAnalysis& analysis) {
-  std::vector<Link> out;
+std::vector<Link> linksToRetest(const std::vector<LinkResult>& links, const BlockAnalysis& analysis, size_t max) {
+  std::vector<size_t> flagged;
   for (size_t i = 0; i < links.size() && i < analysis.verdicts.size(); ++i) {
-    if (analysis.verdicts[i].flagged) out.push_back(links[i].link);
+    if (analysis.verdicts[i].flagged) flagged.push_back(i);
   }
+  // Worst first: the lowest ratio to the reference (a failed link's is 0); ties in link order.
+  std::stable_sort(flagged.begin(), flagged.end(),
+                   [&](size_t a, size_t b) { return analysis.verdicts[a].ratio < analysis.verdicts[b].ratio; });
+  if (flagged.size() > max) flagged.resize(max);
+  std::vector<Link> out;
+  for (size_t i : flagged) out.push_back(links[i].link);
   return out;
 }
 
 void applyRetests(const std::vector<LinkResult>& links, const std::vector<LinkResult>& retests,
                   const std::vector<std::string>& hosts, const AnalysisOptions& options, BlockAnalysis* analysis) {
   if (analysis->verdicts.size() != links.size()) *analysis = analyzeLinks(links, hosts, options);
+  std::unordered_map<uint64_t, const LinkResult*> by_link;
+  for (const LinkResult& r : retests) by_link[linkKey(r.link.initiator, r.link.target)] = &r;
+  analysis->not_retested = 0;
   for (size_t i = 0; i < links.size(); ++i) {
     LinkVerdict& v = analysis->verdicts[i];
     v.retested = false;
     v.retest_bytes_per_second = 0;
     v.confirmed = v.flagged;
     if (!v.flagged) continue;
-    auto r = std::find_if(retests.begin(), retests.end(),
-                          [&](const LinkResult& x) { return x.link == links[i].link; });
-    if (r == retests.end()) continue;  // not measured alone: the all-pairs verdict stands
+    auto found = by_link.find(linkKey(links[i].link.initiator, links[i].link.target));
+    if (found == by_link.end()) {  // not measured alone: the all-pairs verdict stands
+      ++analysis->not_retested;
+      continue;
+    }
+    const LinkResult* r = found->second;
     v.retested = true;
     v.retest_bytes_per_second = r->bytesPerSecond();
     v.confirmed = !measuredCleanly(*r) || r->bytesPerSecond() < options.threshold * v.reference;

@@ -6,6 +6,7 @@
 // results: unit-tested on synthetic matrices.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,7 @@ struct BlockAnalysis {
   std::vector<Suspect> suspects;
   std::vector<size_t> unexplained;     // confirmed slow links not touching a suspect
   std::vector<size_t> failing;         // links below the expectation
+  size_t not_retested = 0;             // flagged links with no retest result (over the cap)
   std::optional<double> expected_bytes_per_second;
   Summary intra_host, inter_host;
   std::vector<GroupSummary> per_rank, per_host;
@@ -76,8 +78,11 @@ std::optional<double> expectedBytesPerSecond(const AnalysisOptions& options);
 BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vector<std::string>& hosts,
                            const AnalysisOptions& options);
 
-// Links flagged in the first pass, to be measured alone.
-std::vector<Link> linksToRetest(const std::vector<LinkResult>& links, const BlockAnalysis& analysis);
+// Links flagged in the first pass, to be measured alone: the `max` furthest below their
+// reference (failed ones first), so a bad node's thousands of links at cluster scale cost
+// minutes, not hours. The others keep the all-pairs verdict (BlockAnalysis::not_retested).
+std::vector<Link> linksToRetest(const std::vector<LinkResult>& links, const BlockAnalysis& analysis,
+                                size_t max = SIZE_MAX);
 
 // Folds retest results in (a flagged link stays flagged only if it is slow alone too) and
 // recomputes suspects, unexplained links and expectation failures. Without retests

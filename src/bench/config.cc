@@ -234,6 +234,9 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   app.add_option("--threshold", c->threshold, "flag links below this x the median of comparable links")
       ->capture_default_str();
   app.add_flag("--no-retest", no_retest, "do not re-measure flagged links alone");
+  app.add_option("--max-retests", c->max_retests,
+                 "re-measure at most this many flagged links, worst first (each takes --warmup + --duration)")
+      ->capture_default_str();
   app.add_option("--expect", expect, "pass / fail: every link at least this rate (e.g. 23GB/s); exit 4 otherwise");
   app.add_option("--expect-line-rate", c->expect_line_rate, "pass / fail: this fraction of the device line rate");
   app.add_flag("--integrity-check", c->integrity_check, "verify every byte moved (exit 3 on a mismatch)");
@@ -305,7 +308,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
     result.error = invalidArgument(firstLine(e.what()));
     return result;
   }
-  c->retest = !no_retest;
+  c->retest = !no_retest && c->max_retests != 0;
   Status s = finishParsing(c, operation, block_sizes, report_unit, log_level, bootstrap_timeout, pairs, expect);
   if (s.isOk()) s = finishMemory(c, memory);
   if (s.isOk() && ucx_write_completion != "remote" && ucx_write_completion != "local") {

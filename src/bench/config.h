@@ -37,6 +37,7 @@ struct BenchConfig {
   int ranks_per_node = 0;                   // 0: locality from host names
   double threshold = 0.8;
   bool retest = true;
+  int max_retests = 64;                     // flagged links re-measured alone, worst first
   std::optional<double> expect_bytes_per_second;
   std::optional<double> expect_line_rate;
   bool integrity_check = false;

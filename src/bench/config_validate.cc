@@ -70,6 +70,9 @@ Status validateRun(const BenchConfig& c) {
   }
   if (c.root < 0) return invalidArgument("--root " + std::to_string(c.root) + ": must be a rank (>= 0)");
   if (c.ranks_per_node < 0) return invalidArgument("--ranks-per-node " + std::to_string(c.ranks_per_node) + ": must be >= 0");
+  if (c.max_retests < 0) {
+    return invalidArgument("--max-retests " + std::to_string(c.max_retests) + ": allowed 0 or more (0: as --no-retest)");
+  }
   if (!(c.threshold > 0 && c.threshold < 1)) {
     return invalidArgument("--threshold " + std::to_string(c.threshold) + ": allowed between 0 and 1 (exclusive)");
   }
@@ -178,7 +181,7 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"buffer_size", c.buffer_size},
       {"duration", c.duration}, {"iterations", c.iterations}, {"warmup", c.warmup}, {"samples", c.samples},
       {"schedule", c.schedule}, {"root", c.root}, {"pairs", pairs}, {"ranks_per_node", c.ranks_per_node},
-      {"threshold", c.threshold}, {"retest", c.retest},
+      {"threshold", c.threshold}, {"retest", c.retest}, {"max_retests", c.max_retests},
       {"expect_bytes_per_second", opt(c.expect_bytes_per_second)}, {"expect_line_rate", opt(c.expect_line_rate)},
       {"integrity_check", c.integrity_check},
       {"json", c.json_path}, {"csv", c.csv_path}, {"html", c.html_path},

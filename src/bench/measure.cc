@@ -140,7 +140,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
     std::vector<Link> flagged;
     if (bs.rank() == 0) {
       block.analysis = analyzeLinks(block.links, hosts, options);
-      if (c.retest) flagged = linksToRetest(block.links, block.analysis);
+      if (c.retest) flagged = linksToRetest(block.links, block.analysis, static_cast<size_t>(c.max_retests));
     }
     std::vector<LinkResult> retests;
     if (c.retest) {

@@ -59,6 +59,7 @@ nlohmann::json analysisToJson(const BlockAnalysis& a, const std::vector<LinkResu
   nlohmann::json j = {{"suspects", suspects},
                       {"slow_links", linkList(a.unexplained)},
                       {"failing_links", linkList(a.failing)},
+                      {"not_retested", a.not_retested},
                       {"intra_host", summaryToJson(a.intra_host)},
                       {"inter_host", summaryToJson(a.inter_host)},
                       {"per_rank", groups(a.per_rank)},

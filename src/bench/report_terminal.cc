@@ -95,6 +95,10 @@ void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostre
     }
     out << "\n";
   }
+  if (c.retest && a.not_retested > 0) {
+    out << "RETEST: " << a.not_retested << " more flagged link" << (a.not_retested == 1 ? "" : "s")
+        << " not re-measured alone (--max-retests " << c.max_retests << "): the all-pairs verdict stands\n";
+  }
   if (a.expected_bytes_per_second) {
     out << (a.failing.empty() ? "PASS" : "FAIL") << ": " << block.links.size() - a.failing.size() << " of "
         << block.links.size() << " links at or above "

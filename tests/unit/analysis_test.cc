@@ -188,7 +188,8 @@ TEST(Analysis, RetestClearsContentionAndKeepsRealSlowness) {
   });
   auto hosts = hostsPerNode(6, 1);
   BlockAnalysis a = analyzeLinks(links, hosts, {});
-  EXPECT_EQ(linksToRetest(links, a), (std::vector<Link>{{1, 4}, {2, 0}}));
+  // Worst first.
+  EXPECT_EQ(linksToRetest(links, a), (std::vector<Link>{{2, 0}, {1, 4}}));
   std::vector<LinkResult> retests = {linkAt(1, 4, kFast), linkAt(2, 0, 0.4 * kFast)};
   applyRetests(links, retests, hosts, {}, &a);
   const size_t contended = indexOf(links, {1, 4}), slow = indexOf(links, {2, 0});
@@ -203,6 +204,28 @@ TEST(Analysis, RetestClearsContentionAndKeepsRealSlowness) {
   EXPECT_TRUE(a.verdicts[contended].confirmed);
   EXPECT_FALSE(a.verdicts[contended].retested);
   EXPECT_EQ(a.unexplained, (std::vector<size_t>{contended, slow}));
+}
+
+// --max-retests: the worst links are re-measured, the rest keep the all-pairs verdict and
+// are counted, so the report can say so.
+TEST(Analysis, RetestsOverTheCapAreTheWorstAndTheRestAreCounted) {
+  auto links = allPairs(6, [](int i, int t) {
+    if (i == 1 && t == 4) return 0.5 * kFast;
+    if (i == 2 && t == 0) return 0.4 * kFast;
+    if (i == 3 && t == 5) return 0.6 * kFast;
+    return kFast;
+  });
+  links[indexOf(links, {4, 1})].error = "reset";  // failed: the worst of all
+  links[indexOf(links, {4, 1})].bytes = 0;
+  auto hosts = hostsPerNode(6, 1);
+  BlockAnalysis a = analyzeLinks(links, hosts, {});
+  EXPECT_EQ(linksToRetest(links, a, 2), (std::vector<Link>{{4, 1}, {2, 0}}));
+  EXPECT_EQ(linksToRetest(links, a, 0), std::vector<Link>{});
+  applyRetests(links, {linkAt(4, 1, kFast), linkAt(2, 0, kFast)}, hosts, {}, &a);
+  EXPECT_EQ(a.not_retested, 2u);  // 1->4 and 3->5
+  EXPECT_FALSE(a.verdicts[indexOf(links, {2, 0})].confirmed);
+  EXPECT_TRUE(a.verdicts[indexOf(links, {1, 4})].confirmed);
+  EXPECT_FALSE(a.verdicts[indexOf(links, {1, 4})].retested);
 }
 
 TEST(Analysis, RetestClearsASuspectThatWasOnlyContended) {

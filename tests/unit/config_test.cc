@@ -89,6 +89,7 @@ TEST(Config, BadValuesNameTheFlagTheValueAndWhatIsAllowed) {
       {{"--threshold", "1.5"}, {"--threshold"}},
       {{"--read-ratio", "2"}, {"--read-ratio"}},
       {{"--progress", "sometimes"}, {"--progress", "sometimes"}},
+      {{"--max-retests", "-1"}, {"--max-retests -1", "0 or more"}},
       {{"--transport", "tcp,bogus"}, {"--transport", "bogus"}},
       {{"--report-unit", "MB"}, {"--report-unit", "MB", "GB, GiB, Gb"}},
       {{"--log-level", "loud"}, {"--log-level", "loud"}},

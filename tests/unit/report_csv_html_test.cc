@@ -230,6 +230,25 @@ TEST(TerminalReport, ASlowLinkIsShownWithItsRateAloneAndWhatItWasComparedWith) {
       << out.str();
 }
 
+TEST(TerminalReport, FlaggedLinksOverTheRetestCapAreCounted) {
+  auto f = makeReport();
+  f->config.max_retests = 1;
+  ResultBlock& b = f->report.blocks[0];
+  ASSERT_EQ(linksToRetest(b.links, b.analysis, 1), (std::vector<Link>{{3, 0}}));  // failed: the worst
+  LinkResult alone;
+  alone.link = {3, 0};
+  alone.seconds = 1;
+  alone.bytes = 10'000'000'000ull;
+  applyRetests(b.links, {alone}, f->report.hosts, {}, &b.analysis);
+  std::ostringstream out;
+  printTerminalReport(f->report, out);
+  EXPECT_NE(out.str().find("RETEST: 1 more flagged link not re-measured alone (--max-retests 1): the all-pairs "
+                           "verdict stands\n"),
+            std::string::npos)
+      << out.str();
+  EXPECT_EQ(reportToJson(f->report)["results"][0]["analysis"]["not_retested"], 1);
+}
+
 TEST(JsonReport, TheFileWrittenLinkByLinkIsTheReportsDom) {
   auto f = makeReport();
   // A host name that looks like the placeholder of the links must stay a host name.
