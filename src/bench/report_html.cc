@@ -263,7 +263,7 @@ Status writeHtmlReport(const RunReport& report, const std::string& path) {
     st.unit = report.config->report_unit;
     st.precision = report.config->report_precision;
   }
-  // Straight to the file: at 1024 ranks the page is a few hundred MB.
+  // Straight to the file, as it is written (with a table past 64 ranks it was hundreds of MB).
   return writeFileAtomically(path, [&](std::ostream& page) {
     writeHead(report, st, page);
     for (size_t k = 0; k < report.blocks.size(); ++k) {
