@@ -1,5 +1,14 @@
 #include "bench/app.h"
 
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "bench/measure.h"
@@ -8,6 +17,8 @@
 #include "bootstrap/factory.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
+#include "common/shown_value.h"
+#include "common/units.h"
 #include "engine/memory/vram.h"
 
 namespace te::bench {
@@ -36,13 +47,83 @@ Status checkVram(const BenchConfig& c) {
   return gpu.status().withContext(flag);
 }
 
-// Checks every rank agrees on before anything is allocated: world size, output paths, VRAM.
+// The report is written to a temporary file beside PATH and renamed over it: both must be
+// possible (not a directory, not /proc).
+Status checkReportPath(const std::string& path, const char* flag) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return invalidArgument(flagValue(flag, path) + ": not a regular file; allowed " + "a path to a file to write");
+  }
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return invalidArgument(flagValue(flag, path) + ": cannot write there (" + std::strerror(errno) +
+                           "); allowed a path to a file to write");
+  }
+  ::close(fd);
+  ::unlink(tmp.c_str());
+  return Status::ok();
+}
+
+// "0..3": the NUMA nodes sysfs lists on this host ("0" without NUMA).
+std::string numaNodesHere(int* highest) {
+  *highest = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/sys/devices/system/node", ec)) {
+    const std::string name = e.path().filename();
+    if (name.rfind("node", 0) == 0 && name.size() > 4 && std::isdigit(static_cast<unsigned char>(name[4]))) {
+      *highest = std::max(*highest, std::atoi(name.c_str() + 4));
+    }
+  }
+  return "0.." + std::to_string(*highest);
+}
+
+std::string interfacesHere() {
+  std::string out;
+  if (struct if_nameindex* list = ::if_nameindex()) {
+    for (auto* i = list; i->if_index != 0 && i->if_name; ++i) out += (out.empty() ? "" : ", ") + std::string(i->if_name);
+    ::if_freenameindex(list);
+  }
+  return out;
+}
+
+// What the flags ask of this host: a NUMA node and an interface it has, buffers that fit in
+// its memory. Every rank checks its own host; the first failure is printed once, by rank 0.
+Status checkHost(const BenchConfig& c, const std::string& host) {
+  int highest = 0;
+  std::string nodes = numaNodesHere(&highest);
+  if (c.numa_node > highest) {
+    return invalidArgument("--numa-node " + std::to_string(c.numa_node) + ": " + host + " has NUMA nodes " + nodes +
+                           "; allowed -1 (local) or " + nodes);
+  }
+  const std::string& nic = c.transport_config.tcp.interface;
+  if (!nic.empty() && ::if_nametoindex(nic.c_str()) == 0) {
+    return invalidArgument(flagValue("--tcp-interface", nic) + ": no such interface on " + host +
+                           "; allowed one of " + interfacesHere());
+  }
+  struct sysinfo si{};
+  uint64_t dram = (c.initiator_memory == engine::MemoryKind::kDram ? c.buffer_size / 2 : 0) +
+                  (c.target_memory == engine::MemoryKind::kDram ? c.buffer_size / 2 : 0);
+  if (::sysinfo(&si) == 0) {
+    const uint64_t total = static_cast<uint64_t>(si.totalram) * si.mem_unit;
+    if (dram > total) {
+      return invalidArgument("--buffer-size " + formatSize(c.buffer_size) + ": more DRAM than " + host + " has (" +
+                             formatSize(total) + "); allowed at most " + formatSize(total));
+    }
+  }
+  return Status::ok();
+}
+
+// Checks every rank agrees on before anything is allocated: world size, this host, output
+// paths, VRAM.
 Status checkWorld(const BenchConfig& c, bootstrap::Bootstrap& bs) {
   Status mine = validateForWorld(c, bs.size());
+  if (mine.isOk()) mine = checkHost(c, bs.hostname(bs.rank()));
   if (mine.isOk()) mine = checkVram(c);
   if (mine.isOk() && bs.rank() == 0) {
     for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"}}) {
       if (mine.isOk() && !path.empty()) mine = checkWritable(path, flag);
+      if (mine.isOk() && !path.empty()) mine = checkReportPath(path, flag);
     }
   }
   return bootstrap::agreeOnStatus(bs, mine, deadlineFrom(c));
@@ -76,6 +157,24 @@ nlohmann::json memorySummary(const nlohmann::json& per_rank, const BenchConfig& 
           {"numa_reason", mine.value("numa_reason", "")}, {"initiator", local}, {"target", exposed}, {"ranks", per_rank}};
 }
 
+// --huge-pages where a rank got none: one line for the job (rank 0's), not one per rank and buffer.
+void warnOfMissingHugePages(const BenchConfig& c, const nlohmann::json& per_rank) {
+  if (!c.huge_pages || !per_rank.is_array()) return;
+  std::string ranks;
+  for (size_t r = 0; r < per_rank.size(); ++r) {
+    for (const char* side : {"initiator", "target"}) {
+      const nlohmann::json buffer = per_rank[r].value(side, nlohmann::json::object());
+      if (buffer.value("kind", "dram") == "dram" && !buffer.value("huge_pages", false)) {
+        ranks += (ranks.empty() ? "" : ",") + std::to_string(r);
+        break;
+      }
+    }
+  }
+  if (ranks.empty()) return;
+  std::cerr << "te_bench: warning: --huge-pages: no huge pages for the buffers of rank(s) " << ranks << " of "
+            << per_rank.size() << ", which used normal pages (HugePages_Free in /proc/meminfo)" << std::endl;
+}
+
 bool anyExpectationFailed(const RunReport& report) {
   for (const auto& b : report.blocks) {
     if (!b.analysis.failing.empty()) return true;
@@ -87,11 +186,21 @@ bool anyExpectationFailed(const RunReport& report) {
 
 void printError(const Status& status) { std::cerr << "te_bench: " << status.message() << std::endl; }
 
+bool printsUsageErrors() {
+  const LauncherEnv& env = launcherEnv();
+  if (env.rank) return *env.rank == 0;
+  if (env.local_rank) return *env.local_rank == 0;
+  return true;
+}
+
 int runBench(const BenchConfig& c) {
   const std::string start_time = isoTimeNow();
   Result<std::unique_ptr<bootstrap::Bootstrap>> created = bootstrap::createBootstrap(c.bootstrap);
   if (!created.isOk()) {
-    printError(created.status().withContext("bootstrap " + c.bootstrap.spec));
+    // Every rank of an MPI job meets the same failure: rank 0 says it. A KV rank says its own.
+    auto resolved = bootstrap::resolveBootstrapOptions(c.bootstrap, launcherEnv());
+    const bool mpi = resolved.isOk() && !resolved->kv;
+    if (!mpi || printsUsageErrors()) printError(created.status().withContext("bootstrap " + c.bootstrap.spec));
     return exitCodeFor(created.status());
   }
   bootstrap::Bootstrap& bs = **created;
@@ -147,6 +256,7 @@ int runBench(const BenchConfig& c) {
 
   int code = kExitOk;
   if (root) {
+    warnOfMissingHugePages(c, report.memory.value("ranks", nlohmann::json()));
     printTerminalReport(report, std::cout);
     if (!writeReports(report, c).isOk()) code = kExitEnvironment;
     if (code == kExitOk && anyExpectationFailed(report)) code = kExitExpectation;

@@ -2,6 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <sstream>
+
+#include "bench/config_flags.h"
+#include "common/shown_value.h"
 
 #include "common/launcher_env.h"
 #include "common/version.h"
@@ -13,18 +17,73 @@ namespace {
 
 // A CLI11 option that takes a size with units ("64K", "1GiB") and names itself in errors.
 void addSizeOption(CLI::App& app, const std::string& names, uint64_t* target, const std::string& help) {
+  const std::string flag = names.substr(0, names.find(','));
   app.add_option_function<std::string>(
          names,
-         [target, names](const std::string& text) {
+         [target, flag](const std::string& text) {
            Result<uint64_t> v = parseSize(text);
-           if (!v.isOk()) throw CLI::ValidationError(names.substr(0, names.find(',')), v.status().message());
+           if (!v.isOk() || *v == 0) {
+             throw CLI::ValidationError(flagValue(flag, text) + ": allowed " + allowedValues(flag));
+           }
            *target = *v;
          },
          help)
       ->type_name("SIZE");
 }
 
+std::string defaultText(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+template <typename T>
+std::string defaultText(T v) { return std::to_string(v); }
+
+// A numeric option: the value is parsed strictly and checked against the flag's range in
+// config_flags.cc; anything else is one line naming the flag, the value and the range.
+template <typename T>
+CLI::Option* addNumber(CLI::App& app, const std::string& names, T* target, const std::string& help) {
+  const std::string flag = names.substr(0, names.find(','));
+  const NumberRange* range = numberRange(flag);
+  auto* opt = app.add_option_function<std::string>(
+      names,
+      [target, flag](const std::string& text) {
+        Result<long double> v = parseNumber(flag, text);
+        if (!v.isOk()) throw CLI::ValidationError(v.status().message());
+        *target = static_cast<T>(*v);
+      },
+      help + " (" + allowedText(*range) + ")");
+  opt->type_name(range->integer ? "INT" : "NUMBER");
+  return opt;
+}
+template <typename T>
+CLI::Option* addNumber(CLI::App& app, const std::string& names, std::optional<T>* target, const std::string& help) {
+  const std::string flag = names.substr(0, names.find(','));
+  const NumberRange* range = numberRange(flag);
+  return app
+      .add_option_function<std::string>(
+          names,
+          [target, flag](const std::string& text) {
+            Result<long double> v = parseNumber(flag, text);
+            if (!v.isOk()) throw CLI::ValidationError(v.status().message());
+            *target = static_cast<T>(*v);
+          },
+          help + " (" + allowedText(*range) + ")")
+      ->type_name(range->integer ? "INT" : "NUMBER");
+}
+template <typename T>
+CLI::Option* addNumberWithDefault(CLI::App& app, const std::string& names, T* target, const std::string& help) {
+  return addNumber(app, names, target, help)->default_str(defaultText(*target));
+}
+
 std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// "3" as a rank of --pairs, else nullopt.
+std::optional<int> pairRank(const std::string& text) {
+  Result<long double> v = parseNumber("--rank", text);
+  if (!v.isOk()) return std::nullopt;
+  return static_cast<int>(*v);
+}
 
 Status parsePairs(const std::string& text, std::vector<std::pair<int, int>>* out) {
   size_t start = 0;
@@ -32,94 +91,65 @@ Status parsePairs(const std::string& text, std::vector<std::pair<int, int>>* out
     size_t comma = text.find(',', start);
     std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     size_t colon = item.find(':');
-    char* end = nullptr;
-    long a = colon == std::string::npos ? -1 : std::strtol(item.c_str(), &end, 10);
-    bool ok = colon != std::string::npos && end == item.c_str() + colon && a >= 0;
-    long b = ok ? std::strtol(item.c_str() + colon + 1, &end, 10) : -1;
-    ok = ok && *end == '\0' && colon + 1 < item.size() && b >= 0 && a != b;
-    if (!ok) {
-      return invalidArgument("--pairs " + text + ": '" + item +
-                             "' is not INITIATOR:TARGET (two different ranks, e.g. 0:3,2:5)");
+    std::optional<int> a = colon == std::string::npos ? std::nullopt : pairRank(item.substr(0, colon));
+    std::optional<int> b = a ? pairRank(item.substr(colon + 1)) : std::nullopt;
+    if (!a || !b || *a == *b) {
+      return invalidArgument(flagValue("--pairs", text) + ": '" + shownValue(item, 32) + "' is not allowed; allowed " +
+                             allowedValues("--pairs"));
     }
-    out->emplace_back(static_cast<int>(a), static_cast<int>(b));
+    out->emplace_back(*a, *b);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   return Status::ok();
 }
 
-// The strings of --memory / --initiator-memory / --target-memory / --gpu-id.
-struct MemoryFlags {
+// The strings the flags collect before they become typed fields of BenchConfig.
+struct FlagStrings {
+  std::string operation = "write", report_unit = "GB", log_level, block_sizes = "64K", pairs, expect;
+  std::optional<double> bootstrap_timeout;  // default: --timeout
+  bool no_retest = false;
   std::string memory, initiator, target, gpu = "auto";
-  bool use_vram = false;     // Mooncake's --use_vram
-  std::string ucx_alloc = "on";
+  bool use_vram = false;  // Mooncake's --use_vram
+  std::string ucx_alloc = "on", ucx_write_completion = "remote";
 };
+
+// "--operation copy: allowed read, write, mix".
+Status refused(const std::string& flag, const std::string& text) {
+  return invalidArgument(flagValue(flag, text) + ": allowed " + allowedValues(flag));
+}
 
 Status parseMemoryKind(const std::string& flag, const std::string& text, engine::MemoryKind* out) {
   if (text == "dram") *out = engine::MemoryKind::kDram;
   else if (text == "vram") *out = engine::MemoryKind::kVram;
-  else return invalidArgument(flag + " " + text + ": allowed values are dram, vram");
+  else return refused(flag, text);
   return Status::ok();
 }
 
-Status finishMemory(BenchConfig* c, const MemoryFlags& m) {
+Status finishMemory(BenchConfig* c, const FlagStrings& m) {
   engine::MemoryKind both = m.use_vram ? engine::MemoryKind::kVram : engine::MemoryKind::kDram;
   if (!m.memory.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--memory", m.memory, &both));
   c->initiator_memory = c->target_memory = both;
-  if (m.ucx_alloc != "on" && m.ucx_alloc != "off") {
-    return invalidArgument("--ucx-alloc " + m.ucx_alloc + ": allowed values are on, off");
-  }
+  if (m.ucx_alloc != "on" && m.ucx_alloc != "off") return refused("--ucx-alloc", m.ucx_alloc);
   c->transport_config.ucx.allocate = m.ucx_alloc == "on";
+  if (m.ucx_write_completion != "remote" && m.ucx_write_completion != "local") {
+    return refused("--ucx-write-completion", m.ucx_write_completion);
+  }
+  c->transport_config.ucx.remote_write_completion = m.ucx_write_completion == "remote";
   if (!m.initiator.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--initiator-memory", m.initiator, &c->initiator_memory));
   if (!m.target.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--target-memory", m.target, &c->target_memory));
   if (m.gpu == "auto") {
     c->gpu_id = -1;
     return Status::ok();
   }
-  char* end = nullptr;
-  long id = std::strtol(m.gpu.c_str(), &end, 10);
-  if (m.gpu.empty() || *end != '\0' || id < 0 || id > 1023) {
-    return invalidArgument("--gpu-id " + m.gpu + ": allowed a GPU ordinal 0..1023 or auto");
-  }
-  c->gpu_id = static_cast<int>(id);
+  const bool digits = !m.gpu.empty() && m.gpu.size() <= 4 && m.gpu.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoi(m.gpu) > 1023) return refused("--gpu-id", m.gpu);
+  c->gpu_id = std::stoi(m.gpu);
   return Status::ok();
 }
 
-// Turns the strings the flags collected into typed fields; the first problem is returned.
-Status finishParsing(BenchConfig* c, const std::string& operation, const std::string& block_sizes,
-                     const std::string& report_unit, std::string log_level, double bootstrap_timeout,
-                     const std::string& pairs, const std::string& expect) {
-  if (operation == "read") c->operation = Workload::kRead;
-  else if (operation == "write") c->operation = Workload::kWrite;
-  else if (operation == "mix") c->operation = Workload::kMix;
-  else return invalidArgument("--operation " + operation + ": allowed values are read, write, mix");
-  Result<std::vector<uint64_t>> sizes = parseBlockSizes(block_sizes);
-  if (!sizes.isOk()) return invalidArgument("--block-size " + block_sizes + ": " + sizes.status().message());
-  c->block_sizes = *sizes;
-  c->block_size = *std::max_element(c->block_sizes.begin(), c->block_sizes.end());
-  if (!parseRateUnit(report_unit, &c->report_unit)) {
-    return invalidArgument("--report-unit " + report_unit + ": allowed values are GB, GiB, Gb");
-  }
-  if (log_level.empty()) log_level = launcherEnv().log_level;
-  if (!log_level.empty() && !parseLogLevel(log_level, &c->log_level)) {
-    return invalidArgument("--log-level " + log_level + ": allowed values are debug, info, warn, error, off");
-  }
-  if (bootstrap_timeout == -1) bootstrap_timeout = c->timeout;
-  if (!(bootstrap_timeout >= 1) || bootstrap_timeout > 86400) {
-    return invalidArgument("--bootstrap-timeout " + std::to_string(bootstrap_timeout) + ": allowed 1..86400 seconds");
-  }
-  c->bootstrap.timeout = std::chrono::milliseconds(static_cast<int64_t>(bootstrap_timeout * 1000));
-  if (!pairs.empty()) TE_RETURN_IF_ERROR(parsePairs(pairs, &c->pairs));
-  if (!expect.empty()) {
-    Result<double> rate = parseRate(expect);
-    if (!rate.isOk()) return invalidArgument("--expect " + expect + ": " + rate.status().message());
-    c->expect_bytes_per_second = *rate;
-  }
-  auto& v = c->transport_config.verbs;
-  if (v.gid_index < 0 && launcherEnv().gid_index) v.gid_index = *launcherEnv().gid_index;
-  c->fault_inject = launcherEnv().fault_inject;
-  v.fault_inject = c->fault_inject;  // verbs applies the badrkey / oob rules itself
-  // --topo-file: the flag, else NCCL's own setting (environment, then /etc/nccl.conf); off: none.
+// --topo-file: the flag, else NCCL's own setting (environment, then /etc/nccl.conf); off: none.
+void resolveTopoFile(engine::VerbsOptions& v) {
   if (v.topo_file == "off") {
     v.topo_file.clear();
   } else if (!v.topo_file.empty()) {
@@ -131,6 +161,37 @@ Status finishParsing(BenchConfig* c, const std::string& operation, const std::st
     v.topo_file = conf;
     v.topo_file_from = "NCCL_TOPO_FILE of /etc/nccl.conf";
   }
+}
+
+// Turns the strings the flags collected into typed fields; the first problem is returned.
+Status finishParsing(BenchConfig* c, const FlagStrings& f) {
+  if (f.operation == "read") c->operation = Workload::kRead;
+  else if (f.operation == "write") c->operation = Workload::kWrite;
+  else if (f.operation == "mix") c->operation = Workload::kMix;
+  else return refused("--operation", f.operation);
+  Result<std::vector<uint64_t>> sizes = parseBlockSizes(f.block_sizes);
+  if (!sizes.isOk()) {
+    return invalidArgument(flagValue("--block-size", f.block_sizes) + ": " + sizes.status().message() + "; allowed " +
+                           allowedValues("--block-size"));
+  }
+  c->block_sizes = *sizes;
+  c->block_size = *std::max_element(c->block_sizes.begin(), c->block_sizes.end());
+  if (!parseRateUnit(f.report_unit, &c->report_unit)) return refused("--report-unit", f.report_unit);
+  std::string log_level = f.log_level.empty() ? launcherEnv().log_level : f.log_level;
+  if (!log_level.empty() && !parseLogLevel(log_level, &c->log_level)) return refused("--log-level", log_level);
+  const double bootstrap_timeout = f.bootstrap_timeout.value_or(c->timeout);
+  c->bootstrap.timeout = std::chrono::milliseconds(static_cast<int64_t>(bootstrap_timeout * 1000));
+  if (!f.pairs.empty()) TE_RETURN_IF_ERROR(parsePairs(f.pairs, &c->pairs));
+  if (!f.expect.empty()) {
+    Result<double> rate = parseRate(f.expect);
+    if (!rate.isOk()) return refused("--expect", f.expect);
+    c->expect_bytes_per_second = *rate;
+  }
+  auto& v = c->transport_config.verbs;
+  if (v.gid_index < 0 && launcherEnv().gid_index) v.gid_index = *launcherEnv().gid_index;
+  c->fault_inject = launcherEnv().fault_inject;
+  v.fault_inject = c->fault_inject;  // verbs applies the badrkey / oob rules itself
+  resolveTopoFile(v);
   c->transport_config.num_workers = c->threads;
   // --transport: auto, one name, a comma list, or all (every transport built and usable).
   c->transports.clear();
@@ -140,7 +201,156 @@ Status finishParsing(BenchConfig* c, const std::string& operation, const std::st
     std::stringstream ss(c->transport);
     for (std::string item; std::getline(ss, item, ',');) c->transports.push_back(item);
   }
+  c->retest = !f.no_retest && c->max_retests != 0;
+  return finishMemory(c, f);
+}
+
+void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
+  app.add_option("--transport", c->transport,
+                 "auto | all | a list of " + engine::builtinTransportNames() + " (auto: the best one here)")
+      ->capture_default_str();
+  app.add_option("--operation", f->operation, "read | write | mix")->capture_default_str();
+  addNumberWithDefault(app, "--read-ratio", &c->read_ratio, "mix: fraction of READs");
+  addNumberWithDefault(app, "--seed", &c->seed, "mix: random seed");
+  app.add_option("--block-size,--block_size", f->block_sizes,
+                 "bytes per request: 64K, a list 4K,64K,1M or a range 4K:64M")
+      ->capture_default_str();
+  addNumberWithDefault(app, "--batch-size,--batch_size", &c->batch_size, "requests per batch");
+  addNumberWithDefault(app, "--threads", &c->threads, "worker threads per rank");
+  addNumberWithDefault(app, "--batches-in-flight", &c->batches_in_flight,
+                       "batches each thread keeps submitted (1: submit, wait, submit, as Mooncake's bench)");
+  addSizeOption(app, "--buffer-size,--buffer_size", &c->buffer_size,
+                "registered buffer per rank, e.g. 64M, 1GiB (default 1GiB; half local, half exposed)");
+  addNumberWithDefault(app, "--duration", &c->duration, "seconds measured per link");
+  addNumber(app, "--iterations", &c->iterations, "batches per thread per link instead of --duration");
+  addNumberWithDefault(app, "--warmup", &c->warmup, "seconds of warm-up per link");
+  addNumberWithDefault(app, "--samples", &c->samples, "sub-windows per link (median and spread)");
+  app.add_option("--schedule", c->schedule, std::string("link schedule: ") + kScheduleNames())->capture_default_str();
+  addNumberWithDefault(app, "--root", &c->root, "one-to-all / all-to-one: the root rank");
+  app.add_option("--pairs", f->pairs, "measure only these links, e.g. 0:3,2:5");
+  addNumber(app, "--ranks-per-node", &c->ranks_per_node, "locality by rank / N instead of host names");
+  addNumberWithDefault(app, "--threshold", &c->threshold, "flag links below this x the median of comparable links");
+  app.add_flag("--no-retest", f->no_retest, "do not re-measure flagged links alone");
+  addNumberWithDefault(app, "--max-retests", &c->max_retests,
+                       "re-measure at most this many flagged links, worst first (each takes --warmup + --duration)");
+  app.add_option("--expect", f->expect, "pass / fail: every link at least this rate (e.g. 23GB/s); exit 4 otherwise");
+  addNumber(app, "--expect-line-rate", &c->expect_line_rate, "pass / fail: this fraction of the device line rate");
+  app.add_flag("--integrity-check", c->integrity_check, "verify every byte moved (exit 3 on a mismatch)");
+  addNumberWithDefault(app, "--timeout", &c->timeout, "seconds any wait may take (bootstrap, connect, a stalled link)");
+}
+
+void declareReportFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
+  app.add_option("--json", c->json_path, "write the JSON report to FILE")->type_name("FILE");
+  app.add_option("--csv", c->csv_path, "write one CSV row per link to FILE")->type_name("FILE");
+  app.add_option("--html", c->html_path, "write a self-contained HTML heatmap to FILE")->type_name("FILE");
+  app.add_option("--report-unit", f->report_unit, "GB | GiB | Gb (per second)")->capture_default_str();
+  addNumberWithDefault(app, "--report-precision", &c->report_precision, "digits after the point");
+  app.add_option("--progress", c->progress, "auto | on | off: progress on stderr, a rewritten line on a terminal; in a log, whole lines for blocks of a minute or more, one a minute (auto), or for every block, one every 10 s (on)")->capture_default_str();
+  app.add_option("--log-level", f->log_level, "debug | info | warn | error | off (or TE_LOG_LEVEL)");
+}
+
+void declareMemoryAndBootstrapFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
+  app.add_flag("--huge-pages", c->huge_pages, "back buffers with 2 MiB huge pages");
+  addNumberWithDefault(app, "--numa-node", &c->numa_node, "bind buffers and threads to this NUMA node (-1: local)");
+  app.add_option("--memory", f->memory, "dram | vram: where both sides' buffers live (default dram)");
+  app.add_option("--initiator-memory", f->initiator, "dram | vram: the initiator side's buffer (overrides --memory)");
+  app.add_option("--target-memory", f->target, "dram | vram: the target side's buffer (overrides --memory)");
+  app.add_flag("--use-vram,--use_vram", f->use_vram, "Mooncake's spelling of --memory vram");
+  app.add_option("--gpu-id,--gpu_id", f->gpu, "vram: CUDA device ordinal, or auto (local rank -> GPU)")
+      ->capture_default_str();
+  app.add_option("--bootstrap", c->bootstrap.spec, "auto | mpi | etcd://host:port[,host:port] | redis://host:port (auto: mpi under mpirun / srun)")
+      ->capture_default_str();
+  addNumber(app, "--rank", &c->bootstrap.rank, "this process's rank (etcd / redis bootstrap; default: launcher env)");
+  addNumber(app, "--size", &c->bootstrap.size, "number of ranks (etcd / redis bootstrap; default: launcher env)");
+  app.add_option("--job-id", c->bootstrap.job_id, "job id shared by all ranks (etcd / redis; default: launcher env)");
+  addNumber(app, "--bootstrap-timeout", &f->bootstrap_timeout,
+            "seconds to wait for every rank to arrive (default: --timeout)");
+}
+
+void declareTransportFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
+  auto& v = c->transport_config.verbs;
+  app.add_option("--devices", v.devices, "verbs: RDMA devices to use, e.g. mlx5_0,mlx5_1 (default: all active)")
+      ->delimiter(',');
+  addNumber(app, "--gid-index", &v.gid_index, "verbs: RoCE GID index (default: auto, or MC_GID_INDEX)");
+  addNumberWithDefault(app, "--ib-port", &v.ib_port, "verbs: port number (0: first active)");
+  addNumberWithDefault(app, "--qps-per-peer", &v.qps_per_peer, "verbs: RC QPs per peer and device");
+  addSizeOption(app, "--slice-size", &v.slice_size, "verbs: requests are split into slices of this size (default 64K)");
+  addNumberWithDefault(app, "--max-wr", &v.max_wr, "verbs: send queue depth per QP");
+  app.add_option("--nic-priority-matrix", v.nic_priority_matrix, "verbs: Mooncake NIC priority matrix (JSON file)");
+  app.add_option("--topo-file", v.topo_file,
+                 "verbs: NCCL topology XML that pairs GPUs with NICs where sysfs cannot (cloud VMs); off: none "
+                 "(default: NCCL_TOPO_FILE, from the environment or /etc/nccl.conf)");
+  addSizeOption(app, "--ucx-max-inflight", &c->transport_config.ucx.max_inflight_bytes,
+                "ucx: bytes in flight per worker (default 64M)");
+  addSizeOption(app, "--ucx-fragment-size", &c->transport_config.ucx.fragment_size,
+                "ucx: large requests are split into pieces of this size (default 1M)");
+  app.add_option("--ucx-alloc", f->ucx_alloc,
+                 "ucx: DRAM buffers from ucp_mem_map ALLOCATE, which shared memory can map (on), or bench memory (off)")
+      ->capture_default_str();
+  app.add_option("--ucx-write-completion", f->ucx_write_completion,
+                 "ucx: a WRITE is done when its data reached the target (remote) or when UCX no longer needs "
+                 "the source buffer (local, as ucx_perftest counts)")
+      ->capture_default_str();
+  app.add_option("--tcp-interface", c->transport_config.tcp.interface, "tcp: advertise this interface's address");
+  addNumberWithDefault(app, "--tcp-service-threads", &c->transport_config.tcp.service_threads,
+                       "tcp: target-side threads (0: one per worker)");
+  addNumberWithDefault(app, "--tcp-max-inflight", &c->transport_config.tcp.max_inflight,
+                       "tcp: requests in flight per connection");
+}
+
+// Every flag of te_bench on `app`, writing into `c` and `f`.
+void declareFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
+  app.set_version_flag("--version", std::string("te_bench ") + kVersion + " (" + kGitRevision + ")");
+  app.get_formatter()->column_width(34);
+  // A flag given twice takes the last value, so a flags file can be overridden on the command line.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  declareRunFlags(app, c, f);
+  declareReportFlags(app, c, f);
+  declareMemoryAndBootstrapFlags(app, c, f);
+  declareTransportFlags(app, c, f);
+}
+
+// An empty value is never meant ("--json $OUT" with OUT unset): the flag and what it allows.
+Status checkNoEmptyValues(const CLI::App& app) {
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->get_expected_min() == 0 || opt->count() == 0) continue;
+    for (const std::string& r : opt->results()) {
+      if (r.empty()) return refused(opt->get_name(), r);
+    }
+  }
   return Status::ok();
+}
+
+// What `flag` allows, for any flag: a range, a list of values, or (a switch) no value.
+std::string allowedFor(const std::string& flag) {
+  if (const NumberRange* range = numberRange(flag)) return allowedText(*range);
+  std::string values = allowedValues(flag);
+  return values.empty() ? "no value (a switch), or =true / =false" : values;
+}
+
+// CLI11's own errors (an unknown flag, a missing value), in te_bench's words where it can.
+Status fromCliError(const CLI::ParseError& e) {
+  std::string what = firstLine(e.what());
+  // "Could not convert: --huge-pages = abc" (a switch given a value).
+  const std::string convert = "Could not convert: ";
+  if (what.rfind(convert, 0) == 0 && what.find(" = ") != std::string::npos) {
+    const size_t eq = what.find(" = ");
+    const std::string flag = what.substr(convert.size(), eq - convert.size());
+    return invalidArgument(flagValue(flag, what.substr(eq + 3)) + ": allowed " + allowedFor(flag));
+  }
+  const std::string extras = "The following argument";
+  if (what.rfind(extras, 0) == 0 && what.find(": ") != std::string::npos) {
+    const std::string arg = what.substr(what.find(": ") + 2);
+    return invalidArgument(shownValue(arg) + ": not allowed: not a flag of te_bench (allowed: the flags "
+                           "te_bench --help lists)");
+  }
+  // "--threads: 1 required INT missing": the flag came last, without its value.
+  const size_t colon = what.find(": ");
+  if (what.rfind("--", 0) == 0 && colon != std::string::npos && what.find("missing") != std::string::npos) {
+    const std::string flag = what.substr(0, colon);
+    return invalidArgument(flag + ": no value given; allowed " + allowedFor(flag));
+  }
+  return invalidArgument(shownValue(what, 200));
 }
 
 }  // namespace
@@ -198,101 +408,8 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   CLI::App app{"te_bench: all-pairs one-sided READ / WRITE throughput through a transfer engine.\n"
                "Launch with: mpirun -np N te_bench [options]   |   te_bench compare OLD.json NEW.json",
                "te_bench"};
-  app.set_version_flag("--version", std::string("te_bench ") + kVersion + " (" + kGitRevision + ")");
-  app.get_formatter()->column_width(34);
-  // A flag given twice takes the last value, so a flags file can be overridden on the command line.
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-
-  std::string operation = "write", report_unit = "GB", log_level, block_sizes = "64K", pairs, expect;
-  double bootstrap_timeout = -1;
-  bool no_retest = false;
-  MemoryFlags memory;
-  std::string ucx_write_completion = "remote";
-  app.add_option("--transport", c->transport,
-                 "auto | all | a list of " + engine::builtinTransportNames() + " (auto: the best one here)")
-      ->capture_default_str();
-  app.add_option("--operation", operation, "read | write | mix")->capture_default_str();
-  app.add_option("--read-ratio", c->read_ratio, "mix: fraction of READs")->capture_default_str();
-  app.add_option("--seed", c->seed, "mix: random seed")->capture_default_str();
-  app.add_option("--block-size,--block_size", block_sizes, "bytes per request: 64K, a list 4K,64K,1M or a range 4K:64M")
-      ->capture_default_str();
-  app.add_option("--batch-size,--batch_size", c->batch_size, "requests per batch")->capture_default_str();
-  app.add_option("--threads", c->threads, "worker threads per rank")->capture_default_str();
-  app.add_option("--batches-in-flight", c->batches_in_flight,
-                 "batches each thread keeps submitted (1: submit, wait, submit, as Mooncake's bench)")
-      ->capture_default_str();
-  addSizeOption(app, "--buffer-size,--buffer_size", &c->buffer_size,
-                "registered buffer per rank, e.g. 64M, 1GiB (default 1GiB; half local, half exposed)");
-  app.add_option("--duration", c->duration, "seconds measured per link")->capture_default_str();
-  app.add_option("--iterations", c->iterations, "batches per thread per link instead of --duration");
-  app.add_option("--warmup", c->warmup, "seconds of warm-up per link")->capture_default_str();
-  app.add_option("--samples", c->samples, "sub-windows per link (median and spread)")->capture_default_str();
-  app.add_option("--schedule", c->schedule, std::string("link schedule: ") + kScheduleNames())->capture_default_str();
-  app.add_option("--root", c->root, "one-to-all / all-to-one: the root rank")->capture_default_str();
-  app.add_option("--pairs", pairs, "measure only these links, e.g. 0:3,2:5");
-  app.add_option("--ranks-per-node", c->ranks_per_node, "locality by rank / N instead of host names");
-  app.add_option("--threshold", c->threshold, "flag links below this x the median of comparable links")
-      ->capture_default_str();
-  app.add_flag("--no-retest", no_retest, "do not re-measure flagged links alone");
-  app.add_option("--max-retests", c->max_retests,
-                 "re-measure at most this many flagged links, worst first (each takes --warmup + --duration)")
-      ->capture_default_str();
-  app.add_option("--expect", expect, "pass / fail: every link at least this rate (e.g. 23GB/s); exit 4 otherwise");
-  app.add_option("--expect-line-rate", c->expect_line_rate, "pass / fail: this fraction of the device line rate");
-  app.add_flag("--integrity-check", c->integrity_check, "verify every byte moved (exit 3 on a mismatch)");
-  app.add_option("--json", c->json_path, "write the JSON report to FILE")->type_name("FILE");
-  app.add_option("--csv", c->csv_path, "write one CSV row per link to FILE")->type_name("FILE");
-  app.add_option("--html", c->html_path, "write a self-contained HTML heatmap to FILE")->type_name("FILE");
-  app.add_option("--report-unit", report_unit, "GB | GiB | Gb (per second)")->capture_default_str();
-  app.add_option("--report-precision", c->report_precision, "digits after the point")->capture_default_str();
-  app.add_option("--progress", c->progress, "auto | on | off: progress on stderr, a rewritten line on a terminal; in a log, whole lines for blocks of a minute or more, one a minute (auto), or for every block, one every 10 s (on)")->capture_default_str();
-  app.add_option("--log-level", log_level, "debug | info | warn | error | off (or TE_LOG_LEVEL)");
-  app.add_option("--timeout", c->timeout, "seconds any wait may take (bootstrap, connect, a stalled link)")
-      ->capture_default_str();
-  app.add_flag("--huge-pages", c->huge_pages, "back buffers with 2 MiB huge pages");
-  app.add_option("--numa-node", c->numa_node, "bind buffers and threads to this NUMA node (-1: local)")
-      ->capture_default_str();
-  app.add_option("--memory", memory.memory, "dram | vram: where both sides' buffers live (default dram)");
-  app.add_option("--initiator-memory", memory.initiator, "dram | vram: the initiator side's buffer (overrides --memory)");
-  app.add_option("--target-memory", memory.target, "dram | vram: the target side's buffer (overrides --memory)");
-  app.add_flag("--use-vram,--use_vram", memory.use_vram, "Mooncake's spelling of --memory vram");
-  app.add_option("--gpu-id,--gpu_id", memory.gpu, "vram: CUDA device ordinal, or auto (local rank -> GPU)")
-      ->capture_default_str();
-  app.add_option("--bootstrap", c->bootstrap.spec, "auto | mpi | etcd://host:port[,host:port] | redis://host:port (auto: mpi under mpirun / srun)")
-      ->capture_default_str();
-  app.add_option("--rank", c->bootstrap.rank, "this process's rank (etcd / redis bootstrap; default: launcher env)");
-  app.add_option("--size", c->bootstrap.size, "number of ranks (etcd / redis bootstrap; default: launcher env)");
-  app.add_option("--job-id", c->bootstrap.job_id, "job id shared by all ranks (etcd / redis; default: launcher env)");
-  app.add_option("--bootstrap-timeout", bootstrap_timeout, "seconds to wait for every rank to arrive (default: --timeout)");
-  auto& v = c->transport_config.verbs;
-  app.add_option("--devices", v.devices, "verbs: RDMA devices to use, e.g. mlx5_0,mlx5_1 (default: all active)")
-      ->delimiter(',');
-  app.add_option("--gid-index", v.gid_index, "verbs: RoCE GID index (default: auto, or MC_GID_INDEX)");
-  app.add_option("--ib-port", v.ib_port, "verbs: port number (0: first active)")->capture_default_str();
-  app.add_option("--qps-per-peer", v.qps_per_peer, "verbs: RC QPs per peer and device")->capture_default_str();
-  addSizeOption(app, "--slice-size", &v.slice_size, "verbs: requests are split into slices of this size (default 64K)");
-  app.add_option("--max-wr", v.max_wr, "verbs: send queue depth per QP")->capture_default_str();
-  app.add_option("--nic-priority-matrix", v.nic_priority_matrix, "verbs: Mooncake NIC priority matrix (JSON file)");
-  app.add_option("--topo-file", v.topo_file,
-                 "verbs: NCCL topology XML that pairs GPUs with NICs where sysfs cannot (cloud VMs); off: none "
-                 "(default: NCCL_TOPO_FILE, from the environment or /etc/nccl.conf)");
-  addSizeOption(app, "--ucx-max-inflight", &c->transport_config.ucx.max_inflight_bytes,
-                "ucx: bytes in flight per worker (default 64M)");
-  addSizeOption(app, "--ucx-fragment-size", &c->transport_config.ucx.fragment_size,
-                "ucx: large requests are split into pieces of this size (default 1M)");
-  app.add_option("--ucx-alloc", memory.ucx_alloc,
-                 "ucx: DRAM buffers from ucp_mem_map ALLOCATE, which shared memory can map (on), or bench memory (off)")
-      ->capture_default_str();
-  app.add_option("--ucx-write-completion", ucx_write_completion,
-                 "ucx: a WRITE is done when its data reached the target (remote) or when UCX no longer needs "
-                 "the source buffer (local, as ucx_perftest counts)")
-      ->capture_default_str();
-  app.add_option("--tcp-interface", c->transport_config.tcp.interface, "tcp: advertise this interface's address");
-  app.add_option("--tcp-service-threads", c->transport_config.tcp.service_threads,
-                 "tcp: target-side threads (0: one per worker)")->capture_default_str();
-  app.add_option("--tcp-max-inflight", c->transport_config.tcp.max_inflight,
-                 "tcp: requests in flight per connection")->capture_default_str();
-
+  FlagStrings flags;
+  declareFlags(app, c, &flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -303,23 +420,35 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
     result.outcome = ParseOutcome::kExitOk;
     result.output = app.version() + "\n";
     return result;
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::ValidationError& e) {
     result.outcome = ParseOutcome::kError;
     result.error = invalidArgument(firstLine(e.what()));
     return result;
+  } catch (const CLI::ParseError& e) {
+    result.outcome = ParseOutcome::kError;
+    result.error = fromCliError(e);
+    return result;
   }
-  c->retest = !no_retest && c->max_retests != 0;
-  Status s = finishParsing(c, operation, block_sizes, report_unit, log_level, bootstrap_timeout, pairs, expect);
-  if (s.isOk()) s = finishMemory(c, memory);
-  if (s.isOk() && ucx_write_completion != "remote" && ucx_write_completion != "local") {
-    s = invalidArgument("--ucx-write-completion " + ucx_write_completion + ": allowed values are remote, local");
-  }
-  c->transport_config.ucx.remote_write_completion = ucx_write_completion == "remote";
+  Status s = checkNoEmptyValues(app);
+  if (s.isOk()) s = finishParsing(c, flags);
   if (!s.isOk()) {
     result.outcome = ParseOutcome::kError;
     result.error = s;
   }
   return result;
+}
+
+std::vector<FlagInfo> listFlags() {
+  CLI::App app;
+  BenchConfig config;
+  FlagStrings flags;
+  declareFlags(app, &config, &flags);
+  std::vector<FlagInfo> out;
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->get_lnames().empty() || opt->get_name() == "--help" || opt->get_name() == "--version") continue;
+    out.push_back({opt->get_name(), opt->get_expected_min() > 0, numberRange(opt->get_name())});
+  }
+  return out;
 }
 
 }  // namespace te::bench

@@ -2,6 +2,8 @@
 #include <algorithm>
 
 #include "bench/config.h"
+#include "bench/config_flags.h"
+#include "common/shown_value.h"
 #include "bootstrap/factory.h"
 #include "common/launcher_env.h"
 #include "engine/topology/nccl_topology.h"
@@ -16,11 +18,15 @@ const std::vector<std::string>& scheduleList() {
 }
 
 Status validateTransports(const BenchConfig& c) {
+  if (c.transports.empty()) {
+    return invalidArgument(flagValue("--transport", c.transport) + ": allowed " + allowedValues("--transport"));
+  }
   for (const std::string& t : c.transports) {
     if (t == "auto" && c.transports.size() == 1) continue;
     if (!engine::findTransport(t)) {
-      return invalidArgument("--transport " + c.transport + ": '" + t + "' is not allowed (allowed: auto, all, or " +
-                             engine::builtinTransportNames() + ", the transports built into this binary)");
+      return invalidArgument(flagValue("--transport", c.transport) + ": '" + shownValue(t, 32) +
+                             "' is not allowed (allowed: auto, all, or " + engine::builtinTransportNames() +
+                             ", the transports built into this binary)");
     }
   }
   return Status::ok();
@@ -28,65 +34,49 @@ Status validateTransports(const BenchConfig& c) {
 
 Status validateSizes(const BenchConfig& c) {
   for (uint64_t s : c.block_sizes) {
-    if (s == 0) return invalidArgument("--block-size 0: must be at least 1 byte");
+    if (s == 0) return invalidArgument("--block-size 0: allowed " + allowedValues("--block-size"));
   }
-  if (c.buffer_size == 0) return invalidArgument("--buffer-size 0: must be at least twice the block size");
+  if (c.buffer_size == 0) return invalidArgument("--buffer-size 0: allowed at least twice the block size");
   // Half of the buffer is the local side of transfers, half the side peers access.
   if (c.block_size > c.buffer_size / 2) {
     return invalidArgument("--block-size " + formatSize(c.block_size) + ": larger than half of --buffer-size " +
-                           formatSize(c.buffer_size) + " (one half is local, the other exposed to peers)");
+                           formatSize(c.buffer_size) + " (one half is local, the other exposed to peers); allowed "
+                           "at most half of --buffer-size");
   }
-  if (c.batch_size == 0 || c.batch_size > 65536) {
-    return invalidArgument("--batch-size " + std::to_string(c.batch_size) + ": allowed 1..65536");
-  }
+  return checkNumber("--batch-size", static_cast<long double>(c.batch_size));
+}
+
+// The fields of numeric flags, against the ranges of config_flags.cc (a config built in code
+// skipped the parser's checks).
+Status checkNumbers(const BenchConfig& c) {
+  const std::pair<const char*, long double> kValues[] = {
+      {"--threads", c.threads}, {"--batches-in-flight", c.batches_in_flight}, {"--duration", c.duration},
+      {"--warmup", c.warmup}, {"--samples", c.samples}, {"--read-ratio", c.read_ratio}, {"--root", c.root},
+      {"--ranks-per-node", c.ranks_per_node}, {"--max-retests", c.max_retests}, {"--threshold", c.threshold},
+      {"--report-precision", c.report_precision}, {"--timeout", c.timeout}, {"--numa-node", c.numa_node},
+      {"--iterations", static_cast<long double>(c.iterations)},
+      {"--bootstrap-timeout", c.bootstrap.timeout.count() / 1000.0L},
+  };
+  for (const auto& [flag, value] : kValues) TE_RETURN_IF_ERROR(checkNumber(flag, value));
+  if (c.expect_line_rate) TE_RETURN_IF_ERROR(checkNumber("--expect-line-rate", *c.expect_line_rate));
   return Status::ok();
 }
 
 Status validateRun(const BenchConfig& c) {
-  if (c.threads < 1 || c.threads > 256) return invalidArgument("--threads " + std::to_string(c.threads) + ": allowed 1..256");
-  if (c.batches_in_flight < 1 || c.batches_in_flight > 16) {
-    return invalidArgument("--batches-in-flight " + std::to_string(c.batches_in_flight) + ": allowed 1..16");
-  }
+  TE_RETURN_IF_ERROR(checkNumbers(c));
   if (c.threads * c.batches_in_flight > 1024) {
     return invalidArgument("--threads " + std::to_string(c.threads) + " x --batches-in-flight " +
-                           std::to_string(c.batches_in_flight) + ": at most 1024 batches per rank");
+                           std::to_string(c.batches_in_flight) + ": allowed at most 1024 batches per rank");
   }
-  if (!(c.duration > 0) || c.duration > 86400) {
-    return invalidArgument("--duration " + std::to_string(c.duration) + ": must be > 0 and at most 86400 seconds");
-  }
-  if (!(c.warmup >= 0) || c.warmup > 3600) {
-    return invalidArgument("--warmup " + std::to_string(c.warmup) + ": must be between 0 and 3600 seconds");
-  }
-  if (c.samples < 1 || c.samples > 1000) return invalidArgument("--samples " + std::to_string(c.samples) + ": allowed 1..1000");
   if (c.iterations > 0 && c.iterations < static_cast<uint64_t>(c.samples)) {
-    return invalidArgument("--iterations " + std::to_string(c.iterations) + ": at least --samples (" +
+    return invalidArgument("--iterations " + std::to_string(c.iterations) + ": allowed at least --samples (" +
                            std::to_string(c.samples) + ")");
   }
-  if (!(c.read_ratio >= 0 && c.read_ratio <= 1)) {
-    return invalidArgument("--read-ratio " + std::to_string(c.read_ratio) + ": allowed 0..1");
-  }
   if (std::find(scheduleList().begin(), scheduleList().end(), c.schedule) == scheduleList().end()) {
-    return invalidArgument("--schedule " + c.schedule + ": allowed values are " + kScheduleNames());
-  }
-  if (c.root < 0) return invalidArgument("--root " + std::to_string(c.root) + ": must be a rank (>= 0)");
-  if (c.ranks_per_node < 0) return invalidArgument("--ranks-per-node " + std::to_string(c.ranks_per_node) + ": must be >= 0");
-  if (c.max_retests < 0) {
-    return invalidArgument("--max-retests " + std::to_string(c.max_retests) + ": allowed 0 or more (0: as --no-retest)");
-  }
-  if (!(c.threshold > 0 && c.threshold < 1)) {
-    return invalidArgument("--threshold " + std::to_string(c.threshold) + ": allowed between 0 and 1 (exclusive)");
-  }
-  if (c.expect_line_rate && !(*c.expect_line_rate > 0 && *c.expect_line_rate <= 1)) {
-    return invalidArgument("--expect-line-rate " + std::to_string(*c.expect_line_rate) + ": allowed (0, 1]");
+    return invalidArgument(flagValue("--schedule", c.schedule) + ": allowed " + kScheduleNames());
   }
   if (c.progress != "auto" && c.progress != "on" && c.progress != "off") {
-    return invalidArgument("--progress " + c.progress + ": allowed values are auto, on, off");
-  }
-  if (c.report_precision < 0 || c.report_precision > 9) {
-    return invalidArgument("--report-precision " + std::to_string(c.report_precision) + ": allowed 0..9");
-  }
-  if (!(c.timeout >= 1) || c.timeout > 86400) {
-    return invalidArgument("--timeout " + std::to_string(c.timeout) + ": allowed 1..86400 seconds");
+    return invalidArgument(flagValue("--progress", c.progress) + ": allowed " + allowedValues("--progress"));
   }
   if (c.integrity_check && !c.transport_config.ucx.remote_write_completion) {
     return invalidArgument("--integrity-check with --ucx-write-completion local: a WRITE counted before its data "
@@ -108,34 +98,33 @@ Status validateRun(const BenchConfig& c) {
                              "raise --buffer-size or lower --batch-size / --batches-in-flight");
     }
   }
-  if (c.numa_node < -1) return invalidArgument("--numa-node " + std::to_string(c.numa_node) + ": allowed -1 or a node id");
   return Status::ok();
 }
 
 Status validateTransportOptions(const engine::TransportConfig& t) {
-  if (t.tcp.max_inflight == 0 || t.tcp.max_inflight > 65536) {
-    return invalidArgument("--tcp-max-inflight " + std::to_string(t.tcp.max_inflight) + ": allowed 1..65536");
-  }
-  if (t.tcp.service_threads < 0 || t.tcp.service_threads > 256) {
-    return invalidArgument("--tcp-service-threads " + std::to_string(t.tcp.service_threads) + ": allowed 0..256");
-  }
+  TE_RETURN_IF_ERROR(checkNumber("--tcp-max-inflight", t.tcp.max_inflight));
+  TE_RETURN_IF_ERROR(checkNumber("--tcp-service-threads", t.tcp.service_threads));
   const auto& v = t.verbs;
-  if (v.qps_per_peer < 1 || v.qps_per_peer > 64) {
-    return invalidArgument("--qps-per-peer " + std::to_string(v.qps_per_peer) + ": allowed 1..64");
-  }
-  if (v.slice_size == 0) return invalidArgument("--slice-size 0: must be at least 1 byte");
-  if (v.max_wr < 1 || v.max_wr > 32768) return invalidArgument("--max-wr " + std::to_string(v.max_wr) + ": allowed 1..32768");
-  if (v.gid_index < -1 || v.gid_index > 255) {
-    return invalidArgument("--gid-index " + std::to_string(v.gid_index) + ": allowed 0..255");
-  }
-  if (v.ib_port < 0 || v.ib_port > 255) return invalidArgument("--ib-port " + std::to_string(v.ib_port) + ": allowed 0..255");
+  TE_RETURN_IF_ERROR(checkNumber("--qps-per-peer", v.qps_per_peer));
+  if (v.slice_size == 0) return invalidArgument("--slice-size 0: allowed " + allowedValues("--slice-size"));
+  TE_RETURN_IF_ERROR(checkNumber("--max-wr", v.max_wr));
+  TE_RETURN_IF_ERROR(checkNumber("--gid-index", v.gid_index));
+  TE_RETURN_IF_ERROR(checkNumber("--ib-port", v.ib_port));
   // A file the user named must be there and parse, whatever the transport (NCCL's own
   // NCCL_TOPO_FILE is only warned about, when verbs loads it).
   if (v.topo_file_from == "--topo-file") {
-    TE_RETURN_IF_ERROR(engine::NcclTopology::load(v.topo_file, "--topo-file").status());
+    Status topo = engine::NcclTopology::load(v.topo_file, "--topo-file").status();
+    if (!topo.isOk()) {
+      // The loader's message starts "--topo-file PATH: ": the path again, whole.
+      std::string why = topo.message();
+      const std::string prefix = "--topo-file " + v.topo_file + ": ";
+      if (why.rfind(prefix, 0) == 0) why = why.substr(prefix.size());
+      return Status(topo.code(), flagValue("--topo-file", v.topo_file) + ": " + shownValue(why, 200) + "; allowed " +
+                                     allowedValues("--topo-file"));
+    }
   }
-  if (t.ucx.max_inflight_bytes == 0) return invalidArgument("--ucx-max-inflight 0: must be > 0");
-  if (t.ucx.fragment_size == 0) return invalidArgument("--ucx-fragment-size 0: must be > 0");
+  if (t.ucx.max_inflight_bytes == 0) return invalidArgument("--ucx-max-inflight 0: allowed " + allowedValues("--ucx-max-inflight"));
+  if (t.ucx.fragment_size == 0) return invalidArgument("--ucx-fragment-size 0: allowed " + allowedValues("--ucx-fragment-size"));
   return Status::ok();
 }
 
@@ -151,16 +140,17 @@ Status validateConfig(const BenchConfig& c) {
 
 Status validateForWorld(const BenchConfig& c, int world_size) {
   if (world_size < 2) {
-    return invalidArgument("--schedule " + c.schedule + " needs at least 2 ranks, got " + std::to_string(world_size) +
+    return invalidArgument(flagValue("--schedule", c.schedule) + " needs at least 2 ranks, got " + std::to_string(world_size) +
                            " (launch with mpirun -np N, N >= 2)");
   }
   if ((c.schedule == "one-to-all" || c.schedule == "all-to-one") && c.root >= world_size) {
-    return invalidArgument("--root " + std::to_string(c.root) + ": only " + std::to_string(world_size) + " ranks");
+    return invalidArgument("--root " + std::to_string(c.root) + ": only " + std::to_string(world_size) +
+                           " ranks; allowed 0.." + std::to_string(world_size - 1));
   }
   for (const auto& [a, b] : c.pairs) {
     if (a >= world_size || b >= world_size) {
       return invalidArgument("--pairs " + std::to_string(a) + ":" + std::to_string(b) + ": only " +
-                             std::to_string(world_size) + " ranks (0.." + std::to_string(world_size - 1) + ")");
+                             std::to_string(world_size) + " ranks; allowed ranks 0.." + std::to_string(world_size - 1));
     }
   }
   return Status::ok();

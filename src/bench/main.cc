@@ -15,11 +15,11 @@ int main(int argc, char** argv) {
   using namespace te::bench;
   // `te_bench compare OLD.json NEW.json`: no MPI, no transport.
   if (argc > 1 && std::strcmp(argv[1], "compare") == 0) return runCompare(argc - 1, argv + 1);
-  // Before the bootstrap the rank is only known from the launcher's environment; a
-  // mistake is printed by rank 0 (or by a process started without a launcher).
+  // Before the bootstrap the rank is only known from the launcher: a mistake is printed once
+  // per job (see printsUsageErrors).
   BenchConfig config;
   ParseResult parsed = parseCommandLine(argc, argv, &config);
-  const bool root = config.bootstrap.rank.value_or(launcherEnv().rank.value_or(0)) == 0;
+  const bool root = printsUsageErrors();
   if (parsed.outcome == ParseOutcome::kExitOk) {
     if (root) std::cout << parsed.output;
     return kExitOk;

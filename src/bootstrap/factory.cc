@@ -1,5 +1,7 @@
 #include "bootstrap/factory.h"
 
+#include "common/shown_value.h"
+
 #include "bootstrap/kv/kv_bootstrap.h"
 #include "bootstrap/kv/kv_records.h"
 #include "bootstrap/kv/kv_store.h"
@@ -8,10 +10,8 @@
 namespace te::bootstrap {
 namespace {
 
-constexpr int kMaxRanks = 1 << 20;
-
 Status needFlags(const std::string& spec, const std::string& flags, const std::string& env_names) {
-  return invalidArgument("--bootstrap " + spec + " needs " + flags + " (no launcher variable " + env_names +
+  return invalidArgument("--bootstrap " + shownValue(spec) + " needs " + flags + " (no launcher variable " + env_names +
                          " to take it from; jobs/launch_local.sh N -- te_bench ... passes them on one machine)");
 }
 
@@ -51,7 +51,7 @@ Result<ResolvedBootstrap> resolveBootstrapOptions(const BootstrapOptions& o, con
                            " (--size " + std::to_string(*size) + ")");
   }
   if (!kv::validJobId(r.job_id)) {
-    return invalidArgument("--job-id '" + r.job_id + "': use 1..128 of the characters A-Z a-z 0-9 . _ : -");
+    return invalidArgument("--job-id " + shownValue(r.job_id) + ": allowed 1..128 of the characters A-Z a-z 0-9 . _ : -");
   }
   r.rank = *rank;
   r.size = *size;

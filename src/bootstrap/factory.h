@@ -12,6 +12,9 @@
 
 namespace te::bootstrap {
 
+// The most ranks a job may have (--size), whatever the bootstrap.
+constexpr int kMaxRanks = 1 << 20;
+
 struct BootstrapOptions {
   // "auto": mpi when a launcher (mpirun, srun, PMI) started this process, else an error
   // asking for --bootstrap. Or "mpi" | "etcd://host:port[,..]" | "redis://host:port".

@@ -1,5 +1,7 @@
 #include "common/units.h"
 
+#include "common/shown_value.h"
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -10,7 +12,7 @@ namespace te {
 Result<uint64_t> parseSize(const std::string& text) {
   size_t pos = 0;
   while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
-  if (pos == 0) return invalidArgument("'" + text + "' is not a size (use e.g. 4096, 64K, 1M, 1GiB)");
+  if (pos == 0) return invalidArgument("'" + shownValue(text, 32) + "' is not a size (use e.g. 4096, 64K, 1M, 1GiB)");
   std::string suffix;
   for (size_t i = pos; i < text.size(); ++i) {
     suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
@@ -22,13 +24,13 @@ Result<uint64_t> parseSize(const std::string& text) {
   else if (suffix == "g" || suffix == "gb" || suffix == "gib") shift = 30;
   else if (suffix == "t" || suffix == "tb" || suffix == "tib") shift = 40;
   if (shift < 0) {
-    return invalidArgument("'" + text + "' has an unknown unit '" + text.substr(pos) +
+    return invalidArgument("'" + shownValue(text, 32) + "' has an unknown unit '" + shownValue(text.substr(pos), 16) +
                            "' (allowed: K, M, G, T, KiB, MiB, GiB, TiB)");
   }
-  if (pos > 19) return invalidArgument("'" + text + "' is too large");
+  if (pos > 19) return invalidArgument("'" + shownValue(text, 32) + "' is too large");
   uint64_t number = std::stoull(text.substr(0, pos));
   if (shift > 0 && number > (std::numeric_limits<uint64_t>::max() >> shift)) {
-    return invalidArgument("'" + text + "' is too large");
+    return invalidArgument("'" + shownValue(text, 32) + "' is too large");
   }
   return number << shift;
 }

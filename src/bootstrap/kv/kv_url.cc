@@ -2,12 +2,14 @@
 
 #include <cctype>
 
+#include "common/shown_value.h"
+
 namespace te::bootstrap::kv {
 namespace {
 
 Status bad(const std::string& url, const std::string& why) {
-  return invalidArgument("--bootstrap " + url + ": " + why +
-                         " (expected etcd://host:port[,host:port...] or redis://host:port)");
+  return invalidArgument("--bootstrap " + shownValue(url) + ": " + why +
+                         "; allowed auto, mpi, etcd://host:port[,host:port...] or redis://host:port");
 }
 
 bool parsePort(const std::string& text, int* port) {
@@ -54,19 +56,19 @@ Result<KvUrl> parseKvUrl(const std::string& url) {
     if (!item.empty() && item[0] == '[') {
       size_t close = item.find(']');
       if (close == std::string::npos || close + 1 >= item.size() || item[close + 1] != ':') {
-        return bad(url, "'" + item + "' is not [ipv6]:port");
+        return bad(url, "'" + shownValue(item, 32) + "' is not [ipv6]:port");
       }
       hp.host = item.substr(1, close - 1);
       port_text = item.substr(close + 2);
     } else {
       size_t colon = item.rfind(':');
-      if (colon == std::string::npos) return bad(url, "'" + item + "' has no port");
+      if (colon == std::string::npos) return bad(url, "'" + shownValue(item, 32) + "' has no port");
       hp.host = item.substr(0, colon);
       port_text = item.substr(colon + 1);
-      if (hp.host.find(':') != std::string::npos) return bad(url, "IPv6 host '" + hp.host + "' needs brackets");
+      if (hp.host.find(':') != std::string::npos) return bad(url, "IPv6 host '" + shownValue(hp.host, 32) + "' needs brackets");
     }
-    if (!validHost(hp.host)) return bad(url, "'" + item + "' has no valid host");
-    if (!parsePort(port_text, &hp.port)) return bad(url, "'" + item + "' has no valid port (1..65535)");
+    if (!validHost(hp.host)) return bad(url, "'" + shownValue(item, 32) + "' has no valid host");
+    if (!parsePort(port_text, &hp.port)) return bad(url, "'" + shownValue(item, 32) + "' has no valid port (1..65535)");
     out.endpoints.push_back(hp);
     if (comma == std::string::npos) break;
     pos = comma + 1;

@@ -44,7 +44,8 @@ Result<std::unique_ptr<DramBuffer>> DramBuffer::allocate(const DramOptions& opti
     mapped = (options.length + kHuge - 1) / kHuge * kHuge;
     p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
     if (p == MAP_FAILED) {
-      TE_LOG(WARN) << "huge pages for " << options.length << " bytes unavailable (" << std::strerror(errno)
+      // INFO: te_bench says it once for the job, from every rank's memory summary.
+      TE_LOG(INFO) << "huge pages for " << options.length << " bytes unavailable (" << std::strerror(errno)
                    << "); using normal pages";
       mapped = options.length;
     } else {

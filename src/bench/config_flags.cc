@@ -1,0 +1,155 @@
+#include "bench/config_flags.h"
+
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include "bench/config.h"
+#include "bootstrap/factory.h"
+#include "common/shown_value.h"
+#include "engine/transport_registry.h"
+
+namespace te::bench {
+namespace {
+
+constexpr long double kMaxRank = bootstrap::kMaxRanks - 1;
+
+NumberRange integers(long double lo, long double hi, const char* note = "") { return {lo, hi, true, false, false, note}; }
+NumberRange reals(long double lo, long double hi, bool lo_open, bool hi_open, const char* note = "") {
+  return {lo, hi, false, lo_open, hi_open, note};
+}
+
+const std::map<std::string, NumberRange>& numberTable() {
+  static const std::map<std::string, NumberRange> kTable = {
+      {"--read-ratio", reals(0, 1, false, false)},
+      {"--seed", integers(0, static_cast<long double>(UINT64_MAX))},
+      {"--batch-size", integers(1, 65536)},
+      {"--threads", integers(1, 256)},
+      {"--batches-in-flight", integers(1, 16)},
+      {"--duration", reals(0, 86400, true, false, " seconds")},
+      {"--iterations", integers(0, 1e12, " (0: --duration decides)")},
+      {"--warmup", reals(0, 3600, false, false, " seconds")},
+      {"--samples", integers(1, 1000)},
+      {"--root", integers(0, kMaxRank)},
+      {"--ranks-per-node", integers(0, kMaxRank + 1, " (0: locality from host names)")},
+      {"--threshold", reals(0, 1, true, true)},
+      {"--max-retests", integers(0, INT_MAX, " (0: as --no-retest)")},
+      {"--expect-line-rate", reals(0, 1, true, false)},
+      {"--report-precision", integers(0, 9)},
+      {"--timeout", reals(1, 86400, false, false, " seconds")},
+      {"--bootstrap-timeout", reals(1, 86400, false, false, " seconds")},
+      {"--numa-node", integers(-1, 1023, " (-1: local)")},
+      {"--rank", integers(0, kMaxRank)},
+      {"--size", integers(1, kMaxRank + 1)},
+      {"--gid-index", integers(-1, 255, " (-1: auto)")},
+      {"--ib-port", integers(0, 255, " (0: first active)")},
+      {"--qps-per-peer", integers(1, 64)},
+      {"--max-wr", integers(1, 32768)},
+      {"--tcp-service-threads", integers(0, 256, " (0: one per worker)")},
+      {"--tcp-max-inflight", integers(1, 65536)},
+  };
+  return kTable;
+}
+
+const std::map<std::string, std::string>& valueTable() {
+  static const std::string kSize = "a size of at least 1 byte, e.g. 4096, 64K, 1M, 1GiB (units K, M, G, T, KiB, MiB, GiB, TiB)";
+  static const std::map<std::string, std::string> kTable = {
+      {"--transport", "auto, all, or a list of " + engine::builtinTransportNames()},
+      {"--operation", "read, write, mix"},
+      {"--block-size", "a size (64K), a list (4K,64K,1M) or a range (4K:64M) of sizes of at least 1 byte"},
+      {"--buffer-size", kSize},
+      {"--slice-size", kSize},
+      {"--ucx-max-inflight", kSize},
+      {"--ucx-fragment-size", kSize},
+      {"--schedule", kScheduleNames()},
+      {"--pairs", "INITIATOR:TARGET of two different ranks 0.." + std::to_string(bootstrap::kMaxRanks - 1) +
+                      ", comma separated, e.g. 0:3,2:5"},
+      {"--expect", "a rate > 0, e.g. 23GB/s, 200Gb/s, 1.5GiB/s, 800MB/s"},
+      {"--json", "a path to a file to write"},
+      {"--csv", "a path to a file to write"},
+      {"--html", "a path to a file to write"},
+      {"--report-unit", "GB, GiB, Gb"},
+      {"--progress", "auto, on, off"},
+      {"--log-level", "debug, info, warn, error, off"},
+      {"--memory", "dram, vram"},
+      {"--initiator-memory", "dram, vram"},
+      {"--target-memory", "dram, vram"},
+      {"--gpu-id", "a GPU ordinal 0..1023 or auto"},
+      {"--bootstrap", "auto, mpi, etcd://host:port[,host:port...] or redis://host:port"},
+      {"--job-id", "1..128 of the characters A-Z a-z 0-9 . _ : -"},
+      {"--devices", "RDMA device names, comma separated, e.g. mlx5_0,mlx5_1"},
+      {"--nic-priority-matrix", "a Mooncake NIC priority matrix (a JSON file)"},
+      {"--topo-file", "an NCCL topology XML file, or off"},
+      {"--ucx-alloc", "on, off"},
+      {"--ucx-write-completion", "remote, local"},
+      {"--tcp-interface", "the name of a network interface of this host, e.g. eth0"},
+  };
+  return kTable;
+}
+
+std::string number(long double v, bool integer) {
+  char buf[64];
+  if (integer) std::snprintf(buf, sizeof(buf), "%.0Lf", v);
+  else std::snprintf(buf, sizeof(buf), "%Lg", v);
+  return buf;
+}
+
+bool inRange(const NumberRange& r, long double v) {
+  if (r.lo_open ? !(v > r.lo) : !(v >= r.lo)) return false;
+  return r.hi_open ? v < r.hi : v <= r.hi;
+}
+
+// A decimal number as people write it: digits with an optional sign; a real also takes a
+// point and an exponent. Hex, inf, nan, spaces and the like are not numbers here.
+bool looksNumeric(const std::string& text, bool integer) {
+  size_t i = text[0] == '-' || text[0] == '+' ? 1 : 0;
+  if (i == text.size()) return false;
+  if (!std::isdigit(static_cast<unsigned char>(text[i])) && (integer || text[i] != '.')) return false;
+  return text.find_first_not_of(integer ? "0123456789" : "0123456789.eE+-", i) == std::string::npos;
+}
+
+}  // namespace
+
+const NumberRange* numberRange(const std::string& flag) {
+  auto it = numberTable().find(flag);
+  return it == numberTable().end() ? nullptr : &it->second;
+}
+
+std::string allowedText(const NumberRange& r) {
+  std::string lo = number(r.lo, r.integer), hi = number(r.hi, r.integer);
+  if (r.integer) return "an integer " + lo + ".." + hi + r.note;
+  if (!r.lo_open && !r.hi_open) return "a number from " + lo + " to " + hi + r.note;
+  return std::string("a number ") + (r.lo_open ? "> " : ">= ") + lo + " and " + (r.hi_open ? "< " : "<= ") + hi + r.note;
+}
+
+std::string allowedValues(const std::string& flag) {
+  auto it = valueTable().find(flag);
+  return it == valueTable().end() ? "" : it->second;
+}
+
+Result<long double> parseNumber(const std::string& flag, const std::string& text) {
+  const NumberRange* r = numberRange(flag);
+  if (!r) return internalError("parseNumber: " + flag + " is not a numeric flag");
+  auto refused = [&] { return invalidArgument(flagValue(flag, text) + ": allowed " + allowedText(*r)); };
+  if (text.empty() || text.size() > 64 || !looksNumeric(text, r->integer)) return refused();
+  char* end = nullptr;
+  errno = 0;
+  long double v = std::strtold(text.c_str(), &end);
+  if (*end != '\0' || !std::isfinite(v) || !inRange(*r, v)) return refused();
+  if (v == 0) v = 0;  // no "-0"
+  return v;
+}
+
+Status checkNumber(const std::string& flag, long double value) {
+  const NumberRange* r = numberRange(flag);
+  if (!r) return internalError("checkNumber: " + flag + " is not a numeric flag");
+  if (inRange(*r, value)) return Status::ok();
+  return invalidArgument(flag + " " + number(value, r->integer) + ": allowed " + allowedText(*r));
+}
+
+}  // namespace te::bench
