@@ -1,10 +1,12 @@
 #include "bench/compare.h"
 #include "common/files.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/json_filter.h"
+#include "common/shown_value.h"
 #include "common/units.h"
 
 namespace te::bench {
@@ -37,38 +40,97 @@ struct ReportBlock {
   std::vector<ReportLink> links;
 };
 
+constexpr int64_t kMaxRanks = 1 << 20;
+
 bool isString(const nlohmann::json& j, const char* key) { return j.contains(key) && j[key].is_string(); }
-bool isNumber(const nlohmann::json& j, const char* key) { return j.contains(key) && j[key].is_number(); }
 bool isSize(const nlohmann::json& j, const char* key) {
   return j.contains(key) && (j[key].is_number_unsigned() || (j[key].is_number_integer() && j[key].get<int64_t>() >= 0));
+}
+bool isRank(const nlohmann::json& j, const char* key) {
+  return isSize(j, key) && j[key].get<uint64_t>() < static_cast<uint64_t>(kMaxRanks);
+}
+bool isRate(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() && std::isfinite(j[key].get<double>()) && j[key].get<double>() >= 0;
+}
+// A host name as a report holds it: printable, not empty or absurdly long.
+bool isHostName(const std::string& h) {
+  return !h.empty() && h.size() <= 255 &&
+         std::all_of(h.begin(), h.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f; });
+}
+
+// "results[2].links[7]" and what is wrong with it, naming the report.
+Status malformed(const std::string& which, const std::string& where, const std::string& why) {
+  return invalidArgument(shownValue(which) + ": " + where + ": " + why);
+}
+
+Result<ReportLink> parseLink(const nlohmann::json& l, const std::string& which, const std::string& where) {
+  if (!l.is_object() || !l.contains("initiator") || !l.contains("target") || !l.contains("bytes_per_second")) {
+    return malformed(which, where, "lacks initiator, target or bytes_per_second");
+  }
+  const std::string ranks = "allowed ranks are integers 0.." + std::to_string(kMaxRanks - 1);
+  if (!isRank(l, "initiator") || !isRank(l, "target")) {
+    return malformed(which, where, "initiator " + shownValue(l["initiator"].dump(), 24) + ", target " +
+                                       shownValue(l["target"].dump(), 24) + ": " + ranks);
+  }
+  ReportLink rl{l["initiator"].get<int>(), l["target"].get<int>(), "", "", 0};
+  if (rl.initiator == rl.target) return malformed(which, where, "a link from rank " + std::to_string(rl.target) + " to itself");
+  if (!isRate(l, "bytes_per_second")) {
+    return malformed(which, where, "bytes_per_second " + shownValue(l["bytes_per_second"].dump(), 24) +
+                                       ": allowed a finite number >= 0");
+  }
+  rl.bytes_per_second = l["bytes_per_second"].get<double>();
+  for (const auto& [key, field] : {std::pair{"initiator_host", &rl.initiator_host}, {"target_host", &rl.target_host}}) {
+    if (!l.contains(key)) continue;
+    if (!isString(l, key) || !isHostName(l[key].get<std::string>())) {
+      return malformed(which, where, std::string(key) + " " + shownValue(l[key].dump(), 40) +
+                                         ": allowed a printable host name");
+    }
+    *field = l[key].get<std::string>();
+  }
+  return rl;
+}
+
+Result<ReportBlock> parseBlock(const nlohmann::json& b, const std::string& which, const std::string& where) {
+  if (!b.is_object() || !isString(b, "transport") || !isString(b, "operation") || !isSize(b, "block_size") ||
+      !b.contains("links") || !b["links"].is_array()) {
+    return malformed(which, where, "lacks transport, operation, block_size or links");
+  }
+  ReportBlock rb{shownValue(b["transport"].get<std::string>(), 32), shownValue(b["operation"].get<std::string>(), 32),
+                 b["block_size"].get<uint64_t>(), {}};
+  std::set<std::pair<int, int>> seen;
+  for (size_t i = 0; i < b["links"].size(); ++i) {
+    const std::string at = where + ".links[" + std::to_string(i) + "]";
+    TE_ASSIGN_OR_RETURN(ReportLink rl, parseLink(b["links"][i], which, at));
+    if (!seen.insert({rl.initiator, rl.target}).second) {
+      return malformed(which, at, "link " + std::to_string(rl.initiator) + "->" + std::to_string(rl.target) +
+                                      " appears twice in one block");
+    }
+    rb.links.push_back(std::move(rl));
+  }
+  return rb;
 }
 
 // Reads results[].links[] without exceptions: a foreign or damaged file is the user's
 // mistake, named by `which` ("OLD" / "NEW").
 Result<std::vector<ReportBlock>> parseBlocks(const nlohmann::json& report, const std::string& which) {
   if (!report.is_object() || !report.contains("results") || !report["results"].is_array()) {
-    return invalidArgument(which + ": not a te_bench JSON report (no \"results\" array)");
+    return invalidArgument(shownValue(which) + ": not a te_bench JSON report (no \"results\" array)");
   }
   std::vector<ReportBlock> blocks;
-  for (const auto& b : report["results"]) {
-    if (!b.is_object() || !isString(b, "transport") || !isString(b, "operation") ||
-        !isSize(b, "block_size") || !b.contains("links") ||
-        !b["links"].is_array()) {
-      return invalidArgument(which + ": a results[] entry lacks transport, operation, block_size or links");
-    }
-    ReportBlock rb{b["transport"].get<std::string>(), b["operation"].get<std::string>(),
-                   b["block_size"].get<uint64_t>(), {}};
-    for (const auto& l : b["links"]) {
-      if (!l.is_object() || !isNumber(l, "initiator") || !isNumber(l, "target") || !isNumber(l, "bytes_per_second")) {
-        return invalidArgument(which + ": a link lacks initiator, target or bytes_per_second");
+  size_t links = 0;
+  for (size_t i = 0; i < report["results"].size(); ++i) {
+    const std::string at = "results[" + std::to_string(i) + "]";
+    TE_ASSIGN_OR_RETURN(ReportBlock rb, parseBlock(report["results"][i], which, at));
+    for (const auto& other : blocks) {
+      if (other.transport == rb.transport && other.operation == rb.operation && other.block_size == rb.block_size) {
+        return malformed(which, at, "block " + rb.transport + " " + rb.operation + " " + formatSize(rb.block_size) +
+                                        " appears twice");
       }
-      ReportLink rl{l["initiator"].get<int>(), l["target"].get<int>(), "", "", l["bytes_per_second"].get<double>()};
-      if (isString(l, "initiator_host")) rl.initiator_host = l["initiator_host"].get<std::string>();
-      if (isString(l, "target_host")) rl.target_host = l["target_host"].get<std::string>();
-      rb.links.push_back(std::move(rl));
     }
+    links += rb.links.size();
     blocks.push_back(std::move(rb));
   }
+  if (links == 0) return invalidArgument(shownValue(which) + ": no links measured; nothing to compare");
   return blocks;
 }
 
@@ -175,16 +237,25 @@ Status writeJsonFile(const nlohmann::json& j, const std::string& path) {
 }  // namespace
 
 Result<nlohmann::json> loadReport(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return invalidArgument(shownValue(path) + ": a directory; allowed a te_bench JSON report file");
+  }
   std::ifstream f(path, std::ios::binary);
-  if (!f) return invalidArgument(path + ": cannot open (" + std::strerror(errno) + ")");
+  if (!f) return invalidArgument(shownValue(path) + ": cannot open (" + std::strerror(errno) + ")");
   // What no comparison reads is dropped as it is parsed: a link's counts, samples, latency
   // and verdict, a block's analysis and matrices. A report of 1024 ranks is 815 MB of JSON, and
   // its whole DOM would be several GB.
   static const std::set<std::string> kUnread = {"samples", "latency_us", "analysis", "matrix_bytes_per_second",
                                                 "row_mean_bytes_per_second", "column_mean_bytes_per_second",
                                                 "bytes", "ops", "ops_per_second", "seconds", "status"};
-  std::optional<nlohmann::json> j = parseJsonWithout(f, kUnread);
-  if (!j) return invalidArgument(path + ": not valid JSON");
+  std::optional<nlohmann::json> j;
+  try {
+    j = parseJsonWithout(f, kUnread);
+  } catch (const std::exception& e) {  // a read error (std::ios_failure)
+    return invalidArgument(shownValue(path) + ": cannot read (" + shownValue(e.what()) + ")");
+  }
+  if (!j) return invalidArgument(shownValue(path) + ": not valid JSON");
   return std::move(*j);
 }
 
@@ -203,8 +274,14 @@ Result<Comparison> compareReports(const nlohmann::json& old_report, const nlohma
     c.worse += c.blocks.back().worse;
   }
   if (c.blocks.empty()) {
-    return invalidArgument(old_name + " and " + new_name +
+    return invalidArgument(shownValue(old_name) + " and " + shownValue(new_name) +
                            ": no block (transport, operation, block size) is in both reports");
+  }
+  size_t common = 0;
+  for (const auto& b : c.blocks) common += b.links.size();
+  if (common == 0) {
+    return invalidArgument(shownValue(old_name) + " and " + shownValue(new_name) +
+                           ": no link (initiator, target) is in both reports");
   }
   return c;
 }
@@ -271,7 +348,7 @@ int runCompare(int argc, const char* const* argv, std::ostream& out, std::ostrea
   if (!new_report.isOk()) return fail(new_report.status().message(), 2);
   Result<Comparison> c = compareReports(*old_report, *new_report, threshold, old_path, new_path);
   if (!c.isOk()) return fail(c.status().message(), 2);
-  out << "te_bench compare: " << old_path << " -> " << new_path << "\n";
+  out << "te_bench compare: " << shownValue(old_path, 200) << " -> " << shownValue(new_path, 200) << "\n";
   printComparison(*c, out);
   if (!json_path.empty()) {
     Status written = writeJsonFile(comparisonToJson(*c), json_path);

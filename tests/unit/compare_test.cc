@@ -194,3 +194,76 @@ TEST(CompareReports, LinkThatFailedBeforeHasNoRatio) {
 
 }  // namespace
 }  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+// A malformed NEW report of each kind the CLI fuzzing found taken, misprinted or crashing:
+// every one is exit 2 and one line naming the file; the well-formed control passes.
+class CompareCorpusTest : public CompareTest {
+ protected:
+  static std::string link(const std::string& initiator, const std::string& target, const std::string& rate,
+                          const std::string& host = "\"node\"") {
+    return "{\"initiator\": " + initiator + ", \"target\": " + target + ", \"bytes_per_second\": " + rate +
+           ", \"initiator_host\": " + host + ", \"target_host\": \"node\"}";
+  }
+  static std::string block(const std::string& links, const std::string& block_size = "65536") {
+    return "{\"transport\": \"tcp\", \"operation\": \"write\", \"block_size\": " + block_size + ", \"links\": [" +
+           links + "]}";
+  }
+  static std::string report(const std::string& blocks) { return "{\"results\": [" + blocks + "]}"; }
+};
+
+TEST_F(CompareCorpusTest, MalformedReportsExitTwoWithOneLine) {
+  const std::string good_links = link("0", "1", "1e9") + ", " + link("1", "0", "1e9");
+  const std::string old_report = writeText("old.json", report(block(good_links)));
+  ASSERT_EQ(run({old_report, writeText("good.json", report(block(good_links)))}), 0) << err_.str();
+  std::string deep(5000, '[');
+  const std::vector<std::pair<std::string, std::string>> corpus = {
+      {"empty", ""},
+      {"null", "null"},
+      {"array", "[]"},
+      {"number", "42"},
+      {"binary", std::string("\x00\xff\xfe{\x01", 5)},
+      {"truncated", report(block(good_links)).substr(0, 40)},
+      {"deep", deep},
+      {"results_object", "{\"results\": {}}"},
+      {"block_not_object", report("7")},
+      {"no_links_key", report("{\"transport\": \"tcp\", \"operation\": \"write\", \"block_size\": 65536}")},
+      {"transport_number", report("{\"transport\": 1, \"operation\": \"write\", \"block_size\": 65536, \"links\": []}")},
+      {"negative_block", report(block(good_links, "-4096"))},
+      {"link_not_object", report(block("\"0->1\""))},
+      {"link_no_rate", report(block("{\"initiator\": 0, \"target\": 1}"))},
+      {"negative_rate", report(block(link("0", "1", "-5e9")))},
+      {"rate_string", report(block(link("0", "1", "\"fast\"")))},
+      {"rate_overflow", report(block(link("0", "1", "1e999")))},
+      {"fractional_rank", report(block(link("0.5", "1", "1e9")))},
+      {"negative_rank", report(block(link("-1", "1", "1e9")))},
+      {"huge_rank", report(block(link("0", "4294967297", "1e9")))},
+      {"rank_string", report(block(link("\"0\"", "1", "1e9")))},
+      {"self_link", report(block(link("1", "1", "1e9")))},
+      {"duplicate_link", report(block(good_links + ", " + link("0", "1", "2e9")))},
+      {"duplicate_block", report(block(good_links) + ", " + block(good_links))},
+      {"control_in_host", report(block(link("0", "1", "1e9", "\"no\\u001b[31mde\""))) },
+      {"host_number", report(block(link("0", "1", "1e9", "5")))},
+      {"no_links", report(block(""))},
+      {"no_common_link", report(block(link("2", "3", "1e9")))},
+  };
+  for (const auto& [name, text] : corpus) {
+    const std::string path = writeText(name + ".json", text);
+    EXPECT_EQ(run({old_report, path}), 2) << name << ": " << err_.str() << out_.str();
+    EXPECT_EQ(errLines(), 1u) << name << ": " << err_.str();
+    EXPECT_EQ(err_.str().rfind("te_bench compare: ", 0), 0u) << name << ": " << err_.str();
+    EXPECT_NE(err_.str().find(name), std::string::npos) << name << ": the line names the file: " << err_.str();
+    EXPECT_EQ(err_.str().find('\x1b'), std::string::npos) << name << ": control characters printed raw";
+    EXPECT_EQ(out_.str(), "") << name;
+  }
+  // A directory, and OLD malformed too.
+  EXPECT_EQ(run({::testing::TempDir(), old_report}), 2) << err_.str();
+  EXPECT_NE(err_.str().find("a directory"), std::string::npos) << err_.str();
+  EXPECT_EQ(run({writeText("old_self.json", report(block(link("1", "1", "1e9")))), old_report}), 2);
+  EXPECT_NE(err_.str().find("to itself"), std::string::npos) << err_.str();
+}
+
+}  // namespace
+}  // namespace te::bench
