@@ -15,8 +15,9 @@ uint64_t linkKey(int initiator, int target) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(initiator)) << 32) | static_cast<uint32_t>(target);
 }
 
-// An errored or empty link carries no throughput to compare with; it is flagged instead.
-bool measuredCleanly(const LinkResult& l) { return l.error.empty() && l.bytes > 0 && l.seconds > 0; }
+// An errored or empty link carries no throughput to compare with; it is flagged instead. A
+// measurement error (invalid) is neither: it is listed on its own.
+bool measuredCleanly(const LinkResult& l) { return l.hasRate(); }
 
 int rankCount(const std::vector<LinkResult>& links, const std::vector<std::string>& hosts) {
   int n = static_cast<int>(hosts.size());
@@ -33,10 +34,15 @@ class ReferencePool {
  public:
   ReferencePool(const std::vector<LinkResult>& links, const std::vector<Locality>& locality, Locality cls, int n)
       : by_rank_(static_cast<size_t>(n)) {
-    std::vector<size_t> members;
+    // A rate that is only a lower bound (too few batches) would drag the reference down: it
+    // is left out while at least two others remain.
+    std::vector<size_t> members, precise;
     for (size_t i = 0; i < links.size(); ++i) {
-      if (locality[i] == cls && measuredCleanly(links[i])) members.push_back(i);
+      if (locality[i] != cls || !measuredCleanly(links[i])) continue;
+      members.push_back(i);
+      if (!links[i].lower_bound) precise.push_back(i);
     }
+    if (precise.size() >= 2) members.swap(precise);
     std::sort(members.begin(), members.end(), [&links](size_t a, size_t b) {
       return links[a].bytesPerSecond() < links[b].bytesPerSecond();
     });
@@ -154,6 +160,7 @@ void summarizeGroups(const std::vector<LinkResult>& links, const NodeLayout& lay
   std::vector<size_t> intra, inter;
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i].link;
+    if (links[i].invalid) continue;  // no rate to summarise
     (a->verdicts[i].locality == Locality::kIntraHost ? intra : inter).push_back(i);
     if (!validLink(l, n)) continue;
     rows[l.initiator].push_back(i);
@@ -193,7 +200,7 @@ std::vector<bool> findSuspects(const std::vector<LinkResult>& links, const NodeL
   std::vector<LinkCounts> per_rank(n), per_host(layout.groups.size());
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i].link;
-    if (!validLink(l, n)) continue;
+    if (!validLink(l, n) || links[i].invalid) continue;
     const bool slow = a->verdicts[i].confirmed;
     per_rank[l.initiator].add(slow);
     if (l.target != l.initiator) per_rank[l.target].add(slow);
@@ -281,6 +288,10 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
     v.locality = locality[i];
     v.reference = (v.locality == Locality::kIntraHost ? intra : inter).referenceFor(links[i].link);
     v.ratio = v.reference > 0 ? bps / v.reference : 0;
+    if (links[i].invalid) {
+      a.measurement_errors.push_back(i);
+      continue;
+    }
     v.flagged = !measuredCleanly(links[i]) || bps < options.threshold * v.reference;
     v.confirmed = v.flagged;
   }
@@ -316,7 +327,8 @@ void applyRetests(const std::vector<LinkResult>& links, const std::vector<LinkRe
     v.confirmed = v.flagged;
     if (!v.flagged) continue;
     auto found = by_link.find(linkKey(links[i].link.initiator, links[i].link.target));
-    if (found == by_link.end()) {  // not measured alone: the all-pairs verdict stands
+    // Not measured alone, or alone with a measurement error: the all-pairs verdict stands.
+    if (found == by_link.end() || found->second->invalid) {
       ++analysis->not_retested;
       continue;
     }

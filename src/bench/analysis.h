@@ -58,6 +58,7 @@ struct BlockAnalysis {
   std::vector<Suspect> suspects;
   std::vector<size_t> unexplained;     // confirmed slow links not touching a suspect
   std::vector<size_t> failing;         // links below the expectation
+  std::vector<size_t> measurement_errors;  // invalid links (invariants.h): no rate, no verdict
   size_t not_retested = 0;             // flagged links with no retest result (over the cap)
   std::optional<double> expected_bytes_per_second;
   Summary intra_host, inter_host;

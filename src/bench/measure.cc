@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "bench/bench_memory.h"
+#include "bench/invariants.h"
 #include "bench/progress.h"
 #include "bench/runner.h"
 #include "bench/schedule.h"
@@ -89,10 +90,27 @@ Result<nlohmann::json> gatherMemory(const BenchConfig& c, bootstrap::Bootstrap& 
     described["nics"] = std::move(nics);
     described["nic_selection"] = details["selection"];
   }
+  // Each rank's own line rate, for the rate invariants (invariants.h).
+  if (details.is_object() && details.contains("line_rate_bytes_per_second")) {
+    described["line_rate_bytes_per_second"] = details["line_rate_bytes_per_second"];
+  }
   const std::string mine = described.dump();
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, bs.gather(Bytes(mine.begin(), mine.end()), 0, deadlineFrom(c)));
   nlohmann::json out = nlohmann::json::array();
   for (const Bytes& b : all) out.push_back(nlohmann::json::parse(std::string(b.begin(), b.end()), nullptr, false));
+  return out;
+}
+
+// Line rates by rank (0: unknown) from the gathered memory descriptions.
+std::vector<double> lineRates(const nlohmann::json& memory, int ranks) {
+  std::vector<double> out(static_cast<size_t>(ranks), 0.0);
+  if (!memory.is_array()) return out;
+  for (size_t r = 0; r < memory.size() && r < out.size(); ++r) {
+    const nlohmann::json& m = memory[r];
+    if (m.is_object() && m.contains("line_rate_bytes_per_second") && m["line_rate_bytes_per_second"].is_number()) {
+      out[r] = m["line_rate_bytes_per_second"].get<double>();
+    }
+  }
   return out;
 }
 
@@ -133,12 +151,14 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   std::vector<std::string> hosts;
   for (int r = 0; r < bs.size(); ++r) hosts.push_back(bs.hostname(r));
   const AnalysisOptions options = analysisOptions(c, run.details);
+  const std::vector<double> line_rates = lineRates(run.memory, bs.size());
   for (uint64_t block_size : c.block_sizes) {
     const std::string what = name + " " + workloadName(c.operation) + " " + formatSize(block_size);
     TE_ASSIGN_OR_RETURN(GatheredResults results, runner->run(phases, block_size, progressLine(c, what)));
     ResultBlock block{name, workloadName(c.operation), block_size, std::move(results.links), {}, results.latency_ns};
     std::vector<Link> flagged;
     if (bs.rank() == 0) {
+      checkRates(block.links, line_rates, c.operation);
       block.analysis = analyzeLinks(block.links, hosts, options);
       if (c.retest) flagged = linksToRetest(block.links, block.analysis, static_cast<size_t>(c.max_retests));
     }
@@ -150,6 +170,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
       TE_RETURN_IF_ERROR(bs.barrier(afterRootWork(c, bs.size())).withContext("analysis of " + what));
     }
     if (bs.rank() == 0) {
+      checkRates(retests, line_rates, c.operation);
       applyRetests(block.links, retests, hosts, options, &block.analysis);
       run.blocks.push_back(std::move(block));
     }

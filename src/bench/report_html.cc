@@ -59,10 +59,11 @@ void writeCell(const RunReport& r, const ResultBlock& b, size_t i, double max_bp
     if (v->retested) title += ", alone " + st.rate(v->retest_bytes_per_second);
     if (v->flagged) title += v->confirmed ? ", SLOW" : ", slow only under load";
   }
+  if (l.lower_bound) title += ", a lower bound (" + std::to_string(l.batches) + " batches)";
   out << "<td class=\"" << cls << "\" data-initiator=\"" << l.link.initiator << "\" data-target=\""
       << l.link.target << "\" data-bps=\"" << html::fixed(bps, 0) << "\" title=\"" << html::escape(title) << "\"";
   if (!failed) out << " style=\"background:" << html::cellColour(max_bps > 0 ? bps / max_bps : 0) << "\"";
-  out << ">" << (failed ? "failed" : st.number(bps)) << "</td>";
+  out << ">" << (l.invalid ? "error" : failed ? "failed" : st.number(bps) + (l.lower_bound ? "+" : "")) << "</td>";
 }
 
 void writeHeatmap(const RunReport& r, const ResultBlock& b, const Style& st, std::ostream& out) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -37,6 +38,12 @@ nlohmann::json summaryToJson(const Summary& s) {
           {"mean_bytes_per_second", s.mean}, {"max_bytes_per_second", s.max}};
 }
 
+size_t lowerBounds(const std::vector<LinkResult>& links) {
+  return static_cast<size_t>(std::count_if(links.begin(), links.end(), [](const LinkResult& l) {
+    return l.lower_bound && !l.invalid;
+  }));
+}
+
 nlohmann::json analysisToJson(const BlockAnalysis& a, const std::vector<LinkResult>& links) {
   nlohmann::json suspects = nlohmann::json::array();
   for (const Suspect& s : a.suspects) {
@@ -60,6 +67,8 @@ nlohmann::json analysisToJson(const BlockAnalysis& a, const std::vector<LinkResu
                       {"slow_links", linkList(a.unexplained)},
                       {"failing_links", linkList(a.failing)},
                       {"not_retested", a.not_retested},
+                      {"measurement_errors", linkList(a.measurement_errors)},
+                      {"lower_bound_links", lowerBounds(links)},
                       {"intra_host", summaryToJson(a.intra_host)},
                       {"inter_host", summaryToJson(a.inter_host)},
                       {"per_rank", groups(a.per_rank)},
@@ -85,10 +94,14 @@ nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const
       {"bytes", l.bytes},
       {"ops", l.ops},
       {"seconds", l.seconds},
+      {"batches", l.batches},
+      {"phase", l.phase},
+      {"lower_bound", l.lower_bound},
       {"latency_us", latencyToJson(l.latency_ns)},
-      {"status", l.error.empty() ? "ok" : "failed"},
+      {"status", l.statusName()},
       {"samples", samplesToJson(l.samples)},
   };
+  if (!l.error.empty()) j["error"] = l.error;
   if (verdict) j["analysis"] = verdictToJson(*verdict);
   return j;
 }
@@ -108,10 +121,13 @@ const LinkVerdict* verdictOf(const ResultBlock& b, size_t i) {
 nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& report, const std::string* bulk) {
   nlohmann::json links = nlohmann::json::array();
   std::vector<double> values;
+  std::vector<size_t> value_link;  // the link of each value: measurement errors have none
   for (size_t i = 0; i < b.links.size(); ++i) {
     const auto& l = b.links[i];
     if (!bulk) links.push_back(linkToJson(l, verdictOf(b, i), report));
+    if (l.invalid) continue;
     values.push_back(l.bytesPerSecond());
+    value_link.push_back(i);
   }
   Matrix m = throughputMatrix(b.links, report.world_size);
   nlohmann::json matrix = nlohmann::json::array();
@@ -127,8 +143,10 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
                             {"max_bytes_per_second", s.max},
                             {"latency_us", latencyToJson(LatencySummary::of(b.latency_ns))}};
   if (s.count) {
-    summary["min_link"] = {b.links[s.min_index].link.initiator, b.links[s.min_index].link.target};
-    summary["max_link"] = {b.links[s.max_index].link.initiator, b.links[s.max_index].link.target};
+    const Link& lo = b.links[value_link[s.min_index]].link;
+    const Link& hi = b.links[value_link[s.max_index]].link;
+    summary["min_link"] = {lo.initiator, lo.target};
+    summary["max_link"] = {hi.initiator, hi.target};
   }
   return {{"transport", b.transport},
           {"operation", b.operation},

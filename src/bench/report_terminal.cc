@@ -29,30 +29,37 @@ void printMatrix(const RunReport& report, const ResultBlock& block, std::ostream
   const BenchConfig& c = *report.config;
   const int n = report.world_size;
   Matrix m = throughputMatrix(block.links, n);
-  std::vector<std::vector<bool>> flagged(n, std::vector<bool>(n, false));
-  for (size_t i = 0; i < block.links.size() && i < block.analysis.verdicts.size(); ++i) {
-    if (block.analysis.verdicts[i].confirmed) flagged[block.links[i].link.initiator][block.links[i].link.target] = true;
+  // A cell's mark: '*' slow (confirmed), '+' a lower bound (too few batches), '!' a
+  // measurement error (no rate shown).
+  std::vector<std::vector<char>> mark(n, std::vector<char>(n, ' '));
+  for (size_t i = 0; i < block.links.size(); ++i) {
+    const LinkResult& l = block.links[i];
+    if (l.link.initiator < 0 || l.link.initiator >= n || l.link.target < 0 || l.link.target >= n) continue;
+    char& cell = mark[l.link.initiator][l.link.target];
+    if (l.invalid) cell = '!';
+    else if (i < block.analysis.verdicts.size() && block.analysis.verdicts[i].confirmed) cell = '*';
+    else if (l.lower_bound) cell = '+';
   }
   auto rows = rowMeans(m);
   auto cols = columnMeans(m);
   // Cells share what 80 columns leave after the row label (5) and the mean column (2 + cell).
   const int cell = std::clamp((kTerminalWidth - 5 - 2) / (n + 1), 4, std::max(4, c.report_precision + 4));
-  auto put = [&](const std::optional<double>& v, bool mark) {
+  auto put = [&](const std::optional<double>& v, char m) {
     std::string s = v ? fit(toRateUnit(*v, c.report_unit), cell - 1, c.report_precision) : "-";
-    out << std::setw(cell - 1) << s << (mark ? '*' : ' ');
+    out << std::setw(cell - 1) << s << m;
   };
   out << std::setw(5) << "";
   for (int t = 0; t < n; ++t) out << std::setw(cell - 1) << t << ' ';
   out << "| " << std::setw(cell - 1) << "mean" << "\n";
   for (int i = 0; i < n; ++i) {
     out << std::setw(4) << i << ' ';
-    for (int t = 0; t < n; ++t) put(m[i][t], flagged[i][t]);
+    for (int t = 0; t < n; ++t) put(m[i][t], mark[i][t]);
     out << "| ";
-    put(rows[i], false);
+    put(rows[i], ' ');
     out << "\n";
   }
   out << std::setw(4) << "mean" << ' ';
-  for (int t = 0; t < n; ++t) put(cols[t], false);
+  for (int t = 0; t < n; ++t) put(cols[t], ' ');
   out << "\n";
 }
 
@@ -72,6 +79,29 @@ void printWorst(const RunReport& report, const ResultBlock& block, std::ostream&
   out << "\n";
 }
 
+// Links whose rate is only a lower bound, and measurement errors: said, not hidden.
+void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostream& out) {
+  const BenchConfig& c = *report.config;
+  size_t lower = 0;
+  uint64_t fewest = UINT64_MAX;
+  for (const LinkResult& l : block.links) {
+    if (!l.lower_bound || l.invalid) continue;
+    ++lower;
+    fewest = std::min(fewest, l.batches);
+  }
+  if (lower > 0) {
+    out << "LOWER BOUND: " << lower << " of " << block.links.size() << " link rates (+) rest on too few batches (fewest "
+        << fewest << ", window up to " << 2 * c.duration << " s): the links may be faster; raise --duration or lower "
+        << "--batch-size\n";
+  }
+  const std::vector<size_t>& errors = block.analysis.measurement_errors;
+  for (size_t k = 0; k < errors.size() && k < 5; ++k) {
+    const LinkResult& l = block.links[errors[k]];
+    out << "MEASUREMENT ERROR " << linkName(l.link) << " (!): " << l.error << "\n";
+  }
+  if (errors.size() > 5) out << "MEASUREMENT ERROR: " << errors.size() << " links in all (the JSON lists them)\n";
+}
+
 void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
   const BlockAnalysis& a = block.analysis;
@@ -88,13 +118,14 @@ void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostre
     for (size_t i : a.unexplained) {
       const LinkResult& l = block.links[i];
       const LinkVerdict& v = a.verdicts[i];
-      out << " " << linkName(l.link) << " (" << rate(l.bytesPerSecond());
+      out << " " << linkName(l.link) << " (" << rate(l.bytesPerSecond()) << (l.lower_bound ? "+" : "");
       if (v.retested) out << ", alone " << rate(v.retest_bytes_per_second);
       if (v.reference > 0) out << ", comparable " << rate(v.reference);
       out << ")";
     }
     out << "\n";
   }
+  printRateNotes(report, block, out);
   if (c.retest && a.not_retested > 0) {
     out << "RETEST: " << a.not_retested << " more flagged link" << (a.not_retested == 1 ? "" : "s")
         << " not re-measured alone (--max-retests " << c.max_retests << "): the all-pairs verdict stands\n";
@@ -115,15 +146,25 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
   out << "\n" << block.transport << " " << block.operation << ", block " << formatSize(block.block_size)
       << ": throughput " << rateUnitName(c.report_unit) << " (rows: initiator, columns: target";
   if (report.world_size <= kMaxMatrixRanks) {
-    out << ", * slow link)\n";
+    out << "; * slow, + lower bound, ! error)\n";
     printMatrix(report, block, out);
   } else {
     out << ")\n";
   }
   std::vector<double> values;
-  for (const auto& l : block.links) values.push_back(l.bytesPerSecond());
+  std::vector<size_t> value_link;  // measurement errors have no rate to summarise
+  for (size_t i = 0; i < block.links.size(); ++i) {
+    if (block.links[i].invalid) continue;
+    values.push_back(block.links[i].bytesPerSecond());
+    value_link.push_back(i);
+  }
   Summary s = summarize(values);
-  if (s.count == 0) return;
+  if (s.count == 0) {
+    printAnalysis(report, block, out);
+    return;
+  }
+  s.min_index = value_link[s.min_index];
+  s.max_index = value_link[s.max_index];
   out << "links " << s.count << ": min " << fit(toRateUnit(s.min, c.report_unit), 10, c.report_precision) << " ("
       << linkName(block.links[s.min_index].link) << ")  median "
       << fit(toRateUnit(s.median, c.report_unit), 10, c.report_precision) << "  max "
@@ -155,7 +196,9 @@ void printComparison(const RunReport& report, std::ostream& out) {
     }
     auto median_of = [](const ResultBlock& x) {
       std::vector<double> v;
-      for (const auto& l : x.links) v.push_back(l.bytesPerSecond());
+      for (const auto& l : x.links) {
+        if (!l.invalid) v.push_back(l.bytesPerSecond());
+      }
       return summarize(v);
     };
     Summary s = median_of(b), f = median_of(*first);
@@ -207,7 +250,7 @@ void printTerminalReport(const RunReport& report, std::ostream& out) {
       << (c.transports.size() > 1 ? c.transport : report.transport) << "  schedule " << c.schedule << "\n";
   out << "batch " << c.batch_size << " x " << c.batches_in_flight << " in flight, " << c.threads << " threads/rank, ";
   if (c.iterations) out << c.iterations << " batches per thread per link";
-  else out << c.duration << " s per link";
+  else out << c.duration << " s per link (up to " << 2 * c.duration << " s with too few batches)";
   out << " (+" << c.warmup << " s warm-up), buffer " << formatSize(c.buffer_size)
       << (c.integrity_check ? ", integrity checked" : "") << "\n";
   printMemory(report, out);

@@ -23,7 +23,8 @@ Bytes serializeResults(const GatheredResults& results) {
   w.put<uint32_t>(static_cast<uint32_t>(results.links.size()));
   for (const auto& r : results.links) {
     w.put<int32_t>(r.link.initiator).put<int32_t>(r.link.target);
-    w.put(r.bytes).put(r.ops).put(r.seconds).put(r.failed).putString(r.error);
+    w.put(r.bytes).put(r.ops).put(r.batches).put(r.seconds).put(r.phase).put(r.failed).putString(r.error);
+    w.put<uint8_t>(static_cast<uint8_t>((r.lower_bound ? 1 : 0) | (r.invalid ? 2 : 0)));
     w.put<uint32_t>(static_cast<uint32_t>(r.samples.size()));
     for (double v : r.samples) w.put(v);
     const LatencySummary& l = r.latency_ns;
@@ -42,10 +43,14 @@ Status deserializeResults(const Bytes& bytes, GatheredResults* out) {
   for (uint32_t i = 0; i < n; ++i) {
     LinkResult lr;
     uint32_t sn = 0;
+    uint8_t flags = 0;
     if (!r.get(&lr.link.initiator) || !r.get(&lr.link.target) || !r.get(&lr.bytes) || !r.get(&lr.ops) ||
-        !r.get(&lr.seconds) || !r.get(&lr.failed) || !r.getString(&lr.error) || !r.get(&sn) || sn > 4096) {
+        !r.get(&lr.batches) || !r.get(&lr.seconds) || !r.get(&lr.phase) || !r.get(&lr.failed) ||
+        !r.getString(&lr.error) || !r.get(&flags) || !r.get(&sn) || sn > 4096) {
       return internalError("results: truncated link record");
     }
+    lr.lower_bound = flags & 1;
+    lr.invalid = flags & 2;
     lr.samples.resize(sn);
     for (auto& v : lr.samples) {
       if (!r.get(&v)) return internalError("results: truncated samples");
@@ -90,7 +95,7 @@ Summary summarize(const std::vector<double>& values) {
 Matrix throughputMatrix(const std::vector<LinkResult>& results, int n) {
   Matrix m(n, std::vector<std::optional<double>>(n));
   for (const auto& r : results) {
-    if (r.link.initiator >= 0 && r.link.initiator < n && r.link.target >= 0 && r.link.target < n) {
+    if (!r.invalid && r.link.initiator >= 0 && r.link.initiator < n && r.link.target >= 0 && r.link.target < n) {
       m[r.link.initiator][r.link.target] = r.bytesPerSecond();
     }
   }

@@ -23,17 +23,26 @@ struct LatencySummary {
   static LatencySummary of(const Histogram& h);
 };
 
+// A link's rate is its bytes over its window by the rule of bench/window.h: what the link
+// achieved, never more.
 struct LinkResult {
   Link link{0, 0};
   uint64_t bytes = 0;
   uint64_t ops = 0;
-  double seconds = 0;           // measured window
+  uint64_t batches = 0;         // measured batches the rate rests on
+  double seconds = 0;           // measured window: first measured submission to last completion
+  uint32_t phase = 0;           // the schedule's phase (links of a phase ran at once)
+  bool lower_bound = false;     // too few batches: the true rate may be higher
+  bool invalid = false;         // a measurement error (error says which): no rate to show
   LatencySummary latency_ns;    // per-request completion latency within its batch
   uint64_t failed = 0;
   std::string error;            // empty when the link measured cleanly
   std::vector<double> samples;  // bytes/s in consecutive sub-windows of the measurement
 
   double bytesPerSecond() const { return seconds > 0 ? double(bytes) / seconds : 0.0; }
+  // A rate to show and compare: measured, not failed, not a measurement error.
+  bool hasRate() const { return error.empty() && !invalid && bytes > 0 && seconds > 0; }
+  const char* statusName() const { return invalid ? "invalid" : error.empty() ? "ok" : "failed"; }
   double opsPerSecond() const { return seconds > 0 ? double(ops) / seconds : 0.0; }
 };
 

@@ -1,5 +1,6 @@
 #include "bench/runner.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "common/logging.h"
@@ -8,18 +9,27 @@
 
 namespace te::bench {
 
+// One thread's view of one link of the phase.
 struct Runner::LinkAccum {
   int target = -1;
-  uint64_t bytes = 0, ops = 0, batches = 0;
-  uint64_t issued = 0;           // measured batches submitted (--iterations counts these)
-  Clock::time_point start{}, end{};
-  Clock::time_point last_done{};  // when this thread's previous batch to the link finished
+  size_t index = 0;              // the link's index in the phase (its gate)
+  uint64_t issued = 0;           // measured batches this thread submitted (--iterations counts these)
+  int warm_inflight = 0;         // warm-up batches of this thread still on the link
+  bool drained = false;          // this thread has told the gate its warm-up is over
+  LinkWindow window;
   Histogram latency;
-  struct Slot {
-    uint64_t bytes = 0;
-    Clock::time_point first{}, last{};
-  };
-  std::vector<Slot> slots;
+};
+
+// What the threads of a phase share about one link: the window opens when the last of its
+// threads has drained its warm-up batches (window.h, rule 1), which sets `opened`; the window
+// runs --duration from then. `issued` counts every thread's measured batches.
+struct Runner::LinkGate {
+  std::atomic<int> draining{0};
+  std::atomic<Clock::rep> opened{0};  // 0: not open yet
+  std::atomic<uint64_t> issued{0};
+  uint64_t min_batches = 0;
+
+  Clock::time_point openedAt() const { return Clock::time_point(Clock::duration(opened.load(std::memory_order_acquire))); }
 };
 
 // One batch of a thread's pipeline.
@@ -27,8 +37,8 @@ struct Runner::InFlight {
   engine::BatchId batch = 0;
   LinkAccum* link = nullptr;  // null: idle
   bool measuring = false;
-  int slot = 0;
-  Clock::time_point t0{};
+  int sample = 0;
+  Clock::time_point t0{};     // submission
   Clock::time_point moved{};  // submission or the last completion of one of its requests
 };
 
@@ -43,7 +53,7 @@ struct Runner::ThreadState {
   size_t turn = 0;
   std::vector<LinkAccum> links;   // one per link of the phase; only `assigned` ones are used
   std::vector<size_t> assigned;
-  Clock::time_point warm_end{};
+  PhaseClock clock;
   Status status;
 };
 
@@ -101,21 +111,48 @@ Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootst
   return r;
 }
 
-Runner::LinkAccum* Runner::nextLink(ThreadState& t, Clock::time_point now, Deadline warm_end, Deadline measure_end) {
-  const bool measuring = now >= warm_end;
-  if (config_.iterations == 0 && now >= measure_end) {
-    // Past the end of the window a link that has no measured batch yet (a very slow one:
-    // its warm-up batch ran over) still gets one, so it is reported rather than lost.
-    for (size_t i : t.assigned) {
-      if (t.links[i].issued == 0) return &t.links[i];
+bool Runner::wantsMeasuredBatch(const LinkAccum& link, const LinkGate& gate, Clock::time_point now) const {
+  if (config_.iterations > 0) return link.issued < config_.iterations;
+  const auto duration = seconds(config_.duration);
+  const Clock::time_point opened = gate.openedAt();
+  if (now < opened + duration) return true;
+  // Past the nominal end a link with too few batches for a rate (a slow link, large batches)
+  // goes on, up to the cap; one with none at all gets one, so it is reported, not lost.
+  const uint64_t issued = gate.issued.load(std::memory_order_relaxed);
+  return issued == 0 || (issued < gate.min_batches && now < opened + 2 * duration);
+}
+
+Runner::Next Runner::nextLink(ThreadState& t, Clock::time_point now, LinkAccum** out) {
+  const size_t n = t.assigned.size();
+  if (now < t.clock.warm_end) {
+    *out = &t.links[t.assigned[t.turn++ % n]];
+    return Next::kWarm;
+  }
+  bool waiting = false;
+  for (size_t k = 0; k < n; ++k) {
+    LinkAccum& candidate = t.links[t.assigned[t.turn++ % n]];
+    LinkGate& gate = gates_[candidate.index];
+    if (!candidate.drained) {
+      if (candidate.warm_inflight > 0) {  // its warm-up batches are still on the link
+        waiting = true;
+        continue;
+      }
+      candidate.drained = true;
+      // The last thread to drain opens the window.
+      if (gate.draining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        gate.opened.store(Clock::now().time_since_epoch().count(), std::memory_order_release);
+      }
     }
-    return nullptr;
+    if (gate.opened.load(std::memory_order_acquire) == 0) {  // another thread's are still on it
+      waiting = true;
+      continue;
+    }
+    if (wantsMeasuredBatch(candidate, gate, now)) {
+      *out = &candidate;
+      return Next::kMeasure;
+    }
   }
-  for (size_t k = 0; k < t.assigned.size(); ++k) {
-    LinkAccum& candidate = t.links[t.assigned[t.turn++ % t.assigned.size()]];
-    if (!measuring || config_.iterations == 0 || candidate.issued < config_.iterations) return &candidate;
-  }
-  return nullptr;  // --iterations submitted on every link of this thread
+  return waiting ? Next::kWait : Next::kDone;
 }
 
 Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool measuring) {
@@ -136,12 +173,13 @@ Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool me
   f.measuring = measuring;
   f.t0 = f.moved = Clock::now();
   if (measuring) {
-    const int slots = static_cast<int>(link.slots.size());
-    int slot = config_.iterations > 0
-                   ? static_cast<int>(link.issued * slots / config_.iterations)
-                   : static_cast<int>(std::chrono::duration<double>(f.t0 - t.warm_end).count() / config_.duration * slots);
-    f.slot = std::clamp(slot, 0, slots - 1);
+    const int samples = config_.samples;
+    f.sample = config_.iterations > 0 ? static_cast<int>(link.issued * samples / config_.iterations)
+                                      : sampleOf(f.t0, gates_[link.index].openedAt(), config_.duration, samples);
     ++link.issued;
+    gates_[link.index].issued.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    ++link.warm_inflight;
   }
   return engine_.submitTransfer(f.batch, t.requests);
 }
@@ -162,41 +200,38 @@ Status Runner::finishBatch(InFlight& f) {
     return e.isOk() ? unavailable(std::to_string(failed) + " requests failed") : e;
   }
   LinkAccum& link = *f.link;
-  const auto t1 = Clock::now();
-  // The link served this batch from when it was submitted or, if the batch ahead was still
-  // on the link then, from when that one finished: the windows of a pipeline do not overlap.
-  const auto served_from = std::max(f.t0, link.last_done);
-  link.last_done = t1;
   if (f.measuring) {
-    const uint64_t bytes = config_.batch_size * grid_.block_size;
-    if (link.batches == 0) link.start = served_from;
-    link.bytes += bytes;
-    link.ops += config_.batch_size;
-    link.end = std::max(link.end, t1);
-    auto& s = link.slots[f.slot];
-    if (s.bytes == 0 || served_from < s.first) s.first = served_from;
-    s.bytes += bytes;
-    s.last = std::max(s.last, t1);
-    ++link.batches;
+    // The whole batch, from its submission to its completion (window.h, rule 2).
+    link.window.record(f.t0, Clock::now(), config_.batch_size * grid_.block_size, config_.batch_size, f.sample);
+  } else {
+    --link.warm_inflight;
   }
   f.link = nullptr;
   return engine_.reuseBatch(f.batch);
 }
 
-Status Runner::driveThread(ThreadState& t, Deadline warm_end, Deadline measure_end) {
+Status Runner::driveThread(ThreadState& t) {
   auto backoff = std::chrono::microseconds(20);
   int idle_spins = 0;
   const auto stall_limit = seconds(config_.timeout);
   while (!abort_.load(std::memory_order_relaxed)) {
     // Keep the pipeline full: every idle batch goes out before anything is polled.
+    Next next = Next::kDone;
     for (auto& f : t.pipeline) {
       if (f.link) continue;
-      LinkAccum* link = nextLink(t, Clock::now(), warm_end, measure_end);
-      if (!link) break;
-      TE_RETURN_IF_ERROR(submitBatch(t, f, *link, Clock::now() >= warm_end));
+      LinkAccum* link = nullptr;
+      next = nextLink(t, Clock::now(), &link);
+      if (next == Next::kWait || next == Next::kDone) break;
+      TE_RETURN_IF_ERROR(submitBatch(t, f, *link, next == Next::kMeasure));
       t.order.push_back(static_cast<size_t>(&f - t.pipeline.data()));
     }
-    if (t.order.empty()) return Status::ok();  // nothing left to submit or to wait for
+    if (t.order.empty()) {
+      if (next == Next::kDone) return Status::ok();  // nothing left to submit or to wait for
+      // Drained, waiting for the link's other threads to drain theirs: nothing to poll.
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::microseconds(1000));
+      continue;
+    }
     bool moved = false;
     for (size_t k = 0; k < t.order.size();) {
       InFlight& f = t.pipeline[t.order[k]];
@@ -240,12 +275,12 @@ Status Runner::driveThread(ThreadState& t, Deadline warm_end, Deadline measure_e
   return Status::ok();  // another thread failed; its error is the one reported
 }
 
-void Runner::workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end) {
+void Runner::workerLoop(ThreadState& t, const PhaseClock& clock) {
   t.order.clear();
   t.status = engine::bindThreadToNumaNode(memory_.numa_node);
   if (t.status.isOk()) {
-    t.warm_end = warm_end;
-    t.status = driveThread(t, warm_end, measure_end);
+    t.clock = clock;
+    t.status = driveThread(t);
   }
   if (!t.status.isOk()) abort_.store(true);
 }
@@ -254,42 +289,38 @@ LinkResult Runner::collect(size_t link_index, int target, Histogram* all) const 
   LinkResult result;
   Histogram latency;
   result.link = {bootstrap_.rank(), target};
-  Clock::time_point first{}, last{};
-  std::vector<LinkAccum::Slot> slots(config_.samples);
+  std::vector<const LinkWindow*> windows;
   for (const auto& t : threads_) {
     const LinkAccum& a = t->links[link_index];
-    if (a.ops == 0) continue;
-    result.bytes += a.bytes;
-    result.ops += a.ops;
+    windows.push_back(&a.window);
     latency.merge(a.latency);
-    if (first == Clock::time_point{} || a.start < first) first = a.start;
-    last = std::max(last, a.end);
-    for (size_t s = 0; s < slots.size(); ++s) {
-      const auto& in = a.slots[s];
-      if (in.bytes == 0) continue;
-      if (slots[s].bytes == 0 || in.first < slots[s].first) slots[s].first = in.first;
-      slots[s].last = std::max(slots[s].last, in.last);
-      slots[s].bytes += in.bytes;
-    }
   }
-  result.seconds = std::chrono::duration<double>(last - first).count();
+  WindowResult w = combineWindows(windows, gates_[link_index].min_batches);
+  result.bytes = w.bytes;
+  result.ops = w.ops;
+  result.batches = w.batches;
+  result.seconds = w.seconds;
+  result.samples = std::move(w.samples);
+  result.lower_bound = w.lower_bound;
+  if (!w.inconsistency.empty()) {
+    result.invalid = true;
+    result.error = std::move(w.inconsistency);
+  }
   result.latency_ns = LatencySummary::of(latency);
   all->merge(latency);
-  for (const auto& s : slots) {
-    double secs = std::chrono::duration<double>(s.last - s.first).count();
-    if (s.bytes > 0 && secs > 0) result.samples.push_back(double(s.bytes) / secs);
-  }
   return result;
 }
 
-Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& targets, Histogram* all) {
+void Runner::preparePhase(const std::vector<int>& targets) {
   const size_t m = targets.size();
   const size_t nthreads = threads_.size();
+  gates_ = std::make_unique<LinkGate[]>(m);
   for (auto& t : threads_) {
     t->links.assign(m, LinkAccum{});
     for (size_t i = 0; i < m; ++i) {
       t->links[i].target = targets[i];
-      t->links[i].slots.resize(config_.samples);
+      t->links[i].index = i;
+      t->links[i].window.reset(config_.samples);
     }
     // Every link gets at least one thread; with fewer threads than links, a thread
     // alternates between its links batch by batch.
@@ -299,20 +330,32 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
     } else {
       for (size_t i = t->index; i < m; i += nthreads) t->assigned.push_back(i);
     }
+    for (size_t i : t->assigned) gates_[i].draining.fetch_add(1, std::memory_order_relaxed);
     for (auto& req : t->requests) {
       req.opcode = config_.operation == Workload::kRead ? engine::OpCode::kRead : engine::OpCode::kWrite;
       req.target_region = exposed_region_;
     }
   }
+  // Four pipelines' worth of batches: below that the pipeline's fill and drain, which the
+  // window includes, weigh on the rate (window.h, rule 5).
+  for (size_t i = 0; i < m; ++i) {
+    const uint64_t pipeline = static_cast<uint64_t>(gates_[i].draining.load()) * config_.batches_in_flight;
+    gates_[i].min_batches = std::max<uint64_t>(kMinBatches, 4 * pipeline);
+  }
+}
+
+Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& targets, Histogram* all) {
+  const size_t m = targets.size();
+  preparePhase(targets);
   for (int target : targets) TE_RETURN_IF_ERROR(engine_.openSegment(target).status());
   abort_.store(false);
-  const auto warm_end = Clock::now() + seconds(config_.warmup);
-  const auto measure_end = warm_end + seconds(config_.duration);
+  PhaseClock clock;
+  clock.warm_end = Clock::now() + seconds(config_.warmup);
   std::vector<std::thread> workers;
   for (size_t i = 0; i < threads_.size(); ++i) {
-    workers.emplace_back([this, raw = threads_[i].get(), i, warm_end, measure_end] {
+    workers.emplace_back([this, raw = threads_[i].get(), i, clock] {
       nameThisThread("te-worker" + std::to_string(i));
-      workerLoop(*raw, warm_end, measure_end);
+      workerLoop(*raw, clock);
     });
   }
   for (auto& w : workers) w.join();
@@ -351,7 +394,8 @@ Result<GatheredResults> Runner::run(const std::vector<Phase>& phases, uint64_t b
   grid_ = makeGrid(2 * memory_.half(), block_size, config_.threads);
   GatheredResults mine;
   const int me = bootstrap_.rank();
-  const double per_phase = config_.warmup + (config_.iterations ? config_.timeout : config_.duration);
+  // A window may be extended by up to --duration (window.h, rule 5).
+  const double per_phase = config_.warmup + (config_.iterations ? config_.timeout : 2 * config_.duration);
   const auto phase_timeout = seconds(config_.timeout + per_phase * 2);
   for (size_t p = 0; p < phases.size(); ++p) {
     const uint64_t epoch = ++epoch_;
@@ -366,7 +410,10 @@ Result<GatheredResults> Runner::run(const std::vector<Phase>& phases, uint64_t b
       TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
       Result<std::vector<LinkResult>> r = measurePhase(targets, &mine.latency_ns);
       if (!r.isOk()) return r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
-      for (auto& lr : *r) mine.links.push_back(std::move(lr));
+      for (auto& lr : *r) {
+        lr.phase = static_cast<uint32_t>(p);
+        mine.links.push_back(std::move(lr));
+      }
     }
     if (config_.integrity_check) {
       // Every initiator of the phase has finished before anyone looks at the bytes.

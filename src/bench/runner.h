@@ -2,8 +2,10 @@
 // initiator of the phase runs --threads workers that each keep --batches-in-flight batches of
 // --batch-size requests of the block size going to its targets for --warmup + --duration
 // seconds (or --iterations batches): a finished batch is resubmitted while the next one
-// drains, so the transport's queue never runs dry at a batch boundary. With
-// --integrity-check the buffers are filled before and verified after each phase.
+// drains, so the transport's queue never runs dry at a batch boundary. A link's window opens
+// once its warm-up batches have drained and is extended (by up to --duration) while it holds
+// too few batches for a rate: window.h has the accounting rule. With --integrity-check the
+// buffers are filled before and verified after each phase.
 #pragma once
 
 #include <atomic>
@@ -15,6 +17,7 @@
 #include "bench/integrity.h"
 #include "bench/results.h"
 #include "bench/schedule.h"
+#include "bench/window.h"
 #include "bootstrap/bootstrap.h"
 #include "engine/transfer_engine.h"
 
@@ -39,15 +42,26 @@ class Runner {
 
   struct ThreadState;
   struct LinkAccum;
+  struct LinkGate;
   struct InFlight;
+  // When the phase's warm-up ends; each link's window then opens once the link has drained
+  // (window.h) and runs --duration, extended by up to --duration with too few batches.
+  struct PhaseClock {
+    Deadline warm_end{};
+  };
+  // Below this many batches a link's rate is a lower bound whatever its pipeline.
+  static constexpr uint64_t kMinBatches = 8;
 
  private:
+  enum class Next { kWarm, kMeasure, kWait /* the link's window is not open yet */, kDone };
   Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
          BenchMemory& memory, engine::RegionId exposed_region);
+  void preparePhase(const std::vector<int>& targets);
   Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets, Histogram* all);
-  void workerLoop(ThreadState& t, Deadline warm_end, Deadline measure_end);
-  Status driveThread(ThreadState& t, Deadline warm_end, Deadline measure_end);
-  LinkAccum* nextLink(ThreadState& t, Clock::time_point now, Deadline warm_end, Deadline measure_end);
+  void workerLoop(ThreadState& t, const PhaseClock& clock);
+  Status driveThread(ThreadState& t);
+  Next nextLink(ThreadState& t, Clock::time_point now, LinkAccum** out);
+  bool wantsMeasuredBatch(const LinkAccum& link, const LinkGate& gate, Clock::time_point now) const;
   Status submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool measuring);
   void recordLatency(const InFlight& f, size_t finished);
   Status finishBatch(InFlight& f);
@@ -63,6 +77,7 @@ class Runner {
   BlockGrid grid_;
   uint64_t epoch_ = 0;
   std::vector<std::unique_ptr<ThreadState>> threads_;
+  std::unique_ptr<LinkGate[]> gates_;  // one per link of the phase
   std::atomic<bool> abort_{false};
 };
 

@@ -41,12 +41,19 @@ void flipByte(const LocalRegionRef& region, uint64_t at) {
 // charged on acceptance, so the long-run rate is the cap whatever the request size.
 // A corrupt: rule flips one byte once per peer, shared by all workers: a flip per WRITE would
 // undo itself whenever a block happened to be written an even number of times.
+// A burst: rule tags its requests' user_data with a bit the engine never sets (batch ids stay
+// far below 2^31), holds their completions and hands them over together once the first has
+// waited hold_ms (the longest hold of the worker's rules).
 class FaultWorker final : public TransportWorker {
  public:
   FaultWorker(TransportWorker& inner, std::vector<double> peer_rates, std::vector<bool> peer_fails,
-              std::atomic<bool>* peer_corrupt_pending, const std::vector<LocalRegionRef>* regions)
+              std::atomic<bool>* peer_corrupt_pending, const std::vector<LocalRegionRef>* regions,
+              std::vector<bool> peer_held, int hold_ms)
       : inner_(inner), rates_(std::move(peer_rates)), fails_(std::move(peer_fails)),
-        corrupt_pending_(peer_corrupt_pending), regions_(regions), debt_until_(rates_.size(), Clock::time_point{}) {}
+        corrupt_pending_(peer_corrupt_pending), regions_(regions), debt_until_(rates_.size(), Clock::time_point{}),
+        held_peers_(std::move(peer_held)), hold_(std::chrono::milliseconds(hold_ms)) {
+    held_.reserve(4096);
+  }
 
   Result<size_t> post(std::span<const Request> requests) override {
     size_t n = 0;
@@ -71,17 +78,35 @@ class FaultWorker final : public TransportWorker {
                               std::chrono::duration_cast<Clock::duration>(cost);
       }
     }
-    if (n == requests.size()) return inner_.post(requests);
+    if (n == requests.size()) return postTagged(requests);
     if (n == 0) {
       // Either a throttled link in debt (try again) or a malformed request for the inner.
       const Request& r = requests[0];
       if (r.peer >= 0 && r.peer < static_cast<int>(rates_.size())) return tryAgain("fault injection: rate cap");
       return inner_.post(requests);
     }
-    return inner_.post(requests.first(n));
+    return postTagged(requests.first(n));
   }
 
-  size_t poll(std::span<Completion> out) override { return inner_.poll(out); }
+  size_t poll(std::span<Completion> out) override {
+    const size_t got = inner_.poll(out);
+    if (hold_.count() == 0) return got;
+    const auto now = Clock::now();
+    size_t kept = 0;
+    for (size_t i = 0; i < got; ++i) {
+      if (!(out[i].user_data & kHeldBit)) {
+        out[kept++] = out[i];
+        continue;
+      }
+      if (head_ == held_.size()) release_at_ = now + hold_;
+      held_.push_back({out[i].user_data & ~kHeldBit, out[i].code});
+    }
+    if (head_ < held_.size() && now >= release_at_) {
+      while (kept < out.size() && head_ < held_.size()) out[kept++] = held_[head_++];
+      if (head_ == held_.size()) held_.clear(), head_ = 0;
+    }
+    return kept;
+  }
 
   void waitForProgress(std::chrono::microseconds max_wait) override {
     inner_.waitForProgress(max_wait);
@@ -90,12 +115,31 @@ class FaultWorker final : public TransportWorker {
   Status lastError() const override { return inner_.lastError(); }
 
  private:
+  static constexpr uint64_t kHeldBit = 1ull << 63;
+
+  Result<size_t> postTagged(std::span<const Request> requests) {
+    if (hold_.count() == 0) return inner_.post(requests);
+    if (tagged_.size() < requests.size()) tagged_.resize(requests.size());  // grows once
+    for (size_t i = 0; i < requests.size(); ++i) {
+      tagged_[i] = requests[i];
+      const int peer = requests[i].peer;
+      if (peer >= 0 && peer < static_cast<int>(held_peers_.size()) && held_peers_[peer]) tagged_[i].user_data |= kHeldBit;
+    }
+    return inner_.post(std::span<const Request>(tagged_.data(), requests.size()));
+  }
+
   TransportWorker& inner_;
   std::vector<double> rates_;
   std::vector<bool> fails_;
   std::atomic<bool>* corrupt_pending_;
   const std::vector<LocalRegionRef>* regions_;
   std::vector<Clock::time_point> debt_until_;
+  std::vector<bool> held_peers_;
+  Clock::duration hold_;
+  std::vector<Request> tagged_;
+  std::vector<Completion> held_;
+  size_t head_ = 0;
+  Clock::time_point release_at_{};
 };
 
 class FaultTransport final : public Transport {
@@ -128,8 +172,10 @@ class FaultTransport final : public Transport {
   Status connect(Collective& collective, Deadline deadline) override {
     TE_RETURN_IF_ERROR(inner_->connect(collective, deadline));
     const int n = collective.size();
+    TE_RETURN_IF_ERROR(checkRulesCanFire(n));
     std::vector<double> rates(n, 0);
-    std::vector<bool> fails(n, false);
+    std::vector<bool> fails(n, false), held(n, false);
+    int hold_ms = 0;
     corrupt_pending_ = std::make_unique<std::atomic<bool>[]>(static_cast<size_t>(n));
     for (const FaultRule& rule : rules_) {
       for (int peer = 0; peer < n; ++peer) {
@@ -138,12 +184,13 @@ class FaultTransport final : public Transport {
         else if (rule.kind == FaultRule::Kind::kCorrupt) corrupt_pending_[peer] = true;
         else if (rule.kind == FaultRule::Kind::kRate)
           rates[peer] = rates[peer] > 0 ? std::min(rates[peer], rule.bytes_per_second) : rule.bytes_per_second;
+        else if (rule.kind == FaultRule::Kind::kBurst) held[peer] = true, hold_ms = std::max(hold_ms, rule.hold_ms);
         // kBadRkey, kOutOfBounds: the verbs transport applies them itself (VerbsOptions).
       }
     }
     for (int w = 0; w < inner_->numWorkers(); ++w) {
       workers_.push_back(
-          std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt_pending_.get(), &regions_));
+          std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt_pending_.get(), &regions_, held, hold_ms));
     }
     return Status::ok();
   }
@@ -155,6 +202,17 @@ class FaultTransport final : public Transport {
   }
 
  private:
+  // A test that asks for a fault must never pass without one.
+  Status checkRulesCanFire(int n) const {
+    for (const FaultRule& rule : rules_) {
+      if (rule.initiator >= n || rule.target >= n) {
+        return invalidArgument("TE_FAULT_INJECT: '" + rule.text + "' names a rank past the last (" +
+                               std::to_string(n - 1) + "): it can never fire");
+      }
+    }
+    return Status::ok();
+  }
+
   TransportPtr inner_;
   int rank_;
   std::vector<FaultRule> rules_;
@@ -180,6 +238,10 @@ Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec) {
     TE_ASSIGN_OR_RETURN(rule.initiator, parseEnd(rest.substr(0, arrow), item));
     TE_ASSIGN_OR_RETURN(rule.target, parseEnd(rest.substr(arrow + 2, c2 == std::string::npos ? std::string::npos
                                                                                               : c2 - arrow - 2), item));
+    rule.text = item;
+    if (rule.initiator >= 0 && rule.initiator == rule.target) {
+      return invalidArgument("TE_FAULT_INJECT: '" + item + "' links a rank to itself: it can never fire");
+    }
     if (kind == "fail") {
       rule.kind = FaultRule::Kind::kFail;
     } else if (kind == "corrupt") {
@@ -188,13 +250,22 @@ Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec) {
       rule.kind = FaultRule::Kind::kBadRkey;
     } else if (kind == "oob") {
       rule.kind = FaultRule::Kind::kOutOfBounds;
+    } else if (kind == "burst" && c2 != std::string::npos) {
+      rule.kind = FaultRule::Kind::kBurst;
+      const std::string ms = rest.substr(c2 + 1);
+      char* end = nullptr;
+      const long v = std::strtol(ms.c_str(), &end, 10);
+      if (ms.empty() || *end != '\0' || v < 1 || v > 10000) {
+        return invalidArgument("TE_FAULT_INJECT: '" + item + "': burst hold in ms, allowed 1..10000");
+      }
+      rule.hold_ms = static_cast<int>(v);
     } else if (kind == "rate" && c2 != std::string::npos) {
       TE_ASSIGN_OR_RETURN(uint64_t rate, parseSize(rest.substr(c2 + 1)));
       if (rate == 0) return invalidArgument("TE_FAULT_INJECT: rate 0 in '" + item + "'");
       rule.bytes_per_second = static_cast<double>(rate);
     } else {
       return invalidArgument("TE_FAULT_INJECT: '" + item +
-                             "' is not rate:I->T:BYTES, fail:I->T, corrupt:I->T, badrkey:I->T or oob:I->T");
+                             "' is not rate:I->T:BYTES, burst:I->T:MS, fail:I->T, corrupt:I->T, badrkey:I->T or oob:I->T");
     }
     rules.push_back(rule);
   }

@@ -6,6 +6,10 @@
 //   "fail:0->1"           requests 0 -> 1 fail with kUnavailable
 //   "corrupt:0->1"        the first WRITE 0 -> 1 flips one byte of its source first, once for
 //                         the run (integrity tests: the source and every later copy stay wrong)
+//   "burst:0->1:150"      completions of requests 0 -> 1 are held back and handed over
+//                         together, 150 ms after the first of them finished (a NIC that
+//                         signals late and in bursts: the rate accounting must not be fooled)
+// A rule that can never fire (a rank past the world, "fail:0->0") is refused at connect.
 // Two kinds are left to the verbs transport itself (it gets the spec in VerbsOptions and
 // applies them once to its remote keys at connect; this decorator skips them, and
 // checkFaultRulesFor() refuses them for any other transport), so that the device itself
@@ -22,10 +26,12 @@
 namespace te::engine {
 
 struct FaultRule {
-  enum class Kind { kRate, kFail, kCorrupt, kBadRkey, kOutOfBounds } kind = Kind::kRate;
+  enum class Kind { kRate, kFail, kCorrupt, kBadRkey, kOutOfBounds, kBurst } kind = Kind::kRate;
   int initiator = -1;  // -1: any
   int target = -1;     // -1: any
   double bytes_per_second = 0;
+  int hold_ms = 0;     // kBurst
+  std::string text;    // as written, for errors
 
   // True when the rule covers the link initiator -> target (never a rank to itself).
   bool covers(int from, int to) const {

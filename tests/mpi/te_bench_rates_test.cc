@@ -1,0 +1,113 @@
+// Every rate te_bench prints is one the link achieved (issue 25): the fault-injecting
+// transport caps a link (rate:, a token bucket per worker, so the link's ceiling is known
+// exactly) and hands its completions over late and in bursts (burst:), and the short
+// windows that let the old accounting print rates a link never reached must stay under
+// that ceiling, over TCP and UCX alike. A link with a few batches per window is reported
+// as a lower bound, with the count it rests on.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/transport_registry.h"
+#include "support/run_command.h"
+
+namespace te::testing {
+namespace {
+
+const std::string kBench = TE_BENCH_PATH;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+std::string mpirun(int np, const std::string& env, const std::string& transport) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 UCX_NET_DEVICES=lo UCX_TLS=tcp " + env +
+         " mpirun -np " + std::to_string(np) +
+         " --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp --mca mpi_yield_when_idle 1 " +
+         kBench + " --transport " + transport +
+         " --progress off --buffer-size 16M --threads 2 --batch-size 16 --no-retest";
+}
+
+struct BenchRun {
+  nlohmann::json report;
+  std::string output;
+};
+
+BenchRun run(const std::string& cmd) {
+  const std::string json = tempPath("rates.json");
+  CommandResult r = runCommand(cmd + " --json " + json, std::chrono::seconds(120));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  BenchRun out{{}, r.output};
+  std::ifstream f(json);
+  if (f) f >> out.report;
+  std::remove(json.c_str());
+  return out;
+}
+
+const nlohmann::json* findLink(const nlohmann::json& report, int initiator, int target) {
+  for (const auto& l : report["results"][0]["links"]) {
+    if (l["initiator"] == initiator && l["target"] == target) return &l;
+  }
+  return nullptr;
+}
+
+class HonestRates : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (!engine::findTransport(GetParam())) GTEST_SKIP() << "this build has no " << GetParam() << " transport";
+  }
+};
+
+// Two workers capped at 20 MiB/s each: the link can never move more than 40 MiB/s, plus the
+// one 64 KiB request a bucket admits ahead. Completions come 150 ms late, in bursts.
+TEST_P(HonestRates, LateBurstsOfCompletionsNeverLiftALinkOverItsCeiling) {
+  for (const char* op : {"write", "read"}) {
+    BenchRun r = run(mpirun(2, "TE_FAULT_INJECT='rate:0->1:20M;burst:0->1:150'", GetParam()) +
+                " --duration 0.3 --warmup 0.05 --operation " + op);
+    ASSERT_EQ(r.report["results"].size(), 1u) << r.output;
+    const nlohmann::json* l = findLink(r.report, 0, 1);
+    ASSERT_NE(l, nullptr) << r.output;
+    const double ceiling = 2 * 20 * kMiB;
+    EXPECT_LE((*l)["bytes_per_second"].get<double>(), ceiling * 1.03) << op << " " << l->dump();
+    EXPECT_GT((*l)["bytes_per_second"].get<double>(), ceiling * 0.3) << op << " " << l->dump();
+    EXPECT_EQ((*l)["status"], "ok") << l->dump();
+    // The rate is its bytes over its window, and rests on the batches it says.
+    EXPECT_NEAR((*l)["bytes_per_second"].get<double>() * (*l)["seconds"].get<double>(), (*l)["bytes"].get<double>(),
+                1.0);
+    EXPECT_EQ((*l)["bytes"].get<uint64_t>(), (*l)["batches"].get<uint64_t>() * 16 * 65536) << l->dump();
+    // A sample spans less time: the bucket's one request ahead per worker weighs more.
+    for (const auto& s : (*l)["samples"]["bytes_per_second"]) {
+      EXPECT_LE(s.get<double>(), ceiling * 1.15) << op << " " << l->dump();
+    }
+    // The uncapped direction is measured as usual.
+    const nlohmann::json* back = findLink(r.report, 1, 0);
+    ASSERT_NE(back, nullptr);
+    EXPECT_GT((*back)["bytes_per_second"].get<double>(), ceiling) << back->dump();
+  }
+}
+
+// 2 x 3 MiB/s with 1 MiB batches: a handful of batches per window even once it is extended
+// to twice --duration. The rate is printed as a lower bound with its count, never inflated.
+TEST_P(HonestRates, ASlowLinkWithAFewBatchesPerWindowIsALowerBound) {
+  BenchRun r = run(mpirun(2, "TE_FAULT_INJECT='rate:0->1:3M;burst:0->1:100'", GetParam()) +
+              " --duration 0.4 --warmup 0.05 --operation write");
+  ASSERT_EQ(r.report["results"].size(), 1u) << r.output;
+  const nlohmann::json* l = findLink(r.report, 0, 1);
+  ASSERT_NE(l, nullptr) << r.output;
+  EXPECT_TRUE((*l)["lower_bound"].get<bool>()) << l->dump();
+  EXPECT_LT((*l)["batches"].get<uint64_t>(), 16u) << l->dump();
+  EXPECT_GE((*l)["batches"].get<uint64_t>(), 1u) << l->dump();
+  EXPECT_LE((*l)["bytes_per_second"].get<double>(), 2 * 3 * kMiB * 1.05) << l->dump();
+  // The window was extended past --duration, by at most --duration (plus the drain).
+  EXPECT_GT((*l)["seconds"].get<double>(), 0.4) << l->dump();
+  EXPECT_LT((*l)["seconds"].get<double>(), 0.8 + 1.0) << l->dump();
+  EXPECT_EQ(r.report["results"][0]["analysis"]["lower_bound_links"], 1) << r.output;
+  EXPECT_NE(r.output.find("LOWER BOUND: 1 of 2 link rates (+)"), std::string::npos) << r.output;
+  const nlohmann::json* fast = findLink(r.report, 1, 0);
+  ASSERT_NE(fast, nullptr);
+  EXPECT_FALSE((*fast)["lower_bound"].get<bool>()) << fast->dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, HonestRates, ::testing::Values("tcp", "ucx"),
+                         [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
+
+}  // namespace
+}  // namespace te::testing

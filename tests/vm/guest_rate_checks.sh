@@ -1,0 +1,78 @@
+#!/bin/bash
+# guest_rate_checks.sh BUILD_DIR — runs INSIDE a Soft-RoCE guest (rdma_checks.sh BUILD_DIR
+# guest_rate_checks.sh): every rate te_bench prints over verbs is one the link achieved.
+#  1. issue 25's run (np 4, 0.5 s windows, 2 threads of 8 MiB batches) against the same
+#     links measured alone with long windows, in the same boot: every link within 2x, none
+#     above its alone rate by more than the noise of this guest, no measurement error;
+#  2. the fault-injecting transport caps a link and hands its completions over in bursts:
+#     the link's rate stays under the cap.
+set -u
+BUILD=$1
+BENCH=$BUILD/src/bench/te_bench
+OUT=$(mktemp -d)
+FAILS=0
+ok() { echo "ok - $*"; }
+step() { echo "# [$SECONDS s] $*"; }
+bad() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+MPI=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp
+     --mca mpi_yield_when_idle 1)
+ISSUE=(--transport verbs --operation write --block-size 64K --buffer-size 8M --threads 2 --progress off --timeout 60)
+
+step "issue 25: np 4, --duration 0.5"
+if timeout -k 10 200 "${MPI[@]}" -np 4 "$BENCH" "${ISSUE[@]}" --duration 0.5 --warmup 0.1 --no-retest \
+     --json "$OUT/short.json" > "$OUT/short.log" 2>&1; then
+  ok "np 4, 0.5 s windows: exit 0"
+else
+  bad "np 4, 0.5 s windows"; tail -20 "$OUT/short.log"
+fi
+sed -n '/throughput/,/^links/p' "$OUT/short.log" | sed 's/^/#   /'
+grep -E "^(LOWER BOUND|MEASUREMENT)" "$OUT/short.log" | sed 's/^/#   /'
+step "the same links alone, --schedule sequential --duration 2"
+if timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${ISSUE[@]}" --schedule sequential --duration 2 --warmup 0.2 \
+     --no-retest --json "$OUT/alone.json" > "$OUT/alone.log" 2>&1; then
+  ok "np 4, links alone, 2 s windows: exit 0"
+else
+  bad "np 4, links alone"; tail -20 "$OUT/alone.log"
+fi
+if python3 - "$OUT/short.json" "$OUT/alone.json" <<'PY'
+import json, sys
+short, alone = (json.load(open(p))["results"][0] for p in sys.argv[1:3])
+rate = lambda b: {(l["initiator"], l["target"]): l for l in b["links"]}
+s, a = rate(short), rate(alone)
+bad = 0
+for k in sorted(a):
+    x, y = s[k]["bytes_per_second"], a[k]["bytes_per_second"]
+    note = "lower bound, %d batches" % s[k]["batches"] if s[k]["lower_bound"] else "%d batches" % s[k]["batches"]
+    print("#   %d->%d: %.1f MB/s (%s), alone %.1f MB/s: x%.2f" % (k[0], k[1], x / 1e6, note, y / 1e6, x / y))
+    if s[k]["status"] != "ok" or not (y / 2 <= x <= y * 2):
+        bad += 1
+print("#   measurement errors:", short["analysis"]["measurement_errors"])
+sys.exit(1 if bad or short["analysis"]["measurement_errors"] or len(s) != 12 else 0)
+PY
+then
+  ok "every link of the 0.5 s run within 2x of the same link alone over 2 s"
+else
+  bad "a link of the 0.5 s run is not within 2x of its rate alone"
+fi
+
+# 2 MiB/s on one worker, completions held 200 ms: a handful of batches, never over the cap.
+step "TE_FAULT_INJECT=rate:0->1:2M;burst:0->1:200 over verbs"
+if timeout -k 10 120 "${MPI[@]}" -np 2 -x TE_FAULT_INJECT="rate:0->1:2M;burst:0->1:200" "$BENCH" \
+     --transport verbs --operation write --block-size 64K --buffer-size 8M --threads 1 --batch-size 8 \
+     --duration 0.5 --warmup 0.1 --progress off --no-retest --json "$OUT/burst.json" > "$OUT/burst.log" 2>&1 \
+   && python3 - "$OUT/burst.json" <<'PY'
+import json, sys
+links = {(l["initiator"], l["target"]): l for l in json.load(open(sys.argv[1]))["results"][0]["links"]}
+l = links[(0, 1)]
+print("#   0->1: %.2f MB/s over %.3f s, %d batches, lower bound %s" % (
+    l["bytes_per_second"] / 1e6, l["seconds"], l["batches"], l["lower_bound"]))
+sys.exit(0 if 0 < l["bytes_per_second"] <= 2 * 1024 * 1024 * 1.05 and l["status"] == "ok" else 1)
+PY
+then
+  ok "a capped link whose completions come in bursts stays under its cap over verbs"
+else
+  bad "capped link over verbs"; tail -20 "$OUT/burst.log"
+fi
+
+echo "# guest rate checks: $FAILS failed"
+[ $FAILS = 0 ]
