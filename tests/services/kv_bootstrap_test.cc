@@ -1,11 +1,16 @@
 // The KV bootstrap against real servers, ranks as threads of this process (each with its own
 // connection): collectives, concurrent jobs, a missing rank, a rank claimed twice, a job id
 // reused after a crash, planted garbage, abort and dead-rank detection, a killed server.
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <functional>
 #include <thread>
 
 #include "bootstrap/kv/kv_bootstrap.h"
+#include "bootstrap/kv/kv_url.h"
 #include "common/bytes.h"
 #include "services_fixture.h"
 
@@ -215,32 +220,93 @@ TEST_P(KvBootstrapTest, MissingRankTimesOutNamingIt) {
   }
 }
 
-TEST_P(KvBootstrapTest, RankClaimedTwiceNamesBothHosts) {
+// A run: a barrier every 100 ms for 8 s (longer than a duplicate takes to be found with a
+// 2 s TTL), as a te_bench run meets its peers between phases.
+Status runForEightSeconds(KvBootstrap& bs) {
+  for (const auto end = Clock::now() + 8s; Clock::now() < end;) {
+    TE_RETURN_IF_ERROR(bs.barrier(deadlineIn(10s)));
+    std::this_thread::sleep_for(100ms);
+  }
+  return Status::ok();
+}
+
+// A rank claimed twice (the same --job-id launched twice, or --rank given twice): the loser
+// names both hosts, and the job it collided with is ended too, so no process runs in a job
+// that mixes two launches.
+TEST_P(KvBootstrapTest, RankClaimedTwiceNamesBothHostsAndEndsTheJob) {
   for (int dup : {1, 0}) {
     const std::string job = uniqueName("dup");
     std::vector<RankSpec> specs = {{0, "host-a"}, {1, "host-b"}, {2, "host-c"}, {dup, "host-dup"}};
-    join_failures_ = 0;
-    // The winners stay in the job until the loser has given up (else rank 0 deletes the
-    // job at exit and the loser sees it gone instead of held).
-    auto statuses = runJob(job, 3, specs, [&](KvBootstrap& bs) {
-      const auto end = Clock::now() + 15s;
-      while (join_failures_.load() == 0 && Clock::now() < end) std::this_thread::sleep_for(20ms);
-      return bs.barrier(deadlineIn(10s));
-    }, 20s, 2s);
-    // The loser returned without running the body; count it.
-    int failures = 0;
+    auto statuses = runJob(job, 3, specs, runForEightSeconds, 20s, 2s);
+    int losers = 0;
     for (size_t i = 0; i < specs.size(); ++i) {
-      if (statuses[i].isOk()) continue;
-      ++failures;
+      EXPECT_EQ(statuses[i].code(), StatusCode::kInvalidArgument) << specs[i].host << ": " << text(statuses[i]);
+      if (statuses[i].message().find("ended the job") != std::string::npos) {
+        EXPECT_NE(statuses[i].message().find("launched twice"), std::string::npos) << text(statuses[i]);
+        continue;
+      }
+      EXPECT_NE(statuses[i].message().find("already held by a live process"), std::string::npos) << text(statuses[i]);
+      ++losers;
       EXPECT_EQ(specs[i].rank, dup);
-      EXPECT_EQ(statuses[i].code(), StatusCode::kInvalidArgument) << text(statuses[i]);
       const std::string other = specs[i].host == "host-dup" ? (dup == 0 ? "host-a" : "host-b") : "host-dup";
       EXPECT_NE(statuses[i].message().find(specs[i].host), std::string::npos) << text(statuses[i]);
       EXPECT_NE(statuses[i].message().find(other), std::string::npos) << text(statuses[i]);
-      EXPECT_NE(statuses[i].message().find("already held by a live process"), std::string::npos);
     }
-    EXPECT_EQ(failures, 1) << "duplicate rank " << dup;
+    EXPECT_EQ(losers, 1) << "duplicate rank " << dup;
   }
+}
+
+// Two launches of one job id at once: every process of both fails, none runs a job of the
+// other's ranks, and neither runs after the other.
+TEST_P(KvBootstrapTest, SameJobIdLaunchedTwiceAtOnceFailsEveryProcess) {
+  const std::string job = uniqueName("twice");
+  std::vector<RankSpec> specs = {{0, "first-0"}, {1, "first-1"}, {0, "second-0"}, {1, "second-1"}};
+  auto statuses = runJob(job, 2, specs, runForEightSeconds, 20s, 2s);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    EXPECT_EQ(statuses[i].code(), StatusCode::kInvalidArgument) << specs[i].host << ": " << text(statuses[i]);
+    EXPECT_NE(statuses[i].message().find(job), std::string::npos) << text(statuses[i]);
+  }
+}
+
+// One redis command over a plain socket (RESP), its raw reply: the test plants what te_bench
+// never writes.
+std::string redisCommand(const bootstrap::kv::HostPort& at, const std::vector<std::string>& args) {
+  std::string request = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& a : args) request += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(at.port));
+  ::inet_pton(AF_INET, at.host.c_str(), &addr.sin_addr);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    char buf[256];
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n > 0) reply.assign(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
+// A key of another type (a redis list) where the epoch belongs: every rank fails at once,
+// naming the key, instead of rank 0 failing and the others waiting out the timeout.
+TEST_P(KvBootstrapTest, RedisKeyOfTheWrongTypeFailsEveryRankAtOnce) {
+  if (GetParam() != "redis") GTEST_SKIP() << "redis only: etcd keys have no type";
+  using namespace bootstrap::kv;
+  const std::string job = uniqueName("wrongtype");
+  auto parsed = parseKvUrl(url());
+  ASSERT_TRUE(parsed.isOk());
+  ASSERT_EQ(redisCommand(parsed->endpoints[0], {"RPUSH", KeyLayout::epochKey(job), "x"}), ":1\r\n");
+  const auto t0 = Clock::now();
+  auto statuses = runJob(job, 3, ranks(3), [](KvBootstrap&) { return Status::ok(); }, 20s);
+  EXPECT_LT(Clock::now() - t0, 5s);
+  for (const Status& s : statuses) {
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << text(s);
+    EXPECT_NE(s.message().find("WRONGTYPE"), std::string::npos) << text(s);
+    EXPECT_NE(s.message().find("redis-cli del " + KeyLayout::epochKey(job)), std::string::npos) << text(s);
+  }
+  EXPECT_EQ(redisCommand(parsed->endpoints[0], {"DEL", KeyLayout::epochKey(job)}), ":1\r\n");
 }
 
 // Keys of an earlier run of this job id that crashed: its epoch, claims, roster and a

@@ -64,13 +64,17 @@ std::string KvBootstrap::ranksText(const std::vector<int>& ranks) const {
   return out;
 }
 
-Status KvBootstrap::checkPeers(Deadline deadline) {
+Status KvBootstrap::checkAbort(Deadline deadline) {
   TE_ASSIGN_OR_RETURN(auto abort, store_->get(keys_.abortKey(), deadline));
-  if (abort) {
-    Result<AbortRecord> a = decodeAbort(*abort);
-    if (!a.isOk()) return a.status().withContext("key " + keys_.abortKey());
-    return unavailable("rank " + std::to_string(a->rank) + " (" + a->host + ") ended the job: " + a->message);
-  }
+  if (!abort) return Status::ok();
+  Result<AbortRecord> a = decodeAbort(*abort);
+  if (!a.isOk()) return a.status().withContext("key " + keys_.abortKey());
+  const std::string why = "rank " + std::to_string(a->rank) + " (" + a->host + ") ended the job: " + a->message;
+  return a->exit_code == 2 ? invalidArgument(why) : unavailable(why);  // 2: a duplicate --job-id
+}
+
+Status KvBootstrap::checkPeers(Deadline deadline) {
+  TE_RETURN_IF_ERROR(checkAbort(deadline));
   TE_ASSIGN_OR_RETURN(auto claims, store_->presentIndexed(keys_.claimPrefix(), size(), deadline));
   std::vector<int> gone;
   for (int r = 0; r < size(); ++r) {
@@ -94,6 +98,13 @@ Result<std::vector<Bytes>> KvBootstrap::exchange(const char* what, uint64_t op, 
   keys_gathered_.clear();
   keys_prev_ = std::move(mine);
 
+  // A duplicate launch of this job id, found by one of its processes a keep-alive period or
+  // two after the join, marks this job aborted: look once a second, also in a job whose
+  // collectives never wait long enough for waitFor's own checks.
+  if (Clock::now() >= next_abort_check_) {
+    next_abort_check_ = Clock::now() + std::chrono::seconds(1);
+    TE_RETURN_IF_ERROR(checkAbort(deadline).withContext(context));
+  }
   std::vector<int> missing;
   Result<std::vector<Bytes>> values =
       store_->waitFor(wait_prefix, size(), deadline, [&] { return checkPeers(deadline); }, &missing);

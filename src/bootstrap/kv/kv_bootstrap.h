@@ -62,6 +62,7 @@ class KvBootstrap final : public Bootstrap {
                                       const std::string& wait_prefix, Deadline deadline);
   // Abort marker or a rank whose claim expired: the reason to stop waiting.
   Status checkPeers(Deadline deadline);
+  Status checkAbort(Deadline deadline);
   std::string rankText(int rank) const;  // "rank 3 (node07)"
   std::string ranksText(const std::vector<int>& ranks) const;
 
@@ -71,6 +72,7 @@ class KvBootstrap final : public Bootstrap {
   const JoinedJob job_;
   const KeyLayout keys_;
   uint64_t next_op_ = 0;
+  Clock::time_point next_abort_check_{};  // exchange() reads the abort key at most once a second
   // This rank's keys of the last two collectives: everyone has read a collective's keys once
   // every rank has written the next one, so keys are deleted two collectives later.
   std::vector<std::string> keys_prev_, keys_prev2_;

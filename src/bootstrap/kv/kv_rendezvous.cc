@@ -58,6 +58,13 @@ class TtlWatch {
     return ttl > first_ttl_ - elapsed + kTtlSlack;
   }
 
+  // A key gone long before its time to live ran out was deleted: its writer lived.
+  bool goneEarly() const {
+    if (!first_ || first_ttl_ == std::chrono::milliseconds::max()) return false;
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *first_);
+    return elapsed + kTtlSlack < first_ttl_;
+  }
+
  private:
   std::optional<Clock::time_point> first_;
   std::chrono::milliseconds first_ttl_{0};
@@ -88,7 +95,9 @@ class Joiner {
     bool logged = false;
     while (true) {
       TE_ASSIGN_OR_RETURN(auto now_held, store_.getWithTtl(key, deadline_));
-      if (!now_held || now_held->value != seen) return ConflictEnd::kVanished;
+      // Deleted by its live writer (a duplicate launch that finished): as alive, else the two
+      // launches would run one after the other.
+      if (!now_held || now_held->value != seen) return key_watch.goneEarly() ? ConflictEnd::kAlive : ConflictEnd::kVanished;
       bool alive = key_watch.refreshed(now_held->ttl);
       if (watch_epoch) {
         TE_ASSIGN_OR_RETURN(auto current, store_.getWithTtl(epoch_key_, deadline_));
@@ -111,10 +120,15 @@ class Joiner {
     }
   }
 
-  Status heldByLiveProcess(const std::string& what, const Identity& holder) const {
-    return invalidArgument(job() + ": " + what + " is already held by a live process (" + holder.text() +
-                           "); this process is " + me_.text() + ": another job with this --job-id is running, or --rank " +
-                           std::to_string(o_.rank) + " was given twice");
+  // A live duplicate: every process of both launches must stop, so the epoch the holder is in
+  // is marked aborted (exit 2) too: its rank 0, and any rank of ours that joined it, stop.
+  Status heldByLiveProcess(const std::string& what, const Identity& holder, uint64_t epoch) {
+    const std::string why = what + " is already held by a live process (" + holder.text() + "); this process is " +
+                            me_.text() + ": another job with this --job-id is running, or --rank " +
+                            std::to_string(o_.rank) + " was given twice";
+    AbortRecord a{o_.rank, 2, me_.host, "the same --job-id launched twice at once? " + why};
+    (void)store_.put(KeyLayout(o_.job_id, epoch).abortKey(), encodeAbort(a), Clock::now() + std::chrono::seconds(1));
+    return invalidArgument(job() + ": " + why);
   }
 
   Result<JoinedJob> joinAsRoot() {
@@ -126,7 +140,7 @@ class Joiner {
       Result<EpochRecord> other = decodeEpoch(*existing);
       if (!other.isOk()) return corrupt(epoch_key_, other.status());
       TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, *existing, "rank 0", other->owner));
-      if (end == ConflictEnd::kAlive) return heldByLiveProcess("rank 0", other->owner);
+      if (end == ConflictEnd::kAlive) return heldByLiveProcess("rank 0", other->owner, other->epoch);
     }
     KeyLayout keys(o_.job_id, mine.epoch);
     Result<JoinedJob> joined = collectClaims(keys, mine.epoch);
@@ -170,7 +184,8 @@ class Joiner {
     if (!value) return Status::ok();
     Result<AbortRecord> a = decodeAbort(*value);
     if (!a.isOk()) return corrupt(keys.abortKey(), a.status());
-    return unavailable(job() + ": rank " + std::to_string(a->rank) + " (" + a->host + ") ended the job: " + a->message);
+    const std::string why = job() + ": rank " + std::to_string(a->rank) + " (" + a->host + ") ended the job: " + a->message;
+    return a->exit_code == 2 ? invalidArgument(why) : unavailable(why);
   }
 
   Result<JoinedJob> joinAsMember() {
@@ -191,7 +206,7 @@ class Joiner {
         if (!other.isOk()) return corrupt(keys.claimKey(o_.rank), other.status());
         const std::string what = "rank " + std::to_string(o_.rank);
         TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(keys.claimKey(o_.rank), *existing, what, other->who, epoch.epoch));
-        if (end == ConflictEnd::kAlive) return heldByLiveProcess(what, other->who);
+        if (end == ConflictEnd::kAlive) return heldByLiveProcess(what, other->who, epoch.epoch);
         continue;
       }
       TE_ASSIGN_OR_RETURN(std::optional<JoinedJob> joined, waitForRoster(keys, epoch));
@@ -238,7 +253,7 @@ class Joiner {
         // A roster of an earlier run that holds this rank: wait until that epoch goes.
         const std::string what = "rank " + std::to_string(o_.rank);
         TE_ASSIGN_OR_RETURN(ConflictEnd end, waitOutConflict(epoch_key_, encodeEpoch(epoch), what, listed, epoch.epoch));
-        if (end == ConflictEnd::kAlive) return heldByLiveProcess(what, listed);
+        if (end == ConflictEnd::kAlive) return heldByLiveProcess(what, listed, epoch.epoch);
         return Out();
       }
       if (!values[1]) return Out();

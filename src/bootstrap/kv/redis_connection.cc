@@ -123,7 +123,12 @@ Result<std::vector<RedisReplyPtr>> RedisConnection::run(const std::vector<RedisC
     RedisReplyPtr reply(static_cast<redisReply*>(raw));
     if (reply->type == REDIS_REPLY_ERROR) {
       // Read the remaining replies so that the connection stays in step.
-      Status s = unavailable(describe() + ": " + commandName(cmd) + ": " + std::string(reply->str, reply->len));
+      std::string error(reply->str, reply->len);
+      if (error.rfind("WRONGTYPE", 0) == 0 && cmd.size() > 1) {
+        error = "the key holds another type than a string (" + error + "); remove it (redis-cli del " + cmd[1] +
+                ") or use another --job-id";
+      }
+      Status s = unavailable(describe() + ": " + commandName(cmd) + ": " + error);
       for (size_t i = replies.size() + 1; i < commands.size(); ++i) {
         void* rest = nullptr;
         if (redisGetReply(c, &rest) != REDIS_OK) return ioError(commandName(cmd));

@@ -80,8 +80,15 @@ class RedisStore final : public KvStore {
   Result<std::vector<std::optional<Bytes>>> getMany(const std::vector<std::string>& keys,
                                                     Deadline deadline) override {
     std::vector<RedisCommand> cmds;
-    appendKeyCommands("MGET", keys, &cmds);
     std::vector<std::optional<Bytes>> out;
+    if (keys.size() == 1) {
+      // GET, unlike MGET, says when the key holds another type (a list, a hash...) instead of
+      // answering nil, so a rank waiting for a key that is there fails at once.
+      TE_ASSIGN_OR_RETURN(auto replies, conn_->run({{"GET", keys[0]}}, deadline));
+      out.push_back(stringReply(replies[0].get()));
+      return out;
+    }
+    appendKeyCommands("MGET", keys, &cmds);
     if (cmds.empty()) return out;
     TE_ASSIGN_OR_RETURN(auto replies, conn_->run(cmds, deadline));
     for (const auto& r : replies) {
