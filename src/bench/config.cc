@@ -52,7 +52,7 @@ CLI::Option* addNumber(CLI::App& app, const std::string& names, T* target, const
         if (!v.isOk()) throw CLI::ValidationError(v.status().message());
         *target = static_cast<T>(*v);
       },
-      help + " (" + allowedText(*range) + ")");
+      help + " [" + allowedText(*range) + "]");
   opt->type_name(range->integer ? "INT" : "NUMBER");
   return opt;
 }
@@ -68,7 +68,7 @@ CLI::Option* addNumber(CLI::App& app, const std::string& names, std::optional<T>
             if (!v.isOk()) throw CLI::ValidationError(v.status().message());
             *target = static_cast<T>(*v);
           },
-          help + " (" + allowedText(*range) + ")")
+          help + " [" + allowedText(*range) + "]")
       ->type_name(range->integer ? "INT" : "NUMBER");
 }
 template <typename T>

@@ -84,6 +84,12 @@ inline BenchRun runProcess(const std::vector<std::string>& argv, std::vector<std
   return run;
 }
 
+inline size_t countOccurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
 inline size_t lineCount(const std::string& text) {
   size_t n = 0;
   for (char c : text) n += c == '\n';
