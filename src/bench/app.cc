@@ -89,7 +89,7 @@ std::string interfacesHere() {
 
 // What the flags ask of this host: a NUMA node and an interface it has, buffers that fit in
 // its memory. Every rank checks its own host; the first failure is printed once, by rank 0.
-Status checkHost(const BenchConfig& c, const std::string& host) {
+Status checkHost(const BenchConfig& c, const std::string& host, int ranks_here) {
   int highest = 0;
   std::string nodes = numaNodesHere(&highest);
   if (c.numa_node > highest) {
@@ -106,9 +106,11 @@ Status checkHost(const BenchConfig& c, const std::string& host) {
                   (c.target_memory == engine::MemoryKind::kDram ? c.buffer_size / 2 : 0);
   if (::sysinfo(&si) == 0) {
     const uint64_t total = static_cast<uint64_t>(si.totalram) * si.mem_unit;
-    if (dram > total) {
-      return invalidArgument("--buffer-size " + formatSize(c.buffer_size) + ": more DRAM than " + host + " has (" +
-                             formatSize(total) + "); allowed at most " + formatSize(total));
+    if (dram > 0 && dram > total / static_cast<uint64_t>(ranks_here)) {
+      const std::string ranks = ranks_here > 1 ? " x " + std::to_string(ranks_here) + " ranks" : "";
+      return invalidArgument("--buffer-size " + formatSize(c.buffer_size) + ranks + ": more DRAM than " + host +
+                             " has (" + formatSize(total) + "); allowed at most " +
+                             formatSize(total / static_cast<uint64_t>(ranks_here)) + " of DRAM per rank there");
     }
   }
   return Status::ok();
@@ -118,7 +120,9 @@ Status checkHost(const BenchConfig& c, const std::string& host) {
 // paths, VRAM.
 Status checkWorld(const BenchConfig& c, bootstrap::Bootstrap& bs) {
   Status mine = validateForWorld(c, bs.size());
-  if (mine.isOk()) mine = checkHost(c, bs.hostname(bs.rank()));
+  int ranks_here = 0;
+  for (int r = 0; r < bs.size(); ++r) ranks_here += bs.hostname(r) == bs.hostname(bs.rank());
+  if (mine.isOk()) mine = checkHost(c, bs.hostname(bs.rank()), std::max(ranks_here, 1));
   if (mine.isOk()) mine = checkVram(c);
   if (mine.isOk() && bs.rank() == 0) {
     for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"}}) {
