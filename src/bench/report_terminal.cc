@@ -90,8 +90,8 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
     fewest = std::min(fewest, l.batches);
   }
   if (lower > 0) {
-    out << "LOWER BOUND: " << lower << " of " << block.links.size() << " link rates (+) rest on too few batches (fewest "
-        << fewest << ", window up to " << 2 * c.duration << " s): the links may be faster; raise --duration or lower "
+    out << "LOWER BOUND: " << lower << " of " << block.links.size()
+        << " link rates (+) rest on too few batches (fewest " << fewest << ", window up to " << 2 * c.duration << " s): the links may be faster; raise --duration or lower "
         << "--batch-size\n";
   }
   const std::vector<size_t>& errors = block.analysis.measurement_errors;

@@ -29,7 +29,9 @@ struct Runner::LinkGate {
   std::atomic<uint64_t> issued{0};
   uint64_t min_batches = 0;
 
-  Clock::time_point openedAt() const { return Clock::time_point(Clock::duration(opened.load(std::memory_order_acquire))); }
+  Clock::time_point openedAt() const {
+    return Clock::time_point(Clock::duration(opened.load(std::memory_order_acquire)));
+  }
 };
 
 // One batch of a thread's pipeline.

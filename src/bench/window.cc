@@ -42,7 +42,9 @@ namespace {
 // no batch finishes before it was submitted. A broken one is a bug, reported, never a rate.
 std::string checkConsistency(const WindowPart& total, const std::vector<WindowPart>& samples) {
   if (total.batches == 0) return {};
-  if (total.last <= total.first) return "measurement error: a window of zero length for " + std::to_string(total.bytes) + " bytes";
+  if (total.last <= total.first) {
+    return "measurement error: a window of zero length for " + std::to_string(total.bytes) + " bytes";
+  }
   uint64_t bytes = 0, batches = 0;
   for (const WindowPart& s : samples) {
     bytes += s.bytes;

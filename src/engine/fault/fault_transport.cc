@@ -123,7 +123,8 @@ class FaultWorker final : public TransportWorker {
     for (size_t i = 0; i < requests.size(); ++i) {
       tagged_[i] = requests[i];
       const int peer = requests[i].peer;
-      if (peer >= 0 && peer < static_cast<int>(held_peers_.size()) && held_peers_[peer]) tagged_[i].user_data |= kHeldBit;
+      const bool held = peer >= 0 && peer < static_cast<int>(held_peers_.size()) && held_peers_[peer];
+      if (held) tagged_[i].user_data |= kHeldBit;
     }
     return inner_.post(std::span<const Request>(tagged_.data(), requests.size()));
   }
@@ -189,8 +190,8 @@ class FaultTransport final : public Transport {
       }
     }
     for (int w = 0; w < inner_->numWorkers(); ++w) {
-      workers_.push_back(
-          std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt_pending_.get(), &regions_, held, hold_ms));
+      workers_.push_back(std::make_unique<FaultWorker>(inner_->worker(w), rates, fails, corrupt_pending_.get(),
+                                                       &regions_, held, hold_ms));
     }
     return Status::ok();
   }
