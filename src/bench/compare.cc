@@ -18,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/config_flags.h"
 #include "bench/json_filter.h"
 #include "common/shown_value.h"
 #include "common/units.h"
@@ -319,11 +320,10 @@ int runCompare(int argc, const char* const* argv, std::ostream& out, std::ostrea
   CLI::App app{"te_bench compare: throughput of each link in NEW relative to OLD (two te_bench --json reports).\n"
                "Exit 0: no link got worse, 4: some link fell below --threshold x its old throughput, 2: usage.",
                "te_bench compare"};
-  std::string old_path, new_path, json_path;
-  double threshold = 0.8;
+  std::string old_path, new_path, json_path, threshold_text = "0.8";
   app.add_option("OLD", old_path, "the earlier JSON report")->required();
   app.add_option("NEW", new_path, "the later JSON report")->required();
-  app.add_option("--threshold", threshold, "a link is worse when new < THRESHOLD x old (0 < THRESHOLD <= 1)")
+  app.add_option("--threshold", threshold_text, "a link is worse when new < THRESHOLD x old (0 < THRESHOLD <= 1)")
       ->capture_default_str();
   app.add_option("--json", json_path, "also write the comparison as JSON to FILE")->type_name("FILE");
   auto fail = [&err](const std::string& message, int code) {
@@ -339,9 +339,9 @@ int runCompare(int argc, const char* const* argv, std::ostream& out, std::ostrea
     std::string what = e.what();
     return fail(what.substr(0, what.find('\n')), 2);
   }
-  if (!(threshold > 0 && threshold <= 1)) {
-    return fail("--threshold " + std::to_string(threshold) + ": allowed 0 < THRESHOLD <= 1", 2);
-  }
+  Result<long double> parsed = parseNumber("--threshold", threshold_text, {0, 1, false, true, false});
+  if (!parsed.isOk()) return fail(parsed.status().message(), 2);
+  const double threshold = static_cast<double>(*parsed);
   Result<nlohmann::json> old_report = loadReport(old_path);
   if (!old_report.isOk()) return fail(old_report.status().message(), 2);
   Result<nlohmann::json> new_report = loadReport(new_path);

@@ -2,12 +2,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "bench/config_flags.h"
-#include "common/shown_value.h"
-
 #include "common/launcher_env.h"
+#include "common/shown_value.h"
 #include "common/version.h"
 #include "engine/topology/nccl_topology.h"
 #include "engine/transport_registry.h"
@@ -39,6 +39,12 @@ std::string defaultText(double v) {
 template <typename T>
 std::string defaultText(T v) { return std::to_string(v); }
 
+// The number a flag's field holds: T, or T in a std::optional<T> (a flag without a default).
+template <typename T>
+struct NumberOf { using type = T; };
+template <typename T>
+struct NumberOf<std::optional<T>> { using type = T; };
+
 // A numeric option: the value is parsed strictly and checked against the flag's range in
 // config_flags.cc; anything else is one line naming the flag, the value and the range.
 template <typename T>
@@ -50,26 +56,11 @@ CLI::Option* addNumber(CLI::App& app, const std::string& names, T* target, const
       [target, flag](const std::string& text) {
         Result<long double> v = parseNumber(flag, text);
         if (!v.isOk()) throw CLI::ValidationError(v.status().message());
-        *target = static_cast<T>(*v);
+        *target = static_cast<typename NumberOf<T>::type>(*v);
       },
       help + " [" + allowedText(*range) + "]");
   opt->type_name(range->integer ? "INT" : "NUMBER");
   return opt;
-}
-template <typename T>
-CLI::Option* addNumber(CLI::App& app, const std::string& names, std::optional<T>* target, const std::string& help) {
-  const std::string flag = names.substr(0, names.find(','));
-  const NumberRange* range = numberRange(flag);
-  return app
-      .add_option_function<std::string>(
-          names,
-          [target, flag](const std::string& text) {
-            Result<long double> v = parseNumber(flag, text);
-            if (!v.isOk()) throw CLI::ValidationError(v.status().message());
-            *target = static_cast<T>(*v);
-          },
-          help + " [" + allowedText(*range) + "]")
-      ->type_name(range->integer ? "INT" : "NUMBER");
 }
 template <typename T>
 CLI::Option* addNumberWithDefault(CLI::App& app, const std::string& names, T* target, const std::string& help) {

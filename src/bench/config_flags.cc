@@ -1,7 +1,6 @@
 #include "bench/config_flags.h"
 
 #include <cctype>
-#include <cerrno>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -135,12 +134,15 @@ std::string allowedValues(const std::string& flag) {
 Result<long double> parseNumber(const std::string& flag, const std::string& text) {
   const NumberRange* r = numberRange(flag);
   if (!r) return internalError("parseNumber: " + flag + " is not a numeric flag");
-  auto refused = [&] { return invalidArgument(flagValue(flag, text) + ": allowed " + allowedText(*r)); };
-  if (text.empty() || text.size() > 64 || !looksNumeric(text, r->integer)) return refused();
+  return parseNumber(flag, text, *r);
+}
+
+Result<long double> parseNumber(const std::string& flag, const std::string& text, const NumberRange& r) {
+  auto refused = [&] { return invalidArgument(flagValue(flag, text) + ": allowed " + allowedText(r)); };
+  if (text.empty() || text.size() > 64 || !looksNumeric(text, r.integer)) return refused();
   char* end = nullptr;
-  errno = 0;
   long double v = std::strtold(text.c_str(), &end);
-  if (*end != '\0' || !std::isfinite(v) || !inRange(*r, v)) return refused();
+  if (*end != '\0' || !std::isfinite(v) || !inRange(r, v)) return refused();
   if (v == 0) v = 0;  // no "-0"
   return v;
 }

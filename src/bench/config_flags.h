@@ -31,6 +31,8 @@ std::string allowedValues(const std::string& flag);
 // "1e3", no "-1" for a count), a finite decimal number otherwise. Else kInvalidArgument:
 // "--threads 0: allowed an integer 1..256".
 Result<long double> parseNumber(const std::string& flag, const std::string& text);
+// The same against a range of the caller's (a flag of another command, te_bench compare's).
+Result<long double> parseNumber(const std::string& flag, const std::string& text, const NumberRange& range);
 
 // A value already typed (a config built in code) against the flag's range.
 Status checkNumber(const std::string& flag, long double value);

@@ -133,7 +133,9 @@ TEST_F(CompareTest, UsageErrorsExitTwoWithOneLine) {
            {{a, foreign}, foreign + ": not a te_bench JSON report"},
            {{a, other_size}, "no block (transport, operation, block size) is in both reports"},
            {{a, a, "--threshold", "1.5"}, "--threshold"},
-           {{a, a, "--threshold", "0"}, "--threshold"},
+           {{a, a, "--threshold", "0"}, "--threshold 0: allowed a number > 0 and <= 1"},
+           {{a, a, "--threshold", "abc"}, "--threshold abc: allowed a number > 0 and <= 1"},
+           {{a, a, "--threshold", ""}, "--threshold '': allowed a number > 0 and <= 1"},
            {{a}, "NEW is required"},
            {{a, a, "--bogus"}, "--bogus"},
        }) {
