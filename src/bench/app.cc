@@ -201,7 +201,8 @@ int runBench(const BenchConfig& c) {
   const std::string start_time = isoTimeNow();
   Result<std::unique_ptr<bootstrap::Bootstrap>> created = bootstrap::createBootstrap(c.bootstrap);
   if (!created.isOk()) {
-    // Every rank of an MPI job meets the same failure: rank 0 says it. A KV rank says its own.
+    // Every rank of an MPI job meets the same MPI: rank 0 says it. A KV rank says its own (its
+    // server may be unreachable from its node alone).
     auto resolved = bootstrap::resolveBootstrapOptions(c.bootstrap, launcherEnv());
     const bool mpi = resolved.isOk() && !resolved->kv;
     if (!mpi || printsUsageErrors()) printError(created.status().withContext("bootstrap " + c.bootstrap.spec));

@@ -1,8 +1,10 @@
 // te_bench entry point: flags -> validated config (exit 2 on a user's mistake, printed once
 // by rank 0) -> the run.
-#include <iostream>
-
+#include <chrono>
+#include <csignal>
 #include <cstring>
+#include <iostream>
+#include <thread>
 
 #include "bench/app.h"
 #include "bench/compare.h"
@@ -13,6 +15,9 @@
 int main(int argc, char** argv) {
   using namespace te;
   using namespace te::bench;
+  // A peer that went away is an error a send reports (EPIPE), not a signal that kills this
+  // rank with exit 141 before it can say why.
+  std::signal(SIGPIPE, SIG_IGN);
   // `te_bench compare OLD.json NEW.json`: no MPI, no transport.
   if (argc > 1 && std::strcmp(argv[1], "compare") == 0) return runCompare(argc - 1, argv + 1);
   // Before the bootstrap the rank is only known from the launcher: a mistake is printed once
@@ -24,13 +29,12 @@ int main(int argc, char** argv) {
     if (root) std::cout << parsed.output;
     return kExitOk;
   }
-  if (parsed.outcome == ParseOutcome::kError) {
-    if (root) printError(parsed.error);
-    return kExitUsage;
-  }
-  Status valid = validateConfig(config);
-  if (!valid.isOk()) {
-    if (root) printError(valid);
+  Status mistake = parsed.outcome == ParseOutcome::kError ? parsed.error : validateConfig(config);
+  if (!mistake.isOk()) {
+    if (root) printError(mistake);
+    // mpirun and jobs/launch_local.sh stop every rank when the first one exits: the silent
+    // ranks leave a moment later, so that rank 0 is not stopped before it has said it.
+    if (!root) std::this_thread::sleep_for(std::chrono::milliseconds(300));
     return kExitUsage;
   }
   setLogLevel(config.log_level);

@@ -184,10 +184,11 @@ TEST_P(TeBenchServicesTest, JobIdInUseByARunningJobIsRefused) {
   EXPECT_EQ(second.exit_code, 2) << second.output;
   EXPECT_NE(second.output.find("already held by a live process"), std::string::npos) << second.output;
   // Two launches of one job id: the first one ends too (its 6 phases of 10 s would take a
-  // minute), exit 2, saying why.
+  // minute), saying why: exit 2 from the rank that read why, or 1 from one whose peer left
+  // first; never a signal.
   std::optional<int> first_exit = first->wait(20s);
   if (!first_exit) first->kill(SIGTERM);  // launch_local.sh stops its ranks
-  EXPECT_EQ(first_exit, std::optional<int>(2)) << first->output();
+  EXPECT_TRUE(first_exit == 2 || first_exit == 1) << first_exit.value_or(-1) << "\n" << first->output();
   EXPECT_NE(first->output().find("launched twice"), std::string::npos) << first->output();
 }
 
