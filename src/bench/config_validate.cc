@@ -73,7 +73,7 @@ Status validateRun(const BenchConfig& c) {
                            std::to_string(c.samples) + ")");
   }
   if (std::find(scheduleList().begin(), scheduleList().end(), c.schedule) == scheduleList().end()) {
-    return invalidArgument(flagValue("--schedule", c.schedule) + ": allowed " + kScheduleNames());
+    return invalidArgument(flagValue("--schedule", c.schedule) + ": allowed " + allowedValues("--schedule"));
   }
   if (c.progress != "auto" && c.progress != "on" && c.progress != "off") {
     return invalidArgument(flagValue("--progress", c.progress) + ": allowed " + allowedValues("--progress"));

@@ -185,11 +185,11 @@ TEST(Config, MemoryKindsPerSideAndGpu) {
 }
 
 TEST(Config, BadMemoryFlagsNameTheFlagAndTheAllowedValues) {
-  EXPECT_EQ(errorOf({"--memory", "hbm"}), "--memory hbm: allowed dram, vram");
-  EXPECT_EQ(errorOf({"--target-memory", "gpu"}), "--target-memory gpu: allowed dram, vram");
+  EXPECT_EQ(errorOf({"--memory", "hbm"}), "--memory hbm: allowed values are dram, vram");
+  EXPECT_EQ(errorOf({"--target-memory", "gpu"}), "--target-memory gpu: allowed values are dram, vram");
   EXPECT_EQ(errorOf({"--gpu-id", "x"}), "--gpu-id x: allowed a GPU ordinal 0..1023 or auto");
   EXPECT_EQ(errorOf({"--gpu-id", "-2"}), "--gpu-id -2: allowed a GPU ordinal 0..1023 or auto");
-  EXPECT_EQ(errorOf({"--ucx-alloc", "maybe"}), "--ucx-alloc maybe: allowed on, off");
+  EXPECT_EQ(errorOf({"--ucx-alloc", "maybe"}), "--ucx-alloc maybe: allowed values are on, off");
 }
 
 TEST(Config, UcxWritesCompleteRemotelyUnlessToldAndLocalOnesCannotBeVerified) {
@@ -199,7 +199,7 @@ TEST(Config, UcxWritesCompleteRemotelyUnlessToldAndLocalOnesCannotBeVerified) {
   EXPECT_EQ(configToJson(local.config)["ucx"]["write_completion"], "local");
   EXPECT_EQ(configToJson(parse({}).config)["ucx"]["write_completion"], "remote");
   EXPECT_EQ(errorOf({"--ucx-write-completion", "eventual"}),
-            "--ucx-write-completion eventual: allowed remote, local");
+            "--ucx-write-completion eventual: allowed values are remote, local");
   EXPECT_NE(errorOf({"--ucx-write-completion", "local", "--integrity-check"}).find("cannot be verified"),
             std::string::npos);
 }
