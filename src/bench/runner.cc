@@ -16,6 +16,9 @@ struct Runner::LinkAccum {
   uint64_t issued = 0;           // measured batches this thread submitted (--iterations counts these)
   int warm_inflight = 0;         // warm-up batches of this thread still on the link
   bool drained = false;          // this thread has told the gate its warm-up is over
+  uint64_t inflight_requests = 0;  // this thread's on the link
+  double quickest = 1e9;           // seconds: this thread's fastest batch, a round trip at least
+  Clock::time_point moved{};      // the link's last sign of life: a completion, or a submission to it idle
   LinkWindow window;
   Histogram latency;
 };
@@ -28,6 +31,19 @@ struct Runner::LinkGate {
   std::atomic<Clock::rep> opened{0};  // 0: not open yet
   std::atomic<uint64_t> issued{0};
   uint64_t min_batches = 0;
+  // Requests all threads may have on the link at once: adapted to the link's pace so what is
+  // in flight drains within the drain target however slow the link is (a slow link is
+  // measured, not mistaken for a dead one, and its phase stays bounded). `most`: the whole
+  // pipeline, threads x --batches-in-flight x --batch-size.
+  std::atomic<uint64_t> budget{1};
+  std::atomic<uint64_t> inflight{0};
+  std::atomic<Clock::rep> last_done{0};  // the link's last completion, any thread
+  uint64_t most = 0;
+  // The link's pace over an epoch of at least the allowed drain time: requests completed
+  // since `epoch` began (a shrink rests on this, not on one batch: a descheduled thread's
+  // hiccup must not starve a fast link).
+  std::atomic<Clock::rep> epoch{0};
+  std::atomic<uint64_t> epoch_requests{0};
 
   Clock::time_point openedAt() const {
     return Clock::time_point(Clock::duration(opened.load(std::memory_order_acquire)));
@@ -40,8 +56,8 @@ struct Runner::InFlight {
   LinkAccum* link = nullptr;  // null: idle
   bool measuring = false;
   int sample = 0;
+  uint64_t requests = 0;      // submitted in this batch (at most --batch-size)
   Clock::time_point t0{};     // submission
-  Clock::time_point moved{};  // submission or the last completion of one of its requests
 };
 
 struct Runner::ThreadState {
@@ -126,13 +142,19 @@ bool Runner::wantsMeasuredBatch(const LinkAccum& link, const LinkGate& gate, Clo
 
 Runner::Next Runner::nextLink(ThreadState& t, Clock::time_point now, LinkAccum** out) {
   const size_t n = t.assigned.size();
-  if (now < t.clock.warm_end) {
-    *out = &t.links[t.assigned[t.turn++ % n]];
-    return Next::kWarm;
-  }
+  const bool warm = now < t.clock.warm_end;
   bool waiting = false;
   for (size_t k = 0; k < n; ++k) {
     LinkAccum& candidate = t.links[t.assigned[t.turn++ % n]];
+    const LinkGate& pace = gates_[candidate.index];
+    if (pace.inflight.load(std::memory_order_relaxed) >= pace.budget.load(std::memory_order_relaxed)) {
+      waiting = true;  // the link's pace allows no more in flight now
+      continue;
+    }
+    if (warm) {
+      *out = &candidate;
+      return Next::kWarm;
+    }
     LinkGate& gate = gates_[candidate.index];
     if (!candidate.drained) {
       if (candidate.warm_inflight > 0) {  // its warm-up batches are still on the link
@@ -163,7 +185,15 @@ Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool me
   const bool mix = config_.operation == Workload::kMix;
   uint8_t* const local = memory_.local->data();
   const uint64_t read_cut = static_cast<uint64_t>(config_.read_ratio * 18446744073709551615.0);
-  for (auto& req : t.requests) {
+  // What the link's budget leaves (at least one: threads racing for the last of it may
+  // overshoot by a request each).
+  LinkGate& gate = gates_[link.index];
+  const uint64_t budget = gate.budget.load(std::memory_order_relaxed);
+  const uint64_t inflight = gate.inflight.load(std::memory_order_relaxed);
+  const uint64_t n = std::clamp<uint64_t>(budget > inflight ? budget - inflight : 1, 1, config_.batch_size);
+  gate.inflight.fetch_add(n, std::memory_order_relaxed);
+  for (uint64_t i = 0; i < n; ++i) {
+    engine::TransferRequest& req = t.requests[i];
     uint64_t offset = begin + (t.cursor++ % grid_.blocks) * block_size;
     req.source = local + offset;
     req.target_offset = offset;
@@ -173,17 +203,20 @@ Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool me
   }
   f.link = &link;
   f.measuring = measuring;
-  f.t0 = f.moved = Clock::now();
+  f.requests = n;
+  f.t0 = Clock::now();
+  if (link.inflight_requests == 0) link.moved = f.t0;  // an idle link's clock starts now
+  link.inflight_requests += n;
   if (measuring) {
     const int samples = config_.samples;
     f.sample = config_.iterations > 0 ? static_cast<int>(link.issued * samples / config_.iterations)
                                       : sampleOf(f.t0, gates_[link.index].openedAt(), config_.duration, samples);
     ++link.issued;
-    gates_[link.index].issued.fetch_add(1, std::memory_order_relaxed);
+    gate.issued.fetch_add(1, std::memory_order_relaxed);
   } else {
     ++link.warm_inflight;
   }
-  return engine_.submitTransfer(f.batch, t.requests);
+  return engine_.submitTransfer(f.batch, std::span<const engine::TransferRequest>(t.requests.data(), n));
 }
 
 void Runner::recordLatency(const InFlight& f, size_t finished) {
@@ -202,15 +235,54 @@ Status Runner::finishBatch(InFlight& f) {
     return e.isOk() ? unavailable(std::to_string(failed) + " requests failed") : e;
   }
   LinkAccum& link = *f.link;
+  const Clock::time_point done = Clock::now();
   if (f.measuring) {
     // The whole batch, from its submission to its completion (window.h, rule 2).
-    link.window.record(f.t0, Clock::now(), config_.batch_size * grid_.block_size, config_.batch_size, f.sample);
+    link.window.record(f.t0, done, f.requests * grid_.block_size, f.requests, f.sample);
   } else {
     --link.warm_inflight;
   }
+  adaptBudget(link, f, done);
+  link.inflight_requests -= f.requests;
+  gates_[link.index].inflight.fetch_sub(f.requests, std::memory_order_relaxed);
   f.link = nullptr;
   return engine_.reuseBatch(f.batch);
 }
+
+// What the link may have in flight: as many requests as drain within the drain target, or
+// within two of the link's quickest round trips where that is longer (a link far away, or
+// one that reports its completions late, needs that much in flight to be measured at its
+// rate, not at its latency). Each phase starts with one request (a slow start); it doubles
+// while this batch says twice as many would still drain in time, and shrinks only when a
+// whole epoch of that length says the budget takes more than twice that to drain.
+void Runner::adaptBudget(LinkAccum& link, const InFlight& f, Clock::time_point done) const {
+  if (config_.iterations > 0) return;  // --iterations: whole batches, as asked
+  LinkGate& gate = gates_[link.index];
+  link.quickest = std::min(link.quickest, std::chrono::duration<double>(done - f.t0).count());
+  const double allowed = std::max(drainTarget(), 2 * link.quickest);
+  const uint64_t budget = gate.budget.load(std::memory_order_relaxed);
+  const Clock::time_point before(Clock::duration(gate.last_done.exchange(done.time_since_epoch().count())));
+  const double served = std::chrono::duration<double>(done - std::max(f.t0, before)).count();
+  const double per_request = served / double(std::max<uint64_t>(f.requests, 1));
+  if (budget < gate.most && per_request * double(2 * budget) <= allowed) {
+    gate.budget.store(std::min(gate.most, 2 * budget), std::memory_order_relaxed);
+  }
+  const uint64_t requests = gate.epoch_requests.fetch_add(f.requests, std::memory_order_relaxed) + f.requests;
+  Clock::rep began = gate.epoch.load(std::memory_order_relaxed);
+  if (began == 0) {
+    gate.epoch.compare_exchange_strong(began, f.t0.time_since_epoch().count());
+    return;
+  }
+  const double epoch = std::chrono::duration<double>(done - Clock::time_point(Clock::duration(began))).count();
+  if (epoch < allowed || !gate.epoch.compare_exchange_strong(began, done.time_since_epoch().count())) return;
+  gate.epoch_requests.fetch_sub(requests, std::memory_order_relaxed);
+  const double pace = epoch / double(requests);  // seconds per request over the epoch
+  if (pace * double(budget) > 2 * allowed) {
+    gate.budget.store(std::max<uint64_t>(1, static_cast<uint64_t>(allowed / pace)), std::memory_order_relaxed);
+  }
+}
+
+double Runner::drainTarget() const { return std::clamp(config_.duration / 8, 0.002, 0.5); }
 
 Status Runner::driveThread(ThreadState& t) {
   auto backoff = std::chrono::microseconds(20);
@@ -243,7 +315,7 @@ Status Runner::driveThread(ThreadState& t) {
       size_t n = engine_.progress(f.batch, t.finished, k == 0);
       if (n > 0) {
         recordLatency(f, n);
-        f.moved = Clock::now();
+        f.link->moved = Clock::now();
         moved = true;
       }
       if (!engine_.batchDone(f.batch)) {
@@ -254,11 +326,12 @@ Status Runner::driveThread(ThreadState& t) {
       t.order.erase(t.order.begin() + static_cast<std::ptrdiff_t>(k));
       moved = true;
     }
-    // Each batch on its own: one link's completions must not hide another link's stall.
+    // Each link on its own: one link's completions must not hide another link's stall, and
+    // a batch queued behind another on a slow link is not stalled while the link moves.
     const auto now = Clock::now();
     for (size_t k : t.order) {
       const InFlight& f = t.pipeline[k];
-      if (now - f.moved <= stall_limit) continue;
+      if (now - std::max(f.t0, f.link->moved) <= stall_limit) continue;
       const int target = f.link->target;
       return deadlineExceeded("no completion from rank " + std::to_string(target) + " (" + bootstrap_.hostname(target) +
                               ") for " + std::to_string(static_cast<int>(config_.timeout)) + " s (--timeout)");
@@ -338,11 +411,15 @@ void Runner::preparePhase(const std::vector<int>& targets) {
       req.target_region = exposed_region_;
     }
   }
-  // Four pipelines' worth of batches: below that the pipeline's fill and drain, which the
-  // window includes, weigh on the rate (window.h, rule 5).
+  // Two pipelines' worth of batches, every slot refilled once: below that the window is the
+  // pipeline's fill and drain, which weigh on the rate (window.h, rule 5).
+  // --iterations: whole batches from the start; else the budget starts at one request and
+  // grows with the link's pace (adaptBudget).
   for (size_t i = 0; i < m; ++i) {
     const uint64_t pipeline = static_cast<uint64_t>(gates_[i].draining.load()) * config_.batches_in_flight;
-    gates_[i].min_batches = std::max<uint64_t>(kMinBatches, 4 * pipeline);
+    gates_[i].min_batches = std::max<uint64_t>(kMinBatches, 2 * pipeline);
+    gates_[i].most = pipeline * config_.batch_size;
+    gates_[i].budget = config_.iterations > 0 ? gates_[i].most : 1;
   }
 }
 

@@ -50,7 +50,7 @@ class Runner {
     Deadline warm_end{};
   };
   // Below this many batches a link's rate is a lower bound whatever its pipeline.
-  static constexpr uint64_t kMinBatches = 8;
+  static constexpr uint64_t kMinBatches = 4;
 
  private:
   enum class Next { kWarm, kMeasure, kWait /* the link's window is not open yet */, kDone };
@@ -64,6 +64,9 @@ class Runner {
   bool wantsMeasuredBatch(const LinkAccum& link, const LinkGate& gate, Clock::time_point now) const;
   Status submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool measuring);
   void recordLatency(const InFlight& f, size_t finished);
+  void adaptBudget(LinkAccum& link, const InFlight& f, Clock::time_point done) const;
+  // Seconds a link's requests in flight should drain within: --duration / 8, 2 ms..0.5 s.
+  double drainTarget() const;
   Status finishBatch(InFlight& f);
   Status verifyPhase(const Phase& phase, uint64_t epoch);
   // One link's result; its requests' latencies are merged into `all` as well.
