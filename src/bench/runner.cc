@@ -37,7 +37,6 @@ struct Runner::LinkGate {
   // pipeline, threads x --batches-in-flight x --batch-size.
   std::atomic<uint64_t> budget{1};
   std::atomic<uint64_t> inflight{0};
-  std::atomic<Clock::rep> last_done{0};  // the link's last completion, any thread
   uint64_t most = 0;
   // The link's pace over an epoch of at least the allowed drain time: requests completed
   // since `epoch` began (a shrink rests on this, not on one batch: a descheduled thread's
@@ -249,22 +248,20 @@ Status Runner::finishBatch(InFlight& f) {
   return engine_.reuseBatch(f.batch);
 }
 
-// What the link may have in flight: as many requests as drain within the drain target, or
-// within two of the link's quickest round trips where that is longer (a link far away, or
-// one that reports its completions late, needs that much in flight to be measured at its
-// rate, not at its latency). Each phase starts with one request (a slow start); it doubles
-// while this batch says twice as many would still drain in time, and shrinks only when a
-// whole epoch of that length says the budget takes more than twice that to drain.
+// What the link may have in flight: what its round trip needs plus what drains within the
+// drain target (a link far away, or one that reports its completions late, needs its round
+// trip's worth in flight to be measured at its rate, not at its latency). Each phase starts
+// with one request (a slow start); it doubles while a batch waited less than half the drain
+// target beyond the link's quickest round trip (little queued ahead of it), and shrinks only
+// when a whole epoch's pace says the budget takes more than twice round trip + target.
 void Runner::adaptBudget(LinkAccum& link, const InFlight& f, Clock::time_point done) const {
   if (config_.iterations > 0) return;  // --iterations: whole batches, as asked
   LinkGate& gate = gates_[link.index];
-  link.quickest = std::min(link.quickest, std::chrono::duration<double>(done - f.t0).count());
-  const double allowed = std::max(drainTarget(), 2 * link.quickest);
+  const double latency = std::chrono::duration<double>(done - f.t0).count();
+  link.quickest = std::min(link.quickest, latency);
+  const double allowed = drainTarget() + link.quickest;
   const uint64_t budget = gate.budget.load(std::memory_order_relaxed);
-  const Clock::time_point before(Clock::duration(gate.last_done.exchange(done.time_since_epoch().count())));
-  const double served = std::chrono::duration<double>(done - std::max(f.t0, before)).count();
-  const double per_request = served / double(std::max<uint64_t>(f.requests, 1));
-  if (budget < gate.most && per_request * double(2 * budget) <= allowed) {
+  if (budget < gate.most && latency - link.quickest <= drainTarget() / 2) {
     gate.budget.store(std::min(gate.most, 2 * budget), std::memory_order_relaxed);
   }
   const uint64_t requests = gate.epoch_requests.fetch_add(f.requests, std::memory_order_relaxed) + f.requests;
