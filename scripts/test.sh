@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: install, build (dev preset, with tests) and run the whole test suite:
-# unit, conformance, mpi, services (real etcd / redis), cluster (network namespaces, Slurm),
-# rdma (Soft-RoCE in QEMU guests) and bundle (the GPU-machine bundle, built with CUDA).
+# unit, conformance, mpi, cli (the fuzzed command line), services (real etcd / redis), cluster
+# (network namespaces, Slurm), rdma (Soft-RoCE in QEMU guests) and bundle (the GPU-machine
+# bundle, built with CUDA).
 # Extra arguments go to ctest (e.g. -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
