@@ -5,12 +5,14 @@
 # no ip / mpirun, or the infrastructure checks passed but te_bench is not built
 # (BUILD_DIR/src/bench/te_bench, or TE_BENCH_BIN).
 #
-# Checks (≈1 min on 2 cores; every launch under `timeout`):
+# Checks (≈5 min on 2 cores; every launch under `timeout`):
 #   infra  netns cluster of 4 hosts; mpirun through rsh_agent.sh prints h0..h3;
 #          slow_link.sh h1 h2 200mbit: iperf3 h1->h2 throttled, h0->h3 not;
 #          Slurm (when installed): sbatch of srun --mpi=pmix / mpirun hostname
 #   bench  jobs/mpirun_hostfile.sh, 4 hosts, TCP, pairs schedule, slow link h1<->h2:
 #          report links[] h1->h2 and h2->h1 are the two lowest bytes_per_second;
+#          h1<->h2 at 20 Mbit/s, 1 MiB blocks, 256 MiB buffers, WRITE and READ: exit 0, the
+#          link named, wall time within TE_SLOW_WALL_RATIO (2) x the run without it;
 #          jobs/te_bench_prolog.sh on h0: pass, and bad flag -> exit 2;
 #          Slurm with Prolog=te_bench_prolog.sh (so every job below is gated by it):
 #          jobs/te_bench.sbatch with srun and with TE_LAUNCHER=mpirun (exit 0 + report),
