@@ -9,15 +9,8 @@
 #  2. the fault-injecting transport caps a link and hands its completions over in bursts:
 #     the link's rate stays under the cap.
 set -u
-BUILD=$1
-BENCH=$BUILD/src/bench/te_bench
-OUT=$(mktemp -d)
-FAILS=0
-ok() { echo "ok - $*"; }
-step() { echo "# [$SECONDS s] $*"; }
-bad() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
-MPI=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp
-     --mca mpi_yield_when_idle 1)
+# shellcheck source=guest_common.sh
+. "$(cd "$(dirname "$0")" && pwd)/guest_common.sh"
 ISSUE=(--transport verbs --operation write --block-size 64K --buffer-size 8M --threads 2 --progress off --timeout 60)
 
 step "issue 25: np 4, --duration 0.5"

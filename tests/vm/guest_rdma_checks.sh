@@ -2,18 +2,10 @@
 # guest_rdma_checks.sh BUILD_DIR — runs INSIDE a Soft-RoCE guest (see rdma_checks.sh): the
 # verbs engine on a real kernel RDMA stack. One boot, several checks; exit 1 if any failed.
 set -u
-BUILD=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=guest_common.sh
+. "$HERE/guest_common.sh"
 CHECK=$HERE/../support/check_report.py
-BENCH=$BUILD/src/bench/te_bench
-OUT=$(mktemp -d)
-FAILS=0
-ok() { echo "ok - $*"; }
-# Each step announces itself, so a guest that runs out of time shows where it was.
-step() { echo "# [$SECONDS s] $*"; }
-bad() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
-MPI=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader,tcp
-     --mca mpi_yield_when_idle 1)
 # rxe under TCG moves ~10-40 MB/s: small buffers, short windows, few requests in flight.
 QUICK=(--transport verbs --buffer-size 8M --threads 1 --batch-size 8 --duration 0.5 --warmup 0.1 --progress off
        --timeout 60)
