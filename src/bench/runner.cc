@@ -145,8 +145,8 @@ Runner::Next Runner::nextLink(ThreadState& t, Clock::time_point now, LinkAccum**
   bool waiting = false;
   for (size_t k = 0; k < n; ++k) {
     LinkAccum& candidate = t.links[t.assigned[t.turn++ % n]];
-    const LinkGate& pace = gates_[candidate.index];
-    if (pace.inflight.load(std::memory_order_relaxed) >= pace.budget.load(std::memory_order_relaxed)) {
+    LinkGate& gate = gates_[candidate.index];
+    if (gate.inflight.load(std::memory_order_relaxed) >= gate.budget.load(std::memory_order_relaxed)) {
       waiting = true;  // the link's pace allows no more in flight now
       continue;
     }
@@ -154,7 +154,6 @@ Runner::Next Runner::nextLink(ThreadState& t, Clock::time_point now, LinkAccum**
       *out = &candidate;
       return Next::kWarm;
     }
-    LinkGate& gate = gates_[candidate.index];
     if (!candidate.drained) {
       if (candidate.warm_inflight > 0) {  // its warm-up batches are still on the link
         waiting = true;
@@ -209,7 +208,7 @@ Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool me
   if (measuring) {
     const int samples = config_.samples;
     f.sample = config_.iterations > 0 ? static_cast<int>(link.issued * samples / config_.iterations)
-                                      : sampleOf(f.t0, gates_[link.index].openedAt(), config_.duration, samples);
+                                      : sampleOf(f.t0, gate.openedAt(), config_.duration, samples);
     ++link.issued;
     gate.issued.fetch_add(1, std::memory_order_relaxed);
   } else {
