@@ -91,6 +91,25 @@ TEST(RateInvariants, AMeasurementErrorIsListedNotFlaggedNorSummarised) {
   EXPECT_TRUE(m[0][2].has_value());
 }
 
+TEST(RateInvariants, ARetestWithAMeasurementErrorLeavesTheAllPairsVerdict) {
+  std::vector<LinkResult> links;
+  for (int i = 0; i < 4; ++i) {
+    for (int t = 0; t < 4; ++t) {
+      if (i != t) links.push_back(link(i, t, i == 0 && t == 1 ? 1e9 : 10e9));
+    }
+  }
+  const std::vector<std::string> hosts = {"a", "b", "c", "d"};
+  BlockAnalysis a = analyzeLinks(links, hosts, {});
+  ASSERT_TRUE(a.verdicts[0].flagged);
+  LinkResult retest = link(0, 1, 50e9);
+  retest.invalid = true;
+  retest.error = "measurement error: over the line rate";
+  applyRetests(links, {retest}, hosts, {}, &a);
+  EXPECT_FALSE(a.verdicts[0].retested);
+  EXPECT_TRUE(a.verdicts[0].confirmed);
+  EXPECT_EQ(a.not_retested, 1u);
+}
+
 TEST(RateInvariants, LowerBoundsStayOutOfTheReferenceWhileOthersRemain) {
   // Four links of a 4-rank block rest on too few batches and read low; the reference of the
   // others must not sink with them.
