@@ -194,6 +194,20 @@ TEST(CompareReports, LinkThatFailedBeforeHasNoRatio) {
   EXPECT_EQ(c->worse, 1u);
 }
 
+TEST(CompareReports, AMeasurementErrorIsNotComparedWithAnything) {
+  nlohmann::json old_report = {{"results", {{{"transport", "tcp"}, {"operation", "write"}, {"block_size", 1},
+                                             {"links", {{{"initiator", 0}, {"target", 1}, {"bytes_per_second", kFast}},
+                                                        {{"initiator", 1}, {"target", 0}, {"bytes_per_second", kFast}}}}}}}};
+  nlohmann::json new_report = old_report;
+  new_report["results"][0]["links"][0]["bytes_per_second"] = kFast / 100;
+  new_report["results"][0]["links"][0]["status"] = "invalid";
+  Result<Comparison> c = compareReports(old_report, new_report, 0.8);
+  ASSERT_TRUE(c.isOk()) << c.status().message();
+  ASSERT_EQ(c->blocks[0].links.size(), 1u);  // 1 -> 0 alone; 0 -> 1 has no rate in NEW
+  EXPECT_EQ(c->blocks[0].only_in_old, 1u);
+  EXPECT_EQ(c->worse, 0u);
+}
+
 }  // namespace
 }  // namespace te::bench
 
