@@ -74,6 +74,7 @@ LauncherEnv parseLauncherEnv(const char* const* environ_list, const std::string&
   out.gid_index = toInt(env, "MC_GID_INDEX");
   out.log_level = toStr(env, "TE_LOG_LEVEL");
   out.fault_inject = toStr(env, "TE_FAULT_INJECT");
+  out.test_stop_at = toStr(env, "TE_TEST_STOP_AT");
   out.nccl_topo_file = toStr(env, "NCCL_TOPO_FILE");
   return out;
 }

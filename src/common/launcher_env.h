@@ -18,6 +18,7 @@ struct LauncherEnv {
   std::optional<int> gid_index;    // MC_GID_INDEX
   std::string log_level;           // TE_LOG_LEVEL
   std::string fault_inject;        // TE_FAULT_INJECT (test-only fault decorator spec)
+  std::string test_stop_at;        // TE_TEST_STOP_AT=STAGE:RANK (test-only: that rank stops itself there)
   std::string nccl_topo_file;      // NCCL_TOPO_FILE (GPU-NIC pairing, as NCCL reads it)
   std::string hostname;            // gethostname()
 };

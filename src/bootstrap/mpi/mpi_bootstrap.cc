@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <climits>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <thread>
 
 #include "common/launcher_env.h"
+#include "common/watchdog.h"
 
 namespace te::bootstrap {
 namespace {
@@ -202,6 +205,35 @@ class MpiBootstrap final : public Bootstrap {
   std::vector<std::string> hostnames_;
 };
 
+// MPI_Init waits for every rank of the job: a rank that is frozen or never started holds
+// the others forever. Past the deadline they leave, exit 1, with one line: rank 0 at the
+// deadline; the others 2 s later, which mpirun spares them when rank 0 could leave (it ends
+// the job at the first exit), so the line is printed once unless rank 0 is the one lost.
+Status initWithWatchdog(Deadline deadline) {
+  const LauncherEnv& env = launcherEnv();
+  const int rank = env.rank.value_or(0);
+  const Deadline expiry = deadline + (rank == 0 ? std::chrono::seconds(0) : std::chrono::seconds(2));
+  const double waited = std::chrono::duration<double>(expiry - Clock::now()).count();
+  Watchdog watchdog(expiry, [rank, waited, expiry, &env] {
+    // Woken well past its deadline: this process was the one stopped (and is being ended).
+    if (Clock::now() - expiry > std::chrono::seconds(1)) {
+      std::fprintf(stderr, "te_bench: rank %d (%s) was stopped past the MPI_Init deadline\n", rank,
+                   env.hostname.c_str());
+    } else {
+      std::fprintf(stderr,
+                   "te_bench: MPI_Init did not complete within %.0f s on rank %d (%s): another rank is frozen, "
+                   "was lost or never started (--bootstrap-timeout)\n",
+                   waited, rank, env.hostname.c_str());
+    }
+    std::fflush(stderr);
+    std::_Exit(1);
+  });
+  stopHereForTests("mpi_init");
+  int provided = 0;
+  int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  return rc == MPI_SUCCESS ? Status::ok() : unavailable("MPI_Init_thread: " + mpiError(rc));
+}
+
 }  // namespace
 
 void setMpiGatherRoundLimitForTests(uint64_t bytes) { gather_round_limit = std::clamp<uint64_t>(bytes, 1, INT_MAX); }
@@ -209,11 +241,7 @@ void setMpiGatherRoundLimitForTests(uint64_t bytes) { gather_round_limit = std::
 Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline) {
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (!initialized) {
-    int provided = 0;
-    int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
-    if (rc != MPI_SUCCESS) return unavailable("MPI_Init_thread: " + mpiError(rc));
-  }
+  if (!initialized) TE_RETURN_IF_ERROR(initWithWatchdog(deadline));
   // Errors come back as codes, not as an abort inside MPI.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   int rank = 0, size = 0;
