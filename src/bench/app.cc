@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "bench/measure.h"
 #include "bench/report.h"
@@ -205,8 +206,16 @@ int runBench(const BenchConfig& c) {
     // server may be unreachable from its node alone).
     auto resolved = bootstrap::resolveBootstrapOptions(c.bootstrap, launcherEnv());
     const bool mpi = resolved.isOk() && !resolved->kv;
-    if (!mpi || printsUsageErrors()) printError(created.status().withContext("bootstrap " + c.bootstrap.spec));
-    return exitCodeFor(created.status());
+    const Status failed = created.status().withContext("bootstrap " + c.bootstrap.spec);
+    if (!mpi || printsUsageErrors()) {
+      printError(failed);
+    } else if (failed.code() == StatusCode::kDeadlineExceeded) {
+      // A rank that did not arrive may be rank 0 itself: the others say it too, 2 s later,
+      // which mpirun spares them when rank 0 could say it (it ends the job at its exit).
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      printError(failed);
+    }
+    return exitCodeFor(failed);
   }
   bootstrap::Bootstrap& bs = **created;
   const bool root = bs.rank() == 0;

@@ -28,11 +28,22 @@ uint64_t gather_round_limit = INT_MAX;
 
 class MpiBootstrap final : public Bootstrap {
  public:
-  MpiBootstrap(int rank, int size) : rank_(rank), size_(size) {}
+  MpiBootstrap(int rank, int size, Clock::duration timeout) : rank_(rank), size_(size), timeout_(timeout) {}
+  // MPI_Finalize waits for every rank too: a failure path that found a rank frozen or lost
+  // would hang in it. Bounded like MPI_Init; healthy ranks reach it together (they wait for
+  // rank 0's reports before), so the bootstrap timeout is room enough.
   ~MpiBootstrap() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (!finalized) MPI_Finalize();
+    if (finalized) return;
+    Watchdog watchdog(Clock::now() + timeout_, [this] {
+      std::fprintf(stderr, "te_bench: MPI_Finalize did not complete within %.0f s on rank %d (%s): another rank is "
+                   "frozen or was lost\n", std::chrono::duration<double>(timeout_).count(), rank_,
+                   launcherEnv().hostname.c_str());
+      std::fflush(stderr);
+      std::_Exit(1);
+    });
+    MPI_Finalize();
   }
 
   Status init(Deadline deadline) {
@@ -202,6 +213,7 @@ class MpiBootstrap final : public Bootstrap {
 
   const int rank_;
   const int size_;
+  const Clock::duration timeout_;
   std::vector<std::string> hostnames_;
 };
 
@@ -241,14 +253,22 @@ void setMpiGatherRoundLimitForTests(uint64_t bytes) { gather_round_limit = std::
 Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline) {
   int initialized = 0;
   MPI_Initialized(&initialized);
+  const Clock::duration timeout = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
   if (!initialized) TE_RETURN_IF_ERROR(initWithWatchdog(deadline));
+  stopHereForTests("after_mpi_init");
   // Errors come back as codes, not as an abort inside MPI.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   int rank = 0, size = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  auto bootstrap = std::make_unique<MpiBootstrap>(rank, size);
-  TE_RETURN_IF_ERROR(bootstrap->init(deadline));
+  auto bootstrap = std::make_unique<MpiBootstrap>(rank, size, timeout);
+  Status ready = bootstrap->init(deadline);
+  if (!ready.isOk()) {
+    // A rank did not arrive: MPI_Finalize would wait for it. Never finalized on a failure
+    // path; the process leaves with the error, and the launcher ends the job.
+    (void)bootstrap.release();
+    return ready;
+  }
   return std::unique_ptr<Bootstrap>(std::move(bootstrap));
 }
 
