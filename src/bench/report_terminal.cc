@@ -90,9 +90,11 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
     fewest = std::min(fewest, l.batches);
   }
   if (lower > 0) {
-    out << "LOWER BOUND: " << lower << " of " << block.links.size()
-        << " link rates (+) rest on too few batches (fewest " << fewest << ", window up to " << 2 * c.duration << " s): the links may be faster; raise --duration or lower "
-        << "--batch-size\n";
+    out << "LOWER BOUND: " << lower << " of " << block.links.size() << " link rates (+) rest on too few batches (fewest "
+        << fewest;
+    if (c.iterations) out << ", --iterations " << c.iterations << "): the links may be faster; raise --iterations";
+    else out << ", window up to " << 2 * c.duration << " s): the links may be faster; raise --duration";
+    out << " or lower --batch-size\n";
   }
   const std::vector<size_t>& errors = block.analysis.measurement_errors;
   for (size_t k = 0; k < errors.size() && k < 5; ++k) {
