@@ -1,13 +1,8 @@
 #include "bench/app.h"
 
-#include <fcntl.h>
 #include <net/if.h>
-#include <sys/stat.h>
 #include <sys/sysinfo.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -46,24 +41,6 @@ Status checkVram(const BenchConfig& c) {
                                                                        : "--target-memory vram";
   Result<int> gpu = engine::resolveGpu({0, c.gpu_id, launcherEnv().local_rank.value_or(0)});
   return gpu.status().withContext(flag);
-}
-
-// The report is written to a temporary file beside PATH and renamed over it: both must be
-// possible (not a directory, not /proc).
-Status checkReportPath(const std::string& path, const char* flag) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    return invalidArgument(flagValue(flag, path) + ": not a regular file; allowed " + "a path to a file to write");
-  }
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return invalidArgument(flagValue(flag, path) + ": cannot write there (" + std::strerror(errno) +
-                           "); allowed a path to a file to write");
-  }
-  ::close(fd);
-  ::unlink(tmp.c_str());
-  return Status::ok();
 }
 
 // "0..3": the NUMA nodes sysfs lists on this host ("0" without NUMA).
@@ -128,7 +105,6 @@ Status checkWorld(const BenchConfig& c, bootstrap::Bootstrap& bs) {
   if (mine.isOk() && bs.rank() == 0) {
     for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"}}) {
       if (mine.isOk() && !path.empty()) mine = checkWritable(path, flag);
-      if (mine.isOk() && !path.empty()) mine = checkReportPath(path, flag);
     }
   }
   return bootstrap::agreeOnStatus(bs, mine, deadlineFrom(c));

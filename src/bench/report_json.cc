@@ -1,6 +1,7 @@
 #include "bench/report.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <random>
 
 #include "common/files.h"
+#include "common/shown_value.h"
 #include "common/version.h"
 
 namespace te::bench {
@@ -237,14 +239,21 @@ void writeWithBulk(std::ostream& out, const std::string& text, const std::string
 nlohmann::json reportToJson(const RunReport& report) { return reportToJson(report, nullptr); }
 
 Status checkWritable(const std::string& path, const std::string& flag) {
-  // Open for append without truncating an existing report; remove it again if we made it.
-  bool existed = ::access(path.c_str(), F_OK) == 0;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // Reports are written to a temporary file beside PATH and renamed over it
+  // (writeFileAtomically): PATH must be a file or nothing (not a directory, not /proc), and
+  // the temporary must be creatable. An existing report is left as it is.
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return invalidArgument(flagValue(flag, path) + ": not a regular file; allowed a path to a file to write");
+  }
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return invalidArgument(flag + " " + path + ": cannot write there (" + std::strerror(errno) + ")");
+    return invalidArgument(flagValue(flag, path) + ": cannot write there (" + std::strerror(errno) +
+                           "); allowed a path to a file to write");
   }
   ::close(fd);
-  if (!existed) ::unlink(path.c_str());
+  ::unlink(tmp.c_str());
   return Status::ok();
 }
 
