@@ -38,6 +38,7 @@ struct Runner::LinkGate {
   std::atomic<uint64_t> budget{1};
   std::atomic<uint64_t> inflight{0};
   uint64_t most = 0;
+  uint64_t slots = 1;  // the link's pipeline: threads x --batches-in-flight batches
   // The link's pace over an epoch of at least the allowed drain time: requests completed
   // since `epoch` began (a shrink rests on this, not on one batch: a descheduled thread's
   // hiccup must not starve a fast link).
@@ -184,11 +185,14 @@ Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool me
   uint8_t* const local = memory_.local->data();
   const uint64_t read_cut = static_cast<uint64_t>(config_.read_ratio * 18446744073709551615.0);
   // What the link's budget leaves (at least one: threads racing for the last of it may
-  // overshoot by a request each).
+  // overshoot by a request each), spread over the link's pipeline slots: one batch taking the
+  // whole budget would leave nothing queued behind it, and the link idle at each completion.
   LinkGate& gate = gates_[link.index];
   const uint64_t budget = gate.budget.load(std::memory_order_relaxed);
   const uint64_t inflight = gate.inflight.load(std::memory_order_relaxed);
-  const uint64_t n = std::clamp<uint64_t>(budget > inflight ? budget - inflight : 1, 1, config_.batch_size);
+  const uint64_t share = (budget + gate.slots - 1) / gate.slots;
+  const uint64_t n = std::clamp<uint64_t>(std::min(budget > inflight ? budget - inflight : 1, share), 1,
+                                          config_.batch_size);
   gate.inflight.fetch_add(n, std::memory_order_relaxed);
   for (uint64_t i = 0; i < n; ++i) {
     engine::TransferRequest& req = t.requests[i];
@@ -415,6 +419,7 @@ void Runner::preparePhase(const std::vector<int>& targets) {
     const uint64_t pipeline = static_cast<uint64_t>(gates_[i].draining.load()) * config_.batches_in_flight;
     gates_[i].min_batches = std::max<uint64_t>(kMinBatches, 2 * pipeline);
     gates_[i].most = pipeline * config_.batch_size;
+    gates_[i].slots = std::max<uint64_t>(1, pipeline);
     gates_[i].budget = config_.iterations > 0 ? gates_[i].most : 1;
   }
 }

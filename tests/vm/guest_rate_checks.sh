@@ -3,9 +3,11 @@
 # guest_rate_checks.sh): every rate te_bench prints over verbs is one the link achieved.
 #  1. issue 25's run (np 4, 0.5 s windows, 2 threads of 8 MiB batches) against the same
 #     links measured alone with long windows, in the same boot: none above 2x its rate alone
-#     (the old accounting printed up to 100x), a link below half of it only as a lower bound
-#     (two links share this guest's CPU in each phase), no measurement error; and the short
-#     windows one link at a time: within 2x of the long ones either way;
+#     (the old accounting printed up to 100x), none below a fifth of it unless a lower bound
+#     (four links share this guest's two vCPUs in each phase of the pairs schedule, so each
+#     gets a half to a quarter of its rate alone), no measurement error; and the short
+#     windows one link at a time: within 2x of the long ones either way (the low side of the
+#     accounting is checked there, where nothing shares the link's CPU);
 #  2. the fault-injecting transport caps a link and hands its completions over in bursts:
 #     the link's rate stays under the cap.
 set -u
@@ -29,9 +31,9 @@ if timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${ISSUE[@]}" --schedule sequent
 else
   bad "np 4, links alone"; tail -20 "$OUT/alone.log"
 fi
-# Short windows with the links of a phase sharing this guest's CPU (pairs: two at once)
+# Short windows with the links of a phase sharing this guest's CPU (pairs: four at once)
 # must never read above what the link does alone (the old accounting printed 100x that), and
-# a link far below it rests on few batches: it must say so (a lower bound).
+# a link far below its share rests on few batches: it must say so (a lower bound).
 # compare SHORT.json ALONE.json LOW [strict]: every link <= 2 x alone; below LOW x alone only
 # as a lower bound (never, with strict)
 compare() {
@@ -53,8 +55,8 @@ print("#   measurement errors:", short["analysis"]["measurement_errors"])
 sys.exit(1 if bad or short["analysis"]["measurement_errors"] or len(s) != 12 else 0)
 PY
 }
-if compare "$OUT/short.json" "$OUT/alone.json" 0.5; then
-  ok "np 4 pairs, 0.5 s windows: no link above 2x its rate alone; those below half of it are lower bounds"
+if compare "$OUT/short.json" "$OUT/alone.json" 0.2; then
+  ok "np 4 pairs, 0.5 s windows: no link above 2x its rate alone; those below a fifth of it are lower bounds"
 else
   bad "np 4 pairs, 0.5 s windows against the links alone"
 fi
