@@ -160,7 +160,7 @@ void summarizeGroups(const std::vector<LinkResult>& links, const NodeLayout& lay
   std::vector<size_t> intra, inter;
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i].link;
-    if (links[i].invalid) continue;  // no rate to summarise
+    if (links[i].excluded()) continue;  // no rate to summarise
     (a->verdicts[i].locality == Locality::kIntraHost ? intra : inter).push_back(i);
     if (!validLink(l, n)) continue;
     rows[l.initiator].push_back(i);
@@ -200,7 +200,7 @@ std::vector<bool> findSuspects(const std::vector<LinkResult>& links, const NodeL
   std::vector<LinkCounts> per_rank(n), per_host(layout.groups.size());
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i].link;
-    if (!validLink(l, n) || links[i].invalid) continue;
+    if (!validLink(l, n) || links[i].excluded()) continue;
     const bool slow = a->verdicts[i].confirmed;
     per_rank[l.initiator].add(slow);
     if (l.target != l.initiator) per_rank[l.target].add(slow);
@@ -238,6 +238,7 @@ void finishAnalysis(const std::vector<LinkResult>& links, const std::vector<std:
   for (size_t i = 0; i < links.size(); ++i) {
     LinkVerdict& v = a->verdicts[i];
     const Link& l = links[i].link;
+    if (links[i].cut) continue;  // the run stopped first: said as such, not as a shortfall
     bool explained = validLink(l, covered.size()) && (covered[l.initiator] || covered[l.target]);
     if (v.confirmed && !explained) a->unexplained.push_back(i);
     // A link slow in the all-pairs run but fast alone meets the expectation: the shortfall
@@ -292,6 +293,7 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
       a.measurement_errors.push_back(i);
       continue;
     }
+    if (links[i].cut) continue;
     v.flagged = !measuredCleanly(links[i]) || bps < options.threshold * v.reference;
     v.confirmed = v.flagged;
   }

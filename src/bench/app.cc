@@ -156,6 +156,31 @@ void warnOfMissingHugePages(const BenchConfig& c, const nlohmann::json& per_rank
             << per_rank.size() << ", which used normal pages (HugePages_Free in /proc/meminfo)" << std::endl;
 }
 
+// A rank other than 0 whose run stopped: its own failure went to rank 0, which reports the
+// job's (and ends it); what it says itself is the root's silence, once under a launcher
+// (rank 1 at once, the others 2 s later, which the launcher spares them as it ends the job).
+int leaveStopped(bootstrap::Bootstrap& bs, const Status& s) {
+  if (bs.kind() == "mpi" && bs.rank() > 1) std::this_thread::sleep_for(std::chrono::seconds(2));
+  printError(s);
+  // Never MPI_Finalize here: a rank lost or frozen would hold it. The launcher ends the rest.
+  // Over etcd / redis the root has ended the job (or is gone): this rank just leaves.
+  if (bs.kind() == "mpi") bs.abortJob(exitCodeFor(s));
+  return exitCodeFor(s);
+}
+
+// Rank 0, the run stopped early: the matrix of what was measured and the reports asked for,
+// the reason once, exit 1 (or the failure's own code), and the job ended (a frozen rank
+// would hold the launcher forever).
+int reportStopped(RunReport& report, const BenchConfig& c, bootstrap::Bootstrap& bs, const Status& stopped) {
+  report.failure = stopped.message();
+  printTerminalReport(report, std::cout);
+  (void)writeReports(report, c);
+  printError(stopped);
+  const int code = exitCodeFor(stopped) == kExitUsage ? kExitEnvironment : exitCodeFor(stopped);
+  bs.abortJob(code);
+  return code;
+}
+
 bool anyExpectationFailed(const RunReport& report) {
   for (const auto& b : report.blocks) {
     if (!b.analysis.failing.empty()) return true;
@@ -232,17 +257,32 @@ int runBench(const BenchConfig& c) {
   report.bootstrap = bs.kind();
   report.transport = (*transports)[0];
   report.start_time = start_time;
+  // Rank 0 keeps what was measured where a SIGTERM (the launcher ending the job after a rank
+  // died) or a Ctrl-C can still report it; it lives as long as the process (its thread may
+  // fire until exit).
+  Checkpoint* checkpoint = nullptr;
+  if (root) {
+    checkpoint = new Checkpoint(report);
+    checkpoint->writeOnTermination([&c](const RunReport& r) { (void)writeReports(r, c); });
+  }
+  Status stopped;
   for (const std::string& name : *transports) {
-    Result<TransportRun> run = measureTransport(c, bs, name);
+    Result<TransportRun> run = measureTransport(c, bs, name, checkpoint);
     if (!run.isOk()) return fail(run.status().withContext(name));
+    if (!run->stopped.isOk() && !root) return leaveStopped(bs, run->stopped.withContext(name));
     if (report.transport_details.is_null()) {
       report.transport_details = run->details;
       report.memory = memorySummary(run->memory, c);
     }
     report.transports_details[name] = run->details;
     for (auto& b : run->blocks) report.blocks.push_back(std::move(b));
+    if (!run->stopped.isOk()) {
+      stopped = run->stopped.withContext(name);
+      break;
+    }
   }
   report.end_time = isoTimeNow();
+  if (!stopped.isOk()) return reportStopped(report, c, bs, stopped);
 
   int code = kExitOk;
   if (root) {

@@ -106,9 +106,12 @@ Result<ReportBlock> parseBlock(const nlohmann::json& b, const std::string& which
       return malformed(which, at, "link " + std::to_string(rl.initiator) + "->" + std::to_string(rl.target) +
                                       " appears twice in one block");
     }
-    // A measurement error has no rate to compare (docs/report-schema.md, status invalid).
+    // A measurement error, or a link the run stopped before (a partial report), has no rate
+    // to compare (docs/report-schema.md, status invalid / not_measured).
     const nlohmann::json& status = b["links"][i].value("status", nlohmann::json());
-    if (status.is_string() && status.get<std::string>() == "invalid") continue;
+    if (status.is_string() && (status.get<std::string>() == "invalid" || status.get<std::string>() == "not_measured")) {
+      continue;
+    }
     rb.links.push_back(std::move(rl));
   }
   return rb;

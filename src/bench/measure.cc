@@ -63,17 +63,22 @@ Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::st
 }
 
 // Flagged links measured again one at a time (rank 0 decides, everyone runs them).
-Result<std::vector<LinkResult>> retestFlagged(const BenchConfig& c, bootstrap::Bootstrap& bs, Runner& runner,
-                                              uint64_t block_size, const std::vector<Link>& flagged_at_root,
-                                              const std::string& what) {
-  TE_ASSIGN_OR_RETURN(Bytes list, bs.broadcast(encodeLinks(flagged_at_root), 0, afterRootWork(c, bs.size())));
-  TE_ASSIGN_OR_RETURN(std::vector<Link> links, decodeLinks(list));
-  if (links.empty()) return std::vector<LinkResult>{};
+Runner::Outcome retestFlagged(const BenchConfig& c, bootstrap::Bootstrap& bs, Runner& runner, uint64_t block_size,
+                              const std::vector<Link>& flagged_at_root, const std::string& what) {
+  Runner::Outcome out;
+  Result<Bytes> list = bs.broadcast(encodeLinks(flagged_at_root), 0, afterRootWork(c, bs.size()));
+  Result<std::vector<Link>> links = list.isOk() ? decodeLinks(*list) : Result<std::vector<Link>>(list.status());
+  if (!links.isOk()) {
+    out.stopped = links.status().withContext(what + " retests");
+    return out;
+  }
+  if (links->empty()) return out;
   std::vector<Phase> phases;
-  for (const Link& l : links) phases.push_back({l});
-  if (bs.rank() == 0) TE_LOG(INFO) << what << ": re-measuring " << links.size() << " flagged link(s) alone";
-  TE_ASSIGN_OR_RETURN(GatheredResults results, runner.run(phases, block_size, progressLine(c, what + " retest")));
-  return std::move(results.links);
+  for (const Link& l : *links) phases.push_back({l});
+  if (bs.rank() == 0) TE_LOG(INFO) << what << ": re-measuring " << links->size() << " flagged link(s) alone";
+  out = runner.run(phases, block_size, progressLine(c, what + " retest"));
+  if (!out.stopped.isOk()) out.stopped = out.stopped.withContext(what + " retests");
+  return out;
 }
 
 // Every rank's buffer description, on rank 0 (kind, GPU, NUMA node per rank for the report),
@@ -135,7 +140,8 @@ AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& deta
   return o;
 }
 
-Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap& bs, const std::string& name) {
+Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap& bs, const std::string& name,
+                                      Checkpoint* checkpoint) {
   TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, createTransport(c, name, bs.rank()));
   // The memory outlives the engine (declared first): the transport deregisters before it is freed.
   TE_ASSIGN_OR_RETURN(BenchMemory memory, allocateBenchMemory(c, *transport, launcherEnv().local_rank.value_or(0)));
@@ -154,29 +160,62 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   const std::vector<double> line_rates = lineRates(run.memory, bs.size());
   for (uint64_t block_size : c.block_sizes) {
     const std::string what = name + " " + workloadName(c.operation) + " " + formatSize(block_size);
-    TE_ASSIGN_OR_RETURN(GatheredResults results, runner->run(phases, block_size, progressLine(c, what)));
-    ResultBlock block{name, workloadName(c.operation), block_size, std::move(results.links), {}, results.latency_ns};
+    Runner::KeptFn kept;
+    if (checkpoint) {
+      checkpoint->beginBlock(name, workloadName(c.operation), block_size, phases);
+      kept = [checkpoint](const std::vector<LinkResult>& links, size_t from, size_t done) {
+        checkpoint->addLinks(links, from, done);
+      };
+    }
+    Runner::Outcome measured = runner->run(phases, block_size, progressLine(c, what), kept);
+    // A run stopped early: rank 0 reports what it holds (runner.h); the others leave.
+    if (bs.rank() != 0 && !measured.stopped.isOk()) {
+      run.stopped = measured.stopped;
+      return run;
+    }
+    ResultBlock block{name, workloadName(c.operation), block_size, std::move(measured.results.links), {},
+                      measured.results.latency_ns};
     std::vector<Link> flagged;
     if (bs.rank() == 0) {
       checkRates(block.links, line_rates, c.operation);
       block.analysis = analyzeLinks(block.links, hosts, options);
-      if (c.retest) flagged = linksToRetest(block.links, block.analysis, static_cast<size_t>(c.max_retests));
+      if (c.retest && measured.stopped.isOk()) {
+        flagged = linksToRetest(block.links, block.analysis, static_cast<size_t>(c.max_retests));
+      }
     }
-    std::vector<LinkResult> retests;
+    if (!measured.stopped.isOk()) {
+      run.blocks.push_back(std::move(block));
+      run.stopped = measured.stopped;
+      return run;
+    }
+    Runner::Outcome retests;
     if (c.retest) {
-      TE_ASSIGN_OR_RETURN(retests, retestFlagged(c, bs, *runner, block_size, flagged, what));
+      retests = retestFlagged(c, bs, *runner, block_size, flagged, what);
     } else {
       // The others wait for rank 0's analysis here rather than in the next phase's barrier.
-      TE_RETURN_IF_ERROR(bs.barrier(afterRootWork(c, bs.size())).withContext("analysis of " + what));
+      retests.stopped = bs.barrier(afterRootWork(c, bs.size())).withContext("analysis of " + what);
+    }
+    if (bs.rank() != 0 && !retests.stopped.isOk()) {
+      run.stopped = retests.stopped;
+      return run;
     }
     if (bs.rank() == 0) {
-      checkRates(retests, line_rates, c.operation);
-      applyRetests(block.links, retests, hosts, options, &block.analysis);
+      // Retests cut short count as not retested: the all-pairs verdict stands for them.
+      std::vector<LinkResult>& alone = retests.results.links;
+      alone.erase(std::remove_if(alone.begin(), alone.end(), [](const LinkResult& l) { return l.cut; }), alone.end());
+      checkRates(alone, line_rates, c.operation);
+      applyRetests(block.links, alone, hosts, options, &block.analysis);
+      if (checkpoint) checkpoint->endBlock(block);
       run.blocks.push_back(std::move(block));
+      if (!retests.stopped.isOk()) {
+        run.stopped = retests.stopped;
+        return run;
+      }
     }
   }
-  // Targets keep serving until every initiator is done with this transport.
-  TE_RETURN_IF_ERROR(bs.barrier(deadlineFrom(c)).withContext("end of " + name));
+  // Targets keep serving until every initiator is done with this transport. A rank lost
+  // here costs nothing measured: rank 0 reports it all, the run marked incomplete.
+  run.stopped = bs.barrier(deadlineFrom(c)).withContext("end of " + name);
   return run;
 }
 

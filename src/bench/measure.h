@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/checkpoint.h"
 #include "bench/config.h"
 #include "bench/report.h"
 #include "bootstrap/bootstrap.h"
@@ -15,10 +16,14 @@ struct TransportRun {
   std::vector<ResultBlock> blocks;   // filled on rank 0
   nlohmann::json details;            // rank 0's transport describe()
   nlohmann::json memory;             // rank 0: every rank's buffers (describeMemory), by rank
+  // The schedule stopped early (a rank lost, a link dead: Runner::Outcome). Rank 0: `blocks`
+  // holds what was measured, the last one partial, its other links cut with the reason.
+  Status stopped;
 };
 
+// `checkpoint` (rank 0, may be null): kept up to date phase by phase (checkpoint.h).
 Result<TransportRun> measureTransport(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
-                                      const std::string& transport);
+                                      const std::string& transport, Checkpoint* checkpoint = nullptr);
 
 // When the others stop waiting for rank 0 while it analyses the links and writes the
 // reports: --timeout, plus 50 us for each link of every block (measured at 1024 ranks on the

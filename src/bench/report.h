@@ -36,6 +36,9 @@ struct RunReport {
   std::string start_time;           // ISO 8601 UTC
   std::string end_time;
   std::vector<ResultBlock> blocks;
+  // Why the run stopped before its schedule ended ("" when it did not): the report holds
+  // what was measured before, the rest of the last block cut (LinkResult::cut).
+  std::string failure;
 };
 
 void printTerminalReport(const RunReport& report, std::ostream& out);

@@ -63,7 +63,7 @@ void writeCell(const RunReport& r, const ResultBlock& b, size_t i, double max_bp
   out << "<td class=\"" << cls << "\" data-initiator=\"" << l.link.initiator << "\" data-target=\""
       << l.link.target << "\" data-bps=\"" << html::fixed(bps, 0) << "\" title=\"" << html::escape(title) << "\"";
   if (!failed) out << " style=\"background:" << html::cellColour(max_bps > 0 ? bps / max_bps : 0) << "\"";
-  out << ">" << (l.invalid ? "error" : failed ? "failed" : st.number(bps) + (l.lower_bound ? "+" : "")) << "</td>";
+  out << ">" << (l.invalid ? "error" : l.not_measured ? "not measured" : failed ? "failed" : st.number(bps) + (l.lower_bound ? "+" : "")) << "</td>";
 }
 
 void writeHeatmap(const RunReport& r, const ResultBlock& b, const Style& st, std::ostream& out) {

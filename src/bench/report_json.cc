@@ -42,7 +42,7 @@ nlohmann::json summaryToJson(const Summary& s) {
 
 size_t lowerBounds(const std::vector<LinkResult>& links) {
   return static_cast<size_t>(std::count_if(links.begin(), links.end(), [](const LinkResult& l) {
-    return l.lower_bound && !l.invalid;
+    return l.lower_bound && !l.excluded();
   }));
 }
 
@@ -127,7 +127,7 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
   for (size_t i = 0; i < b.links.size(); ++i) {
     const auto& l = b.links[i];
     if (!bulk) links.push_back(linkToJson(l, verdictOf(b, i), report));
-    if (l.invalid) continue;
+    if (l.excluded()) continue;
     values.push_back(l.bytesPerSecond());
     value_link.push_back(i);
   }
@@ -179,7 +179,7 @@ nlohmann::json reportToJson(const RunReport& report, const std::string* bulk) {
   for (int r = 0; r < report.world_size; ++r) ranks.push_back({{"rank", r}, {"host", report.hosts[r]}});
   nlohmann::json blocks = nlohmann::json::array();
   for (size_t i = 0; i < report.blocks.size(); ++i) blocks.push_back(blockToJson(report.blocks[i], i, report, bulk));
-  return {
+  nlohmann::json out = {
       {"schema_version", kSchemaVersion},
       {"tool", "te_bench"},
       {"version", kVersion},
@@ -194,7 +194,10 @@ nlohmann::json reportToJson(const RunReport& report, const std::string* bulk) {
       {"transports", report.transports_details},
       {"memory", report.memory},
       {"results", blocks},
+      {"complete", report.failure.empty()},
   };
+  if (!report.failure.empty()) out["failure"] = report.failure;
+  return out;
 }
 
 // One JSON value per line, in an array indented like the line that names it.

@@ -30,13 +30,15 @@ void printMatrix(const RunReport& report, const ResultBlock& block, std::ostream
   const int n = report.world_size;
   Matrix m = throughputMatrix(block.links, n);
   // A cell's mark: '*' slow (confirmed), '+' a lower bound (too few batches), '!' a
-  // measurement error (no rate shown).
+  // measurement error (no rate shown), 'x' failed and '?' not measured (the run stopped).
   std::vector<std::vector<char>> mark(n, std::vector<char>(n, ' '));
   for (size_t i = 0; i < block.links.size(); ++i) {
     const LinkResult& l = block.links[i];
     if (l.link.initiator < 0 || l.link.initiator >= n || l.link.target < 0 || l.link.target >= n) continue;
     char& cell = mark[l.link.initiator][l.link.target];
     if (l.invalid) cell = '!';
+    else if (l.not_measured) cell = '?';
+    else if (l.cut) cell = 'x';
     else if (i < block.analysis.verdicts.size() && block.analysis.verdicts[i].confirmed) cell = '*';
     else if (l.lower_bound) cell = '+';
   }
@@ -85,7 +87,7 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
   size_t lower = 0;
   uint64_t fewest = UINT64_MAX;
   for (const LinkResult& l : block.links) {
-    if (!l.lower_bound || l.invalid) continue;
+    if (!l.lower_bound || l.excluded()) continue;
     ++lower;
     fewest = std::min(fewest, l.batches);
   }
@@ -95,6 +97,15 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
     if (c.iterations) out << ", --iterations " << c.iterations << "): the links may be faster; raise --iterations";
     else out << ", window up to " << 2 * c.duration << " s): the links may be faster; raise --duration";
     out << " or lower --batch-size\n";
+  }
+  size_t failed = 0, not_measured = 0;
+  for (const LinkResult& l : block.links) {
+    failed += l.cut && !l.not_measured;
+    not_measured += l.not_measured;
+  }
+  if (failed + not_measured > 0) {
+    out << "STOPPED: " << failed << " link" << (failed == 1 ? "" : "s") << " failed (x), " << not_measured
+        << " not measured (?): the run stopped (the reason is below, each link's in the JSON)\n";
   }
   const std::vector<size_t>& errors = block.analysis.measurement_errors;
   for (size_t k = 0; k < errors.size() && k < 5; ++k) {
@@ -148,7 +159,8 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
   out << "\n" << block.transport << " " << block.operation << ", block " << formatSize(block.block_size)
       << ": throughput " << rateUnitName(c.report_unit) << " (rows: initiator, columns: target";
   if (report.world_size <= kMaxMatrixRanks) {
-    out << "; * slow, + lower bound, ! error)\n";
+    const bool cut = std::any_of(block.links.begin(), block.links.end(), [](const LinkResult& l) { return l.cut; });
+    out << "; * slow, + lower bound, ! error" << (cut ? ", x failed, ? not measured" : "") << ")\n";
     printMatrix(report, block, out);
   } else {
     out << ")\n";
@@ -156,7 +168,7 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
   std::vector<double> values;
   std::vector<size_t> value_link;  // measurement errors have no rate to summarise
   for (size_t i = 0; i < block.links.size(); ++i) {
-    if (block.links[i].invalid) continue;
+    if (block.links[i].excluded()) continue;
     values.push_back(block.links[i].bytesPerSecond());
     value_link.push_back(i);
   }
@@ -199,7 +211,7 @@ void printComparison(const RunReport& report, std::ostream& out) {
     auto median_of = [](const ResultBlock& x) {
       std::vector<double> v;
       for (const auto& l : x.links) {
-        if (!l.invalid) v.push_back(l.bytesPerSecond());
+        if (!l.excluded()) v.push_back(l.bytesPerSecond());
       }
       return summarize(v);
     };
@@ -261,6 +273,7 @@ void printTerminalReport(const RunReport& report, std::ostream& out) {
   out << "\n";
   for (const auto& block : report.blocks) printBlock(report, block, out);
   printComparison(report, out);
+  if (!report.failure.empty()) out << "\nINCOMPLETE: the run stopped early: " << report.failure << "\n";
   out.flush();
 }
 

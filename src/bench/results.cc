@@ -24,7 +24,8 @@ Bytes serializeResults(const GatheredResults& results) {
   for (const auto& r : results.links) {
     w.put<int32_t>(r.link.initiator).put<int32_t>(r.link.target);
     w.put(r.bytes).put(r.ops).put(r.batches).put(r.seconds).put(r.phase).put(r.failed).putString(r.error);
-    w.put<uint8_t>(static_cast<uint8_t>((r.lower_bound ? 1 : 0) | (r.invalid ? 2 : 0)));
+    w.put<uint8_t>(static_cast<uint8_t>((r.lower_bound ? 1 : 0) | (r.invalid ? 2 : 0) | (r.cut ? 4 : 0) |
+                                         (r.not_measured ? 8 : 0)));
     w.put<uint32_t>(static_cast<uint32_t>(r.samples.size()));
     for (double v : r.samples) w.put(v);
     const LatencySummary& l = r.latency_ns;
@@ -51,6 +52,8 @@ Status deserializeResults(const Bytes& bytes, GatheredResults* out) {
     }
     lr.lower_bound = flags & 1;
     lr.invalid = flags & 2;
+    lr.cut = flags & 4;
+    lr.not_measured = flags & 8;
     lr.samples.resize(sn);
     for (auto& v : lr.samples) {
       if (!r.get(&v)) return internalError("results: truncated samples");
@@ -95,7 +98,7 @@ Summary summarize(const std::vector<double>& values) {
 Matrix throughputMatrix(const std::vector<LinkResult>& results, int n) {
   Matrix m(n, std::vector<std::optional<double>>(n));
   for (const auto& r : results) {
-    if (!r.invalid && r.link.initiator >= 0 && r.link.initiator < n && r.link.target >= 0 && r.link.target < n) {
+    if (!r.excluded() && r.link.initiator >= 0 && r.link.initiator < n && r.link.target >= 0 && r.link.target < n) {
       m[r.link.initiator][r.link.target] = r.bytesPerSecond();
     }
   }

@@ -34,6 +34,11 @@ struct LinkResult {
   uint32_t phase = 0;           // the schedule's phase (links of a phase ran at once)
   bool lower_bound = false;     // too few batches: the true rate may be higher
   bool invalid = false;         // a measurement error (error says which): no rate to show
+  // The run stopped (a rank lost, a link dead) before this link's window ended: `failed` when
+  // its phase was running, `not_measured` when it never ran; error says why. No rate, no
+  // verdict, no place in the summaries, like a measurement error.
+  bool cut = false;
+  bool not_measured = false;
   LatencySummary latency_ns;    // per-request completion latency within its batch
   uint64_t failed = 0;
   std::string error;            // empty when the link measured cleanly
@@ -41,8 +46,12 @@ struct LinkResult {
 
   double bytesPerSecond() const { return seconds > 0 ? double(bytes) / seconds : 0.0; }
   // A rate to show and compare: measured, not failed, not a measurement error.
-  bool hasRate() const { return error.empty() && !invalid && bytes > 0 && seconds > 0; }
-  const char* statusName() const { return invalid ? "invalid" : error.empty() ? "ok" : "failed"; }
+  bool hasRate() const { return error.empty() && !invalid && !cut && bytes > 0 && seconds > 0; }
+  // Left out of the matrix, the summaries and the analysis: nothing to compare.
+  bool excluded() const { return invalid || cut; }
+  const char* statusName() const {
+    return invalid ? "invalid" : not_measured ? "not_measured" : error.empty() ? "ok" : "failed";
+  }
   double opsPerSecond() const { return seconds > 0 ? double(ops) / seconds : 0.0; }
 };
 

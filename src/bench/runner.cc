@@ -1,10 +1,15 @@
 #include "bench/runner.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
+#include "common/bytes.h"
 #include "common/logging.h"
 #include "common/thread_name.h"
+#include "common/watchdog.h"
 #include "engine/memory/dram_buffer.h"
 
 namespace te::bench {
@@ -432,11 +437,28 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
   PhaseClock clock;
   clock.warm_end = Clock::now() + seconds(config_.warmup);
   std::vector<std::thread> workers;
+  std::mutex mutex;
+  std::condition_variable finished_cv;
+  size_t finished = 0;
   for (size_t i = 0; i < threads_.size(); ++i) {
-    workers.emplace_back([this, raw = threads_[i].get(), i, clock] {
+    workers.emplace_back([&, raw = threads_[i].get(), i, clock] {
       nameThisThread("te-worker" + std::to_string(i));
       workerLoop(*raw, clock);
+      std::lock_guard<std::mutex> lock(mutex);
+      ++finished;
+      finished_cv.notify_one();
     });
+  }
+  // While the workers measure, this thread tells whoever waits for this rank that it lives
+  // (a phase may run long: --iterations, a slow link); a frozen rank falls silent.
+  const auto beat = silence() / 4;
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (!finished_cv.wait_for(lock, beat, [&] { return finished == workers.size(); })) {
+      lock.unlock();
+      bootstrap_.heartbeat();
+      lock.lock();
+    }
   }
   for (auto& w : workers) w.join();
   for (auto& t : threads_) TE_RETURN_IF_ERROR(t->status);
@@ -469,49 +491,190 @@ Status Runner::verifyPhase(const Phase& phase, uint64_t epoch) {
   return s;
 }
 
-Result<GatheredResults> Runner::run(const std::vector<Phase>& phases, uint64_t block_size,
-                                    const ProgressFn& progress) {
+Clock::duration Runner::silence() const { return seconds(std::max(config_.timeout, 2.0)); }
+
+Deadline Runner::handOffDeadline() const {
+  // Past the silence rule (heartbeats bound a live rank's phase), a cap: a healthy phase
+  // (warm-up, a window extended by up to --duration, the drain) plus --timeout of stall.
+  // --iterations has no such bound: its phases last what the batches take.
+  if (config_.iterations > 0) return Clock::now() + std::chrono::hours(24);
+  return Clock::now() + seconds(config_.warmup + 2 * config_.duration + 2 * config_.timeout + 10);
+}
+
+namespace {
+
+// A rank's hand-off: its phase's status, then its links (no histogram: that goes once, at the end).
+Bytes encodeHandOff(const Status& measured, std::vector<LinkResult> links) {
+  ByteWriter w;
+  w.put<int32_t>(static_cast<int32_t>(measured.code())).putString(measured.message());
+  GatheredResults r;
+  r.links = std::move(links);
+  w.putBytes(serializeResults(r));
+  return w.take();
+}
+
+Status decodeHandOff(const Bytes& bytes, GatheredResults* links) {
+  ByteReader r(bytes);
+  int32_t code = 0;
+  std::string message;
+  Bytes body;
+  if (!r.get(&code) || !r.getString(&message) || !r.getBytes(&body)) return internalError("hand-off: truncated");
+  if (code != 0) return Status(static_cast<StatusCode>(code), message);
+  return deserializeResults(body, links);
+}
+
+// Links of `phase` that `rank` initiates, marked as the run's stop left them.
+void markCut(const Phase& phase, int rank, uint32_t p, bool ran, const std::string& why, std::vector<LinkResult>* out) {
+  for (const Link& l : phase) {
+    if (rank >= 0 && l.initiator != rank) continue;
+    LinkResult r;
+    r.link = l;
+    r.phase = p;
+    r.cut = true;
+    r.not_measured = !ran;
+    r.error = why;
+    out->push_back(std::move(r));
+  }
+}
+
+}  // namespace
+
+Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status& measured, std::vector<LinkResult> links,
+                       Outcome* out) {
+  const int me = bootstrap_.rank();
+  std::string lost;
+  Result<std::vector<std::optional<Bytes>>> arrived =
+      bootstrap_.gatherSurviving(encodeHandOff(measured, std::move(links)), 0, handOffDeadline(), silence(), &lost);
+  const std::string where = "phase " + std::to_string(p + 1) + " of " + std::to_string(phases.size());
+  if (!arrived.isOk()) return arrived.status().withContext(where);
+  if (me != 0) {
+    Result<Bytes> word = bootstrap_.tell({}, 0, handOffDeadline(), silence());
+    if (!word.isOk()) return word.status().withContext("after " + where);
+    return Status::ok();
+  }
+  // Rank 0: keep every link that arrived; the failed and the lost ranks' links of the phase
+  // are cut with their reason.
+  std::vector<LinkResult>& kept = out->results.links;
+  Status first;
+  size_t failures = 0;
+  for (int r = 0; r < bootstrap_.size(); ++r) {
+    const std::optional<Bytes>& b = (*arrived)[static_cast<size_t>(r)];
+    if (!b) {
+      markCut(phases[p], r, static_cast<uint32_t>(p), true, "rank " + std::to_string(r) + " (" + bootstrap_.hostname(r) +
+              ") lost in " + where, &kept);
+      continue;
+    }
+    GatheredResults mine;
+    Status s = decodeHandOff(*b, &mine);
+    if (!s.isOk()) {
+      if (first.isOk()) first = s;
+      ++failures;
+      markCut(phases[p], r, static_cast<uint32_t>(p), true, s.message(), &kept);
+      continue;
+    }
+    for (auto& l : mine.links) {
+      l.phase = static_cast<uint32_t>(p);
+      kept.push_back(std::move(l));
+    }
+  }
+  if (lost.empty() && failures == 0) {
+    Result<Bytes> said = bootstrap_.tell({1}, 0, handOffDeadline(), silence());
+    return said.status().withContext("after " + where);
+  }
+  // The schedule stops here: the lost rank first (it explains the others' stalls), then the
+  // first failure, each with how many more.
+  std::string why = lost.empty() ? first.message() : lost;
+  if (!lost.empty() && failures > 0) why += "; " + std::to_string(failures) + " rank(s) failed too, first: " + first.message();
+  else if (failures > 1) why += " (and " + std::to_string(failures - 1) + " more rank(s) failed)";
+  for (size_t q = p + 1; q < phases.size(); ++q) {
+    markCut(phases[q], -1, static_cast<uint32_t>(q), false, "not measured: the run stopped in " + where, &kept);
+  }
+  const StatusCode code = lost.empty() ? first.code() : StatusCode::kDeadlineExceeded;
+  out->stopped = Status(code, where + ": " + why);
+  return out->stopped;
+}
+
+Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_size, const ProgressFn& progress,
+                            const KeptFn& kept) {
+  Outcome out;
   grid_ = makeGrid(2 * memory_.half(), block_size, config_.threads);
-  GatheredResults mine;
+  GatheredResults& mine = out.results;  // rank 0: every link; elsewhere: the histogram only
   const int me = bootstrap_.rank();
   // A window may be extended by up to --duration (window.h, rule 5).
   const double per_phase = config_.warmup + (config_.iterations ? config_.timeout : 2 * config_.duration);
   const auto phase_timeout = seconds(config_.timeout + per_phase * 2);
   for (size_t p = 0; p < phases.size(); ++p) {
     const uint64_t epoch = ++epoch_;
-    if (config_.integrity_check) TE_RETURN_IF_ERROR(fillForEpoch(memory_, me, epoch));
-    TE_RETURN_IF_ERROR(bootstrap_.barrier(Clock::now() + phase_timeout).withContext("before phase " + std::to_string(p + 1)));
+    if (config_.integrity_check) {
+      out.stopped = fillForEpoch(memory_, me, epoch);
+      if (!out.stopped.isOk()) return out;
+    }
+    // The first phase starts together; each later one after rank 0's word on the previous.
+    if (p == 0) {
+      out.stopped = bootstrap_.barrier(Clock::now() + phase_timeout).withContext("before phase 1");
+      if (!out.stopped.isOk()) return out;
+    }
+    stopHereForTests(("phase" + std::to_string(p + 1)).c_str(), me);
     if (progress && me == 0) progress(p, phases.size());
     std::vector<int> targets;
     for (const Link& link : phases[p]) {
       if (link.initiator == me) targets.push_back(link.target);
     }
+    std::vector<LinkResult> links;
+    Status measured;
     if (!targets.empty()) {
       TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
       Result<std::vector<LinkResult>> r = measurePhase(targets, &mine.latency_ns);
-      if (!r.isOk()) return r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
-      for (auto& lr : *r) {
-        lr.phase = static_cast<uint32_t>(p);
-        mine.links.push_back(std::move(lr));
-      }
+      if (r.isOk()) links = std::move(*r);
+      else measured = r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
+    }
+    const size_t before = mine.links.size();
+    Status go = handOff(phases, p, measured, std::move(links), &out);
+    if (go.isOk() && kept && me == 0) kept(mine.links, before, p + 1);
+    if (!go.isOk()) {
+      // Rank 0's reason is the job's (its own failure among the others'); elsewhere the hand-off
+      // or the root's silence (its own failure went to rank 0).
+      if (me != 0) out.stopped = go;
+      if (!measured.isOk()) TE_LOG(DEBUG) << measured.message();
+      return out;
     }
     if (config_.integrity_check) {
       // Every initiator of the phase has finished before anyone looks at the bytes.
-      TE_RETURN_IF_ERROR(bootstrap_.barrier(Clock::now() + phase_timeout));
-      Status verified = verifyPhase(phases[p], epoch);
-      TE_RETURN_IF_ERROR(bootstrap::agreeOnStatus(bootstrap_, verified, Clock::now() + phase_timeout));
+      out.stopped = bootstrap_.barrier(Clock::now() + phase_timeout);
+      if (out.stopped.isOk()) {
+        Status verified = verifyPhase(phases[p], epoch);
+        out.stopped = bootstrap::agreeOnStatus(bootstrap_, verified, Clock::now() + phase_timeout);
+      }
+      if (!out.stopped.isOk()) return out;
     }
   }
-  TE_ASSIGN_OR_RETURN(std::vector<Bytes> gathered,
-                      bootstrap_.gather(serializeResults(mine), 0, Clock::now() + phase_timeout));
+  // The latency histograms, once: a rank lost now costs only its share of the percentiles.
+  GatheredResults histogram;
+  histogram.latency_ns = mine.latency_ns;
+  std::string lost;
+  Result<std::vector<std::optional<Bytes>>> gathered =
+      bootstrap_.gatherSurviving(serializeResults(histogram), 0, handOffDeadline(), silence(), &lost);
   // After the gather: rank 0 may sit out the last phase, which ends when every rank is here.
   if (progress && me == 0) progress(phases.size(), phases.size());
-  if (me != 0) return mine;
-  GatheredResults all;
-  for (size_t r = 0; r < gathered.size(); ++r) {
-    TE_RETURN_IF_ERROR(deserializeResults(gathered[r], &all).withContext("results of rank " + std::to_string(r)));
+  if (!gathered.isOk()) {
+    out.stopped = gathered.status().withContext("latency histograms");
+    return out;
   }
-  return all;
+  if (me != 0) return out;
+  if (!lost.empty()) TE_LOG(WARN) << "latency histograms: " << lost << "; the all-links percentiles leave it out";
+  mine.latency_ns = Histogram();
+  for (int r = 0; r < bootstrap_.size(); ++r) {
+    const std::optional<Bytes>& b = (*gathered)[static_cast<size_t>(r)];
+    if (!b) continue;
+    GatheredResults h;
+    Status s = deserializeResults(*b, &h);
+    if (!s.isOk()) {
+      out.stopped = s.withContext("results of rank " + std::to_string(r));
+      return out;
+    }
+    mine.latency_ns.merge(h.latency_ns);
+  }
+  return out;
 }
 
 }  // namespace te::bench

@@ -35,10 +35,22 @@ class Runner {
 
   using ProgressFn = std::function<void(size_t done, size_t total)>;
 
-  // Runs every phase with `block_size`. Returns all links' results on rank 0, this rank's
-  // own elsewhere. A failed link is an error naming the peer; the caller ends the job.
-  Result<GatheredResults> run(const std::vector<Phase>& phases, uint64_t block_size,
-                                      const ProgressFn& progress = nullptr);
+  // What run() gives back. After every phase each rank hands its links (or why it has none)
+  // to rank 0, which says whether the schedule goes on: what was measured outlives a rank
+  // lost or frozen later. On rank 0 `results` holds every link handed over; a run that
+  // stopped early says why in `stopped` and holds the links of every phase before, those of
+  // the failed phase that their ranks reported, and the rest of the schedule marked
+  // (LinkResult::cut: `failed` in that phase, `not_measured` after it). Elsewhere `results`
+  // holds this rank's latency histogram only, and `stopped` this rank's own failure or the
+  // root's silence.
+  struct Outcome {
+    GatheredResults results;
+    Status stopped;
+  };
+  // Rank 0, after each phase's hand-off: the links kept so far, those from `from` on new.
+  using KeptFn = std::function<void(const std::vector<LinkResult>& kept, size_t from, size_t phases_done)>;
+  Outcome run(const std::vector<Phase>& phases, uint64_t block_size, const ProgressFn& progress = nullptr,
+              const KeptFn& kept = nullptr);
 
   struct ThreadState;
   struct LinkAccum;
@@ -69,6 +81,13 @@ class Runner {
   double drainTarget() const;
   Status finishBatch(InFlight& f);
   Status verifyPhase(const Phase& phase, uint64_t epoch);
+  // The hand-off after phase `p` (see Outcome): OK when the schedule goes on.
+  Status handOff(const std::vector<Phase>& phases, size_t p, const Status& measured, std::vector<LinkResult> links,
+                 Outcome* out);
+  // How long a rank may send nothing (no hand-off, no heartbeat) before it counts as lost.
+  Clock::duration silence() const;
+  // A hard cap on a hand-off's wait, beyond the silence rule: a phase's longest healthy run.
+  Deadline handOffDeadline() const;
   // One link's result; its requests' latencies are merged into `all` as well.
   LinkResult collect(size_t link_index, int target, Histogram* all) const;
 

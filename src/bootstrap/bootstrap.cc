@@ -10,6 +10,19 @@ Result<std::vector<Bytes>> Bootstrap::gather(const Bytes& mine, int root, Deadli
   return all;
 }
 
+Result<std::vector<std::optional<Bytes>>> Bootstrap::gatherSurviving(const Bytes& mine, int root, Deadline deadline,
+                                                                     Clock::duration, std::string* lost) {
+  lost->clear();
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, gather(mine, root, deadline));
+  std::vector<std::optional<Bytes>> out;
+  for (auto& b : all) out.emplace_back(std::move(b));
+  return out;
+}
+
+Result<Bytes> Bootstrap::tell(const Bytes& data, int root, Deadline deadline, Clock::duration) {
+  return broadcast(data, root, deadline);
+}
+
 Status agreeOnStatus(Bootstrap& bootstrap, const Status& mine, Deadline deadline) {
   ByteWriter w;
   w.put<int32_t>(static_cast<int32_t>(mine.code())).putString(mine.message());

@@ -39,7 +39,10 @@ class Watchdog {
 
 // Test-only (TE_TEST_STOP_AT=STAGE:RANK): the process whose launcher rank is RANK stops
 // itself (SIGSTOP, as a frozen node would be) on reaching STAGE, so tests can freeze a rank
-// at a named stage of the run.
+// at a named stage of the run; STAGE:RANK:kill kills it there (SIGKILL, a crash). Stages:
+// mpi_init, after_mpi_init, phaseN (the Nth phase of a block's schedule, from 1).
 void stopHereForTests(const char* stage);
+// The same where the rank is the bootstrap's (etcd / redis launches have no launcher rank).
+void stopHereForTests(const char* stage, int rank);
 
 }  // namespace te

@@ -229,6 +229,49 @@ TEST(LaunchLocal, TimeoutStopsEveryRankWith124) {
   EXPECT_EQ(r.exit_code, 124) << r.output;
   EXPECT_LT(r.seconds, 10.0) << r.output;
 }
+// Rank 1 frozen (SIGSTOP) at its third phase: rank 0 learns it from the claim key that
+// expires with the frozen process's lease, writes the report of what was measured, says who
+// and exits 1; the others stop at its abort marker. Nothing waits past --timeout + 10 s of
+// the freeze (the lease: 10 s).
+TEST_P(TeBenchServicesTest, ARankFrozenMidRunLeavesTheReportAndTheOthersLeave) {
+  const std::string job = uniqueName("frozen");
+  const std::string json = tempJson("frozen");
+  const std::map<std::string, std::string> env = {{"TE_TEST_STOP_AT", "phase3:1"}};
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  const auto t0 = Clock::now();
+  for (int r = 0; r < 3; ++r) {
+    std::vector<std::string> extra = {"--rank", std::to_string(r), "--size", "3", "--job-id", job, "--timeout", "4",
+                                      "--no-retest", "--duration", "0.3", "--warmup", "0.05"};
+    if (r == 0) extra.insert(extra.end(), {"--json", json});
+    procs.push_back(ChildProcess::start(rankArgs(url(), extra), env));
+  }
+  for (int r : {0, 2}) {
+    auto code = procs[r]->wait(40s);
+    ASSERT_TRUE(code) << "rank " << r << " still running 40 s after the start\n" << procs[r]->output();
+    EXPECT_EQ(*code, 1) << procs[r]->output();
+  }
+  EXPECT_LT(Clock::now() - t0, 4s + 10s + 6s) << "start-up and two phases, then the freeze";
+  EXPECT_NE(procs[0]->output().find("rank 1 ("), std::string::npos) << procs[0]->output();
+  procs[1]->kill(SIGKILL);
+  procs[1]->wait(5s);
+  std::ifstream in(json);
+  ASSERT_TRUE(in.good()) << procs[0]->output();
+  nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  EXPECT_EQ(report["complete"], false);
+  EXPECT_NE(report.value("failure", "").find("rank 1 ("), std::string::npos) << report.value("failure", "");
+  const auto& links = report["results"][0]["links"];
+  EXPECT_EQ(links.size(), 6u);
+  for (const auto& l : links) {
+    const int phase = l["phase"];
+    if (phase < 2) {
+      EXPECT_EQ(l["status"], "ok") << l.dump();
+    } else if (phase > 2) {
+      EXPECT_EQ(l["status"], "not_measured") << l.dump();
+    }
+  }
+  std::remove(json.c_str());
+}
 
 INSTANTIATE_TEST_SUITE_P(Backends, TeBenchServicesTest, ::testing::Values("etcd", "redis"), backendName);
 

@@ -145,6 +145,65 @@ Result<std::vector<Bytes>> KvBootstrap::gather(const Bytes& mine, int root, Dead
   return std::vector<Bytes>{};
 }
 
+Result<std::vector<std::optional<Bytes>>> KvBootstrap::gatherSurviving(const Bytes& mine, int root, Deadline deadline,
+                                                                       Clock::duration, std::string* lost) {
+  lost->clear();
+  if (rank() != root) {
+    TE_RETURN_IF_ERROR(gather(mine, root, deadline).status());
+    return std::vector<std::optional<Bytes>>{};
+  }
+  const uint64_t op = next_op_;
+  Result<std::vector<Bytes>> all = gather(mine, root, deadline);
+  std::vector<std::optional<Bytes>> out(size());
+  if (all.isOk()) {
+    for (int r = 0; r < size(); ++r) out[r] = std::move((*all)[r]);
+    return out;
+  }
+  // A rank gone (its claim expired) or late: keep what the others wrote.
+  const std::string prefix = keys_.opPrefix(op);
+  TE_ASSIGN_OR_RETURN(auto values, store_->getIndexed(prefix, size(), Clock::now() + kAbortWrite));
+  std::vector<int> missing;
+  for (int r = 0; r < size(); ++r) {
+    Result<Bytes> payload = values[r] ? decodeOpValue(*values[r], job_.epoch, op, r, job_.ranks[r].instance)
+                                      : Result<Bytes>(notFound("absent"));
+    if (payload.isOk()) out[r] = std::move(*payload);
+    else missing.push_back(r);
+  }
+  if (missing.empty()) return all.status();
+  *lost = all.status().message();
+  return out;
+}
+
+Result<Bytes> KvBootstrap::tell(const Bytes& data, int root, Deadline deadline, Clock::duration silence) {
+  if (root != 0) return Bootstrap::tell(data, root, deadline, silence);
+  const uint64_t op = next_op_++;
+  const std::string prefix = keys_.opPrefix(op);
+  const std::string context = "word #" + std::to_string(op) + " of job '" + options_.job_id + "' from " + rankText(root);
+  if (rank() == root) {
+    // Kept like a collective's keys (exchange()): every rank has read it once each has
+    // written its part of a later collective that the root waits for.
+    std::vector<KeyValue> puts{{prefix + "0", encodeOpValue(job_.epoch, op, root, me_.instance, data)}};
+    TE_RETURN_IF_ERROR(store_->write(puts, keys_prev2_, deadline).withContext(context));
+    keys_prev2_ = std::move(keys_prev_);
+    keys_prev_ = {puts[0].key};
+    keys_prev_.insert(keys_prev_.end(), keys_gathered_.begin(), keys_gathered_.end());
+    keys_gathered_.clear();
+    return data;
+  }
+  auto rootAlive = [&]() -> Status {
+    TE_RETURN_IF_ERROR(checkAbort(deadline));
+    TE_ASSIGN_OR_RETURN(auto claims, store_->presentIndexed(keys_.claimPrefix(), 1, deadline));
+    if (claims[0]) return Status::ok();
+    return unavailable(rankText(root) + " is gone: the claim key expired (the process died, hung, or lost " +
+                       store_->describe() + ")");
+  };
+  Result<std::vector<Bytes>> values = store_->waitFor(prefix, 1, deadline, rootAlive);
+  if (!values.isOk()) return values.status().withContext(context);
+  Result<Bytes> payload = decodeOpValue((*values)[0], job_.epoch, op, root, job_.ranks[root].instance);
+  if (!payload.isOk()) return payload.status().withContext(context);
+  return payload;
+}
+
 Result<std::vector<Bytes>> KvBootstrap::allToAll(const std::vector<Bytes>& to_each, Deadline deadline) {
   if (static_cast<int>(to_each.size()) != size()) return invalidArgument("allToAll: need one entry per rank");
   const uint64_t op = next_op_++;

@@ -49,6 +49,13 @@ class KvBootstrap final : public Bootstrap {
   Result<Bytes> broadcast(const Bytes& data, int root, Deadline deadline) override;
   // Only the root reads: the others write their key and go on (one round trip).
   Result<std::vector<Bytes>> gather(const Bytes& mine, int root, Deadline deadline) override;
+  // At the root: waits until every rank's key is there, a rank's claim has expired (the
+  // claims' lease is the liveness: `silence` is not used), or the deadline; keeps what arrived.
+  Result<std::vector<std::optional<Bytes>>> gatherSurviving(const Bytes& mine, int root, Deadline deadline,
+                                                            Clock::duration silence, std::string* lost) override;
+  // The root writes one key; the others wait for it while the root's claim lives (a rank
+  // lost elsewhere is the root's to name, not theirs).
+  Result<Bytes> tell(const Bytes& data, int root, Deadline deadline, Clock::duration silence) override;
   // Marks the job aborted (the other ranks stop within a second) and exits.
   [[noreturn]] void abortJob(int exit_code) override;
 

@@ -146,6 +146,109 @@ class MpiBootstrap final : public Bootstrap {
 
   void abortJob(int exit_code) override { MPI_Abort(MPI_COMM_WORLD, exit_code); }
 
+  // Point to point, so the root knows who arrived: a collective with a rank lost tells
+  // nothing and never completes. Heartbeats are empty messages of their own tag; non-root
+  // ranks send theirs to the root, the root to everyone.
+  void heartbeat() override {
+    static const uint8_t beat = 0;
+    for (int r = 0; r < size_; ++r) {
+      if (r == rank_ || (rank_ != 0 && r != 0)) continue;
+      MPI_Request req;
+      if (MPI_Isend(&beat, 0, MPI_BYTE, r, kTagHeartbeat, MPI_COMM_WORLD, &req) == MPI_SUCCESS) MPI_Request_free(&req);
+    }
+  }
+
+  Result<std::vector<std::optional<Bytes>>> gatherSurviving(const Bytes& mine, int root, Deadline deadline,
+                                                            Clock::duration silence, std::string* lost) override {
+    lost->clear();
+    if (mine.size() > static_cast<size_t>(INT_MAX)) return internalError("gather: this rank's message is over 2 GiB");
+    if (rank_ != root) {
+      MPI_Request req;
+      TE_RETURN_IF_ERROR(check("MPI_Isend", MPI_Isend(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, root,
+                                                      kTagHandOff, MPI_COMM_WORLD, &req)));
+      TE_RETURN_IF_ERROR(wait(&req, "hand-off to the root", deadline));
+      return std::vector<std::optional<Bytes>>{};
+    }
+    std::vector<std::optional<Bytes>> out(size_);
+    out[rank_] = mine;
+    std::vector<Clock::time_point> heard(size_, Clock::now());
+    int pending = size_ - 1;
+    std::vector<int> lost_ranks;
+    Pause pause;
+    Clock::time_point beat = Clock::now();
+    while (pending > 0) {
+      drainHeartbeats(&heard);
+      // The ranks that have handed over wait for the root's word while it waits for a slow
+      // one: they hear it live.
+      if (Clock::now() - beat > silence / 4) {
+        heartbeat();
+        beat = Clock::now();
+      }
+      int flag = 0;
+      MPI_Status st;
+      TE_RETURN_IF_ERROR(check("MPI_Iprobe", MPI_Iprobe(MPI_ANY_SOURCE, kTagHandOff, MPI_COMM_WORLD, &flag, &st)));
+      if (flag) {
+        int count = 0;
+        MPI_Get_count(&st, MPI_BYTE, &count);
+        Bytes b(static_cast<size_t>(count));
+        TE_RETURN_IF_ERROR(check("MPI_Recv", MPI_Recv(b.data(), count, MPI_BYTE, st.MPI_SOURCE, kTagHandOff,
+                                                      MPI_COMM_WORLD, MPI_STATUS_IGNORE)));
+        if (!out[st.MPI_SOURCE]) {  // a rank already given up on stays lost
+          out[st.MPI_SOURCE] = std::move(b);
+          --pending;
+        }
+        pause.reset();
+        continue;
+      }
+      const auto now = Clock::now();
+      for (int r = 0; r < size_; ++r) {
+        if (out[r] || std::find(lost_ranks.begin(), lost_ranks.end(), r) != lost_ranks.end()) continue;
+        if (now - heard[r] < silence && now < deadline) continue;
+        lost_ranks.push_back(r);
+        --pending;
+      }
+      pause.sleep();
+    }
+    *lost = lostText(lost_ranks, silence);
+    return out;
+  }
+
+  Result<Bytes> tell(const Bytes& data, int root, Deadline deadline, Clock::duration silence) override {
+    if (rank_ == root) {
+      if (data.size() > static_cast<size_t>(INT_MAX)) return internalError("tell: over 2 GiB");
+      std::vector<MPI_Request> reqs;
+      for (int r = 0; r < size_; ++r) {
+        if (r == rank_) continue;
+        reqs.emplace_back();
+        TE_RETURN_IF_ERROR(check("MPI_Isend", MPI_Isend(data.data(), static_cast<int>(data.size()), MPI_BYTE, r,
+                                                        kTagTell, MPI_COMM_WORLD, &reqs.back())));
+      }
+      for (auto& req : reqs) TE_RETURN_IF_ERROR(wait(&req, "word from the root", deadline));
+      return data;
+    }
+    std::vector<Clock::time_point> heard(size_, Clock::now());
+    Pause pause;
+    while (true) {
+      drainHeartbeats(&heard);
+      int flag = 0;
+      MPI_Status st;
+      TE_RETURN_IF_ERROR(check("MPI_Iprobe", MPI_Iprobe(root, kTagTell, MPI_COMM_WORLD, &flag, &st)));
+      if (flag) {
+        int count = 0;
+        MPI_Get_count(&st, MPI_BYTE, &count);
+        Bytes b(static_cast<size_t>(count));
+        TE_RETURN_IF_ERROR(check("MPI_Recv", MPI_Recv(b.data(), count, MPI_BYTE, root, kTagTell, MPI_COMM_WORLD,
+                                                      MPI_STATUS_IGNORE)));
+        return b;
+      }
+      const auto now = Clock::now();
+      if (now - heard[root] >= silence || now >= deadline) {
+        return deadlineExceeded(lostText({root}, silence));
+      }
+      pause.sleep();
+    }
+  }
+
  private:
   static uint64_t gatherRoundLimit() { return gather_round_limit; }
 
@@ -157,6 +260,45 @@ class MpiBootstrap final : public Bootstrap {
                                                               MPI_COMM_WORLD, &req)));
     TE_RETURN_IF_ERROR(wait(&req, what, deadline));
     return lens;
+  }
+
+  static constexpr int kTagHeartbeat = 9001, kTagHandOff = 9002, kTagTell = 9003;
+
+  // Growing sleeps between tests of what a rank waits for (as wait() below).
+  struct Pause {
+    Clock::time_point start = Clock::now();
+    std::chrono::microseconds pause{10};
+    void reset() { pause = std::chrono::microseconds(10); }
+    void sleep() {
+      std::this_thread::sleep_for(pause);
+      const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+      pause = std::min(pause * 2, std::clamp(waited / 64, std::chrono::microseconds(1000), std::chrono::microseconds(10000)));
+    }
+  };
+
+  // Heartbeats that arrived: each sender was alive when it sent it.
+  void drainHeartbeats(std::vector<Clock::time_point>* heard) {
+    while (true) {
+      int flag = 0;
+      MPI_Status st;
+      if (MPI_Iprobe(MPI_ANY_SOURCE, kTagHeartbeat, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS || !flag) return;
+      uint8_t beat = 0;
+      MPI_Recv(&beat, 0, MPI_BYTE, st.MPI_SOURCE, kTagHeartbeat, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      (*heard)[st.MPI_SOURCE] = Clock::now();
+    }
+  }
+
+  // "rank 2 (node7) sent nothing for 4 s (frozen, or lost with its node)".
+  std::string lostText(const std::vector<int>& ranks, Clock::duration silence) const {
+    std::string out;
+    for (size_t i = 0; i < ranks.size() && i < 16; ++i) {
+      out += (i ? ", " : "") + std::string("rank ") + std::to_string(ranks[i]) + " (" + hostnames_[ranks[i]] + ")";
+    }
+    if (ranks.size() > 16) out += " and " + std::to_string(ranks.size() - 16) + " more";
+    if (out.empty()) return out;
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.0f", std::chrono::duration<double>(silence).count());
+    return out + " sent nothing for " + secs + " s (frozen, or lost with its node)";
   }
 
   static Status check(const char* what, int rc) {
