@@ -62,6 +62,16 @@ Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::st
   return engine::wrapWithFaults(std::move(transport), rank, std::move(rules));
 }
 
+// A barrier that names a rank lost: each hands an empty part to rank 0, which says go. A
+// rank silent until `deadline` is lost (the others wait that long for rank 0's word too).
+Status rendezvous(bootstrap::Bootstrap& bs, Deadline deadline) {
+  const Clock::duration silence = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(2));
+  std::string lost;
+  TE_ASSIGN_OR_RETURN(auto arrived, bs.gatherSurviving({}, 0, deadline, silence, &lost));
+  if (!lost.empty()) return deadlineExceeded(lost);
+  return bs.tell({1}, 0, deadline, silence).status();
+}
+
 // Flagged links measured again one at a time (rank 0 decides, everyone runs them).
 Runner::Outcome retestFlagged(const BenchConfig& c, bootstrap::Bootstrap& bs, Runner& runner, uint64_t block_size,
                               const std::vector<Link>& flagged_at_root, const std::string& what) {
@@ -168,6 +178,8 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
       };
     }
     Runner::Outcome measured = runner->run(phases, block_size, progressLine(c, what), kept);
+    // A failed integrity check is every rank's verdict (agreed): the job's error, exit 3.
+    if (measured.stopped.code() == StatusCode::kDataLoss) return measured.stopped;
     // A run stopped early: rank 0 reports what it holds (runner.h); the others leave.
     if (bs.rank() != 0 && !measured.stopped.isOk()) {
       run.stopped = measured.stopped;
@@ -193,8 +205,9 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
       retests = retestFlagged(c, bs, *runner, block_size, flagged, what);
     } else {
       // The others wait for rank 0's analysis here rather than in the next phase's barrier.
-      retests.stopped = bs.barrier(afterRootWork(c, bs.size())).withContext("analysis of " + what);
+      retests.stopped = rendezvous(bs, afterRootWork(c, bs.size())).withContext("analysis of " + what);
     }
+    if (retests.stopped.code() == StatusCode::kDataLoss) return retests.stopped;
     if (bs.rank() != 0 && !retests.stopped.isOk()) {
       run.stopped = retests.stopped;
       return run;
@@ -215,7 +228,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   }
   // Targets keep serving until every initiator is done with this transport. A rank lost
   // here costs nothing measured: rank 0 reports it all, the run marked incomplete.
-  run.stopped = bs.barrier(deadlineFrom(c)).withContext("end of " + name);
+  run.stopped = rendezvous(bs, deadlineFrom(c)).withContext("end of " + name);
   return run;
 }
 

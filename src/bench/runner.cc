@@ -609,9 +609,10 @@ Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_siz
       out.stopped = fillForEpoch(memory_, me, epoch);
       if (!out.stopped.isOk()) return out;
     }
-    // The first phase starts together; each later one after rank 0's word on the previous.
-    if (p == 0) {
-      out.stopped = bootstrap_.barrier(Clock::now() + phase_timeout).withContext("before phase 1");
+    // The first phase starts together; each later one after rank 0's word on the previous,
+    // or with --integrity-check after every rank has filled its buffers for this one.
+    if (p == 0 || config_.integrity_check) {
+      out.stopped = bootstrap_.barrier(Clock::now() + phase_timeout).withContext("before phase " + std::to_string(p + 1));
       if (!out.stopped.isOk()) return out;
     }
     stopHereForTests(("phase" + std::to_string(p + 1)).c_str(), me);

@@ -192,8 +192,8 @@ Result<Bytes> KvBootstrap::tell(const Bytes& data, int root, Deadline deadline, 
   }
   auto rootAlive = [&]() -> Status {
     TE_RETURN_IF_ERROR(checkAbort(deadline));
-    TE_ASSIGN_OR_RETURN(auto claims, store_->presentIndexed(keys_.claimPrefix(), 1, deadline));
-    if (claims[0]) return Status::ok();
+    TE_ASSIGN_OR_RETURN(auto claims, store_->presentIndexed(keys_.claimPrefix(), size(), deadline));
+    if (claims[static_cast<size_t>(root)]) return Status::ok();
     return unavailable(rankText(root) + " is gone: the claim key expired (the process died, hung, or lost " +
                        store_->describe() + ")");
   };

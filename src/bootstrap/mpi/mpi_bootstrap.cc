@@ -174,6 +174,7 @@ class MpiBootstrap final : public Bootstrap {
     std::vector<Clock::time_point> heard(size_, Clock::now());
     int pending = size_ - 1;
     std::vector<int> lost_ranks;
+    std::vector<char> gone(size_, 0);
     Pause pause;
     Clock::time_point beat = Clock::now();
     while (pending > 0) {
@@ -184,26 +185,34 @@ class MpiBootstrap final : public Bootstrap {
         heartbeat();
         beat = Clock::now();
       }
+      // A rank may have sent its part of the next hand-off already (only its part of this
+      // one is taken): look at the first sender, then, if it is done, at each pending rank.
       int flag = 0;
       MPI_Status st;
       TE_RETURN_IF_ERROR(check("MPI_Iprobe", MPI_Iprobe(MPI_ANY_SOURCE, kTagHandOff, MPI_COMM_WORLD, &flag, &st)));
+      auto waiting_for = [&](int r) { return !out[r] && !gone[r]; };
+      if (flag && !waiting_for(st.MPI_SOURCE)) {
+        flag = 0;
+        for (int r = 0; r < size_ && !flag; ++r) {
+          if (!waiting_for(r)) continue;
+          TE_RETURN_IF_ERROR(check("MPI_Iprobe", MPI_Iprobe(r, kTagHandOff, MPI_COMM_WORLD, &flag, &st)));
+        }
+      }
       if (flag) {
         int count = 0;
         MPI_Get_count(&st, MPI_BYTE, &count);
         Bytes b(static_cast<size_t>(count));
         TE_RETURN_IF_ERROR(check("MPI_Recv", MPI_Recv(b.data(), count, MPI_BYTE, st.MPI_SOURCE, kTagHandOff,
                                                       MPI_COMM_WORLD, MPI_STATUS_IGNORE)));
-        if (!out[st.MPI_SOURCE]) {  // a rank already given up on stays lost
-          out[st.MPI_SOURCE] = std::move(b);
-          --pending;
-        }
+        out[st.MPI_SOURCE] = std::move(b);
+        --pending;
         pause.reset();
         continue;
       }
       const auto now = Clock::now();
       for (int r = 0; r < size_; ++r) {
-        if (out[r] || std::find(lost_ranks.begin(), lost_ranks.end(), r) != lost_ranks.end()) continue;
-        if (now - heard[r] < silence && now < deadline) continue;
+        if (!waiting_for(r) || (now - heard[r] < silence && now < deadline)) continue;
+        gone[r] = 1;
         lost_ranks.push_back(r);
         --pending;
       }
