@@ -14,6 +14,7 @@
 #include "common/units.h"
 #include "engine/memory/dram_buffer.h"
 #include "engine/transport_registry.h"
+#include "engine/ucx/ucx_options.h"
 
 namespace {
 
@@ -141,7 +142,7 @@ int run(const Args& a) {
   };
   if ((*bs)->size() != 2) return fail(invalidArgument("run with exactly 2 ranks"));
   engine::TransportConfig config;
-  config.ucx.allocate = a.allocate;
+  config.options<engine::ucx::UcxOptions>().allocate = a.allocate;
   const engine::TransportInfo* info = engine::findTransport("ucx");
   if (!info) return fail(notFound("this build has no UCX transport"));
   engine::BufferPtr memory;  // declared first: a DramBuffer must outlive the transport

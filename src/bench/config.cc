@@ -1,7 +1,10 @@
 #include "bench/config.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -9,23 +12,22 @@
 #include "common/launcher_env.h"
 #include "common/shown_value.h"
 #include "common/version.h"
-#include "engine/topology/nccl_topology.h"
 #include "engine/transport_registry.h"
 
 namespace te::bench {
 namespace {
 
 // A CLI11 option that takes a size with units ("64K", "1GiB") and names itself in errors.
-void addSizeOption(CLI::App& app, const std::string& names, uint64_t* target, const std::string& help) {
+void addSizeOption(CLI::App& app, const std::string& names, std::function<void(uint64_t)> set, const std::string& help) {
   const std::string flag = names.substr(0, names.find(','));
   app.add_option_function<std::string>(
          names,
-         [target, flag](const std::string& text) {
+         [set, flag](const std::string& text) {
            Result<uint64_t> v = parseSize(text);
            if (!v.isOk() || *v == 0) {
              throw CLI::ValidationError(flagValue(flag, text) + ": allowed " + allowedValues(flag));
            }
-           *target = *v;
+           set(*v);
          },
          help)
       ->type_name("SIZE");
@@ -47,20 +49,24 @@ struct NumberOf<std::optional<T>> { using type = T; };
 
 // A numeric option: the value is parsed strictly and checked against the flag's range in
 // config_flags.cc; anything else is one line naming the flag, the value and the range.
-template <typename T>
-CLI::Option* addNumber(CLI::App& app, const std::string& names, T* target, const std::string& help) {
+CLI::Option* addNumber(CLI::App& app, const std::string& names, std::function<void(long double)> set,
+                       const std::string& help) {
   const std::string flag = names.substr(0, names.find(','));
   const NumberRange* range = numberRange(flag);
   auto* opt = app.add_option_function<std::string>(
       names,
-      [target, flag](const std::string& text) {
+      [set, flag](const std::string& text) {
         Result<long double> v = parseNumber(flag, text);
         if (!v.isOk()) throw CLI::ValidationError(v.status().message());
-        *target = static_cast<typename NumberOf<T>::type>(*v);
+        set(*v);
       },
       help + " [" + allowedText(*range) + "]");
   opt->type_name(range->integer ? "INT" : "NUMBER");
   return opt;
+}
+template <typename T>
+CLI::Option* addNumber(CLI::App& app, const std::string& names, T* target, const std::string& help) {
+  return addNumber(app, names, [target](long double v) { *target = static_cast<typename NumberOf<T>::type>(v); }, help);
 }
 template <typename T>
 CLI::Option* addNumberWithDefault(CLI::App& app, const std::string& names, T* target, const std::string& help) {
@@ -102,12 +108,25 @@ struct FlagStrings {
   bool no_retest = false;
   std::string memory, initiator, target, gpu = "auto";
   bool use_vram = false;  // Mooncake's --use_vram
-  std::string ucx_alloc = "on", ucx_write_completion = "remote";
+  std::map<std::string, std::string> transport_choices;  // by flag: the word given (or the default's)
 };
 
 // "--operation copy: allowed read, write, mix".
 Status refused(const std::string& flag, const std::string& text) {
   return invalidArgument(flagValue(flag, text) + ": allowed " + allowedValues(flag));
+}
+
+// A transport's word flags (--ucx-alloc on): one of its choices, else refused.
+Status finishTransportChoices(BenchConfig* c, const FlagStrings& f) {
+  for (const auto& t : engine::registeredTransports()) {
+    for (const engine::TransportOption& o : t.describe().options) {
+      if (o.kind != engine::TransportOption::Kind::kChoice) continue;
+      const std::string& text = f.transport_choices.at(o.flag);
+      if (std::find(o.choices.begin(), o.choices.end(), text) == o.choices.end()) return refused(o.flag, text);
+      o.set(c->transport_config, text);
+    }
+  }
+  return Status::ok();
 }
 
 Status parseMemoryKind(const std::string& flag, const std::string& text, engine::MemoryKind* out) {
@@ -121,12 +140,7 @@ Status finishMemory(BenchConfig* c, const FlagStrings& m) {
   engine::MemoryKind both = m.use_vram ? engine::MemoryKind::kVram : engine::MemoryKind::kDram;
   if (!m.memory.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--memory", m.memory, &both));
   c->initiator_memory = c->target_memory = both;
-  if (m.ucx_alloc != "on" && m.ucx_alloc != "off") return refused("--ucx-alloc", m.ucx_alloc);
-  c->transport_config.ucx.allocate = m.ucx_alloc == "on";
-  if (m.ucx_write_completion != "remote" && m.ucx_write_completion != "local") {
-    return refused("--ucx-write-completion", m.ucx_write_completion);
-  }
-  c->transport_config.ucx.remote_write_completion = m.ucx_write_completion == "remote";
+  TE_RETURN_IF_ERROR(finishTransportChoices(c, m));
   if (!m.initiator.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--initiator-memory", m.initiator, &c->initiator_memory));
   if (!m.target.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--target-memory", m.target, &c->target_memory));
   if (m.gpu == "auto") {
@@ -137,21 +151,6 @@ Status finishMemory(BenchConfig* c, const FlagStrings& m) {
   if (!digits || std::stoi(m.gpu) > 1023) return refused("--gpu-id", m.gpu);
   c->gpu_id = std::stoi(m.gpu);
   return Status::ok();
-}
-
-// --topo-file: the flag, else NCCL's own setting (environment, then /etc/nccl.conf); off: none.
-void resolveTopoFile(engine::VerbsOptions& v) {
-  if (v.topo_file == "off") {
-    v.topo_file.clear();
-  } else if (!v.topo_file.empty()) {
-    v.topo_file_from = "--topo-file";
-  } else if (!launcherEnv().nccl_topo_file.empty()) {
-    v.topo_file = launcherEnv().nccl_topo_file;
-    v.topo_file_from = "NCCL_TOPO_FILE";
-  } else if (std::string conf = engine::ncclConfTopoFile(); !conf.empty()) {
-    v.topo_file = conf;
-    v.topo_file_from = "NCCL_TOPO_FILE of /etc/nccl.conf";
-  }
 }
 
 // Turns the strings the flags collected into typed fields; the first problem is returned.
@@ -178,11 +177,10 @@ Status finishParsing(BenchConfig* c, const FlagStrings& f) {
     if (!rate.isOk()) return refused("--expect", f.expect);
     c->expect_bytes_per_second = *rate;
   }
-  auto& v = c->transport_config.verbs;
-  if (v.gid_index < 0 && launcherEnv().gid_index) v.gid_index = *launcherEnv().gid_index;
   c->fault_inject = launcherEnv().fault_inject;
-  v.fault_inject = c->fault_inject;  // verbs applies the badrkey / oob rules itself
-  resolveTopoFile(v);
+  for (const auto& t : engine::registeredTransports()) {
+    if (t.describe().finish) t.describe().finish(c->transport_config, launcherEnv());
+  }
   c->transport_config.num_workers = c->threads;
   // --transport: auto, one name, a comma list, or all (every transport built and usable).
   c->transports.clear();
@@ -210,7 +208,7 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   addNumberWithDefault(app, "--threads", &c->threads, "worker threads per rank");
   addNumberWithDefault(app, "--batches-in-flight", &c->batches_in_flight,
                        "batches each thread keeps submitted (1: submit, wait, submit, as Mooncake's bench)");
-  addSizeOption(app, "--buffer-size,--buffer_size", &c->buffer_size,
+  addSizeOption(app, "--buffer-size,--buffer_size", [c](uint64_t v) { c->buffer_size = v; },
                 "registered buffer per rank, e.g. 64M, 1GiB (default 1GiB; half local, half exposed)");
   addNumberWithDefault(app, "--duration", &c->duration, "seconds measured per link");
   addNumber(app, "--iterations", &c->iterations, "batches per thread per link instead of --duration");
@@ -258,35 +256,41 @@ void declareMemoryAndBootstrapFlags(CLI::App& app, BenchConfig* c, FlagStrings* 
             "seconds to wait for every rank to arrive (default: --timeout)");
 }
 
+// One flag of a transport, as its registry entry describes it.
+void declareTransportFlag(CLI::App& app, const engine::TransportOption& o, engine::TransportConfig* t, FlagStrings* f) {
+  using Kind = engine::TransportOption::Kind;
+  const engine::TransportOption* opt = &o;  // the registry's entries live as long as the program
+  switch (o.kind) {
+    case Kind::kInteger: {
+      CLI::Option* cli = addNumber(app, o.flag, [opt, t](long double v) { opt->set(*t, v); }, o.help);
+      if (o.show_default) cli->default_str(defaultText(static_cast<int64_t>(std::get<long double>(o.get(*t)))));
+      break;
+    }
+    case Kind::kSize:
+      addSizeOption(app, o.flag, [opt, t](uint64_t v) { opt->set(*t, static_cast<long double>(v)); }, o.help);
+      break;
+    case Kind::kText:
+      app.add_option_function<std::string>(o.flag, [opt, t](const std::string& v) { opt->set(*t, v); }, o.help);
+      break;
+    case Kind::kList:
+      app.add_option_function<std::vector<std::string>>(
+             o.flag, [opt, t](const std::vector<std::string>& v) { opt->set(*t, v); }, o.help)
+          ->delimiter(',');
+      break;
+    case Kind::kChoice:
+      f->transport_choices[o.flag] = std::get<std::string>(o.get(*t));
+      app.add_option(o.flag, f->transport_choices[o.flag], o.help)->capture_default_str();
+      break;
+    case Kind::kReportOnly:
+      break;
+  }
+}
+
+// Every transport's own flags, from its registry entry (engine/<name>/<name>_options.cc).
 void declareTransportFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
-  auto& v = c->transport_config.verbs;
-  app.add_option("--devices", v.devices, "verbs: RDMA devices to use, e.g. mlx5_0,mlx5_1 (default: all active)")
-      ->delimiter(',');
-  addNumber(app, "--gid-index", &v.gid_index, "verbs: RoCE GID index (default: auto, or MC_GID_INDEX)");
-  addNumberWithDefault(app, "--ib-port", &v.ib_port, "verbs: port number (0: first active)");
-  addNumberWithDefault(app, "--qps-per-peer", &v.qps_per_peer, "verbs: RC QPs per peer and device");
-  addSizeOption(app, "--slice-size", &v.slice_size, "verbs: requests are split into slices of this size (default 64K)");
-  addNumberWithDefault(app, "--max-wr", &v.max_wr, "verbs: send queue depth per QP");
-  app.add_option("--nic-priority-matrix", v.nic_priority_matrix, "verbs: Mooncake NIC priority matrix (JSON file)");
-  app.add_option("--topo-file", v.topo_file,
-                 "verbs: NCCL topology XML that pairs GPUs with NICs where sysfs cannot (cloud VMs); off: none "
-                 "(default: NCCL_TOPO_FILE, from the environment or /etc/nccl.conf)");
-  addSizeOption(app, "--ucx-max-inflight", &c->transport_config.ucx.max_inflight_bytes,
-                "ucx: bytes in flight per worker (default 64M)");
-  addSizeOption(app, "--ucx-fragment-size", &c->transport_config.ucx.fragment_size,
-                "ucx: large requests are split into pieces of this size (default 1M)");
-  app.add_option("--ucx-alloc", f->ucx_alloc,
-                 "ucx: DRAM buffers from ucp_mem_map ALLOCATE, which shared memory can map (on), or bench memory (off)")
-      ->capture_default_str();
-  app.add_option("--ucx-write-completion", f->ucx_write_completion,
-                 "ucx: a WRITE is done when its data reached the target (remote) or when UCX no longer needs "
-                 "the source buffer (local, as ucx_perftest counts)")
-      ->capture_default_str();
-  app.add_option("--tcp-interface", c->transport_config.tcp.interface, "tcp: advertise this interface's address");
-  addNumberWithDefault(app, "--tcp-service-threads", &c->transport_config.tcp.service_threads,
-                       "tcp: target-side threads (0: one per worker)");
-  addNumberWithDefault(app, "--tcp-max-inflight", &c->transport_config.tcp.max_inflight,
-                       "tcp: requests in flight per connection");
+  for (const auto& t : engine::registeredTransports()) {
+    for (const engine::TransportOption& o : t.describe().options) declareTransportFlag(app, o, &c->transport_config, f);
+  }
 }
 
 // Every flag of te_bench on `app`, writing into `c` and `f`.

@@ -45,26 +45,16 @@ const std::map<std::string, NumberRange>& numberTable() {
       {"--numa-node", integers(-1, 1023, " (-1: local)")},
       {"--rank", integers(0, kMaxRank)},
       {"--size", integers(1, kMaxRank + 1)},
-      {"--gid-index", integers(-1, 255, " (-1: auto)")},
-      {"--ib-port", integers(0, 255, " (0: first active)")},
-      {"--qps-per-peer", integers(1, 64)},
-      {"--max-wr", integers(1, 32768)},
-      {"--tcp-service-threads", integers(0, 256, " (0: one per worker)")},
-      {"--tcp-max-inflight", integers(1, 65536)},
   };
   return kTable;
 }
 
 const std::map<std::string, std::string>& valueTable() {
-  static const std::string kSize = "a size of at least 1 byte, e.g. 4096, 64K, 1M, 1GiB (units K, M, G, T, KiB, MiB, GiB, TiB)";
   static const std::map<std::string, std::string> kTable = {
       {"--transport", "auto, all, or a list of " + engine::builtinTransportNames()},
       {"--operation", "values are " "read, write, mix"},
       {"--block-size", "a size (64K), a list (4K,64K,1M) or a range (4K:64M) of sizes of at least 1 byte"},
-      {"--buffer-size", kSize},
-      {"--slice-size", kSize},
-      {"--ucx-max-inflight", kSize},
-      {"--ucx-fragment-size", kSize},
+      {"--buffer-size", engine::kAllowedSize},
       {"--schedule", std::string("values are ") + kScheduleNames()},
       {"--pairs", "INITIATOR:TARGET of two different ranks 0.." + std::to_string(bootstrap::kMaxRanks - 1) +
                       ", comma separated, e.g. 0:3,2:5"},
@@ -81,12 +71,6 @@ const std::map<std::string, std::string>& valueTable() {
       {"--gpu-id", "a GPU ordinal 0..1023 or auto"},
       {"--bootstrap", "auto, mpi, etcd://host:port[,host:port...] or redis://host:port"},
       {"--job-id", "1..128 of the characters A-Z a-z 0-9 . _ : -"},
-      {"--devices", "RDMA device names, comma separated, e.g. mlx5_0,mlx5_1"},
-      {"--nic-priority-matrix", "a Mooncake NIC priority matrix (a JSON file)"},
-      {"--topo-file", "an NCCL topology XML file, or off"},
-      {"--ucx-alloc", "values are " "on, off"},
-      {"--ucx-write-completion", "values are " "remote, local"},
-      {"--tcp-interface", "the name of a network interface of this host, e.g. eth0"},
   };
   return kTable;
 }
@@ -116,7 +100,9 @@ bool looksNumeric(const std::string& text, bool integer) {
 
 const NumberRange* numberRange(const std::string& flag) {
   auto it = numberTable().find(flag);
-  return it == numberTable().end() ? nullptr : &it->second;
+  if (it != numberTable().end()) return &it->second;
+  const engine::TransportOption* o = engine::findTransportOption(flag);
+  return o && o->kind == engine::TransportOption::Kind::kInteger ? &o->range : nullptr;
 }
 
 std::string allowedText(const NumberRange& r) {
@@ -128,7 +114,9 @@ std::string allowedText(const NumberRange& r) {
 
 std::string allowedValues(const std::string& flag) {
   auto it = valueTable().find(flag);
-  return it == valueTable().end() ? "" : it->second;
+  if (it != valueTable().end()) return it->second;
+  const engine::TransportOption* o = engine::findTransportOption(flag);
+  return o ? o->allowed : "";
 }
 
 Result<long double> parseNumber(const std::string& flag, const std::string& text) {

@@ -1,22 +1,19 @@
 // What each te_bench flag allows, in one table: the range of every numeric flag (read by the
 // parser, which refuses anything else in one line naming the flag, the value and the range,
 // and re-checked by validateConfig) and the allowed values of every other flag that takes one.
+// A transport's flags are not listed here: their descriptors in the registry say the same.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "engine/transport_descriptor.h"
 
 namespace te::bench {
 
-struct NumberRange {
-  long double lo = 0, hi = 0;  // long double holds every int64 / uint64 exactly
-  bool integer = true;
-  bool lo_open = false;        // lo itself is not allowed
-  bool hi_open = false;
-  const char* note = "";       // after the range: " seconds", " (-1: auto)"
-};
+// lo..hi, integer or not, open ends, a note (" seconds"): the type transports' options use too.
+using NumberRange = engine::OptionRange;
 
 // The range of a numeric flag by its first long name ("--threads"); nullptr for other flags.
 const NumberRange* numberRange(const std::string& flag);

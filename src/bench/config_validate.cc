@@ -6,7 +6,6 @@
 #include "common/shown_value.h"
 #include "bootstrap/factory.h"
 #include "common/launcher_env.h"
-#include "engine/topology/nccl_topology.h"
 #include "engine/transport_registry.h"
 
 namespace te::bench {
@@ -78,9 +77,10 @@ Status validateRun(const BenchConfig& c) {
   if (c.progress != "auto" && c.progress != "on" && c.progress != "off") {
     return invalidArgument(flagValue("--progress", c.progress) + ": allowed " + allowedValues("--progress"));
   }
-  if (c.integrity_check && !c.transport_config.ucx.remote_write_completion) {
-    return invalidArgument("--integrity-check with --ucx-write-completion local: a WRITE counted before its data "
-                           "reached the target cannot be verified there; use --ucx-write-completion remote");
+  for (const auto& t : engine::registeredTransports()) {
+    if (!c.integrity_check || !t.describe().integrity_conflict) continue;
+    Status conflict = t.describe().integrity_conflict(c.transport_config);
+    if (!conflict.isOk()) return Status(conflict.code(), "--integrity-check with " + conflict.message());
   }
   if (c.integrity_check && c.operation == Workload::kMix) {
     // Mixed READs and WRITEs of one block at the same time leave it torn, legitimately.
@@ -101,31 +101,28 @@ Status validateRun(const BenchConfig& c) {
   return Status::ok();
 }
 
-Status validateTransportOptions(const engine::TransportConfig& t) {
-  TE_RETURN_IF_ERROR(checkNumber("--tcp-max-inflight", t.tcp.max_inflight));
-  TE_RETURN_IF_ERROR(checkNumber("--tcp-service-threads", t.tcp.service_threads));
-  const auto& v = t.verbs;
-  TE_RETURN_IF_ERROR(checkNumber("--qps-per-peer", v.qps_per_peer));
-  if (v.slice_size == 0) return invalidArgument("--slice-size 0: allowed " + allowedValues("--slice-size"));
-  TE_RETURN_IF_ERROR(checkNumber("--max-wr", v.max_wr));
-  TE_RETURN_IF_ERROR(checkNumber("--gid-index", v.gid_index));
-  TE_RETURN_IF_ERROR(checkNumber("--ib-port", v.ib_port));
-  // A file the user named must be there and parse, whatever the transport (NCCL's own
-  // NCCL_TOPO_FILE is only warned about, when verbs loads it).
-  if (v.topo_file_from == "--topo-file") {
-    Status topo = engine::NcclTopology::load(v.topo_file, "--topo-file").status();
-    if (!topo.isOk()) {
-      // The loader's message starts "--topo-file PATH: ": the path again, whole.
-      std::string why = topo.message();
-      const std::string prefix = "--topo-file " + v.topo_file + ": ";
-      if (why.rfind(prefix, 0) == 0) why = why.substr(prefix.size());
-      return Status(topo.code(), flagValue("--topo-file", v.topo_file) + ": " + shownValue(why, 200) + "; allowed " +
-                                     allowedValues("--topo-file"));
+// Every transport's options against their descriptors (a config built in code skipped the
+// parser's checks), then the transport's own checks.
+Status validateTransportOptions(const engine::TransportConfig& config) {
+  using Kind = engine::TransportOption::Kind;
+  for (const auto& t : engine::registeredTransports()) {
+    for (const engine::TransportOption& o : t.describe().options) {
+      if (o.kind == Kind::kInteger) TE_RETURN_IF_ERROR(checkNumber(o.flag, std::get<long double>(o.get(config))));
+      if (o.kind == Kind::kSize && std::get<long double>(o.get(config)) == 0) {
+        return invalidArgument(o.flag + " 0: allowed " + o.allowed);
+      }
     }
+    if (t.describe().validate) TE_RETURN_IF_ERROR(t.describe().validate(config));
   }
-  if (t.ucx.max_inflight_bytes == 0) return invalidArgument("--ucx-max-inflight 0: allowed " + allowedValues("--ucx-max-inflight"));
-  if (t.ucx.fragment_size == 0) return invalidArgument("--ucx-fragment-size 0: allowed " + allowedValues("--ucx-fragment-size"));
   return Status::ok();
+}
+
+// The report's echo of each transport's options: {"verbs": {"qps_per_peer": 2, ...}, ...}.
+void transportOptionsToJson(const engine::TransportConfig& config, nlohmann::json* out) {
+  for (const auto& t : engine::registeredTransports()) {
+    nlohmann::json& j = (*out)[t.name] = nlohmann::json::object();
+    for (const engine::TransportOption& o : t.describe().options) j[o.json_name] = o.json(config);
+  }
 }
 
 }  // namespace
@@ -157,13 +154,12 @@ Status validateForWorld(const BenchConfig& c, int world_size) {
 }
 
 nlohmann::json configToJson(const BenchConfig& c) {
-  const auto& t = c.transport_config;
   // The bootstrap as resolved (auto -> mpi; KV rank / size / job id from flags or launcher).
   auto rb = bootstrap::resolveBootstrapOptions(c.bootstrap, launcherEnv());
   nlohmann::json pairs = nlohmann::json::array();
   for (const auto& [a, b] : c.pairs) pairs.push_back({a, b});
   auto opt = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
-  return {
+  nlohmann::json j = {
       {"transport", c.transport}, {"transports", c.transports},
       {"operation", workloadName(c.operation)}, {"read_ratio", c.read_ratio}, {"seed", c.seed},
       {"block_size", c.block_size}, {"block_sizes", c.block_sizes},
@@ -186,16 +182,9 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"size", rb.isOk() && rb->kv ? nlohmann::json(rb->size) : opt(c.bootstrap.size)},
       {"job_id", rb.isOk() && rb->kv ? rb->job_id : c.bootstrap.job_id}, {"bootstrap_timeout", c.bootstrap.timeout.count() / 1000.0},
       {"fault_inject", c.fault_inject},
-      {"verbs", {{"devices", t.verbs.devices}, {"gid_index", t.verbs.gid_index}, {"ib_port", t.verbs.ib_port},
-                 {"qps_per_peer", t.verbs.qps_per_peer}, {"slice_size", t.verbs.slice_size},
-                 {"max_wr", t.verbs.max_wr}, {"nic_priority_matrix", t.verbs.nic_priority_matrix},
-                 {"topo_file", t.verbs.topo_file}, {"topo_file_from", t.verbs.topo_file_from}}},
-      {"ucx", {{"max_inflight", t.ucx.max_inflight_bytes}, {"fragment_size", t.ucx.fragment_size},
-               {"allocate", t.ucx.allocate},
-               {"write_completion", t.ucx.remote_write_completion ? "remote" : "local"}}},
-      {"tcp", {{"interface", t.tcp.interface}, {"service_threads", t.tcp.service_threads},
-               {"max_inflight", t.tcp.max_inflight}}},
   };
+  transportOptionsToJson(c.transport_config, &j);
+  return j;
 }
 
 }  // namespace te::bench

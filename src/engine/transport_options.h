@@ -1,51 +1,49 @@
-// Settings handed to a transport factory: common ones plus one plain struct per transport.
-// The bench fills them from flags and environment; transports never read either themselves.
+// Settings handed to a transport factory: the common ones plus one plain options struct per
+// transport, declared in its folder (engine/<name>/<name>_options.h) and kept here by the
+// transport's name. The bench fills them from flags and environment through the option
+// descriptors of the registry; transports never read either themselves.
 #pragma once
 
-#include <cstdint>
+#include <any>
+#include <map>
 #include <string>
-#include <vector>
+#include <type_traits>
+
+#include "engine/tcp/tcp_options.h"  // transitional: see `tcp` below
 
 namespace te::engine {
 
-struct TcpOptions {
-  int service_threads = 0;          // target-side threads serving peers; 0 = auto
-  uint32_t max_inflight = 256;      // requests in flight per connection
-  std::string interface;            // advertise this interface's address; empty = auto
-};
-
-struct VerbsOptions {
-  std::vector<std::string> devices;  // empty = every device with an active port
-  int gid_index = -1;                // -1 = auto (RoCE v2, IPv4-mapped); MC_GID_INDEX
-  int qps_per_peer = 2;
-  uint64_t slice_size = 64 * 1024;
-  int max_wr = 256;
-  std::string nic_priority_matrix;   // Mooncake's JSON file; empty = automatic
-  // NCCL topology XML for placing NICs beside a GPU; empty = none. `topo_file_from` says who
-  // named it: "--topo-file" (unreadable: an error) or NCCL_TOPO_FILE / nccl.conf (a warning).
-  std::string topo_file;
-  std::string topo_file_from;
-  int ib_port = 0;                   // 0 = first active port
-  std::string fault_inject;          // TE_FAULT_INJECT (test-only): its badrkey / oob rules act here
-};
-
-struct UcxOptions {
-  uint64_t max_inflight_bytes = 64ull << 20;  // per worker
-  uint64_t fragment_size = 1ull << 20;        // large requests are split into pieces
-  // allocateBuffer returns DRAM from ucp_mem_map(UCP_MEM_MAP_ALLOCATE) (sysv / posix segments
-  // that shared-memory peers map: direct RMA); false: nullptr, the caller's memory is registered.
-  bool allocate = true;
-  // A WRITE completes once a flush shows that its data reached the target (remote), or as
-  // soon as UCX no longer needs the source buffer (local: what ucx_perftest's put_bw counts;
-  // over software RMA the data may then still sit in socket buffers or the peer's queue).
-  bool remote_write_completion = true;
-};
-
 struct TransportConfig {
   int num_workers = 1;  // one TransportWorker per bench thread
-  TcpOptions tcp;
-  VerbsOptions verbs;
-  UcxOptions ucx;
+
+  // The options of one transport (`Options::kTransport` names it); its defaults until set.
+  template <typename Options>
+  Options& options() {
+    if constexpr (std::is_same_v<Options, tcp::TcpOptions>) {
+      return tcp;
+    } else {
+      std::any& slot = by_transport_[Options::kTransport];
+      if (!slot.has_value()) slot = Options{};
+      return *std::any_cast<Options>(&slot);
+    }
+  }
+  template <typename Options>
+  const Options& options() const {
+    if constexpr (std::is_same_v<Options, tcp::TcpOptions>) {
+      return tcp;
+    } else {
+      static const Options kDefaults{};
+      auto it = by_transport_.find(Options::kTransport);
+      return it == by_transport_.end() ? kDefaults : *std::any_cast<Options>(&it->second);
+    }
+  }
+
+  // Transitional: bench/app.cc's host check reads transport_config.tcp.interface. Once it asks
+  // the registry, TcpOptions lives in the map below like every other transport's options.
+  tcp::TcpOptions tcp;
+
+ private:
+  std::map<std::string, std::any> by_transport_;
 };
 
 }  // namespace te::engine

@@ -6,9 +6,17 @@
 
 namespace te::engine {
 
+const std::vector<TransportInfo>& registeredTransports() {
+  static const std::vector<TransportInfo> list = generated::registeredTransportList();
+  return list;
+}
+
 const std::vector<TransportInfo>& builtinTransports() {
   static const std::vector<TransportInfo> list = [] {
-    auto l = generated::builtinTransportList();
+    std::vector<TransportInfo> l;
+    for (const auto& t : registeredTransports()) {
+      if (t.built()) l.push_back(t);
+    }
     std::stable_sort(l.begin(), l.end(),
                      [](const TransportInfo& a, const TransportInfo& b) { return a.preference > b.preference; });
     return l;
@@ -19,6 +27,22 @@ const std::vector<TransportInfo>& builtinTransports() {
 const TransportInfo* findTransport(const std::string& name) {
   for (const auto& t : builtinTransports()) {
     if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+const TransportInfo* findRegisteredTransport(const std::string& name) {
+  for (const auto& t : registeredTransports()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+const TransportOption* findTransportOption(const std::string& flag) {
+  for (const auto& t : registeredTransports()) {
+    for (const TransportOption& o : t.describe().options) {
+      if (!o.flag.empty() && o.flag == flag) return &o;
+    }
   }
   return nullptr;
 }

@@ -104,7 +104,7 @@ std::string problemWith(const Case& c, const BenchRun& r, size_t* accepted) {
     return no_launcher ? "" : "an allowed value refused: " + line;
   }
   if (c.info->range) {  // refused, word for word
-    const std::string want = "te_bench: " + flagValue(c.flag, c.value) + ": allowed " + allowedText(*c.info->range);
+    const std::string want = "te_bench: " + flagValue(c.flag, c.value) + ": allowed " + bench::allowedText(*c.info->range);
     return line == want ? "" : "got '" + line + "', want '" + want + "'";
   }
   if (no_launcher && !c.value.empty() && c.info->takes_value) {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "conformance/connected_pair.h"
+#include "engine/ucx/ucx_options.h"
 
 namespace te::testing {
 namespace {
@@ -90,7 +91,7 @@ TEST_P(UcxMemory, AllocatedBuffersWriteThenReadBack) {
 }
 
 TEST_P(UcxMemory, RegisteredBuffersAreNotMapped) {
-  config_.ucx.allocate = false;
+  config_.options<engine::ucx::UcxOptions>().allocate = false;
   auto pair = connect(true);  // allocateBuffer returns none: DramBuffers, registered
   ASSERT_TRUE(pair);
   EXPECT_EQ(pair->sides[1].buffer->describe().value("memory", "registered"), "registered");
@@ -146,7 +147,7 @@ TEST_P(UcxAllocate, VramAndAllocateOffGiveNoBuffer) {
   auto vram = t->allocateBuffer(kBuffer, engine::MemoryKind::kVram, -1);
   ASSERT_TRUE(vram.isOk()) << vram.status().message();
   EXPECT_FALSE(*vram);
-  config_.ucx.allocate = false;
+  config_.options<engine::ucx::UcxOptions>().allocate = false;
   engine::TransportPtr off = transport();
   ASSERT_TRUE(off);
   auto none = off->allocateBuffer(kBuffer, engine::MemoryKind::kDram, -1);
@@ -187,7 +188,7 @@ TEST_P(UcxAllocate, NumaNodeZeroIsBoundOrSaysWhy) {
 // Tearing a pair down with requests in flight (software RMA in registered memory over sm,
 // puts still queued in the FIFO) neither crashes nor hangs, the buffers outliving the transport.
 TEST_P(UcxMemory, TeardownWithRequestsInFlight) {
-  config_.ucx.allocate = false;  // registered: software RMA, so requests stay in flight
+  config_.options<engine::ucx::UcxOptions>().allocate = false;  // registered: software RMA, so requests stay in flight
   for (int round = 0; round < 3; ++round) {
     auto pair = connect(true);
     ASSERT_TRUE(pair);

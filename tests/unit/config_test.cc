@@ -1,5 +1,7 @@
 #include "bench/config.h"
 #include "bench/config_flags.h"
+#include "engine/ucx/ucx_options.h"
+#include "engine/verbs/verbs_options.h"
 
 #include <gtest/gtest.h>
 
@@ -193,9 +195,9 @@ TEST(Config, BadMemoryFlagsNameTheFlagAndTheAllowedValues) {
 }
 
 TEST(Config, UcxWritesCompleteRemotelyUnlessToldAndLocalOnesCannotBeVerified) {
-  EXPECT_TRUE(parse({}).config.transport_config.ucx.remote_write_completion);
+  EXPECT_TRUE(parse({}).config.transport_config.options<engine::ucx::UcxOptions>().remote_write_completion);
   Parsed local = parse({"--ucx-write-completion", "local"});
-  EXPECT_FALSE(local.config.transport_config.ucx.remote_write_completion);
+  EXPECT_FALSE(local.config.transport_config.options<engine::ucx::UcxOptions>().remote_write_completion);
   EXPECT_EQ(configToJson(local.config)["ucx"]["write_completion"], "local");
   EXPECT_EQ(configToJson(parse({}).config)["ucx"]["write_completion"], "remote");
   EXPECT_EQ(errorOf({"--ucx-write-completion", "eventual"}),
@@ -205,9 +207,9 @@ TEST(Config, UcxWritesCompleteRemotelyUnlessToldAndLocalOnesCannotBeVerified) {
 }
 
 TEST(Config, UcxAllocationIsOnByDefaultAndCanBeTurnedOff) {
-  EXPECT_TRUE(parse({}).config.transport_config.ucx.allocate);
+  EXPECT_TRUE(parse({}).config.transport_config.options<engine::ucx::UcxOptions>().allocate);
   Parsed off = parse({"--ucx-alloc", "off"});
-  EXPECT_FALSE(off.config.transport_config.ucx.allocate);
+  EXPECT_FALSE(off.config.transport_config.options<engine::ucx::UcxOptions>().allocate);
   EXPECT_EQ(configToJson(off.config)["ucx"]["allocate"], false);
 }
 
@@ -216,7 +218,7 @@ TEST(Config, UcxAllocationIsOnByDefaultAndCanBeTurnedOff) {
 // with the topology.)
 TEST(Config, TopoFileFlagIsNamedAsItsSourceAndOffMeansNone) {
   Parsed named = parse({"--topo-file", "/opt/microsoft/ndv5-topo.xml"});
-  const engine::VerbsOptions& v = named.config.transport_config.verbs;
+  const auto& v = named.config.transport_config.options<engine::verbs::VerbsOptions>();
   EXPECT_EQ(v.topo_file, "/opt/microsoft/ndv5-topo.xml");
   EXPECT_EQ(v.topo_file_from, "--topo-file");
   EXPECT_EQ(configToJson(named.config)["verbs"]["topo_file"], "/opt/microsoft/ndv5-topo.xml");
@@ -225,8 +227,8 @@ TEST(Config, TopoFileFlagIsNamedAsItsSourceAndOffMeansNone) {
   EXPECT_NE(errorOf({"--topo-file", TE_FIXTURE_DIR "/verbs_nic_priority_matrix.json"}).find("not NCCL topology XML"),
             std::string::npos);
   Parsed off = parse({"--topo-file", "off"});
-  EXPECT_EQ(off.config.transport_config.verbs.topo_file, "");
-  EXPECT_EQ(off.config.transport_config.verbs.topo_file_from, "");
+  EXPECT_EQ(off.config.transport_config.options<engine::verbs::VerbsOptions>().topo_file, "");
+  EXPECT_EQ(off.config.transport_config.options<engine::verbs::VerbsOptions>().topo_file_from, "");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/units.h"
+#include "engine/transport_registry.h"
 
 namespace te::engine {
 namespace {
@@ -186,7 +187,7 @@ class FaultTransport final : public Transport {
         else if (rule.kind == FaultRule::Kind::kRate)
           rates[peer] = rates[peer] > 0 ? std::min(rates[peer], rule.bytes_per_second) : rule.bytes_per_second;
         else if (rule.kind == FaultRule::Kind::kBurst) held[peer] = true, hold_ms = std::max(hold_ms, rule.hold_ms);
-        // kBadRkey, kOutOfBounds: the verbs transport applies them itself (VerbsOptions).
+        // kBadRkey, kOutOfBounds: the transport applies them itself (applies_key_faults).
       }
     }
     for (int w = 0; w < inner_->numWorkers(); ++w) {
@@ -278,11 +279,16 @@ TransportPtr wrapWithFaults(TransportPtr inner, int rank, std::vector<FaultRule>
 }
 
 Status checkFaultRulesFor(const std::vector<FaultRule>& rules, const std::string& transport) {
-  if (transport == "verbs") return Status::ok();
+  const TransportInfo* info = findRegisteredTransport(transport);
+  if (info && info->describe().applies_key_faults) return Status::ok();
+  std::string appliers;  // "verbs": the transports that apply key faults themselves
+  for (const TransportInfo& t : registeredTransports()) {
+    if (t.describe().applies_key_faults) appliers += (appliers.empty() ? "" : ", ") + t.name;
+  }
   for (const FaultRule& rule : rules) {
     if (rule.kind == FaultRule::Kind::kBadRkey || rule.kind == FaultRule::Kind::kOutOfBounds) {
       return invalidArgument(std::string("TE_FAULT_INJECT: ") + (rule.kind == FaultRule::Kind::kBadRkey ? "badrkey" : "oob") +
-                             " rules act only in the verbs transport, not in " + transport);
+                             " rules act only in the " + appliers + " transport, not in " + transport);
     }
   }
   return Status::ok();

@@ -10,10 +10,10 @@
 //                         together, 150 ms after the first of them finished (a NIC that
 //                         signals late and in bursts: the rate accounting must not be fooled)
 // A rule that can never fire (a rank past the world, "fail:0->0") is refused at connect.
-// Two kinds are left to the verbs transport itself (it gets the spec in VerbsOptions and
-// applies them once to its remote keys at connect; this decorator skips them, and
-// checkFaultRulesFor() refuses them for any other transport), so that the device itself
-// reports the remote access error:
+// Two kinds are left to the transports that apply them themselves (their registry entry says
+// applies_key_faults: verbs, which gets the spec in VerbsOptions and applies them once to its
+// remote keys at connect; this decorator skips them, and checkFaultRulesFor() refuses them
+// for any other transport), so that the device itself reports the remote access error:
 //   "badrkey:0->1"        rank 0 uses a wrong rkey for rank 1's regions
 //   "oob:0->1"            rank 0 pushes its remote addresses for rank 1 past the peer's MR
 #pragma once
@@ -41,7 +41,8 @@ struct FaultRule {
 
 Result<std::vector<FaultRule>> parseFaultSpec(const std::string& spec);
 
-// An error naming the rule when `transport` would not apply it (badrkey / oob outside verbs),
+// An error naming the rule when `transport` would not apply it (badrkey / oob in a transport
+// that does not apply key faults itself),
 // so a test that asks for a fault never passes without one.
 Status checkFaultRulesFor(const std::vector<FaultRule>& rules, const std::string& transport);
 

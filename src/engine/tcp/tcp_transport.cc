@@ -10,6 +10,7 @@
 #include "engine/tcp/socket.h"
 #include "engine/tcp/tcp_server.h"
 #include "engine/tcp/tcp_worker.h"
+#include "engine/transport_descriptor.h"
 
 namespace te::engine::tcp {
 namespace {
@@ -69,7 +70,7 @@ class TcpTransport final : public Transport {
   }
 
   std::string name() const override { return "tcp"; }
-  TransportCapabilities capabilities() const override { return {false, true, true, 0}; }  // VRAM: staged
+  TransportCapabilities capabilities() const override { return tcp::describe().capabilities; }  // VRAM: staged
   int numWorkers() const override { return config_.num_workers; }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
@@ -107,10 +108,10 @@ class TcpTransport final : public Transport {
     return {{"port", port_},
             {"addresses", addrs},
             {"service_threads", service_threads_},
-            {"max_inflight", config_.tcp.max_inflight},
+            {"max_inflight", config_.options<TcpOptions>().max_inflight},
             {"connections_out", connections_out_},
             {"connections_in", connections_in_},
-            {"interface", config_.tcp.interface},
+            {"interface", config_.options<TcpOptions>().interface},
             {"staged_regions", staging_.size()}};
   }
 
@@ -186,7 +187,7 @@ Status TcpTransport::connect(Collective& collective, Deadline deadline) {
   TE_RETURN_IF_ERROR(ensureOpenFiles(2ull * config_.num_workers * (size - 1),
                                      std::to_string(config_.num_workers) + " workers x " +
                                          std::to_string(size - 1) + " peers, both ways,"));
-  TE_ASSIGN_OR_RETURN(addrs_, localAddresses(config_.tcp.interface));
+  TE_ASSIGN_OR_RETURN(addrs_, localAddresses(config_.options<TcpOptions>().interface));
   TE_ASSIGN_OR_RETURN(listener_, listenAny(&port_));
   Endpoint mine{port_, config_.num_workers, collective.hostname(rank_), addrs_, {}};
   for (size_t i = 0; i < regions_.size(); ++i) mine.regions.push_back({regions_[i].length, kinds_[i]});
@@ -205,7 +206,7 @@ Status TcpTransport::connect(Collective& collective, Deadline deadline) {
   auto acceptor = std::async(std::launch::async, [&] { return acceptAll(expected, deadline, &incoming); });
   Status out_status;
   for (int w = 0; w < config_.num_workers && out_status.isOk(); ++w) {
-    workers_.push_back(std::make_unique<TcpWorker>(rank_, &regions_, &peers_, config_.tcp.max_inflight));
+    workers_.push_back(std::make_unique<TcpWorker>(rank_, &regions_, &peers_, config_.options<TcpOptions>().max_inflight));
     for (int k = 1; k < size && out_status.isOk(); ++k) {
       int peer = (rank_ + k) % size;  // spread the connection storm across listeners
       Result<Fd> fd = connectTo(peer, w, deadline);
@@ -221,9 +222,10 @@ Status TcpTransport::connect(Collective& collective, Deadline deadline) {
   Status in_status = acceptor.get();
   TE_RETURN_IF_ERROR(out_status);
   TE_RETURN_IF_ERROR(in_status.withContext("tcp: waiting for peers to connect"));
-  service_threads_ = config_.tcp.service_threads > 0 ? config_.tcp.service_threads : config_.num_workers;
+  const int threads = config_.options<TcpOptions>().service_threads;
+  service_threads_ = threads > 0 ? threads : config_.num_workers;
   service_threads_ = std::max(1, std::min(service_threads_, std::max(1, expected)));
-  server_ = std::make_unique<TcpServer>(regions_, 2 * config_.tcp.max_inflight + 2);
+  server_ = std::make_unique<TcpServer>(regions_, 2 * config_.options<TcpOptions>().max_inflight + 2);
   int next = 0;
   for (int r = 0; r < size; ++r) {
     for (Fd& fd : incoming[r]) {
@@ -241,7 +243,7 @@ Status probe(const TransportConfig&) { return Status::ok(); }
 
 Result<TransportPtr> create(const TransportConfig& config) {
   if (config.num_workers <= 0) return invalidArgument("tcp: need at least one worker");
-  if (config.tcp.max_inflight == 0) return invalidArgument("tcp: max_inflight must be > 0");
+  if (config.options<TcpOptions>().max_inflight == 0) return invalidArgument("tcp: max_inflight must be > 0");
   return TransportPtr(std::make_unique<TcpTransport>(config));
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/status.h"
+#include "engine/tcp/tcp_options.h"
 #include "engine/transport.h"
 #include "engine/transport_options.h"
 

@@ -8,6 +8,7 @@
 
 #include "common/logging.h"
 #include "common/open_files.h"
+#include "engine/transport_descriptor.h"
 #include "engine/ucx/ucx_exchange.h"
 #include "engine/ucx/ucx_handles.h"
 #include "engine/ucx/ucx_memory.h"
@@ -54,7 +55,7 @@ class UcxTransport final : public Transport {
   ~UcxTransport() override;
 
   std::string name() const override { return "ucx"; }
-  TransportCapabilities capabilities() const override { return {true, true, false, 0}; }
+  TransportCapabilities capabilities() const override { return ucx::describe().capabilities; }
   int numWorkers() const override { return config_.num_workers; }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
@@ -119,7 +120,7 @@ Result<RegionId> UcxTransport::registerMemory(void* addr, size_t length, MemoryK
 
 Result<BufferPtr> UcxTransport::allocateBuffer(size_t length, MemoryKind kind, int numa_node) {
   // VRAM: the caller allocates it (CUDA) and registers it; DRAM only when allowed.
-  if (kind != MemoryKind::kDram || !config_.ucx.allocate) return BufferPtr{};
+  if (kind != MemoryKind::kDram || !config_.options<UcxOptions>().allocate) return BufferPtr{};
   TE_ASSIGN_OR_RETURN(std::unique_ptr<UcxBuffer> buffer, UcxBuffer::allocate(context_, length, numa_node));
   allocated_.add(*buffer);
   return BufferPtr(std::move(buffer));
@@ -159,7 +160,7 @@ Status UcxTransport::connect(Collective& collective, Deadline deadline) {
     for (const auto& reg : p.endpoint.regions) p.regions.push_back({reg.length, reg.kind});
   }
   for (int w = 0; w < config_.num_workers; ++w) {
-    TE_ASSIGN_OR_RETURN(auto worker, UcxWorker::create(context_.get(), w, rank_, &regions_, &peers_, config_.ucx));
+    TE_ASSIGN_OR_RETURN(auto worker, UcxWorker::create(context_.get(), w, rank_, &regions_, &peers_, config_.options<UcxOptions>()));
     workers_.push_back(std::move(worker));
     TE_RETURN_IF_ERROR(workers_.back()->createEndpoints());
   }
@@ -193,10 +194,10 @@ nlohmann::json UcxTransport::describe() const {
           {"workers", config_.num_workers},
           {"service_worker", "one per rank, progressed by its own thread"},
           {"memory", memorySource()},
-          {"allocate", config_.ucx.allocate},
-          {"max_inflight_bytes", config_.ucx.max_inflight_bytes},
-          {"fragment_size", config_.ucx.fragment_size},
-          {"request_slots", requestSlotsFor(config_.ucx)},
+          {"allocate", config_.options<UcxOptions>().allocate},
+          {"max_inflight_bytes", config_.options<UcxOptions>().max_inflight_bytes},
+          {"fragment_size", config_.options<UcxOptions>().fragment_size},
+          {"request_slots", requestSlotsFor(config_.options<UcxOptions>())},
           {"peers", peers}};
 }
 
@@ -227,8 +228,9 @@ Status probe(const TransportConfig&) {
 
 Result<TransportPtr> create(const TransportConfig& config) {
   if (config.num_workers <= 0) return invalidArgument("ucx: need at least one worker");
-  if (config.ucx.max_inflight_bytes == 0) return invalidArgument("ucx: max_inflight_bytes must be > 0");
-  if (config.ucx.fragment_size == 0) return invalidArgument("ucx: fragment_size must be > 0");
+  const UcxOptions& o = config.options<UcxOptions>();
+  if (o.max_inflight_bytes == 0) return invalidArgument("ucx: max_inflight_bytes must be > 0");
+  if (o.fragment_size == 0) return invalidArgument("ucx: fragment_size must be > 0");
   nlohmann::json basics;
   TE_ASSIGN_OR_RETURN(ContextPtr context, contextWithBasics(&basics));
   return TransportPtr(std::make_unique<UcxTransport>(config, SharedContext(std::move(context)), std::move(basics)));

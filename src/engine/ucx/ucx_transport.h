@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "engine/transport.h"
 #include "engine/transport_options.h"
+#include "engine/ucx/ucx_options.h"
 
 namespace te::engine::ucx {
 

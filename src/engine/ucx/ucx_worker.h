@@ -17,6 +17,7 @@
 #include "engine/ucx/ucx_exchange.h"
 #include "engine/ucx/ucx_handles.h"
 #include "engine/ucx/ucx_memory.h"
+#include "engine/ucx/ucx_options.h"
 
 namespace te::engine::ucx {
 

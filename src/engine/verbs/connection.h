@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/collective.h"
-#include "engine/transport_options.h"
+#include "engine/verbs/verbs_options.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/endpoint.h"
 #include "engine/verbs/verbs_worker.h"

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "engine/transport_options.h"
+#include "engine/verbs/verbs_options.h"
 #include "engine/verbs/endpoint.h"
 #include "engine/verbs/sysfs_topology.h"
 #include "engine/verbs/verbs_handles.h"

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "common/logging.h"
+#include "engine/transport_descriptor.h"
 #include "engine/verbs/connection.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/device_memory_mr.h"
@@ -27,7 +28,7 @@ class VerbsTransport final : public Transport {
       : config_(config), devices_(std::move(devices)), matrix_(std::move(matrix)), topology_(std::move(topology)) {}
 
   std::string name() const override { return "verbs"; }
-  TransportCapabilities capabilities() const override { return {true, true, true, 0}; }
+  TransportCapabilities capabilities() const override { return verbs::describe().capabilities; }
   int numWorkers() const override { return static_cast<int>(channels_.workers.size()); }
   TransportWorker& worker(int index) override { return *channels_.workers[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
@@ -70,7 +71,7 @@ class VerbsTransport final : public Transport {
 Status VerbsTransport::selectDevices(int buffer_node) {
   std::vector<CandidateNic> candidates;
   for (const VerbsDevice& d : devices_) candidates.push_back({d.facts.device, d.facts.numa_node});
-  NicChoice choice = chooseNics(candidates, matrix_ ? &*matrix_ : nullptr, buffer_node, !config_.verbs.devices.empty());
+  NicChoice choice = chooseNics(candidates, matrix_ ? &*matrix_ : nullptr, buffer_node, !config_.options<VerbsOptions>().devices.empty());
   buffer_node_ = buffer_node;
   selected_ = choice.indices;
   selection_reason_ = choice.reason;
@@ -86,7 +87,7 @@ Status VerbsTransport::selectDevicesForGpu(const Buffer& buffer) {
   }
   const PciLocation gpu = buffer.pciBusId().empty() ? PciLocation{} : readPciLocation(pciDeviceLink(buffer.pciBusId()));
   NicChoice choice = chooseNicsForGpu(candidates, matrix_ ? &*matrix_ : nullptr, buffer.gpu(), gpu, locations,
-                                      !config_.verbs.devices.empty(), topology_ ? &*topology_ : nullptr,
+                                      !config_.options<VerbsOptions>().devices.empty(), topology_ ? &*topology_ : nullptr,
                                       buffer.pciBusId());
   selected_ = choice.indices;
   selection_reason_ = choice.reason;
@@ -167,7 +168,7 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
   ChannelSetup setup;
   setup.rank = rank_;
   setup.workers = config_.num_workers;
-  setup.options = config_.verbs;
+  setup.options = config_.options<VerbsOptions>();
   setup.endpoints.resize(size);
   remote_regions_.assign(size, {});
   for (int r = 0; r < size; ++r) {
@@ -200,7 +201,7 @@ nlohmann::json VerbsTransport::describe() const {
     if (used) line_rate_gbps += lineRateGbps(devices_[i].facts.speed_code, devices_[i].facts.width_code);
     devices.push_back(std::move(d));
   }
-  const VerbsOptions& o = config_.verbs;
+  const VerbsOptions& o = config_.options<VerbsOptions>();
   nlohmann::json j = {{"devices", devices},
                       {"selection", selection_reason_},
                       {"buffer_numa_node", buffer_node_},
@@ -223,7 +224,7 @@ nlohmann::json VerbsTransport::describe() const {
 }
 
 Status validateOptions(const TransportConfig& config) {
-  const VerbsOptions& o = config.verbs;
+  const VerbsOptions& o = config.options<VerbsOptions>();
   if (config.num_workers <= 0) return invalidArgument("verbs: need at least one worker");
   if (o.qps_per_peer < 1 || o.qps_per_peer > 64) {
     return invalidArgument("verbs: --qps-per-peer " + std::to_string(o.qps_per_peer) + ": allowed 1..64");
@@ -245,27 +246,28 @@ Status validateOptions(const TransportConfig& config) {
 
 Status probe(const TransportConfig& config) {
   TE_RETURN_IF_ERROR(validateOptions(config));
-  return discoverDevices(config.verbs).status();
+  return discoverDevices(config.options<VerbsOptions>()).status();
 }
 
 Result<TransportPtr> create(const TransportConfig& config) {
   TE_RETURN_IF_ERROR(validateOptions(config));
+  const VerbsOptions& o = config.options<VerbsOptions>();
   std::optional<NicPriorityMatrix> matrix;
-  if (!config.verbs.nic_priority_matrix.empty()) {
-    TE_ASSIGN_OR_RETURN(matrix, loadNicPriorityMatrix(config.verbs.nic_priority_matrix));
+  if (!o.nic_priority_matrix.empty()) {
+    TE_ASSIGN_OR_RETURN(matrix, loadNicPriorityMatrix(o.nic_priority_matrix));
   }
   std::optional<NcclTopology> topology;
-  if (!config.verbs.topo_file.empty()) {
-    Result<NcclTopology> t = NcclTopology::load(config.verbs.topo_file, config.verbs.topo_file_from);
+  if (!o.topo_file.empty()) {
+    Result<NcclTopology> t = NcclTopology::load(o.topo_file, o.topo_file_from);
     if (t.isOk()) {
       topology = std::move(*t);
-    } else if (config.verbs.topo_file_from == "--topo-file") {
+    } else if (o.topo_file_from == "--topo-file") {
       return t.status();
     } else {  // NCCL's setting, not ours: NCCL itself would go on without it too
       TE_LOG(WARN) << t.status().message() << "; GPU-NIC pairing from sysfs";
     }
   }
-  TE_ASSIGN_OR_RETURN(std::vector<VerbsDevice> devices, discoverDevices(config.verbs));
+  TE_ASSIGN_OR_RETURN(std::vector<VerbsDevice> devices, discoverDevices(o));
   return TransportPtr(
       std::make_unique<VerbsTransport>(config, std::move(devices), std::move(matrix), std::move(topology)));
 }

@@ -6,10 +6,11 @@
 #include "common/status.h"
 #include "engine/transport.h"
 #include "engine/transport_options.h"
+#include "engine/verbs/verbs_options.h"
 
 namespace te::engine::verbs {
 
-// OK when an RDMA device with an active port is usable with `config.verbs`; kUnavailable
+// OK when an RDMA device with an active port is usable with its VerbsOptions; kUnavailable
 // "no RDMA device found (ibv_get_device_list: ...)" on a machine without one.
 Status probe(const TransportConfig& config);
 Result<TransportPtr> create(const TransportConfig& config);

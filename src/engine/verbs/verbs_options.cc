@@ -1,0 +1,87 @@
+// The verbs transport's entry in the registry: its flags, the defaults it takes from the
+// environment (MC_GID_INDEX, NCCL_TOPO_FILE, TE_FAULT_INJECT) and its capabilities.
+#include "engine/verbs/verbs_options.h"
+
+#include "common/shown_value.h"
+#include "engine/topology/nccl_topology.h"
+#include "engine/transport_descriptor.h"
+
+namespace te::engine::verbs {
+namespace {
+
+constexpr const char* kTopoFileAllowed = "an NCCL topology XML file, or off";
+
+// --topo-file: the flag, else NCCL's own setting (environment, then /etc/nccl.conf); off: none.
+void resolveTopoFile(VerbsOptions& v, const LauncherEnv& env) {
+  if (v.topo_file == "off") {
+    v.topo_file.clear();
+  } else if (!v.topo_file.empty()) {
+    v.topo_file_from = "--topo-file";
+  } else if (!env.nccl_topo_file.empty()) {
+    v.topo_file = env.nccl_topo_file;
+    v.topo_file_from = "NCCL_TOPO_FILE";
+  } else if (std::string conf = ncclConfTopoFile(); !conf.empty()) {
+    v.topo_file = conf;
+    v.topo_file_from = "NCCL_TOPO_FILE of /etc/nccl.conf";
+  }
+}
+
+void finish(TransportConfig& config, const LauncherEnv& env) {
+  VerbsOptions& v = config.options<VerbsOptions>();
+  if (v.gid_index < 0 && env.gid_index) v.gid_index = *env.gid_index;
+  v.fault_inject = env.fault_inject;  // verbs applies the badrkey / oob rules itself
+  resolveTopoFile(v, env);
+}
+
+// A file the user named must be there and parse, whatever the transport (NCCL's own
+// NCCL_TOPO_FILE is only warned about, when verbs loads it).
+Status validate(const TransportConfig& config) {
+  const VerbsOptions& v = config.options<VerbsOptions>();
+  if (v.topo_file_from != "--topo-file") return Status::ok();
+  Status topo = NcclTopology::load(v.topo_file, "--topo-file").status();
+  if (topo.isOk()) return topo;
+  // The loader's message starts "--topo-file PATH: ": the path again, whole.
+  std::string why = topo.message();
+  const std::string prefix = "--topo-file " + v.topo_file + ": ";
+  if (why.rfind(prefix, 0) == 0) why = why.substr(prefix.size());
+  return Status(topo.code(),
+                flagValue("--topo-file", v.topo_file) + ": " + shownValue(why, 200) + "; allowed " + kTopoFileAllowed);
+}
+
+}  // namespace
+
+const TransportDescriptor& describe() {
+  static const TransportDescriptor kDescriptor = [] {
+    TransportDescriptor d;
+    d.options =
+        OptionList<VerbsOptions>()
+            .text("--devices", &VerbsOptions::devices, "devices",
+                  "verbs: RDMA devices to use, e.g. mlx5_0,mlx5_1 (default: all active)",
+                  "RDMA device names, comma separated, e.g. mlx5_0,mlx5_1")
+            .integer("--gid-index", &VerbsOptions::gid_index, "gid_index",
+                     "verbs: RoCE GID index (default: auto, or MC_GID_INDEX)", -1, 255, " (-1: auto)", false)
+            .integer("--ib-port", &VerbsOptions::ib_port, "ib_port", "verbs: port number (0: first active)", 0, 255,
+                     " (0: first active)")
+            .integer("--qps-per-peer", &VerbsOptions::qps_per_peer, "qps_per_peer",
+                     "verbs: RC QPs per peer and device", 1, 64)
+            .size("--slice-size", &VerbsOptions::slice_size, "slice_size",
+                  "verbs: requests are split into slices of this size (default 64K)")
+            .integer("--max-wr", &VerbsOptions::max_wr, "max_wr", "verbs: send queue depth per QP", 1, 32768)
+            .text("--nic-priority-matrix", &VerbsOptions::nic_priority_matrix, "nic_priority_matrix",
+                  "verbs: Mooncake NIC priority matrix (JSON file)", "a Mooncake NIC priority matrix (a JSON file)")
+            .text("--topo-file", &VerbsOptions::topo_file, "topo_file",
+                  "verbs: NCCL topology XML that pairs GPUs with NICs where sysfs cannot (cloud VMs); off: none "
+                  "(default: NCCL_TOPO_FILE, from the environment or /etc/nccl.conf)",
+                  kTopoFileAllowed)
+            .reportOnly("topo_file_from", &VerbsOptions::topo_file_from)
+            .done();
+    d.capabilities = {.one_sided = true, .dram = true, .vram = true, .max_request_size = 0};
+    d.applies_key_faults = true;
+    d.finish = finish;
+    d.validate = validate;
+    return d;
+  }();
+  return kDescriptor;
+}
+
+}  // namespace te::engine::verbs

@@ -1,0 +1,34 @@
+// The verbs transport's options and its registry description (flags --devices, --gid-index,
+// ..., their checks and JSON names, capabilities). Compiled in every build, with or without
+// libibverbs, so a flags file works on every build.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace te::engine {
+struct TransportDescriptor;
+}
+
+namespace te::engine::verbs {
+
+struct VerbsOptions {
+  static constexpr const char* kTransport = "verbs";
+  std::vector<std::string> devices;  // empty = every device with an active port
+  int gid_index = -1;                // -1 = auto (RoCE v2, IPv4-mapped); MC_GID_INDEX
+  int qps_per_peer = 2;
+  uint64_t slice_size = 64 * 1024;
+  int max_wr = 256;
+  std::string nic_priority_matrix;   // Mooncake's JSON file; empty = automatic
+  // NCCL topology XML for placing NICs beside a GPU; empty = none. `topo_file_from` says who
+  // named it: "--topo-file" (unreadable: an error) or NCCL_TOPO_FILE / nccl.conf (a warning).
+  std::string topo_file;
+  std::string topo_file_from;
+  int ib_port = 0;                   // 0 = first active port
+  std::string fault_inject;          // TE_FAULT_INJECT (test-only): its badrkey / oob rules act here
+};
+
+const TransportDescriptor& describe();
+
+}  // namespace te::engine::verbs
