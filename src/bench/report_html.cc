@@ -238,6 +238,10 @@ void writeHead(const RunReport& r, const Style& st, std::ostream& out) {
     out << "<option" << (u == st.unit ? " selected" : "") << ">" << rateUnitName(u) << "</option>";
   }
   out << "</select></p>\n";
+  if (!r.failure.empty()) {
+    out << "<p class=\"incomplete\"><strong>Incomplete:</strong> the run stopped early: " << html::escape(r.failure)
+        << ". Links marked failed or not measured have no rate.</p>\n";
+  }
 }
 
 void writeOptions(const RunReport& r, std::ostream& out) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "support/run_command.h"
@@ -32,9 +33,10 @@ size_t count(const std::string& text, const std::string& what) {
 }
 
 TEST(PartialReport, ARankFrozenMidRunLeavesEveryLinkMeasuredBeforeIt) {
-  const std::string json = tempPath("partial.json");
-  std::remove(json.c_str());
-  CommandResult r = runCommand(mpirun(4, "phase3:2") + " --duration 0.3 --warmup 0.05 --timeout 4 --json " + json,
+  const std::string json = tempPath("partial.json"), csv = tempPath("partial.csv"), html = tempPath("partial.html");
+  for (const auto& p : {json, csv, html}) std::remove(p.c_str());
+  CommandResult r = runCommand(mpirun(4, "phase3:2") + " --duration 0.3 --warmup 0.05 --timeout 4 --json " + json +
+                                   " --csv " + csv + " --html " + html,
                                std::chrono::seconds(90));
   EXPECT_FALSE(r.timed_out) << r.output;
   EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -94,7 +96,13 @@ TEST(PartialReport, ARankFrozenMidRunLeavesEveryLinkMeasuredBeforeIt) {
   EXPECT_GE(lost, 1u);
   // The summaries rest on the measured links only.
   EXPECT_EQ(block["summary"]["links"].get<size_t>(), ok) << block["summary"].dump();
-  std::remove(json.c_str());
+  // The other reports asked for say the same.
+  std::ifstream c(csv), h(html);
+  const std::string csv_text((std::istreambuf_iterator<char>(c)), std::istreambuf_iterator<char>());
+  const std::string html_text((std::istreambuf_iterator<char>(h)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(count(csv_text, ",not_measured: not measured: the run stopped in phase 3 of "), not_measured) << csv_text;
+  EXPECT_NE(html_text.find("Incomplete:</strong> the run stopped early: tcp: phase 3 of "), std::string::npos);
+  for (const auto& p : {json, csv, html}) std::remove(p.c_str());
 }
 
 TEST(PartialReport, ARootFrozenMidRunIsNamedByTheOthers) {

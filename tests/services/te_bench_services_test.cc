@@ -272,6 +272,30 @@ TEST_P(TeBenchServicesTest, ARankFrozenMidRunLeavesTheReportAndTheOthersLeave) {
   }
   std::remove(json.c_str());
 }
+// Rank 0 frozen at its second phase: the others, waiting for its word, see its claim key
+// expire and leave, exit 1, naming it.
+TEST_P(TeBenchServicesTest, ARootFrozenMidRunIsNamedByTheOthers) {
+  const std::string job = uniqueName("frozen0");
+  const std::map<std::string, std::string> env = {{"TE_TEST_STOP_AT", "phase2:0"}};
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  const auto t0 = Clock::now();
+  for (int r = 0; r < 3; ++r) {
+    procs.push_back(ChildProcess::start(rankArgs(url(), {"--rank", std::to_string(r), "--size", "3", "--job-id", job,
+                                                         "--timeout", "4", "--no-retest", "--duration", "0.3",
+                                                         "--warmup", "0.05"}),
+                                        env));
+  }
+  for (int r : {1, 2}) {
+    auto code = procs[r]->wait(40s);
+    ASSERT_TRUE(code) << "rank " << r << " still running 40 s after the start\n" << procs[r]->output();
+    EXPECT_EQ(*code, 1) << procs[r]->output();
+    EXPECT_NE(procs[r]->output().find("rank 0 ("), std::string::npos) << procs[r]->output();
+    EXPECT_NE(procs[r]->output().find("is gone"), std::string::npos) << procs[r]->output();
+  }
+  EXPECT_LT(Clock::now() - t0, 4s + 10s + 6s);
+  procs[0]->kill(SIGKILL);
+  procs[0]->wait(5s);
+}
 
 INSTANTIATE_TEST_SUITE_P(Backends, TeBenchServicesTest, ::testing::Values("etcd", "redis"), backendName);
 
