@@ -34,10 +34,11 @@ args+=(--mca pml "${TE_MPI_PML:-ob1}" --mca btl "${TE_MPI_BTL:-self,vader,tcp}")
 if [ -n "${TE_IF_INCLUDE:-}" ]; then
     args+=(--mca oob_tcp_if_include "$TE_IF_INCLUDE" --mca btl_tcp_if_include "$TE_IF_INCLUDE")
 fi
-# A rank that dies makes mpirun end the others (SIGTERM, then SIGKILL this many seconds
-# later): rank 0 writes the reports of what was measured in between, which takes longer
-# than Open MPI's 1 s default with thousands of ranks (docs/RELIABILITY.md).
-args+=(--mca odls_base_sigkill_timeout "${TE_SIGKILL_TIMEOUT:-30}")
+# A rank that dies makes mpirun end the others: SIGCONT, this many seconds, SIGTERM, as many
+# again, SIGKILL. Rank 0 writes the reports of what was measured between SIGTERM and SIGKILL:
+# Open MPI's 1 s default is short for thousands of ranks; each second costs two of the
+# job's end after a death (docs/RELIABILITY.md).
+args+=(--mca odls_base_sigkill_timeout "${TE_SIGKILL_TIMEOUT:-5}")
 # Ranks that wait in MPI yield the core (oversubscribed nodes, 1-2 core VMs).
 args+=(--mca mpi_yield_when_idle "${TE_YIELD_WHEN_IDLE:-1}")
 # Remote launcher instead of ssh (tests/cluster/rsh_agent.sh for netns "hosts").
