@@ -5,7 +5,7 @@
 
 namespace te::engine::tcp {
 
-const TransportDescriptor& describe() {
+const TransportDescriptor& descriptor() {
   static const TransportDescriptor kDescriptor = [] {
     TransportDescriptor d;
     d.options = OptionList<TcpOptions>()

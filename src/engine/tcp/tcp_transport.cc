@@ -70,7 +70,7 @@ class TcpTransport final : public Transport {
   }
 
   std::string name() const override { return "tcp"; }
-  TransportCapabilities capabilities() const override { return tcp::describe().capabilities; }  // VRAM: staged
+  TransportCapabilities capabilities() const override { return tcp::descriptor().capabilities; }  // VRAM: staged
   int numWorkers() const override { return config_.num_workers; }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {

@@ -55,7 +55,7 @@ class UcxTransport final : public Transport {
   ~UcxTransport() override;
 
   std::string name() const override { return "ucx"; }
-  TransportCapabilities capabilities() const override { return ucx::describe().capabilities; }
+  TransportCapabilities capabilities() const override { return ucx::descriptor().capabilities; }
   int numWorkers() const override { return config_.num_workers; }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {

@@ -50,7 +50,7 @@ Status validate(const TransportConfig& config) {
 
 }  // namespace
 
-const TransportDescriptor& describe() {
+const TransportDescriptor& descriptor() {
   static const TransportDescriptor kDescriptor = [] {
     TransportDescriptor d;
     d.options =
