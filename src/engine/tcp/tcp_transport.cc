@@ -119,7 +119,7 @@ class TcpTransport final : public Transport {
   Status acceptAll(int expected, Deadline deadline, std::vector<std::vector<Fd>>* by_peer);
   Result<Fd> connectTo(int peer, int worker, Deadline deadline);
 
-  TransportConfig config_;
+  const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   int rank_ = 0;
   std::vector<BufferPtr> staging_;  // host copies of VRAM regions (before regions_: outlives its views)
   std::vector<RegionView> regions_;

@@ -71,7 +71,7 @@ class UcxTransport final : public Transport {
  private:
   std::string memorySource() const;
 
-  TransportConfig config_;
+  const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   SharedContext context_;  // also held by every memory handle (allocated buffers may outlive us)
   nlohmann::json config_basics_;
   AllocatedBuffers allocated_;

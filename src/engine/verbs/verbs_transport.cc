@@ -50,7 +50,7 @@ class VerbsTransport final : public Transport {
   Status openPds();
   RankEndpoint localEndpoint(const std::string& hostname) const;
 
-  TransportConfig config_;
+  const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   // Members in dependency order, so the default destructor tears down QPs, then CQs, then
   // MRs, then PDs, then device contexts.
   std::vector<VerbsDevice> devices_;  // every usable device found
