@@ -1,7 +1,7 @@
 # te_register_transport(NAME PREFERENCE NAMESPACE BUILT): a transport folder's one registry
 # line, in its CMakeLists.txt. The folder (src/engine/NAME/) holds
 #   NAME_options.h / .cc  its options struct and, in NAMESPACE,
-#                         const te::engine::TransportDescriptor& describe();
+#                         const te::engine::TransportDescriptor& descriptor();
 #                         (flags, defaults, help, checks, JSON names, capabilities), compiled
 #                         in every build, so every build takes every transport's flags;
 #   NAME_transport.h      when BUILT: in NAMESPACE,
@@ -24,7 +24,7 @@ function(te_register_transport name preference ns built)
     set(factory "nullptr, nullptr")
   endif()
   set_property(GLOBAL APPEND_STRING PROPERTY TE_TRANSPORT_ENTRIES
-    "      {\"${name}\", ${preference}, &${ns}::describe, ${factory}},\n")
+    "      {\"${name}\", ${preference}, &${ns}::descriptor, ${factory}},\n")
 endfunction()
 
 function(te_write_transport_registry out)

@@ -119,7 +119,7 @@ Status refused(const std::string& flag, const std::string& text) {
 // A transport's word flags (--ucx-alloc on): one of its choices, else refused.
 Status finishTransportChoices(BenchConfig* c, const FlagStrings& f) {
   for (const auto& t : engine::registeredTransports()) {
-    for (const engine::TransportOption& o : t.describe().options) {
+    for (const engine::TransportOption& o : t.descriptor().options) {
       if (o.kind != engine::TransportOption::Kind::kChoice) continue;
       const std::string& text = f.transport_choices.at(o.flag);
       if (std::find(o.choices.begin(), o.choices.end(), text) == o.choices.end()) return refused(o.flag, text);
@@ -179,7 +179,7 @@ Status finishParsing(BenchConfig* c, const FlagStrings& f) {
   }
   c->fault_inject = launcherEnv().fault_inject;
   for (const auto& t : engine::registeredTransports()) {
-    if (t.describe().finish) t.describe().finish(c->transport_config, launcherEnv());
+    if (t.descriptor().finish) t.descriptor().finish(c->transport_config, launcherEnv());
   }
   c->transport_config.num_workers = c->threads;
   // --transport: auto, one name, a comma list, or all (every transport built and usable).
@@ -289,7 +289,7 @@ void declareTransportFlag(CLI::App& app, const engine::TransportOption& o, engin
 // Every transport's own flags, from its registry entry (engine/<name>/<name>_options.cc).
 void declareTransportFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   for (const auto& t : engine::registeredTransports()) {
-    for (const engine::TransportOption& o : t.describe().options) declareTransportFlag(app, o, &c->transport_config, f);
+    for (const engine::TransportOption& o : t.descriptor().options) declareTransportFlag(app, o, &c->transport_config, f);
   }
 }
 

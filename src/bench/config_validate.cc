@@ -78,8 +78,8 @@ Status validateRun(const BenchConfig& c) {
     return invalidArgument(flagValue("--progress", c.progress) + ": allowed " + allowedValues("--progress"));
   }
   for (const auto& t : engine::registeredTransports()) {
-    if (!c.integrity_check || !t.describe().integrity_conflict) continue;
-    Status conflict = t.describe().integrity_conflict(c.transport_config);
+    if (!c.integrity_check || !t.descriptor().integrity_conflict) continue;
+    Status conflict = t.descriptor().integrity_conflict(c.transport_config);
     if (!conflict.isOk()) return Status(conflict.code(), "--integrity-check with " + conflict.message());
   }
   if (c.integrity_check && c.operation == Workload::kMix) {
@@ -106,13 +106,13 @@ Status validateRun(const BenchConfig& c) {
 Status validateTransportOptions(const engine::TransportConfig& config) {
   using Kind = engine::TransportOption::Kind;
   for (const auto& t : engine::registeredTransports()) {
-    for (const engine::TransportOption& o : t.describe().options) {
+    for (const engine::TransportOption& o : t.descriptor().options) {
       if (o.kind == Kind::kInteger) TE_RETURN_IF_ERROR(checkNumber(o.flag, std::get<long double>(o.get(config))));
       if (o.kind == Kind::kSize && std::get<long double>(o.get(config)) == 0) {
         return invalidArgument(o.flag + " 0: allowed " + o.allowed);
       }
     }
-    if (t.describe().validate) TE_RETURN_IF_ERROR(t.describe().validate(config));
+    if (t.descriptor().validate) TE_RETURN_IF_ERROR(t.descriptor().validate(config));
   }
   return Status::ok();
 }
@@ -121,7 +121,7 @@ Status validateTransportOptions(const engine::TransportConfig& config) {
 void transportOptionsToJson(const engine::TransportConfig& config, nlohmann::json* out) {
   for (const auto& t : engine::registeredTransports()) {
     nlohmann::json& j = (*out)[t.name] = nlohmann::json::object();
-    for (const engine::TransportOption& o : t.describe().options) j[o.json_name] = o.json(config);
+    for (const engine::TransportOption& o : t.descriptor().options) j[o.json_name] = o.json(config);
   }
 }
 

@@ -64,12 +64,12 @@ struct TransportDescriptor {
   TransportCapabilities capabilities;    // what the transport's capabilities() returns
   bool applies_key_faults = false;       // TE_FAULT_INJECT badrkey / oob act in the transport itself
   // After the flags: what they left unset, from the launcher's environment; paths resolved.
-  std::function<void(TransportConfig&, const LauncherEnv&)> finish;
+  std::function<void(TransportConfig&, const LauncherEnv&)> finish = {};
   // Checks beyond each option's own range (a file that must parse); OK when none.
-  std::function<Status(const TransportConfig&)> validate;
+  std::function<Status(const TransportConfig&)> validate = {};
   // Why --integrity-check cannot verify what these options move, as "--flag value: why";
   // OK when it can.
-  std::function<Status(const TransportConfig&)> integrity_conflict;
+  std::function<Status(const TransportConfig&)> integrity_conflict = {};
 };
 
 // Builds a transport's option list from members of its options struct `Options`.

@@ -40,7 +40,7 @@ const TransportInfo* findRegisteredTransport(const std::string& name) {
 
 const TransportOption* findTransportOption(const std::string& flag) {
   for (const auto& t : registeredTransports()) {
-    for (const TransportOption& o : t.describe().options) {
+    for (const TransportOption& o : t.descriptor().options) {
       if (!o.flag.empty() && o.flag == flag) return &o;
     }
   }

@@ -17,7 +17,7 @@ namespace te::engine {
 struct TransportInfo {
   std::string name;      // "verbs", "ucx", "tcp"
   int preference;        // higher wins for --transport auto
-  const TransportDescriptor& (*describe)();
+  const TransportDescriptor& (*descriptor)();
   // Cheap check that the transport can run here (device present, library usable). OK or
   // the reason it cannot. nullptr (with create) when the transport is not built in.
   Status (*probe)(const TransportConfig& config);

@@ -43,7 +43,7 @@ TEST(TransportOptions, EveryDescriptorIsAFlagThatSaysWhatItAllows) {
   for (const FlagInfo& f : listFlags()) flags.insert(f.name);
   for (const auto& t : engine::registeredTransports()) {
     std::set<std::string> json_names;
-    for (const engine::TransportOption& o : t.describe().options) {
+    for (const engine::TransportOption& o : t.descriptor().options) {
       EXPECT_TRUE(json_names.insert(o.json_name).second) << t.name << " " << o.json_name;
       if (o.kind == Kind::kReportOnly) continue;
       EXPECT_TRUE(flags.count(o.flag)) << o.flag;
@@ -81,8 +81,8 @@ TEST(TransportOptions, FlagsFillTheTransportsOptionsAndTheReportEchoesThem) {
   EXPECT_EQ(j["tcp"]["max_inflight"], 17);
   for (const auto& t : engine::registeredTransports()) {
     ASSERT_TRUE(j.contains(t.name)) << t.name;
-    EXPECT_EQ(j[t.name].size(), t.describe().options.size()) << t.name;
-    for (const engine::TransportOption& o : t.describe().options) {
+    EXPECT_EQ(j[t.name].size(), t.descriptor().options.size()) << t.name;
+    for (const engine::TransportOption& o : t.descriptor().options) {
       EXPECT_EQ(j[t.name][o.json_name], o.json(c.transport_config)) << o.json_name;
     }
   }
@@ -109,10 +109,10 @@ TEST(TransportOptions, CapabilitiesAreTheRegistryEntrys) {
   const engine::TransportInfo* verbs = engine::findRegisteredTransport("verbs");
   const engine::TransportInfo* tcp = engine::findRegisteredTransport("tcp");
   ASSERT_TRUE(verbs && tcp);
-  EXPECT_TRUE(verbs->describe().applies_key_faults);
-  EXPECT_FALSE(tcp->describe().applies_key_faults);
-  EXPECT_TRUE(tcp->describe().capabilities.vram);  // staged through host memory
-  EXPECT_FALSE(engine::findRegisteredTransport("ucx")->describe().capabilities.vram);
+  EXPECT_TRUE(verbs->descriptor().applies_key_faults);
+  EXPECT_FALSE(tcp->descriptor().applies_key_faults);
+  EXPECT_TRUE(tcp->descriptor().capabilities.vram);  // staged through host memory
+  EXPECT_FALSE(engine::findRegisteredTransport("ucx")->descriptor().capabilities.vram);
   auto rules = engine::parseFaultSpec("badrkey:0->1");
   ASSERT_TRUE(rules.isOk());
   EXPECT_TRUE(engine::checkFaultRulesFor(*rules, "verbs").isOk());

@@ -280,10 +280,10 @@ TransportPtr wrapWithFaults(TransportPtr inner, int rank, std::vector<FaultRule>
 
 Status checkFaultRulesFor(const std::vector<FaultRule>& rules, const std::string& transport) {
   const TransportInfo* info = findRegisteredTransport(transport);
-  if (info && info->describe().applies_key_faults) return Status::ok();
+  if (info && info->descriptor().applies_key_faults) return Status::ok();
   std::string appliers;  // "verbs": the transports that apply key faults themselves
   for (const TransportInfo& t : registeredTransports()) {
-    if (t.describe().applies_key_faults) appliers += (appliers.empty() ? "" : ", ") + t.name;
+    if (t.descriptor().applies_key_faults) appliers += (appliers.empty() ? "" : ", ") + t.name;
   }
   for (const FaultRule& rule : rules) {
     if (rule.kind == FaultRule::Kind::kBadRkey || rule.kind == FaultRule::Kind::kOutOfBounds) {

@@ -5,21 +5,19 @@
 
 namespace te::engine::tcp {
 
-const TransportDescriptor& describe() {
-  static const TransportDescriptor kDescriptor = [] {
-    TransportDescriptor d;
-    d.options = OptionList<TcpOptions>()
-                    .text("--tcp-interface", &TcpOptions::interface, "interface",
-                          "tcp: advertise this interface's address",
-                          "the name of a network interface of this host, e.g. eth0")
-                    .integer("--tcp-service-threads", &TcpOptions::service_threads, "service_threads",
-                             "tcp: target-side threads (0: one per worker)", 0, 256, " (0: one per worker)")
-                    .integer("--tcp-max-inflight", &TcpOptions::max_inflight, "max_inflight",
-                             "tcp: requests in flight per connection", 1, 65536)
-                    .done();
-    d.capabilities = {.one_sided = false, .dram = true, .vram = true, .max_request_size = 0};  // VRAM: staged
-    return d;
-  }();
+const TransportDescriptor& descriptor() {
+  static const TransportDescriptor kDescriptor{
+      .options = OptionList<TcpOptions>()
+                     .text("--tcp-interface", &TcpOptions::interface, "interface",
+                           "tcp: advertise this interface's address",
+                           "the name of a network interface of this host, e.g. eth0")
+                     .integer("--tcp-service-threads", &TcpOptions::service_threads, "service_threads",
+                              "tcp: target-side threads (0: one per worker)", 0, 256, " (0: one per worker)")
+                     .integer("--tcp-max-inflight", &TcpOptions::max_inflight, "max_inflight",
+                              "tcp: requests in flight per connection", 1, 65536)
+                     .done(),
+      .capabilities = {.one_sided = false, .dram = true, .vram = true, .max_request_size = 0},  // VRAM: staged
+  };
   return kDescriptor;
 }
 

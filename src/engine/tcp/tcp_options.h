@@ -18,6 +18,6 @@ struct TcpOptions {
   std::string interface;            // advertise this interface's address; empty = auto
 };
 
-const TransportDescriptor& describe();
+const TransportDescriptor& descriptor();
 
 }  // namespace te::engine::tcp

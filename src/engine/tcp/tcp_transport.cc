@@ -70,7 +70,7 @@ class TcpTransport final : public Transport {
   }
 
   std::string name() const override { return "tcp"; }
-  TransportCapabilities capabilities() const override { return tcp::describe().capabilities; }  // VRAM: staged
+  TransportCapabilities capabilities() const override { return tcp::descriptor().capabilities; }  // VRAM: staged
   int numWorkers() const override { return config_.num_workers; }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
@@ -119,7 +119,7 @@ class TcpTransport final : public Transport {
   Status acceptAll(int expected, Deadline deadline, std::vector<std::vector<Fd>>* by_peer);
   Result<Fd> connectTo(int peer, int worker, Deadline deadline);
 
-  TransportConfig config_;
+  const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   int rank_ = 0;
   std::vector<BufferPtr> staging_;  // host copies of VRAM regions (before regions_: outlives its views)
   std::vector<RegionView> regions_;

@@ -23,6 +23,6 @@ struct UcxOptions {
   bool remote_write_completion = true;
 };
 
-const TransportDescriptor& describe();
+const TransportDescriptor& descriptor();
 
 }  // namespace te::engine::ucx

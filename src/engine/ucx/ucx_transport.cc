@@ -55,7 +55,7 @@ class UcxTransport final : public Transport {
   ~UcxTransport() override;
 
   std::string name() const override { return "ucx"; }
-  TransportCapabilities capabilities() const override { return ucx::describe().capabilities; }
+  TransportCapabilities capabilities() const override { return ucx::descriptor().capabilities; }
   int numWorkers() const override { return config_.num_workers; }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
@@ -71,7 +71,7 @@ class UcxTransport final : public Transport {
  private:
   std::string memorySource() const;
 
-  TransportConfig config_;
+  const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   SharedContext context_;  // also held by every memory handle (allocated buffers may outlive us)
   nlohmann::json config_basics_;
   AllocatedBuffers allocated_;

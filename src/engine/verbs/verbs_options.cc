@@ -50,37 +50,35 @@ Status validate(const TransportConfig& config) {
 
 }  // namespace
 
-const TransportDescriptor& describe() {
-  static const TransportDescriptor kDescriptor = [] {
-    TransportDescriptor d;
-    d.options =
-        OptionList<VerbsOptions>()
-            .text("--devices", &VerbsOptions::devices, "devices",
-                  "verbs: RDMA devices to use, e.g. mlx5_0,mlx5_1 (default: all active)",
-                  "RDMA device names, comma separated, e.g. mlx5_0,mlx5_1")
-            .integer("--gid-index", &VerbsOptions::gid_index, "gid_index",
-                     "verbs: RoCE GID index (default: auto, or MC_GID_INDEX)", -1, 255, " (-1: auto)", false)
-            .integer("--ib-port", &VerbsOptions::ib_port, "ib_port", "verbs: port number (0: first active)", 0, 255,
-                     " (0: first active)")
-            .integer("--qps-per-peer", &VerbsOptions::qps_per_peer, "qps_per_peer",
-                     "verbs: RC QPs per peer and device", 1, 64)
-            .size("--slice-size", &VerbsOptions::slice_size, "slice_size",
-                  "verbs: requests are split into slices of this size (default 64K)")
-            .integer("--max-wr", &VerbsOptions::max_wr, "max_wr", "verbs: send queue depth per QP", 1, 32768)
-            .text("--nic-priority-matrix", &VerbsOptions::nic_priority_matrix, "nic_priority_matrix",
-                  "verbs: Mooncake NIC priority matrix (JSON file)", "a Mooncake NIC priority matrix (a JSON file)")
-            .text("--topo-file", &VerbsOptions::topo_file, "topo_file",
-                  "verbs: NCCL topology XML that pairs GPUs with NICs where sysfs cannot (cloud VMs); off: none "
-                  "(default: NCCL_TOPO_FILE, from the environment or /etc/nccl.conf)",
-                  kTopoFileAllowed)
-            .reportOnly("topo_file_from", &VerbsOptions::topo_file_from)
-            .done();
-    d.capabilities = {.one_sided = true, .dram = true, .vram = true, .max_request_size = 0};
-    d.applies_key_faults = true;
-    d.finish = finish;
-    d.validate = validate;
-    return d;
-  }();
+const TransportDescriptor& descriptor() {
+  static const TransportDescriptor kDescriptor{
+      .options =
+          OptionList<VerbsOptions>()
+              .text("--devices", &VerbsOptions::devices, "devices",
+                    "verbs: RDMA devices to use, e.g. mlx5_0,mlx5_1 (default: all active)",
+                    "RDMA device names, comma separated, e.g. mlx5_0,mlx5_1")
+              .integer("--gid-index", &VerbsOptions::gid_index, "gid_index",
+                       "verbs: RoCE GID index (default: auto, or MC_GID_INDEX)", -1, 255, " (-1: auto)", false)
+              .integer("--ib-port", &VerbsOptions::ib_port, "ib_port", "verbs: port number (0: first active)", 0, 255,
+                       " (0: first active)")
+              .integer("--qps-per-peer", &VerbsOptions::qps_per_peer, "qps_per_peer",
+                       "verbs: RC QPs per peer and device", 1, 64)
+              .size("--slice-size", &VerbsOptions::slice_size, "slice_size",
+                    "verbs: requests are split into slices of this size (default 64K)")
+              .integer("--max-wr", &VerbsOptions::max_wr, "max_wr", "verbs: send queue depth per QP", 1, 32768)
+              .text("--nic-priority-matrix", &VerbsOptions::nic_priority_matrix, "nic_priority_matrix",
+                    "verbs: Mooncake NIC priority matrix (JSON file)", "a Mooncake NIC priority matrix (a JSON file)")
+              .text("--topo-file", &VerbsOptions::topo_file, "topo_file",
+                    "verbs: NCCL topology XML that pairs GPUs with NICs where sysfs cannot (cloud VMs); off: none "
+                    "(default: NCCL_TOPO_FILE, from the environment or /etc/nccl.conf)",
+                    kTopoFileAllowed)
+              .reportOnly("topo_file_from", &VerbsOptions::topo_file_from)
+              .done(),
+      .capabilities = {.one_sided = true, .dram = true, .vram = true, .max_request_size = 0},
+      .applies_key_faults = true,
+      .finish = finish,
+      .validate = validate,
+  };
   return kDescriptor;
 }
 

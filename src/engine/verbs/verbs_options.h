@@ -29,6 +29,6 @@ struct VerbsOptions {
   std::string fault_inject;          // TE_FAULT_INJECT (test-only): its badrkey / oob rules act here
 };
 
-const TransportDescriptor& describe();
+const TransportDescriptor& descriptor();
 
 }  // namespace te::engine::verbs

@@ -28,7 +28,7 @@ class VerbsTransport final : public Transport {
       : config_(config), devices_(std::move(devices)), matrix_(std::move(matrix)), topology_(std::move(topology)) {}
 
   std::string name() const override { return "verbs"; }
-  TransportCapabilities capabilities() const override { return verbs::describe().capabilities; }
+  TransportCapabilities capabilities() const override { return verbs::descriptor().capabilities; }
   int numWorkers() const override { return static_cast<int>(channels_.workers.size()); }
   TransportWorker& worker(int index) override { return *channels_.workers[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
@@ -50,7 +50,7 @@ class VerbsTransport final : public Transport {
   Status openPds();
   RankEndpoint localEndpoint(const std::string& hostname) const;
 
-  TransportConfig config_;
+  const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   // Members in dependency order, so the default destructor tears down QPs, then CQs, then
   // MRs, then PDs, then device contexts.
   std::vector<VerbsDevice> devices_;  // every usable device found
