@@ -1,6 +1,5 @@
 #include "bench/app.h"
 
-#include <net/if.h>
 #include <sys/sysinfo.h>
 
 #include <filesystem>
@@ -16,6 +15,7 @@
 #include "common/shown_value.h"
 #include "common/units.h"
 #include "engine/memory/vram.h"
+#include "engine/transport_registry.h"
 
 namespace te::bench {
 namespace {
@@ -56,17 +56,9 @@ std::string numaNodesHere(int* highest) {
   return "0.." + std::to_string(*highest);
 }
 
-std::string interfacesHere() {
-  std::string out;
-  if (struct if_nameindex* list = ::if_nameindex()) {
-    for (auto* i = list; i->if_index != 0 && i->if_name; ++i) out += (out.empty() ? "" : ", ") + std::string(i->if_name);
-    ::if_freenameindex(list);
-  }
-  return out;
-}
-
-// What the flags ask of this host: a NUMA node and an interface it has, buffers that fit in
-// its memory. Every rank checks its own host; the first failure is printed once, by rank 0.
+// What the flags ask of this host: a NUMA node it has, what each transport's options need of
+// it (an interface: the registry's check_host), buffers that fit in its memory. Every rank
+// checks its own host; the first failure is printed once, by rank 0.
 Status checkHost(const BenchConfig& c, const std::string& host, int ranks_here) {
   int highest = 0;
   std::string nodes = numaNodesHere(&highest);
@@ -74,10 +66,9 @@ Status checkHost(const BenchConfig& c, const std::string& host, int ranks_here) 
     return invalidArgument("--numa-node " + std::to_string(c.numa_node) + ": " + host + " has NUMA nodes " + nodes +
                            "; allowed -1 (local) or " + nodes);
   }
-  const std::string& nic = c.transport_config.tcp.interface;
-  if (!nic.empty() && ::if_nametoindex(nic.c_str()) == 0) {
-    return invalidArgument(flagValue("--tcp-interface", nic) + ": no such interface on " + host +
-                           "; allowed one of " + interfacesHere());
+  for (const engine::TransportInfo& t : engine::registeredTransports()) {
+    const engine::TransportDescriptor& d = t.descriptor();
+    if (d.check_host) TE_RETURN_IF_ERROR(d.check_host(c.transport_config, host));
   }
   struct sysinfo si{};
   uint64_t dram = (c.initiator_memory == engine::MemoryKind::kDram ? c.buffer_size / 2 : 0) +

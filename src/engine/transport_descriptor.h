@@ -70,6 +70,9 @@ struct TransportDescriptor {
   // Why --integrity-check cannot verify what these options move, as "--flag value: why";
   // OK when it can.
   std::function<Status(const TransportConfig&)> integrity_conflict = {};
+  // What the options ask of the host a rank runs on (an interface it must have), checked on
+  // every rank before anything is allocated; `host` names it in the error. OK when nothing.
+  std::function<Status(const TransportConfig&, const std::string& host)> check_host = {};
 };
 
 // Builds a transport's option list from members of its options struct `Options`.

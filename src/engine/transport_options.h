@@ -9,8 +9,6 @@
 #include <string>
 #include <type_traits>
 
-#include "engine/tcp/tcp_options.h"  // transitional: see `tcp` below
-
 namespace te::engine {
 
 struct TransportConfig {
@@ -19,28 +17,16 @@ struct TransportConfig {
   // The options of one transport (`Options::kTransport` names it); its defaults until set.
   template <typename Options>
   Options& options() {
-    if constexpr (std::is_same_v<Options, tcp::TcpOptions>) {
-      return tcp;
-    } else {
-      std::any& slot = by_transport_[Options::kTransport];
-      if (!slot.has_value()) slot = Options{};
-      return *std::any_cast<Options>(&slot);
-    }
+    std::any& slot = by_transport_[Options::kTransport];
+    if (!slot.has_value()) slot = Options{};
+    return *std::any_cast<Options>(&slot);
   }
   template <typename Options>
   const Options& options() const {
-    if constexpr (std::is_same_v<Options, tcp::TcpOptions>) {
-      return tcp;
-    } else {
-      static const Options kDefaults{};
-      auto it = by_transport_.find(Options::kTransport);
-      return it == by_transport_.end() ? kDefaults : *std::any_cast<Options>(&it->second);
-    }
+    static const Options kDefaults{};
+    auto it = by_transport_.find(Options::kTransport);
+    return it == by_transport_.end() ? kDefaults : *std::any_cast<Options>(&it->second);
   }
-
-  // Transitional: bench/app.cc's host check reads transport_config.tcp.interface. Once it asks
-  // the registry, TcpOptions lives in the map below like every other transport's options.
-  tcp::TcpOptions tcp;
 
  private:
   std::map<std::string, std::any> by_transport_;

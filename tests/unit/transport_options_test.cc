@@ -71,7 +71,7 @@ TEST(TransportOptions, FlagsFillTheTransportsOptionsAndTheReportEchoesThem) {
   EXPECT_EQ(v.max_wr, 256);  // untouched: its default
   EXPECT_FALSE(c.transport_config.options<engine::ucx::UcxOptions>().allocate);
   EXPECT_EQ(c.transport_config.options<engine::tcp::TcpOptions>().max_inflight, 17u);
-  EXPECT_EQ(c.transport_config.tcp.interface, "lo");  // the transitional field is the same storage
+  EXPECT_EQ(c.transport_config.options<engine::tcp::TcpOptions>().interface, "lo");
   nlohmann::json j = configToJson(c);
   EXPECT_EQ(j["verbs"]["qps_per_peer"], 8);
   EXPECT_EQ(j["verbs"]["devices"], nlohmann::json({"mlx5_0", "mlx5_1"}));
@@ -118,6 +118,23 @@ TEST(TransportOptions, CapabilitiesAreTheRegistryEntrys) {
   EXPECT_TRUE(engine::checkFaultRulesFor(*rules, "verbs").isOk());
   EXPECT_EQ(engine::checkFaultRulesFor(*rules, "tcp").message(),
             "TE_FAULT_INJECT: badrkey rules act only in the verbs transport, not in tcp");
+}
+
+// What the options need of a rank's host is the transport's to say (check_host): an
+// interface this host lacks is a flag mistake naming the flag, the value, the host and the
+// interfaces it has.
+TEST(TransportOptions, TheHostCheckIsTheTransportsOwn) {
+  const engine::TransportDescriptor& tcp = engine::tcp::descriptor();
+  ASSERT_TRUE(tcp.check_host);
+  BenchConfig c = parsed({"--tcp-interface", "lo"});
+  EXPECT_TRUE(tcp.check_host(c.transport_config, "node7").isOk());
+  c = parsed({"--tcp-interface", "nonexistent0"});
+  Status s = tcp.check_host(c.transport_config, "node7");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--tcp-interface nonexistent0: no such interface on node7; allowed one of "),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("lo"), std::string::npos) << s.message();
 }
 
 }  // namespace
