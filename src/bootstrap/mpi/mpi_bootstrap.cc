@@ -163,10 +163,17 @@ class MpiBootstrap final : public Bootstrap {
     lost->clear();
     if (mine.size() > static_cast<size_t>(INT_MAX)) return internalError("gather: this rank's message is over 2 GiB");
     if (rank_ != root) {
+      // A part over MPI's eager limit waits for the root to take it: while the root lives
+      // (its heartbeats), however long; a root silent for `silence` is named.
       MPI_Request req;
       TE_RETURN_IF_ERROR(check("MPI_Isend", MPI_Isend(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, root,
                                                       kTagHandOff, MPI_COMM_WORLD, &req)));
-      TE_RETURN_IF_ERROR(wait(&req, "hand-off to the root", deadline));
+      TE_RETURN_IF_ERROR(whileAlive(root, deadline, silence, [&](bool* done) {
+        int flag = 0;
+        Status s = check("MPI_Test", MPI_Test(&req, &flag, MPI_STATUS_IGNORE));
+        *done = flag != 0;
+        return s;
+      }));
       return std::vector<std::optional<Bytes>>{};
     }
     std::vector<std::optional<Bytes>> out(size_);
@@ -235,27 +242,19 @@ class MpiBootstrap final : public Bootstrap {
       for (auto& req : reqs) TE_RETURN_IF_ERROR(wait(&req, "word from the root", deadline));
       return data;
     }
-    std::vector<Clock::time_point> heard(size_, Clock::now());
-    Pause pause;
-    while (true) {
-      drainHeartbeats(&heard);
+    Bytes word;
+    TE_RETURN_IF_ERROR(whileAlive(root, deadline, silence, [&](bool* done) -> Status {
       int flag = 0;
       MPI_Status st;
       TE_RETURN_IF_ERROR(check("MPI_Iprobe", MPI_Iprobe(root, kTagTell, MPI_COMM_WORLD, &flag, &st)));
-      if (flag) {
-        int count = 0;
-        MPI_Get_count(&st, MPI_BYTE, &count);
-        Bytes b(static_cast<size_t>(count));
-        TE_RETURN_IF_ERROR(check("MPI_Recv", MPI_Recv(b.data(), count, MPI_BYTE, root, kTagTell, MPI_COMM_WORLD,
-                                                      MPI_STATUS_IGNORE)));
-        return b;
-      }
-      const auto now = Clock::now();
-      if (now - heard[root] >= silence || now >= deadline) {
-        return deadlineExceeded(lostText({root}, silence));
-      }
-      pause.sleep();
-    }
+      if (!flag) return Status::ok();
+      int count = 0;
+      MPI_Get_count(&st, MPI_BYTE, &count);
+      word.resize(static_cast<size_t>(count));
+      *done = true;
+      return check("MPI_Recv", MPI_Recv(word.data(), count, MPI_BYTE, root, kTagTell, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
+    }));
+    return word;
   }
 
  private:
@@ -294,6 +293,23 @@ class MpiBootstrap final : public Bootstrap {
       uint8_t beat = 0;
       MPI_Recv(&beat, 0, MPI_BYTE, st.MPI_SOURCE, kTagHeartbeat, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       (*heard)[st.MPI_SOURCE] = Clock::now();
+    }
+  }
+
+  // Calls poll(&done) until it sets done, while `from` lives: a rank silent (no heartbeat)
+  // for `silence`, or still not done at `deadline`, is lost.
+  template <typename Poll>
+  Status whileAlive(int from, Deadline deadline, Clock::duration silence, Poll poll) {
+    std::vector<Clock::time_point> heard(size_, Clock::now());
+    Pause pause;
+    while (true) {
+      bool done = false;
+      TE_RETURN_IF_ERROR(poll(&done));
+      if (done) return Status::ok();
+      drainHeartbeats(&heard);
+      const auto now = Clock::now();
+      if (now - heard[from] >= silence || now >= deadline) return deadlineExceeded(lostText({from}, silence));
+      pause.sleep();
     }
   }
 
