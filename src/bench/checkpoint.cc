@@ -60,15 +60,7 @@ RunReport Checkpoint::snapshot(const std::string& why) const {
   const std::string where = "not measured: the job was ended in phase " + std::to_string(phases_done_ + 1) + " of " +
                             std::to_string(phases_.size());
   for (size_t q = phases_done_; q < phases_.size(); ++q) {
-    for (const Link& l : phases_[q]) {
-      LinkResult r;
-      r.link = l;
-      r.phase = static_cast<uint32_t>(q);
-      r.cut = true;
-      r.not_measured = true;
-      r.error = where;
-      out.blocks.back().links.push_back(std::move(r));
-    }
+    appendCut(phases_[q], -1, static_cast<uint32_t>(q), false, where, &out.blocks.back().links);
   }
   return out;
 }

@@ -18,6 +18,20 @@ LatencySummary LatencySummary::of(const Histogram& h) {
   return s;
 }
 
+void appendCut(const Phase& phase, int initiator, uint32_t p, bool ran, const std::string& why,
+               std::vector<LinkResult>* out) {
+  for (const Link& l : phase) {
+    if (initiator >= 0 && l.initiator != initiator) continue;
+    LinkResult r;
+    r.link = l;
+    r.phase = p;
+    r.cut = true;
+    r.not_measured = !ran;
+    r.error = why;
+    out->push_back(std::move(r));
+  }
+}
+
 Bytes serializeResults(const GatheredResults& results) {
   ByteWriter w;
   w.put<uint32_t>(static_cast<uint32_t>(results.links.size()));

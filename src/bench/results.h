@@ -55,6 +55,11 @@ struct LinkResult {
   double opsPerSecond() const { return seconds > 0 ? double(ops) / seconds : 0.0; }
 };
 
+// Appends the links of `phase` that `initiator` starts (all of them for -1), marked as a
+// run's stop left them: `failed` when the phase ran (`ran`), else `not_measured`; `why` says.
+void appendCut(const Phase& phase, int initiator, uint32_t p, bool ran, const std::string& why,
+               std::vector<LinkResult>* out);
+
 // What one rank sends rank 0 after a schedule: its links, and one histogram of the latency
 // of all their requests (for the block's all-links percentiles), not one per link.
 struct GatheredResults {

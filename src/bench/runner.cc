@@ -523,20 +523,6 @@ Status decodeHandOff(const Bytes& bytes, GatheredResults* links) {
   return deserializeResults(body, links);
 }
 
-// Links of `phase` that `rank` initiates, marked as the run's stop left them.
-void markCut(const Phase& phase, int rank, uint32_t p, bool ran, const std::string& why, std::vector<LinkResult>* out) {
-  for (const Link& l : phase) {
-    if (rank >= 0 && l.initiator != rank) continue;
-    LinkResult r;
-    r.link = l;
-    r.phase = p;
-    r.cut = true;
-    r.not_measured = !ran;
-    r.error = why;
-    out->push_back(std::move(r));
-  }
-}
-
 }  // namespace
 
 Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status& measured, std::vector<LinkResult> links,
@@ -560,7 +546,7 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
   for (int r = 0; r < bootstrap_.size(); ++r) {
     const std::optional<Bytes>& b = (*arrived)[static_cast<size_t>(r)];
     if (!b) {
-      markCut(phases[p], r, static_cast<uint32_t>(p), true, "rank " + std::to_string(r) + " (" + bootstrap_.hostname(r) +
+      appendCut(phases[p], r, static_cast<uint32_t>(p), true, "rank " + std::to_string(r) + " (" + bootstrap_.hostname(r) +
               ") lost in " + where, &kept);
       continue;
     }
@@ -569,7 +555,7 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
     if (!s.isOk()) {
       if (first.isOk()) first = s;
       ++failures;
-      markCut(phases[p], r, static_cast<uint32_t>(p), true, s.message(), &kept);
+      appendCut(phases[p], r, static_cast<uint32_t>(p), true, s.message(), &kept);
       continue;
     }
     for (auto& l : mine.links) {
@@ -587,7 +573,7 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
   if (!lost.empty() && failures > 0) why += "; " + std::to_string(failures) + " rank(s) failed too, first: " + first.message();
   else if (failures > 1) why += " (and " + std::to_string(failures - 1) + " more rank(s) failed)";
   for (size_t q = p + 1; q < phases.size(); ++q) {
-    markCut(phases[q], -1, static_cast<uint32_t>(q), false, "not measured: the run stopped in " + where, &kept);
+    appendCut(phases[q], -1, static_cast<uint32_t>(q), false, "not measured: the run stopped in " + where, &kept);
   }
   const StatusCode code = lost.empty() ? first.code() : StatusCode::kDeadlineExceeded;
   out->stopped = Status(code, where + ": " + why);
