@@ -49,7 +49,10 @@ struct BenchConfig {
   int threads = 4;
   int batches_in_flight = 2;  // per thread: the next batch is queued while one drains
   uint64_t buffer_size = 1ull << 30;
-  double duration = 2.0;   // seconds per measured link
+  double duration = 2.0;   // seconds per measured link; with --duration auto, the cap
+  bool adaptive = false;   // --duration auto: a window ends when the rate is known to --precision
+  double min_duration = 0.1;  // --duration auto: the floor of a window
+  double precision = 0.02;    // --duration auto: the 95% interval's half-width, over the rate
   double warmup = 0.2;     // seconds per link before measuring
   std::string schedule = "pairs";
   std::string json_path;

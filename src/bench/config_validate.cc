@@ -53,7 +53,8 @@ Status checkNumbers(const BenchConfig& c) {
       {"--warmup", c.warmup}, {"--samples", c.samples}, {"--read-ratio", c.read_ratio}, {"--root", c.root},
       {"--ranks-per-node", c.ranks_per_node}, {"--max-retests", c.max_retests}, {"--threshold", c.threshold},
       {"--report-precision", c.report_precision}, {"--timeout", c.timeout}, {"--numa-node", c.numa_node},
-      {"--iterations", static_cast<long double>(c.iterations)},
+      {"--iterations", static_cast<long double>(c.iterations)}, {"--min-duration", c.min_duration},
+      {"--precision", c.precision},
       {"--bootstrap-timeout", c.bootstrap.timeout.count() / 1000.0L},
   };
   for (const auto& [flag, value] : kValues) TE_RETURN_IF_ERROR(checkNumber(flag, value));
@@ -165,7 +166,11 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"block_size", c.block_size}, {"block_sizes", c.block_sizes},
       {"batch_size", c.batch_size}, {"threads", c.threads}, {"batches_in_flight", c.batches_in_flight},
       {"buffer_size", c.buffer_size},
-      {"duration", c.duration}, {"iterations", c.iterations}, {"warmup", c.warmup}, {"samples", c.samples},
+      {"duration", c.adaptive ? nlohmann::json("auto") : nlohmann::json(c.duration)},
+      {"min_duration", c.adaptive ? nlohmann::json(c.min_duration) : nlohmann::json(nullptr)},
+      {"max_duration", c.adaptive ? nlohmann::json(c.duration) : nlohmann::json(nullptr)},
+      {"precision", c.adaptive ? nlohmann::json(c.precision) : nlohmann::json(nullptr)},
+      {"iterations", c.iterations}, {"warmup", c.warmup}, {"samples", c.samples},
       {"schedule", c.schedule}, {"root", c.root}, {"pairs", pairs}, {"ranks_per_node", c.ranks_per_node},
       {"threshold", c.threshold}, {"retest", c.retest}, {"max_retests", c.max_retests},
       {"expect_bytes_per_second", opt(c.expect_bytes_per_second)}, {"expect_line_rate", opt(c.expect_line_rate)},

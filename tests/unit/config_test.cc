@@ -302,3 +302,46 @@ TEST(Config, EveryFlagWithAValueKnowsWhatItAllows) {
 
 }  // namespace
 }  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(Config, DurationAutoHasAFloorACapAndAPrecision) {
+  Parsed fixed = parse({"--duration", "0.5"});
+  EXPECT_FALSE(fixed.config.adaptive);
+  EXPECT_DOUBLE_EQ(fixed.config.duration, 0.5);
+  EXPECT_EQ(configToJson(fixed.config)["duration"], 0.5);
+  EXPECT_TRUE(configToJson(fixed.config)["precision"].is_null());
+  Parsed autod = parse({"--duration", "auto"});
+  ASSERT_NE(autod.result.outcome, ParseOutcome::kError);
+  EXPECT_TRUE(autod.config.adaptive);
+  EXPECT_DOUBLE_EQ(autod.config.duration, 2.0);
+  EXPECT_DOUBLE_EQ(autod.config.min_duration, 0.1);
+  EXPECT_DOUBLE_EQ(autod.config.precision, 0.02);
+  nlohmann::json j = configToJson(autod.config);
+  EXPECT_EQ(j["duration"], "auto");
+  EXPECT_EQ(j["max_duration"], 2.0);
+  EXPECT_EQ(j["min_duration"], 0.1);
+  // Any of the three alone means auto.
+  Parsed tuned = parse({"--precision", "0.05", "--max-duration", "0.5"});
+  EXPECT_TRUE(tuned.config.adaptive);
+  EXPECT_DOUBLE_EQ(tuned.config.precision, 0.05);
+  EXPECT_DOUBLE_EQ(tuned.config.duration, 0.5);
+  EXPECT_EQ(errorOf({"--duration", "auto", "--min-duration", "0.2"}).find("duration"), std::string::npos);
+}
+
+TEST(Config, DurationAutoRefusesWhatCannotHold) {
+  EXPECT_NE(errorOf({"--duration", "2", "--precision", "0.05"}).find("--precision with --duration 2: allowed only with "
+                                                                      "--duration auto"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--min-duration", "3"}).find("--min-duration 3: allowed at most --max-duration (2)"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--duration", "automatic"}).find("--duration automatic: allowed a number > 0 and <= 86400 "
+                                                      "seconds, or auto"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--duration", ""}).find("--duration '': allowed a number > 0"), std::string::npos);
+  EXPECT_NE(errorOf({"--precision", "1"}).find("--precision 1: allowed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace te::bench
