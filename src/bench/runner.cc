@@ -184,7 +184,7 @@ bool Runner::rateKnown(LinkGate& gate, Clock::time_point now) const {
   uint32_t checked = gate.checked.load(std::memory_order_relaxed);
   if (done <= checked || !gate.checked.compare_exchange_strong(checked, done)) return false;
   if (done < 5 || gate.issued.load(std::memory_order_relaxed) < gate.min_batches) return false;
-  RateEstimate e = estimateRate(done - 1, slice_, [&](size_t i) { return gate.slices[i + 1].load(std::memory_order_relaxed); });
+  RateEstimate e = estimateRate(done - 1, slice_, grid_.block_size, [&](size_t i) { return gate.slices[i + 1].load(std::memory_order_relaxed); });
   if (e.half_width < 0 || e.half_width > config_.precision) return false;
   gate.settled.store(true, std::memory_order_relaxed);
   return true;
@@ -462,7 +462,7 @@ LinkResult Runner::collect(size_t link_index, int target, Histogram* all) const 
   const auto whole = static_cast<uint32_t>(std::min<double>(w.seconds / slice_, gate.slice_count));
   if (whole >= 3) {
     result.precision =
-        estimateRate(whole - 1, slice_, [&](size_t i) { return gate.slices[i + 1].load(std::memory_order_relaxed); })
+        estimateRate(whole - 1, slice_, grid_.block_size, [&](size_t i) { return gate.slices[i + 1].load(std::memory_order_relaxed); })
             .half_width;
   }
   if (!w.inconsistency.empty()) {

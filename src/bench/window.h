@@ -28,6 +28,7 @@
 // Pure functions over recorded times, so the rule is unit-tested on synthetic completions.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -69,7 +70,9 @@ struct LinkWindow {
 // [window_start, window_start + duration_s), the last one past it.
 int sampleOf(Clock::time_point submitted, Clock::time_point window_start, double duration_s, int sample_count);
 
-// Rule 6 over `count` slices of `slice_seconds`, slice i holding get(i) bytes.
+// Rule 6 over `count` slices of `slice_seconds`, slice i holding get(i) bytes, counted in
+// units of `unit` bytes (a request): slices that all hold the same count still leave the
+// mean uncertain by a unit over all of them.
 struct RateEstimate {
   size_t slices = 0;
   double mean = 0;              // bytes/s
@@ -78,11 +81,13 @@ struct RateEstimate {
 // Student's t, two-sided 95%, for `dof` degrees of freedom (>= 1).
 double studentT95(size_t dof);
 template <typename Get>
-RateEstimate estimateRate(size_t count, double slice_seconds, Get get) {
+RateEstimate estimateRate(size_t count, double slice_seconds, uint64_t unit, Get get) {
   RateEstimate e;
-  double mean = 0, m2 = 0;  // Welford: each slice read once
+  double mean = 0, m2 = 0, total = 0;  // Welford: each slice read once
   for (size_t i = 0; i < count; ++i) {
-    const double x = static_cast<double>(get(i)) / slice_seconds;
+    const double bytes = static_cast<double>(get(i));
+    total += bytes;
+    const double x = bytes / slice_seconds;
     ++e.slices;
     const double d = x - mean;
     mean += d / static_cast<double>(e.slices);
@@ -91,7 +96,8 @@ RateEstimate estimateRate(size_t count, double slice_seconds, Get get) {
   e.mean = mean;
   if (e.slices >= 2 && mean > 0) {
     const double sd = std::sqrt(m2 / static_cast<double>(e.slices - 1));
-    e.half_width = studentT95(e.slices - 1) * sd / std::sqrt(static_cast<double>(e.slices)) / mean;
+    e.half_width = std::max(studentT95(e.slices - 1) * sd / std::sqrt(static_cast<double>(e.slices)) / mean,
+                            static_cast<double>(unit) / total);
   }
   return e;
 }

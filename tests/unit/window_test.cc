@@ -252,16 +252,19 @@ namespace {
 
 // Rule 6: the interval of the mean slice rate.
 TEST(WindowPrecision, SteadySlicesAreKnownExactlyAndNoisyOnesAreNot) {
-  RateEstimate steady = estimateRate(10, 0.02, [](size_t) { return 20'000'000ull; });
+  RateEstimate steady = estimateRate(10, 0.02, 1, [](size_t) { return 20'000'000ull; });
   EXPECT_EQ(steady.slices, 10u);
   EXPECT_NEAR(steady.mean, 1e9, 1);
-  EXPECT_NEAR(steady.half_width, 0, 1e-12);
+  EXPECT_NEAR(steady.half_width, 0, 1e-8);
+  // The same slices counted in 64 KiB requests: 305 a slice, known to one in 3052.
+  RateEstimate counted = estimateRate(10, 0.02, 65536, [](size_t) { return 305ull * 65536; });
+  EXPECT_NEAR(counted.half_width, 1.0 / 3050, 1e-9);
   // Alternating 0.9 / 1.1 GB/s: sd 0.1054 GB/s over 10 slices, t(9) = 2.262.
-  RateEstimate noisy = estimateRate(10, 0.02, [](size_t i) { return i % 2 ? 22'000'000ull : 18'000'000ull; });
+  RateEstimate noisy = estimateRate(10, 0.02, 1, [](size_t i) { return i % 2 ? 22'000'000ull : 18'000'000ull; });
   EXPECT_NEAR(noisy.mean, 1e9, 1);
   EXPECT_NEAR(noisy.half_width, 2.262 * 0.10541 / std::sqrt(10.0), 1e-4);
-  EXPECT_LT(estimateRate(1, 0.02, [](size_t) { return 5ull; }).half_width, 0);  // one slice: unknown
-  EXPECT_LT(estimateRate(4, 0.02, [](size_t) { return 0ull; }).half_width, 0);  // nothing moved
+  EXPECT_LT(estimateRate(1, 0.02, 1, [](size_t) { return 5ull; }).half_width, 0);  // one slice: unknown
+  EXPECT_LT(estimateRate(4, 0.02, 1, [](size_t) { return 0ull; }).half_width, 0);  // nothing moved
 }
 
 TEST(WindowPrecision, StudentTFallsTowardsTheNormalQuantile) {
