@@ -107,6 +107,8 @@ struct FlagStrings {
   std::optional<double> bootstrap_timeout;  // default: --timeout
   std::optional<std::string> duration;       // as given: seconds or auto
   std::optional<double> min_duration, max_duration, precision;  // --duration auto's
+  std::string mode = "exact";
+  bool schedule_given = false;
   bool no_retest = false;
   std::string memory, initiator, target, gpu = "auto";
   bool use_vram = false;  // Mooncake's --use_vram
@@ -180,6 +182,32 @@ Status finishDuration(BenchConfig* c, const FlagStrings& f) {
   return Status::ok();
 }
 
+// --mode quick: the bidir screen with auto windows (unless a window was asked for), and the
+// exact re-measurement of what it flags, which it cannot do without.
+Status finishMode(BenchConfig* c, const FlagStrings& f) {
+  if (f.mode == "exact") return Status::ok();
+  if (f.mode != "quick") return refused("--mode", f.mode);
+  c->quick = true;
+  if (f.schedule_given && c->schedule != "bidir") {
+    return invalidArgument("--mode quick with --schedule " + shownValue(c->schedule, 32) +
+                           ": allowed only --schedule bidir (the screen runs both directions of a pair at once)");
+  }
+  if (!c->pairs.empty()) return invalidArgument("--mode quick with --pairs: allowed only without --pairs (--pairs measures "
+                                                "just those links, exactly)");
+  if (!c->retest) {
+    return invalidArgument("--mode quick with --no-retest or --max-retests 0: allowed only with retests (what the "
+                           "screen flags is re-measured alone)");
+  }
+  c->schedule = "bidir";
+  if (!f.duration && !f.min_duration && !f.max_duration && !f.precision) {
+    c->adaptive = true;
+    c->duration = 1.0;
+    c->min_duration = 0.1;
+    c->precision = 0.05;
+  }
+  return Status::ok();
+}
+
 // Turns the strings the flags collected into typed fields; the first problem is returned.
 Status finishParsing(BenchConfig* c, const FlagStrings& f) {
   if (f.operation == "read") c->operation = Workload::kRead;
@@ -219,6 +247,7 @@ Status finishParsing(BenchConfig* c, const FlagStrings& f) {
   }
   c->retest = !f.no_retest && c->max_retests != 0;
   TE_RETURN_IF_ERROR(finishDuration(c, f));
+  TE_RETURN_IF_ERROR(finishMode(c, f));
   return finishMemory(c, f);
 }
 
@@ -252,6 +281,10 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   addNumberWithDefault(app, "--warmup", &c->warmup, "seconds of warm-up per link");
   addNumberWithDefault(app, "--samples", &c->samples, "sub-windows per link (median and spread)");
   app.add_option("--schedule", c->schedule, std::string("link schedule: ") + kScheduleNames())->capture_default_str();
+  app.add_option("--mode", f->mode,
+                 "exact | quick: quick screens every pair in both directions at once (--schedule bidir, --duration auto "
+                 "to 5%, N-1 phases) and re-measures what it flags alone")
+      ->capture_default_str();
   addNumberWithDefault(app, "--root", &c->root, "one-to-all / all-to-one: the root rank");
   app.add_option("--pairs", f->pairs, "measure only these links, e.g. 0:3,2:5");
   addNumber(app, "--ranks-per-node", &c->ranks_per_node, "locality by rank / N instead of host names");
@@ -462,6 +495,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
     result.error = fromCliError(e);
     return result;
   }
+  flags.schedule_given = app.count("--schedule") > 0;
   Status s = checkNoEmptyValues(app);
   if (s.isOk()) s = finishParsing(c, flags);
   if (!s.isOk()) {

@@ -55,6 +55,9 @@ struct BenchConfig {
   double precision = 0.02;    // --duration auto: the 95% interval's half-width, over the rate
   double warmup = 0.2;     // seconds per link before measuring
   std::string schedule = "pairs";
+  // --mode quick: a screen (--schedule bidir, auto windows to 5%) whose flagged links are
+  // re-measured alone; exact: the schedule as asked.
+  bool quick = false;
   std::string json_path;
   RateUnit report_unit = RateUnit::kGB;
   int report_precision = 2;

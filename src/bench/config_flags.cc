@@ -59,6 +59,7 @@ const std::map<std::string, std::string>& valueTable() {
       {"--block-size", "a size (64K), a list (4K,64K,1M) or a range (4K:64M) of sizes of at least 1 byte"},
       {"--buffer-size", engine::kAllowedSize},
       {"--schedule", std::string("values are ") + kScheduleNames()},
+      {"--mode", "values are " "exact, quick"},
       {"--pairs", "INITIATOR:TARGET of two different ranks 0.." + std::to_string(bootstrap::kMaxRanks - 1) +
                       ", comma separated, e.g. 0:3,2:5"},
       {"--expect", "a rate > 0, e.g. 23GB/s, 200Gb/s, 1.5GiB/s, 800MB/s"},

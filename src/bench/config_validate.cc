@@ -171,7 +171,7 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"max_duration", c.adaptive ? nlohmann::json(c.duration) : nlohmann::json(nullptr)},
       {"precision", c.adaptive ? nlohmann::json(c.precision) : nlohmann::json(nullptr)},
       {"iterations", c.iterations}, {"warmup", c.warmup}, {"samples", c.samples},
-      {"schedule", c.schedule}, {"root", c.root}, {"pairs", pairs}, {"ranks_per_node", c.ranks_per_node},
+      {"schedule", c.schedule}, {"mode", c.quick ? "quick" : "exact"}, {"root", c.root}, {"pairs", pairs}, {"ranks_per_node", c.ranks_per_node},
       {"threshold", c.threshold}, {"retest", c.retest}, {"max_retests", c.max_retests},
       {"expect_bytes_per_second", opt(c.expect_bytes_per_second)}, {"expect_line_rate", opt(c.expect_line_rate)},
       {"integrity_check", c.integrity_check},

@@ -287,7 +287,8 @@ void printMemory(const RunReport& report, std::ostream& out) {
 void printTerminalReport(const RunReport& report, std::ostream& out) {
   const BenchConfig& c = *report.config;
   out << "te_bench " << kVersion << " (" << kGitRevision << ")  ranks " << report.world_size << "  transport "
-      << (c.transports.size() > 1 ? c.transport : report.transport) << "  schedule " << c.schedule << "\n";
+      << (c.transports.size() > 1 ? c.transport : report.transport) << "  schedule " << c.schedule
+      << (c.quick ? " (--mode quick: a screen; flagged links re-measured alone)" : "") << "\n";
   out << "batch " << c.batch_size << " x " << c.batches_in_flight << " in flight, " << c.threads << " threads/rank, ";
   if (c.iterations) out << c.iterations << " batches per thread per link";
   else if (c.adaptive) {

@@ -345,3 +345,30 @@ TEST(Config, DurationAutoRefusesWhatCannotHold) {
 
 }  // namespace
 }  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(Config, QuickModeIsABidirScreenWithAutoWindowsAndRetests) {
+  Parsed q = parse({"--mode", "quick"});
+  ASSERT_NE(q.result.outcome, ParseOutcome::kError) << q.result.error.message();
+  EXPECT_TRUE(q.config.quick);
+  EXPECT_EQ(q.config.schedule, "bidir");
+  EXPECT_TRUE(q.config.adaptive);
+  EXPECT_DOUBLE_EQ(q.config.precision, 0.05);
+  EXPECT_DOUBLE_EQ(q.config.duration, 1.0);
+  EXPECT_TRUE(q.config.retest);
+  EXPECT_EQ(configToJson(q.config)["mode"], "quick");
+  Parsed fixed = parse({"--mode", "quick", "--duration", "0.5", "--schedule", "bidir"});
+  EXPECT_FALSE(fixed.config.adaptive);
+  EXPECT_DOUBLE_EQ(fixed.config.duration, 0.5);
+  EXPECT_EQ(configToJson(parse({}).config)["mode"], "exact");
+  EXPECT_NE(errorOf({"--mode", "fast"}).find("--mode fast: allowed values are exact, quick"), std::string::npos);
+  EXPECT_NE(errorOf({"--mode", "quick", "--schedule", "pairs"}).find("allowed only --schedule bidir"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--mode", "quick", "--no-retest"}).find("allowed only with retests"), std::string::npos);
+  EXPECT_NE(errorOf({"--mode", "quick", "--pairs", "0:1"}).find("allowed only without --pairs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace te::bench
