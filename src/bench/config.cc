@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bench/config_flags.h"
+#include "bench/time_budget.h"
 #include "common/launcher_env.h"
 #include "common/shown_value.h"
 #include "common/version.h"
@@ -108,7 +109,8 @@ struct FlagStrings {
   std::optional<std::string> duration;       // as given: seconds or auto
   std::optional<double> min_duration, max_duration, precision;  // --duration auto's
   std::string mode = "exact";
-  bool schedule_given = false;
+  bool schedule_given = false, mode_given = false;
+  std::optional<std::string> time_budget;
   bool no_retest = false;
   std::string memory, initiator, target, gpu = "auto";
   bool use_vram = false;  // Mooncake's --use_vram
@@ -185,9 +187,11 @@ Status finishDuration(BenchConfig* c, const FlagStrings& f) {
 // --mode quick: the bidir screen with auto windows (unless a window was asked for), and the
 // exact re-measurement of what it flags, which it cannot do without.
 Status finishMode(BenchConfig* c, const FlagStrings& f) {
+  c->mode_given = f.mode_given;
   if (f.mode == "exact") return Status::ok();
   if (f.mode != "quick") return refused("--mode", f.mode);
   c->quick = true;
+  c->mode_given = f.mode_given;
   if (f.schedule_given && c->schedule != "bidir") {
     return invalidArgument("--mode quick with --schedule " + shownValue(c->schedule, 32) +
                            ": allowed only --schedule bidir (the screen runs both directions of a pair at once)");
@@ -206,6 +210,19 @@ Status finishMode(BenchConfig* c, const FlagStrings& f) {
     c->precision = 0.05;
   }
   return Status::ok();
+}
+
+// --time-budget: the windows are the budget's to choose (time_budget.h), at the world size.
+Status finishTimeBudget(BenchConfig* c, const FlagStrings& f) {
+  if (!f.time_budget) return Status::ok();
+  TE_ASSIGN_OR_RETURN(c->time_budget, parseTimeBudget(*f.time_budget));
+  const char* chosen = c->iterations ? "--iterations"
+                       : f.duration && *f.duration != "auto" ? "--duration"
+                       : f.min_duration ? "--min-duration"
+                       : f.max_duration ? "--max-duration" : nullptr;
+  if (!chosen) return Status::ok();
+  return invalidArgument("--time-budget " + shownValue(*f.time_budget, 32) + " with " + chosen +
+                         ": allowed only without it (the budget chooses the windows; --precision may be given)");
 }
 
 // Turns the strings the flags collected into typed fields; the first problem is returned.
@@ -248,6 +265,7 @@ Status finishParsing(BenchConfig* c, const FlagStrings& f) {
   c->retest = !f.no_retest && c->max_retests != 0;
   TE_RETURN_IF_ERROR(finishDuration(c, f));
   TE_RETURN_IF_ERROR(finishMode(c, f));
+  TE_RETURN_IF_ERROR(finishTimeBudget(c, f));
   return finishMemory(c, f);
 }
 
@@ -285,6 +303,11 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
                  "exact | quick: quick screens every pair in both directions at once (--schedule bidir, --duration auto "
                  "to 5%, N-1 phases) and re-measures what it flags alone")
       ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--time-budget", [f](const std::string& text) { f->time_budget = text; },
+         "fit the run into this time (90, 10m, 1.5h): te_bench picks auto windows and, if it must, --mode quick, "
+         "and says so before it starts")
+      ->type_name("TIME");
   addNumberWithDefault(app, "--root", &c->root, "one-to-all / all-to-one: the root rank");
   app.add_option("--pairs", f->pairs, "measure only these links, e.g. 0:3,2:5");
   addNumber(app, "--ranks-per-node", &c->ranks_per_node, "locality by rank / N instead of host names");
@@ -496,6 +519,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
     return result;
   }
   flags.schedule_given = app.count("--schedule") > 0;
+  flags.mode_given = app.count("--mode") > 0;
   Status s = checkNoEmptyValues(app);
   if (s.isOk()) s = finishParsing(c, flags);
   if (!s.isOk()) {

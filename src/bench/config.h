@@ -58,6 +58,9 @@ struct BenchConfig {
   // --mode quick: a screen (--schedule bidir, auto windows to 5%) whose flagged links are
   // re-measured alone; exact: the schedule as asked.
   bool quick = false;
+  bool mode_given = false;  // --mode was given (a --time-budget keeps it)
+  double time_budget = 0;   // --time-budget seconds; 0: none (time_budget.h fits the run to it)
+  Clock::time_point started{};  // with a budget: when the run started (progress shows what is left)
   std::string json_path;
   RateUnit report_unit = RateUnit::kGB;
   int report_precision = 2;

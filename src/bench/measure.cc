@@ -28,6 +28,7 @@ Runner::ProgressFn progressLine(const BenchConfig& c, const std::string& what) {
   if (policy.mode == ProgressMode::kOff) return nullptr;
   auto reporter = std::make_shared<ProgressReporter>(policy, what, std::cerr);
   const Clock::time_point start = Clock::now();
+  if (c.time_budget > 0) reporter->setBudgetLeft(c.time_budget - std::chrono::duration<double>(start - c.started).count());
   return [reporter, start](size_t done, size_t total) {
     reporter->update(done, total, std::chrono::duration<double>(Clock::now() - start).count());
   };

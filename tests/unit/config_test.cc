@@ -1,5 +1,6 @@
 #include "bench/config.h"
 #include "bench/config_flags.h"
+#include "bench/time_budget.h"
 #include "engine/ucx/ucx_options.h"
 #include "engine/verbs/verbs_options.h"
 
@@ -368,6 +369,66 @@ TEST(Config, QuickModeIsABidirScreenWithAutoWindowsAndRetests) {
             std::string::npos);
   EXPECT_NE(errorOf({"--mode", "quick", "--no-retest"}).find("allowed only with retests"), std::string::npos);
   EXPECT_NE(errorOf({"--mode", "quick", "--pairs", "0:1"}).find("allowed only without --pairs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(TimeBudget, ParsesTimesAndRefusesTheRest) {
+  EXPECT_DOUBLE_EQ(*parseTimeBudget("90"), 90);
+  EXPECT_DOUBLE_EQ(*parseTimeBudget("10m"), 600);
+  EXPECT_DOUBLE_EQ(*parseTimeBudget("1.5h"), 5400);
+  EXPECT_DOUBLE_EQ(*parseTimeBudget("2d"), 172800);
+  for (const char* bad : {"", "5", "m", "10x", "-10m", "1e3", "1.2.3m", "40d", "."}) {
+    Result<double> r = parseTimeBudget(bad);
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_NE(r.status().message().find("allowed a time of 10 s to 30 days"), std::string::npos) << bad;
+  }
+  EXPECT_NE(errorOf({"--time-budget", "10m", "--duration", "2"}).find("--time-budget 10m with --duration: allowed "
+                                                                      "only without it"),
+            std::string::npos);
+  Parsed ok = parse({"--time-budget", "10m", "--precision", "0.05"});
+  EXPECT_DOUBLE_EQ(ok.config.time_budget, 600);
+  EXPECT_EQ(configToJson(ok.config)["time_budget"], 600.0);
+}
+
+// The model of time_budget.h: what fits stays exact; a tighter budget switches to quick; a
+// budget nothing fits is refused with what would.
+TEST(TimeBudget, KeepsExactWhileItFitsThenQuickThenRefuses) {
+  BenchConfig roomy;
+  roomy.time_budget = 600;
+  Result<std::string> plan = fitTimeBudget(&roomy, {64, 1, 8, 1});
+  ASSERT_TRUE(plan.isOk()) << plan.status().message();
+  EXPECT_FALSE(roomy.quick);
+  EXPECT_TRUE(roomy.adaptive);
+  EXPECT_DOUBLE_EQ(roomy.duration, 2.0);  // 126 phases of 4 s fit: the cap stays 2 s
+  EXPECT_NE(plan->find("exact pairs, 126 phases"), std::string::npos) << *plan;
+
+  BenchConfig big;
+  big.time_budget = 300;  // 1024 ranks, one per host: exact needs more, quick fits
+  plan = fitTimeBudget(&big, {1024, 1, 64, 1});
+  ASSERT_TRUE(plan.isOk()) << plan.status().message();
+  EXPECT_TRUE(big.quick);
+  EXPECT_EQ(big.schedule, "bidir");
+  EXPECT_NE(plan->find("--mode quick (bidir), 1023 phases"), std::string::npos) << *plan;
+  // What it planned fits the budget by the same model.
+  const double per_phase = controlPerPhase({1024, 1, 64, 1}) + big.warmup + big.duration;
+  EXPECT_LE(5 + 1023 * per_phase + big.max_retests * per_phase, 300.0);
+
+  BenchConfig exact_asked;
+  exact_asked.time_budget = 300;
+  exact_asked.mode_given = true;
+  Result<std::string> refused = fitTimeBudget(&exact_asked, {1024, 1, 64, 1});
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_NE(refused.status().message().find("too short for 1024 ranks; allowed at least"), std::string::npos)
+      << refused.status().message();
+
+  BenchConfig tiny;
+  tiny.time_budget = 10;
+  EXPECT_FALSE(fitTimeBudget(&tiny, {64, 64, 2, 1}).isOk());
 }
 
 }  // namespace
