@@ -9,6 +9,7 @@
 #include "bench/progress.h"
 #include "bench/runner.h"
 #include "bench/schedule.h"
+#include "bench/time_budget.h"
 #include "common/bytes.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
@@ -193,7 +194,9 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
       checkRates(block.links, line_rates, c.operation);
       block.analysis = analyzeLinks(block.links, hosts, options);
       if (c.retest && measured.stopped.isOk()) {
-        flagged = linksToRetest(block.links, block.analysis, static_cast<size_t>(c.max_retests));
+        // Worst first, as many as --max-retests and what is left of a --time-budget allow.
+        flagged = linksToRetest(block.links, block.analysis,
+                                retestsThatFit(c, static_cast<size_t>(c.max_retests), Clock::now()));
       }
     }
     if (!measured.stopped.isOk()) {

@@ -30,6 +30,13 @@ double controlPerPhase(const World& w) {
   return 0.02 + 20e-6 * w.ranks + 0.002 * std::max(0, w.busiest_host - w.cores);
 }
 
+size_t retestsThatFit(const BenchConfig& c, size_t wanted, Clock::time_point now) {
+  if (c.time_budget <= 0) return wanted;
+  const double left = c.time_budget - kStartAndReports - std::chrono::duration<double>(now - c.started).count();
+  const double per_retest = c.warmup + c.duration + 0.1;
+  return left <= 0 ? 0 : std::min(wanted, static_cast<size_t>(left / per_retest));
+}
+
 Result<double> parseTimeBudget(const std::string& text) {
   const std::string allowed = ": allowed a time of 10 s to 30 days: seconds, or a number with s, m, h or d (90, 10m, 1.5h)";
   double unit = 1;

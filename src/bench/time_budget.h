@@ -35,4 +35,8 @@ double controlPerPhase(const World& w);
 // Returns the plan line; exit-2 errors when nothing fits.
 Result<std::string> fitTimeBudget(BenchConfig* c, const World& w);
 
+// How many of `wanted` retests the budget still has room for at `now` (each a phase of
+// warm-up + the window's cap + 0.1 s, with 5 s kept for the reports); `wanted` without one.
+size_t retestsThatFit(const BenchConfig& c, size_t wanted, Clock::time_point now);
+
 }  // namespace te::bench

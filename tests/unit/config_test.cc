@@ -433,3 +433,22 @@ TEST(TimeBudget, KeepsExactWhileItFitsThenQuickThenRefuses) {
 
 }  // namespace
 }  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(TimeBudget, RetestsStopWhereTheBudgetEnds) {
+  BenchConfig c;
+  EXPECT_EQ(retestsThatFit(c, 64, Clock::now()), 64u);  // no budget: --max-retests
+  c.time_budget = 60;
+  c.warmup = 0.2;
+  c.duration = 1.65;  // 1.95 s a retest
+  c.started = Clock::now() - std::chrono::seconds(35);
+  EXPECT_EQ(retestsThatFit(c, 64, Clock::now()), 10u);  // 60 - 5 - 35 = 20 s left
+  EXPECT_EQ(retestsThatFit(c, 3, Clock::now()), 3u);
+  c.started = Clock::now() - std::chrono::seconds(70);
+  EXPECT_EQ(retestsThatFit(c, 64, Clock::now()), 0u);
+}
+
+}  // namespace
+}  // namespace te::bench
