@@ -148,6 +148,23 @@ TEST_P(HonestRates, AnAdaptiveWindowEndsOnceTheRateIsKnown) {
   EXPECT_NE(cap.output.find("by --max-duration 0.50 s"), std::string::npos) << cap.output;
 }
 
+// --time-budget (issue 19): the plan is said before the run, and the run keeps it.
+TEST(TimeBudget, ARunSaysItsPlanAndKeepsIt) {
+  const auto start = std::chrono::steady_clock::now();
+  BenchRun r = run(mpirun(4, "", "tcp") + " --time-budget 20s");
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(wall, 20.0) << r.output;
+  EXPECT_NE(r.output.find("te_bench: --time-budget 0:20: exact pairs, 6 phases, windows 0.1 s-"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.report["options"]["time_budget"], 20.0);
+  EXPECT_EQ(r.report["options"]["duration"], "auto");
+  EXPECT_EQ(r.report["results"][0]["links"].size(), 12u);
+  // Six block sizes: 36 exact phases do not fit 10 s with 0.1 s windows, 18 quick ones do.
+  BenchRun quick = run(mpirun(4, "", "tcp") + " --time-budget 10s --block-size 4K,8K,16K,32K,64K,128K");
+  EXPECT_NE(quick.output.find("--mode quick (bidir), 18 phases"), std::string::npos) << quick.output;
+  EXPECT_EQ(quick.report["options"]["mode"], "quick");
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, HonestRates, ::testing::Values("tcp", "ucx"),
                          [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
 
