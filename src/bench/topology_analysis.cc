@@ -86,16 +86,17 @@ void judgeSwitch(int s, const std::vector<double>& norm, const PathClasses& clas
   PartLinks crossing, inside;
   for (size_t i = 0; i < links.size(); ++i) {
     const LinkPath& p = classes.paths[i];
-    if (norm[i] < 0 || (p.kind != PathKind::kSameSwitch && p.kind != PathKind::kThroughSwitch)) continue;
+    // A link to a host in no switch leaves through the uplink too: a member, never a peer.
+    if (norm[i] < 0 || p.kind == PathKind::kSameHost || p.kind == PathKind::kInterHost) continue;
     const bool a = topo.isUnder(p.initiator_switch, s), b = topo.isUnder(p.target_switch, s);
-    const int level = topo.switches()[p.common_switch].level;
+    const int level = p.common_switch >= 0 ? topo.switches()[p.common_switch].level : -1;
     const int ha = placement.host_of[links[i].link.initiator], hb = placement.host_of[links[i].link.target];
     if (a != b) crossing.members.push_back({i, a ? ha : hb});
-    else if (!a && level > sw.level) crossing.peers.push_back(i);
+    else if (!a && level > sw.level && p.kind == PathKind::kThroughSwitch) crossing.peers.push_back(i);
     if (p.common_switch == s) {
       inside.members.push_back({i, ha});
       inside.members.push_back({i, hb});
-    } else if (level == sw.level) {
+    } else if (level == sw.level && p.common_switch >= 0) {
       inside.peers.push_back(i);
     }
   }
@@ -201,6 +202,7 @@ PathClasses classifyLinks(const std::vector<LinkResult>& links, const RankPlacem
     if (placement.railsInUse() && interHost(p)) {
       p.rail = placement.rail_of[a] == placement.rail_of[b] ? RailRelation::kSameRail : RailRelation::kCrossRail;
     }
+    if (placement.railsInUse()) std::tie(p.initiator_rail, p.target_rail) = std::pair{placement.rail_of[a], placement.rail_of[b]};
     std::string name = pathKindName(p.kind);
     if (p.kind == PathKind::kThroughSwitch) name += " level " + std::to_string(topology->switches()[p.common_switch].level);
     if (p.rail != RailRelation::kNone) name += std::string(" ") + railRelationName(p.rail);

@@ -26,6 +26,7 @@ struct LinkPath {
   int common_switch = -1;                     // lowest switch above both hosts
   int initiator_switch = -1, target_switch = -1;  // the hosts' leaf switches (-1: none)
   RailRelation rail = RailRelation::kNone;
+  int initiator_rail = -1, target_rail = -1;  // with rails: each rank's local index on its host
 };
 
 // Where each rank sits: its host (node), its rail (local index on the host: the i-th rank of
