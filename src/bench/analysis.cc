@@ -399,19 +399,23 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
   // reference down (every cross-leaf link slow at once).
   const std::vector<double> fabric_reference = fabricReferences(links, placement, options, a);
   std::vector<int> pool_class = classes.class_of;
+  bool explained = false;
   for (size_t i = 0; i < links.size(); ++i) {
-    if (fabric_reference[i] > 0) pool_class[i] = -1;
+    if (fabric_reference[i] <= 0) continue;
+    pool_class[i] = -1;
+    explained = true;
   }
+  // `whole`: a class the explained links emptied falls back to all of its links.
   std::vector<ReferencePool> pools, whole;
   for (size_t c = 0; c < classes.names.size(); ++c) {
     pools.emplace_back(links, pool_class, static_cast<int>(c), n);
-    whole.emplace_back(links, classes.class_of, static_cast<int>(c), n);
+    if (explained) whole.emplace_back(links, classes.class_of, static_cast<int>(c), n);
   }
   for (size_t i = 0; i < links.size(); ++i) {
     LinkVerdict& v = a.verdicts[i];
     const double bps = links[i].bytesPerSecond();
     if (fabric_reference[i] > 0) v.reference = fabric_reference[i];
-    else if (v.path_class >= 0) v.reference = (pools[v.path_class].size() >= 2 ? pools : whole)[v.path_class].referenceFor(links[i].link);
+    else if (v.path_class >= 0) v.reference = (!explained || pools[v.path_class].size() >= 2 ? pools : whole)[v.path_class].referenceFor(links[i].link);
     v.ratio = v.reference > 0 ? bps / v.reference : 0;
     if (links[i].invalid) {
       a.measurement_errors.push_back(i);

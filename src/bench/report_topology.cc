@@ -150,6 +150,15 @@ bool printHostsBySwitch(const RunReport& report, std::ostream& out) {
   return true;
 }
 
+std::string suspectName(const Suspect& s) {
+  if (s.kind == "switch" || s.kind == "uplink" || s.kind == "rail") return s.kind + " " + s.name;
+  if (s.kind == "rank") {
+    return "rank " + std::to_string(s.rank) + " (" + (s.rail >= 0 ? "rail " + std::to_string(s.rail) + " on host " : "") +
+           s.host + ")";
+  }
+  return s.kind + " " + s.host;
+}
+
 void printSuspects(const BlockAnalysis& a, std::ostream& out) {
   std::vector<const Suspect*> order;
   for (const Suspect& s : a.suspects) order.push_back(&s);
@@ -158,11 +167,7 @@ void printSuspects(const BlockAnalysis& a, std::ostream& out) {
   for (const Suspect* s : order) {
     char ratio[64] = "";
     if (s->ratio > 0) std::snprintf(ratio, sizeof(ratio), ", median %.2f x its peers'", s->ratio);
-    out << "SUSPECT " << s->kind << " ";
-    if (s->kind == "switch" || s->kind == "uplink" || s->kind == "rail") out << s->name;
-    else if (s->kind == "rank") out << s->rank << " (" << (s->rail >= 0 ? "rail " + std::to_string(s->rail) + " on host " : "") << s->host << ")";
-    else out << s->host;
-    out << ": " << s->flagged_links << " of its " << s->total_links << " links slow";
+    out << "SUSPECT " << suspectName(*s) << ": " << s->flagged_links << " of its " << s->total_links << " links slow";
     if (s->kind == "uplink") out << " (all through its uplink" << ratio << ")";
     else if (s->kind == "switch") out << " (inside it and through its uplink" << ratio << ")";
     else if (s->kind == "rail") out << " (between hosts" << ratio << ")";

@@ -29,6 +29,8 @@ std::string csvPathValues(const LinkVerdict* v, const Topology* topology);
 
 // "hosts by switch:" lines (false without a topology: the caller prints the plain list).
 bool printHostsBySwitch(const RunReport& report, std::ostream& out);
+// "uplink leaf2", "rail 3", "host h4", "rank 11 (h2)", "rank 11 (rail 3 on host h2)".
+std::string suspectName(const Suspect& s);
 // "SUSPECT uplink leaf2 ..." lines, highest level first.
 void printSuspects(const BlockAnalysis& a, std::ostream& out);
 // Medians per path class, with rails the rail x rail medians.
