@@ -226,10 +226,20 @@ bool mostlySlow(size_t slow, size_t total) { return slow >= std::max<size_t>(2, 
 
 struct LinkCounts {
   size_t slow = 0, total = 0;
-  void add(bool is_slow) {
+  int slow_peer = -1;           // the other end of a slow link
+  bool several = false;         // slow towards two peers or more
+  bool trimmed = false;         // a fabric suspect explains some of its links
+  void add(bool is_slow, int peer) {
     ++total;
-    slow += is_slow;
+    if (!is_slow) return;
+    ++slow;
+    several = several || (slow_peer >= 0 && slow_peer != peer);
+    slow_peer = peer;
   }
+  // Where a switch, uplink or rail took some of its links, what is left may be the links to
+  // one peer (two hosts under a leaf): a slow link, not a slow endpoint, unless slow
+  // towards several.
+  bool slowEndpoint() const { return mostlySlow(slow, total) && (!trimmed || several); }
 };
 
 // Names hosts whose every rank is slow and, elsewhere, slow ranks, over the links no fabric
@@ -242,14 +252,19 @@ std::vector<bool> findSuspects(const std::vector<LinkResult>& links, const NodeL
   std::vector<LinkCounts> per_rank(n), per_host(layout.groups.size());
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i].link;
-    if (!validLink(l, n) || links[i].excluded() || explained[i]) continue;
+    if (!validLink(l, n) || links[i].excluded()) continue;
+    if (explained[i]) {
+      per_rank[l.initiator].trimmed = per_rank[l.target].trimmed = true;
+      continue;
+    }
     const bool slow = a->verdicts[i].confirmed;
-    per_rank[l.initiator].add(slow);
-    if (l.target != l.initiator) per_rank[l.target].add(slow);
-    per_host[layout.group_of[l.initiator]].add(slow);  // a link inside the host counts once
-    if (layout.group_of[l.target] != layout.group_of[l.initiator]) per_host[layout.group_of[l.target]].add(slow);
+    const int gi = static_cast<int>(layout.group_of[l.initiator]), gt = static_cast<int>(layout.group_of[l.target]);
+    per_rank[l.initiator].add(slow, l.target);
+    if (l.target != l.initiator) per_rank[l.target].add(slow, l.initiator);
+    per_host[gi].add(slow, gt);  // a link inside the host counts once
+    if (gt != gi) per_host[gt].add(slow, gi);
   }
-  auto rank_slow = [&per_rank](int r) { return mostlySlow(per_rank[r].slow, per_rank[r].total); };
+  auto rank_slow = [&per_rank](int r) { return per_rank[r].slowEndpoint(); };
   std::vector<bool> covered(n);
   for (size_t g = 0; g < layout.groups.size(); ++g) {
     const NodeGroup& group = layout.groups[g];

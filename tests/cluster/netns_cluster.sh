@@ -21,6 +21,10 @@
 # uplink, which slow_uplink.sh shapes), hosts spread over the leaves in order (K/L each,
 # rounded up), and $STATE/topology.conf says so in Slurm's form (leaf1..leafL, spine1).
 #
+# Rails (TE_CLUSTER_RAILS=R, default 1): every host gets R-1 more NICs, ethJ with
+# 10.77.J.(10+N)/24 on bridge brJ in head (10.77.J.1), one flat network per rail;
+# slow_rail.sh shapes one. MPI's own traffic stays on eth0 (10.77.0.0/24).
+#
 # Why the bridge lives in its own namespace and not in the root namespace:
 #   * nothing is added to the machine's own network (no bridge, no 10.77 route, no
 #     br_netfilter/iptables on bridged frames): `down` is just "delete the namespaces",
@@ -31,12 +35,14 @@
 #   slurmctld) run in the head namespace:  netns_cluster.sh exec head mpirun ...
 #
 # Environment: TE_CLUSTER_HOSTS (4), TE_CLUSTER_PREFIX (te-), TE_CLUSTER_LEAVES (0: one bridge),
+#              TE_CLUSTER_RAILS (1: eth0 only),
 #              TE_CLUSTER_STATE (state dir, default /tmp/te_cluster.${PREFIX%-}).
 set -eu
 
 P=${TE_CLUSTER_PREFIX:-te-}
 K=${TE_CLUSTER_HOSTS:-4}
 L=${TE_CLUSTER_LEAVES:-0}
+R=${TE_CLUSTER_RAILS:-1}
 STATE=${TE_CLUSTER_STATE:-/tmp/te_cluster.${P%-}}
 HEAD=${P}head
 SUBNET=10.77.0.0/24
@@ -95,6 +101,7 @@ do_up() {
     [ "$K" -ge 1 ] && [ "$K" -le 99 ] || die "TE_CLUSTER_HOSTS must be 1..99"
     case $L in ''|*[!0-9]*) die "TE_CLUSTER_LEAVES must be a number" ;; esac
     [ "$L" -le "$K" ] || die "TE_CLUSTER_LEAVES ($L) must be at most TE_CLUSTER_HOSTS ($K)"
+    case $R in [1-8]) ;; *) die "TE_CLUSTER_RAILS must be 1..8" ;; esac
     for f in /run/netns/"$HEAD" /run/netns/"${P}"h[0-9]*; do
         [ ! -e "$f" ] || die "namespace $(basename "$f") exists: cluster '$P' up? run down first or set TE_CLUSTER_PREFIX"
     done
@@ -108,6 +115,13 @@ do_up() {
     ip -n "$HEAD" addr add 10.77.0.1/24 dev br0
     ip -n "$HEAD" link set br0 up
     make_leaves
+    r=1
+    while [ "$r" -lt "$R" ]; do
+        ip -n "$HEAD" link add "br$r" type bridge
+        ip -n "$HEAD" addr add "10.77.$r.1/24" dev "br$r"
+        ip -n "$HEAD" link set "br$r" up
+        r=$((r + 1))
+    done
     i=0
     while [ "$i" -lt "$K" ]; do
         ns=${P}h$i
@@ -118,6 +132,14 @@ do_up() {
         ip -n "$HEAD" link set "vh$i" master "$(bridge_of "$i")" up
         ip -n "$ns" addr add "10.77.0.$((10 + i))/24" dev eth0
         ip -n "$ns" link set eth0 up
+        r=1
+        while [ "$r" -lt "$R" ]; do
+            ip -n "$HEAD" link add "vh${i}r$r" type veth peer name "eth$r" netns "$ns"
+            ip -n "$HEAD" link set "vh${i}r$r" master "br$r" up
+            ip -n "$ns" addr add "10.77.$r.$((10 + i))/24" dev "eth$r"
+            ip -n "$ns" link set "eth$r" up
+            r=$((r + 1))
+        done
         i=$((i + 1))
     done
     do_hostfile 1 > "$STATE/hostfile"
@@ -125,12 +147,13 @@ do_up() {
         echo "TE_CLUSTER_PREFIX=$P"
         echo "TE_CLUSTER_HOSTS=$K"
         echo "TE_CLUSTER_LEAVES=$L"
+        echo "TE_CLUSTER_RAILS=$R"
         echo "TE_CLUSTER_STATE=$STATE"
     } > "$STATE/env"
     # Wait until every bridge port forwards (ports come up asynchronously; no ping here).
     n=0
     while ip -n "$HEAD" -o link show master br0 | grep -qv 'state UP' \
-          || [ "$(bridge -n "$HEAD" link show 2>/dev/null | grep -c 'state forwarding')" -lt $((K + 2 * L)) ]; do
+          || [ "$(bridge -n "$HEAD" link show 2>/dev/null | grep -c 'state forwarding')" -lt $((K * R + 2 * L)) ]; do
         n=$((n + 1)); [ $n -lt 50 ] || die "bridge ports did not come up"
         sleep 0.1
     done

@@ -9,7 +9,10 @@
 #   without it                        -> exit 0 and no switch / uplink named;
 #   Slurm (when installed) with TopologyPlugin=topology/tree and the same topology.conf:
 #   jobs/te_bench.sbatch with no --topology reads `scontrol show topology` and names the
-#   uplink.
+#   uplink;
+#   rails: 4 hosts with two NICs each (TE_CLUSTER_RAILS=2: eth0, eth1 on their own bridges),
+#   two ranks per host, local rank i advertising ethi, rail 1 shaped on every host
+#   (slow_rail.sh)                    -> the only suspect is "rail 1".
 # Exit: 0 passed; 1 a check failed; 77 skipped (one-line reason): not root, no ip / mpirun /
 # python3, or te_bench not built (BUILD_DIR/src/bench/te_bench or TE_BENCH_BIN).
 # Environment: TE_CLUSTER_KEEP=1 leaves the work dir; TE_FABRIC_RATE (100mbit).
@@ -43,12 +46,12 @@ grep -q '^SwitchName=leaf2 Nodes=h2,h3$' "$TOPO" && ok "3 leaves under a spine: 
     || fail "topology.conf: $(cat "$TOPO")"
 "$HERE/slow_uplink.sh" leaf2 "${TE_FABRIC_RATE:-100mbit}" >/dev/null || fail "slow_uplink.sh leaf2"
 
-bench() {   # bench NAME [flags]: report $WORK/NAME.json, output $WORK/NAME.out
+bench() {   # bench NAME [flags]: report $WORK/NAME.json, output $WORK/NAME.out (HOSTFILE, RANK_BIN)
     local name=$1 rc=0; shift
-    TE_BENCH_BIN=$BENCH TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
-        "$HERE/netns_cluster.sh" exec head timeout 300 "$ROOT/jobs/mpirun_hostfile.sh" "$TE_CLUSTER_STATE/hostfile" \
-        --transport tcp --block-size 64K --duration 1 --warmup 0.2 --buffer-size 64M --threads 1 --progress off \
-        --json "$WORK/$name.json" "$@" > "$WORK/$name.out" 2>&1 || rc=$?
+    TE_BENCH_BIN=${RANK_BIN:-$BENCH} TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
+        "$HERE/netns_cluster.sh" exec head timeout 300 "$ROOT/jobs/mpirun_hostfile.sh" \
+        "${HOSTFILE:-$TE_CLUSTER_STATE/hostfile}" --transport tcp --block-size 64K --duration 1 --warmup 0.2 \
+        --buffer-size 64M --threads 1 --progress off --json "$WORK/$name.json" "$@" > "$WORK/$name.out" 2>&1 || rc=$?
     return $rc
 }
 
@@ -88,6 +91,30 @@ elif "$HERE/slurm_cluster.sh" up > "$WORK/slurm_up.out" 2>&1; then
     fi
 else
     fail "slurm cluster up"; show "$WORK/slurm_up.out"
+fi
+
+# ---------------------------------------------------------------- rails
+[ $SLURM_UP = 0 ] || "$HERE/slurm_cluster.sh" down >/dev/null 2>&1
+SLURM_UP=0
+"$HERE/netns_cluster.sh" down
+export TE_CLUSTER_HOSTS=4 TE_CLUSTER_LEAVES=0 TE_CLUSTER_RAILS=2
+if "$HERE/netns_cluster.sh" up >/dev/null; then
+    HOSTFILE=$WORK/hostfile2
+    "$HERE/netns_cluster.sh" hostfile 2 > "$HOSTFILE"
+    # One rank per NIC: local rank i advertises ethi (the NIC of its GPU on a real node).
+    RANK_BIN=$WORK/rail_rank.sh
+    printf '#!/bin/sh\nexec %s --tcp-interface "eth${OMPI_COMM_WORLD_LOCAL_RANK:-0}" "$@"\n' "$BENCH" > "$RANK_BIN"
+    chmod +x "$RANK_BIN"
+    "$HERE/slow_rail.sh" 1 "${TE_FABRIC_RATE:-100mbit}" >/dev/null || fail "slow_rail.sh 1"
+    rc=0; bench rails --duration 0.5 || rc=$?
+    if [ $rc = 0 ] && python3 "$HERE/check_fabric.py" "$WORK/rails.json" rail 1 --only > "$WORK/check.out" 2>&1; then
+        ok "4 hosts x 2 rails, rail 1 shaped: $(tail -1 "$WORK/check.out")"
+        grep -E '^(SUSPECT|by path|  rail)' "$WORK/rails.out" | sed 's/^/#   /'
+    else
+        fail "rails: exit $rc, rail 1 not the only suspect"; show "$WORK/rails.out" 30; show "$WORK/check.out" 5
+    fi
+else
+    fail "netns cluster up (4 hosts x 2 rails)"
 fi
 
 echo "# $((SECONDS - T0)) s"

@@ -116,6 +116,19 @@ TEST(TopologyVerdict, UplinkAndASlowHostElsewhereAreBothNamed) {
   EXPECT_EQ(suspectNames(a), (std::vector<std::string>{"uplink leaf2", "host h7"}));
 }
 
+TEST(TopologyVerdict, ASlowPairUnderTheSlowLeafIsALinkNotTwoHosts) {
+  // Two hosts per leaf: once the uplink explains their other links, h2 and h3 have only each
+  // other; their slow pair is a slow link (which host is at fault cannot be told).
+  constexpr const char* kPairs =
+      "SwitchName=leaf1 Nodes=h[0-1]\nSwitchName=leaf2 Nodes=h[2-3]\nSwitchName=leaf3 Nodes=h[4-5]\n"
+      "SwitchName=spine1 Switches=leaf[1-3]\n";
+  auto under2 = [](int r) { return r == 2 || r == 3; };
+  auto links = allPairs(6, [&](int i, int t) { return under2(i) != under2(t) ? 0.01 * kFast : under2(i) ? 0.4 * kFast : kFast; });
+  BlockAnalysis a = analyzeLinks(links, hosts(6, 1), withTopology(kPairs));
+  EXPECT_EQ(suspectNames(a), std::vector<std::string>{"uplink leaf2"});
+  EXPECT_EQ(a.unexplained.size(), 2u);  // 2 -> 3 and 3 -> 2
+}
+
 TEST(TopologyVerdict, HostInNoSwitchIsItsOwnGroup) {
   auto links = allPairs(10, [](int, int) { return kFast; });
   BlockAnalysis a = analyzeLinks(links, hosts(10, 1), withTopology(kThreeLeaves));
