@@ -25,20 +25,20 @@ int rankCount(const std::vector<LinkResult>& links, const std::vector<std::strin
   return n;
 }
 
-// The cleanly measured links of one locality class, sorted by throughput, with the sorted
+// The cleanly measured links of one path class, sorted by throughput, with the sorted
 // positions of the links touching each rank. The reference of a link is the median of the
 // links sharing no endpoint with it: the k-th value once a rank pair's positions are left
 // out is found by binary search over counts of them, so a block of L links costs
 // O(L log^2 N) (a million links at 1024 ranks: well under a second, not 20 s).
 class ReferencePool {
  public:
-  ReferencePool(const std::vector<LinkResult>& links, const std::vector<Locality>& locality, Locality cls, int n)
+  ReferencePool(const std::vector<LinkResult>& links, const std::vector<int>& class_of, int cls, int n)
       : by_rank_(static_cast<size_t>(n)) {
     // A rate that is only a lower bound (too few batches) would drag the reference down: it
     // is left out while at least two others remain.
     std::vector<size_t> members, precise;
     for (size_t i = 0; i < links.size(); ++i) {
-      if (locality[i] != cls || !measuredCleanly(links[i])) continue;
+      if (class_of[i] != cls || !measuredCleanly(links[i])) continue;
       members.push_back(i);
       if (!links[i].lower_bound) precise.push_back(i);
     }
@@ -54,6 +54,8 @@ class ReferencePool {
       if (l.initiator >= 0 && l.target >= 0 && l.target != l.initiator) pos_of_[linkKey(l.initiator, l.target)].push_back(pos);
     }
   }
+
+  size_t size() const { return sorted_.size(); }
 
   double referenceFor(const Link& link) const {
     Excluded ex{positionsOf(link.initiator), link.target == link.initiator ? kNone : positionsOf(link.target), {}};
@@ -180,58 +182,178 @@ void summarizeGroups(const std::vector<LinkResult>& links, const NodeLayout& lay
   }
 }
 
+// Per path class, per leaf switch (links touching its hosts) and per rail (links between
+// hosts), and the rail x rail medians.
+void summarizePaths(const std::vector<LinkResult>& links, const RankPlacement& placement, const Topology* topology,
+                    BlockAnalysis* a) {
+  const size_t n = placement.host_of.size();
+  const size_t rails = placement.railsInUse() ? static_cast<size_t>(placement.rails) : 0;
+  std::vector<std::vector<size_t>> by_class(a->path_classes.size());
+  std::vector<std::vector<size_t>> leaf_rows(topology ? topology->switches().size() : 0), leaf_cols(leaf_rows.size());
+  std::vector<std::vector<size_t>> rail_rows(rails), rail_cols(rails), pairs(rails * rails);
+  for (size_t i = 0; i < links.size(); ++i) {
+    const Link& l = links[i].link;
+    const LinkVerdict& v = a->verdicts[i];
+    if (links[i].excluded() || !validLink(l, n) || v.path_class < 0) continue;
+    by_class[v.path_class].push_back(i);
+    if (v.path.initiator_switch >= 0) leaf_rows[v.path.initiator_switch].push_back(i);
+    if (v.path.target_switch >= 0) leaf_cols[v.path.target_switch].push_back(i);
+    if (rails == 0 || v.path.kind == PathKind::kSameHost) continue;
+    const size_t ri = static_cast<size_t>(placement.rail_of[l.initiator]), rt = static_cast<size_t>(placement.rail_of[l.target]);
+    rail_rows[ri].push_back(i);
+    rail_cols[rt].push_back(i);
+    pairs[ri * rails + rt].push_back(i);
+  }
+  a->per_path_class.clear();
+  for (const auto& members : by_class) a->per_path_class.push_back(summarizeLinks(links, members));
+  a->per_switch.clear();
+  for (size_t s = 0; s < leaf_rows.size(); ++s) {
+    if (leaf_rows[s].empty() && leaf_cols[s].empty()) continue;
+    a->per_switch.push_back({topology->switches()[s].name, summarizeLinks(links, leaf_rows[s]), summarizeLinks(links, leaf_cols[s])});
+  }
+  a->per_rail.clear();
+  a->rail_pairs.assign(rails, std::vector<Summary>(rails));
+  for (size_t r = 0; r < rails; ++r) {
+    a->per_rail.push_back({std::to_string(r), summarizeLinks(links, rail_rows[r]), summarizeLinks(links, rail_cols[r])});
+    for (size_t t = 0; t < rails; ++t) a->rail_pairs[r][t] = summarizeLinks(links, pairs[r * rails + t]);
+  }
+  a->unplaced_hosts = placement.unplaced;
+}
+
 // "Most of its links": at least half, and never a single link (that is a slow link, not a
 // slow endpoint).
 bool mostlySlow(size_t slow, size_t total) { return slow >= std::max<size_t>(2, (total + 1) / 2); }
 
 struct LinkCounts {
   size_t slow = 0, total = 0;
-  void add(bool is_slow) {
+  int slow_peer = -1;           // the other end of a slow link
+  bool several = false;         // slow towards two peers or more
+  bool trimmed = false;         // a fabric suspect explains some of its links
+  void add(bool is_slow, int peer) {
     ++total;
-    slow += is_slow;
+    if (!is_slow) return;
+    ++slow;
+    several = several || (slow_peer >= 0 && slow_peer != peer);
+    slow_peer = peer;
   }
+  // Where a switch, uplink or rail took some of its links, what is left may be the links to
+  // one peer (two hosts under a leaf): a slow link, not a slow endpoint, unless slow
+  // towards several.
+  bool slowEndpoint() const { return mostlySlow(slow, total) && (!trimmed || several); }
 };
 
-// Names hosts whose every rank is slow and, elsewhere, slow ranks. A host with one rank has
-// only inter-host links, so the rank rule on its links is the host rule and it is named as
-// the host. Returns, per rank, whether a named suspect covers it.
-std::vector<bool> findSuspects(const std::vector<LinkResult>& links, const NodeLayout& layout, BlockAnalysis* a) {
+// Names hosts whose every rank is slow and, elsewhere, slow ranks, over the links no fabric
+// suspect explains. A host with one rank has only inter-host links, so the rank rule on its
+// links is the host rule and it is named as the host. Returns, per rank, whether a named
+// suspect covers it.
+std::vector<bool> findSuspects(const std::vector<LinkResult>& links, const NodeLayout& layout,
+                               const std::vector<bool>& explained, BlockAnalysis* a) {
   const size_t n = layout.group_of.size();
   std::vector<LinkCounts> per_rank(n), per_host(layout.groups.size());
   for (size_t i = 0; i < links.size(); ++i) {
     const Link& l = links[i].link;
     if (!validLink(l, n) || links[i].excluded()) continue;
+    if (explained[i]) {
+      per_rank[l.initiator].trimmed = per_rank[l.target].trimmed = true;
+      continue;
+    }
     const bool slow = a->verdicts[i].confirmed;
-    per_rank[l.initiator].add(slow);
-    if (l.target != l.initiator) per_rank[l.target].add(slow);
-    per_host[layout.group_of[l.initiator]].add(slow);  // a link inside the host counts once
-    if (layout.group_of[l.target] != layout.group_of[l.initiator]) per_host[layout.group_of[l.target]].add(slow);
+    const int gi = static_cast<int>(layout.group_of[l.initiator]), gt = static_cast<int>(layout.group_of[l.target]);
+    per_rank[l.initiator].add(slow, l.target);
+    if (l.target != l.initiator) per_rank[l.target].add(slow, l.initiator);
+    per_host[gi].add(slow, gt);  // a link inside the host counts once
+    if (gt != gi) per_host[gt].add(slow, gi);
   }
-  auto rank_slow = [&per_rank](int r) { return mostlySlow(per_rank[r].slow, per_rank[r].total); };
+  auto rank_slow = [&per_rank](int r) { return per_rank[r].slowEndpoint(); };
   std::vector<bool> covered(n);
-  a->suspects.clear();
   for (size_t g = 0; g < layout.groups.size(); ++g) {
     const NodeGroup& group = layout.groups[g];
     const bool single = group.ranks.size() == 1;
     if (std::all_of(group.ranks.begin(), group.ranks.end(), rank_slow)) {
-      a->suspects.push_back({"host", single ? group.ranks[0] : -1, group.name, per_host[g].slow, per_host[g].total});
+      a->suspects.push_back({"host", single ? group.ranks[0] : -1, group.name, per_host[g].slow, per_host[g].total, {}, -1, -1, 0});
       for (int r : group.ranks) covered[r] = true;
       continue;
     }
     for (int r : group.ranks) {
       if (!rank_slow(r)) continue;
-      a->suspects.push_back({"rank", r, group.name, per_rank[r].slow, per_rank[r].total});
+      a->suspects.push_back({"rank", r, group.name, per_rank[r].slow, per_rank[r].total, {}, -1, -1, 0});
       covered[r] = true;
     }
   }
   return covered;
 }
 
+std::vector<std::string> nodeNames(int n, const std::vector<std::string>& hosts, const AnalysisOptions& options) {
+  std::vector<std::string> out;
+  for (int r = 0; r < n; ++r) out.push_back(nodeName(r, hosts, options));
+  return out;
+}
+
+// The rate each link is judged at: measured alone where it was retested, 0 failed, -1 none.
+std::vector<double> judgedRates(const std::vector<LinkResult>& links, const BlockAnalysis& a) {
+  std::vector<double> rate(links.size(), -1);
+  for (size_t i = 0; i < links.size(); ++i) {
+    if (links[i].excluded() || a.verdicts[i].path_class < 0) continue;
+    const LinkVerdict& v = a.verdicts[i];
+    rate[i] = v.retested ? v.retest_bytes_per_second : measuredCleanly(links[i]) ? links[i].bytesPerSecond() : 0;
+  }
+  return rate;
+}
+
+PathClasses classesOf(const BlockAnalysis& a) {
+  PathClasses c;
+  c.names = a.path_classes;
+  for (const LinkVerdict& v : a.verdicts) {
+    c.paths.push_back(v.path);
+    c.class_of.push_back(v.path_class);
+  }
+  return c;
+}
+
+// First pass: what each link a slow switch, uplink or rail explains should reach (its
+// peers' fraction of its class's median); 0 for the others.
+std::vector<double> fabricReferences(const std::vector<LinkResult>& links, const RankPlacement& placement,
+                                     const AnalysisOptions& options, const BlockAnalysis& a) {
+  const PathClasses classes = classesOf(a);
+  const std::vector<double> rate = judgedRates(links, a);
+  const std::vector<double> medians = classMedians(rate, classes);
+  std::vector<double> reference(links.size(), 0);
+  for (const FabricSuspect& f :
+       judgeFabric(rate, classes, placement, options.topology.get(), options.threshold, links)) {
+    for (size_t i : f.links) reference[i] = std::max(reference[i], f.peer_ratio * medians[a.verdicts[i].path_class]);
+  }
+  return reference;
+}
+
+// The top of the ladder: switches, uplinks and rails, on the rates as measured alone where
+// retested. Returns, per link, whether one of them explains it.
+std::vector<bool> nameFabricSuspects(const std::vector<LinkResult>& links, const RankPlacement& placement,
+                                     const AnalysisOptions& options, BlockAnalysis* a) {
+  std::vector<bool> explained(links.size());
+  for (const FabricSuspect& f : judgeFabric(judgedRates(links, *a), classesOf(*a), placement,
+                                            options.topology.get(), options.threshold, links)) {
+    size_t slow = 0;
+    for (size_t i : f.links) {
+      slow += a->verdicts[i].confirmed;
+      explained[i] = true;
+    }
+    a->suspects.push_back({f.kind, -1, "", slow, f.links.size(), f.name, f.rail, f.level, f.ratio});
+  }
+  return explained;
+}
+
 // Everything that depends on which flagged links are confirmed.
 void finishAnalysis(const std::vector<LinkResult>& links, const std::vector<std::string>& hosts,
                     const AnalysisOptions& options, BlockAnalysis* a) {
-  const NodeLayout layout = nodeLayout(rankCount(links, hosts), hosts, options);
-  std::vector<bool> covered = findSuspects(links, layout, a);
+  const int n = rankCount(links, hosts);
+  const NodeLayout layout = nodeLayout(n, hosts, options);
+  const RankPlacement placement = placeRanks(nodeNames(n, hosts, options), options.topology.get());
+  a->suspects.clear();
+  const std::vector<bool> explained = nameFabricSuspects(links, placement, options, a);
+  std::vector<bool> covered = findSuspects(links, layout, explained, a);
+  for (Suspect& s : a->suspects) {
+    if (s.kind == "rank" && placement.railsInUse()) s.rail = placement.rail_of[s.rank];
+  }
   a->unexplained.clear();
   a->failing.clear();
   a->expected_bytes_per_second = expectedBytesPerSecond(options);
@@ -239,8 +361,8 @@ void finishAnalysis(const std::vector<LinkResult>& links, const std::vector<std:
     LinkVerdict& v = a->verdicts[i];
     const Link& l = links[i].link;
     if (links[i].cut) continue;  // the run stopped first: said as such, not as a shortfall
-    bool explained = validLink(l, covered.size()) && (covered[l.initiator] || covered[l.target]);
-    if (v.confirmed && !explained) a->unexplained.push_back(i);
+    const bool by_suspect = explained[i] || (validLink(l, covered.size()) && (covered[l.initiator] || covered[l.target]));
+    if (v.confirmed && !by_suspect) a->unexplained.push_back(i);
     // A link slow in the all-pairs run but fast alone meets the expectation: the shortfall
     // was contention elsewhere, not the link.
     double achieved = v.retested ? v.retest_bytes_per_second : links[i].bytesPerSecond();
@@ -278,16 +400,37 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
                            const AnalysisOptions& options) {
   BlockAnalysis a;
   const int n = rankCount(links, hosts);
-  std::vector<Locality> locality(links.size());
-  for (size_t i = 0; i < links.size(); ++i) locality[i] = localityOf(links[i].link, hosts, options);
-  const ReferencePool intra(links, locality, Locality::kIntraHost, n);
-  const ReferencePool inter(links, locality, Locality::kInterHost, n);
+  const RankPlacement placement = placeRanks(nodeNames(n, hosts, options), options.topology.get());
+  const PathClasses classes = classifyLinks(links, placement, options.topology.get());
+  a.path_classes = classes.names;
   a.verdicts.resize(links.size());
+  for (size_t i = 0; i < links.size(); ++i) {
+    a.verdicts[i].path = classes.paths[i];
+    a.verdicts[i].path_class = classes.class_of[i];
+    a.verdicts[i].locality = localityOf(links[i].link, hosts, options);
+  }
+  // A link a slow switch, uplink or rail explains is expected to reach what its peers reach;
+  // the others are compared within their class without those links, which would drag the
+  // reference down (every cross-leaf link slow at once).
+  const std::vector<double> fabric_reference = fabricReferences(links, placement, options, a);
+  std::vector<int> pool_class = classes.class_of;
+  bool explained = false;
+  for (size_t i = 0; i < links.size(); ++i) {
+    if (fabric_reference[i] <= 0) continue;
+    pool_class[i] = -1;
+    explained = true;
+  }
+  // `whole`: a class the explained links emptied falls back to all of its links.
+  std::vector<ReferencePool> pools, whole;
+  for (size_t c = 0; c < classes.names.size(); ++c) {
+    pools.emplace_back(links, pool_class, static_cast<int>(c), n);
+    if (explained) whole.emplace_back(links, classes.class_of, static_cast<int>(c), n);
+  }
   for (size_t i = 0; i < links.size(); ++i) {
     LinkVerdict& v = a.verdicts[i];
     const double bps = links[i].bytesPerSecond();
-    v.locality = locality[i];
-    v.reference = (v.locality == Locality::kIntraHost ? intra : inter).referenceFor(links[i].link);
+    if (fabric_reference[i] > 0) v.reference = fabric_reference[i];
+    else if (v.path_class >= 0) v.reference = (!explained || pools[v.path_class].size() >= 2 ? pools : whole)[v.path_class].referenceFor(links[i].link);
     v.ratio = v.reference > 0 ? bps / v.reference : 0;
     if (links[i].invalid) {
       a.measurement_errors.push_back(i);
@@ -298,6 +441,7 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
     v.confirmed = v.flagged;
   }
   summarizeGroups(links, nodeLayout(n, hosts, options), &a);
+  summarizePaths(links, placement, options.topology.get(), &a);
   finishAnalysis(links, hosts, options, &a);
   return a;
 }

@@ -2,16 +2,21 @@
 // links: same transport, same locality, sharing no endpoint with the link where at least two
 // such links exist, so one slow rank or host does not lower its own reference), suspects
 // (a rank or host most of whose links are slow), expectations (--expect RATE,
-// --expect-line-rate FRACTION) and per-rank / per-host summaries. Pure functions over
-// results: unit-tested on synthetic matrices.
+// --expect-line-rate FRACTION) and per-rank / per-host summaries. With a topology (or rails:
+// several ranks per host) the comparable links are those of the same path class
+// (topology_analysis.h), and suspects form one ladder: a switch, uplink or rail that explains
+// slow links is named instead of the hosts and ranks behind it. Pure functions over results:
+// unit-tested on synthetic matrices.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "bench/results.h"
+#include "bench/topology_analysis.h"
 
 namespace te::bench {
 
@@ -24,6 +29,7 @@ struct AnalysisOptions {
   std::optional<double> expect_bytes_per_second;
   std::optional<double> expect_line_rate;      // fraction of line_rate_bytes_per_second
   double line_rate_bytes_per_second = 0;       // from the transport (0: unknown)
+  std::shared_ptr<const Topology> topology;    // --topology / scontrol; null: hosts only
 };
 
 struct LinkVerdict {
@@ -35,14 +41,23 @@ struct LinkVerdict {
   double retest_bytes_per_second = 0;
   bool confirmed = false;          // still below threshold when measured alone (or no retest)
   bool below_expectation = false;
+  LinkPath path;                   // same host / switch / through which switch, rail relation
+  int path_class = -1;             // index into BlockAnalysis::path_classes: what it was compared with
 };
 
+// The ladder, highest first: "switch" (inside and uplink slow), "uplink" (the links through
+// a switch's uplink), "rail", "host", "rank". A suspect explains its links: lower suspects
+// are judged on the links no higher one explains.
 struct Suspect {
-  std::string kind;                // "rank" or "host"
+  std::string kind;                // "switch", "uplink", "rail", "host" or "rank"
   int rank = -1;                   // for kind "rank"
   std::string host;
   size_t flagged_links = 0;        // confirmed slow links touching it
   size_t total_links = 0;          // measured links touching it
+  std::string name;                // switch / uplink: the switch; rail: its number
+  int rail = -1;                   // rail: its number; rank: its rail when there are rails
+  int level = -1;                  // switch / uplink: the switch's level (0: a leaf)
+  double ratio = 0;                // switch / uplink / rail: its links' median / its peers'
 };
 
 struct GroupSummary {              // one rank or one host
@@ -63,6 +78,12 @@ struct BlockAnalysis {
   std::optional<double> expected_bytes_per_second;
   Summary intra_host, inter_host;
   std::vector<GroupSummary> per_rank, per_host;
+  std::vector<std::string> path_classes;     // names (topology_analysis.h PathClasses)
+  std::vector<Summary> per_path_class;       // parallel to path_classes
+  std::vector<GroupSummary> per_switch;      // links touching the hosts under each leaf switch
+  std::vector<GroupSummary> per_rail;        // links between hosts touching each rail
+  std::vector<std::vector<Summary>> rail_pairs;  // [initiator rail][target rail], between hosts
+  std::vector<std::string> unplaced_hosts;   // hosts of the job in no switch: each its own group
 };
 
 // The node a rank belongs to: hosts[rank], or "node<rank / ranks_per_node>" when

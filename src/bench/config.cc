@@ -311,6 +311,8 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   addNumberWithDefault(app, "--root", &c->root, "one-to-all / all-to-one: the root rank");
   app.add_option("--pairs", f->pairs, "measure only these links, e.g. 0:3,2:5");
   addNumber(app, "--ranks-per-node", &c->ranks_per_node, "locality by rank / N instead of host names");
+  app.add_option("--topology", c->topology_path, "Slurm topology.conf: compare links by switch path, name uplinks")
+      ->type_name("FILE");
   addNumberWithDefault(app, "--threshold", &c->threshold, "flag links below this x the median of comparable links");
   app.add_flag("--no-retest", f->no_retest, "do not re-measure flagged links alone");
   addNumberWithDefault(app, "--max-retests", &c->max_retests,

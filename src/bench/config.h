@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <string>
@@ -18,6 +19,8 @@
 #include "engine/types.h"
 
 namespace te::bench {
+
+class Topology;
 
 enum class Workload { kRead, kWrite, kMix };
 const char* workloadName(Workload w);
@@ -75,6 +78,8 @@ struct BenchConfig {
   bootstrap::BootstrapOptions bootstrap;
   engine::TransportConfig transport_config;  // per-transport options (filled from flags)
   std::vector<std::string> command_line;
+  std::string topology_path;                // --topology: Slurm topology.conf
+  std::shared_ptr<const Topology> topology; // parsed (or from scontrol); null: none (topology_source.h)
 };
 
 // What parseCommandLine decided.

@@ -66,6 +66,7 @@ const std::map<std::string, std::string>& valueTable() {
       {"--expect", "a rate > 0, e.g. 23GB/s, 200Gb/s, 1.5GiB/s, 800MB/s"},
       {"--json", "a path to a file to write"},
       {"--csv", "a path to a file to write"},
+      {"--topology", "a Slurm topology.conf (SwitchName=... Nodes=... / Switches=...)"},
       {"--html", "a path to a file to write"},
       {"--report-unit", "values are " "GB, GiB, Gb"},
       {"--progress", "values are " "auto, on, off"},

@@ -176,7 +176,7 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"threshold", c.threshold}, {"retest", c.retest}, {"max_retests", c.max_retests},
       {"expect_bytes_per_second", opt(c.expect_bytes_per_second)}, {"expect_line_rate", opt(c.expect_line_rate)},
       {"integrity_check", c.integrity_check},
-      {"json", c.json_path}, {"csv", c.csv_path}, {"html", c.html_path},
+      {"json", c.json_path}, {"csv", c.csv_path}, {"topology", c.topology_path}, {"html", c.html_path},
       {"report_unit", rateUnitName(c.report_unit)}, {"report_precision", c.report_precision},
       {"log_level", logLevelName(c.log_level)}, {"timeout", c.timeout},
       {"huge_pages", c.huge_pages}, {"numa_node", c.numa_node},

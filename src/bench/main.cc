@@ -9,6 +9,7 @@
 #include "bench/app.h"
 #include "bench/compare.h"
 #include "bench/config.h"
+#include "bench/topology_source.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   Status mistake = parsed.outcome == ParseOutcome::kError ? parsed.error : validateConfig(config);
+  if (mistake.isOk()) mistake = attachTopology(&config, root);
   if (!mistake.isOk()) {
     if (root) printError(mistake);
     // mpirun and jobs/launch_local.sh stop every rank when the first one exits: the silent

@@ -145,6 +145,7 @@ AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& deta
   o.ranks_per_node = c.ranks_per_node;
   o.expect_bytes_per_second = c.expect_bytes_per_second;
   o.expect_line_rate = c.expect_line_rate;
+  o.topology = c.topology;
   if (details.is_object() && details.contains("line_rate_bytes_per_second") &&
       details["line_rate_bytes_per_second"].is_number()) {
     o.line_rate_bytes_per_second = details["line_rate_bytes_per_second"].get<double>();

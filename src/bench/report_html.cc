@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "bench/report.h"
+#include "bench/report_topology.h"
 #include "common/files.h"
 #include "bench/report_html_page.h"
 #include "common/version.h"
@@ -55,7 +56,8 @@ void writeCell(const RunReport& r, const ResultBlock& b, size_t i, double max_bp
                       html::fixed(l.latency_ns.p99 / 1e3, 1) + " us, " + hostOf(r, l.link.initiator) +
                       " -> " + hostOf(r, l.link.target);
   if (v) {
-    title += std::string(", ") + localityName(v->locality) + ", reference " + st.rate(v->reference);
+    title += ", " + (v->path_class >= 0 ? describePath(v->path, topologyOf(r)) : std::string(localityName(v->locality))) +
+             ", reference " + st.rate(v->reference);
     if (v->retested) title += ", alone " + st.rate(v->retest_bytes_per_second);
     if (v->flagged) title += v->confirmed ? ", SLOW" : ", slow only under load";
   }
@@ -208,8 +210,7 @@ void writeFindings(const RunReport& r, const ResultBlock& b, const Style& st, st
   if (a.suspects.empty()) out << "<p class=\"ok\">none</p>\n";
   out << "<ul class=\"findings suspects\">\n";
   for (const auto& s : a.suspects) {
-    std::string who = s.kind == "host" ? "host " + s.host : "rank " + std::to_string(s.rank) + " (" + s.host + ")";
-    out << "<li class=\"bad\">" << html::escape(who) << ": " << s.flagged_links << " of " << s.total_links
+    out << "<li class=\"bad\">" << html::escape(suspectName(s)) << ": " << s.flagged_links << " of " << s.total_links
         << " links slow</li>\n";
   }
   out << "</ul>\n<h3>Unexplained slow links</h3>\n";

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <random>
 
+#include "bench/report_topology.h"
 #include "common/files.h"
 #include "common/shown_value.h"
 #include "common/version.h"
@@ -49,8 +50,7 @@ size_t lowerBounds(const std::vector<LinkResult>& links) {
 nlohmann::json analysisToJson(const BlockAnalysis& a, const std::vector<LinkResult>& links) {
   nlohmann::json suspects = nlohmann::json::array();
   for (const Suspect& s : a.suspects) {
-    suspects.push_back({{"kind", s.kind}, {"rank", s.rank}, {"host", s.host}, {"flagged_links", s.flagged_links},
-                        {"total_links", s.total_links}});
+    suspects.push_back(suspectToJson(s));
   }
   auto linkList = [&links](const std::vector<size_t>& idx) {
     nlohmann::json out = nlohmann::json::array();
@@ -77,6 +77,7 @@ nlohmann::json analysisToJson(const BlockAnalysis& a, const std::vector<LinkResu
                       {"per_host", groups(a.per_host)}};
   j["expected_bytes_per_second"] =
       a.expected_bytes_per_second ? nlohmann::json(*a.expected_bytes_per_second) : nlohmann::json(nullptr);
+  addPathAnalysis(a, &j);
   return j;
 }
 
@@ -105,7 +106,10 @@ nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const
       {"samples", samplesToJson(l.samples)},
   };
   if (!l.error.empty()) j["error"] = l.error;
-  if (verdict) j["analysis"] = verdictToJson(*verdict);
+  if (verdict) {
+    j["analysis"] = verdictToJson(*verdict);
+    addLinkPath(*verdict, topologyOf(report), &j["analysis"]);
+  }
   return j;
 }
 
@@ -194,6 +198,7 @@ nlohmann::json reportToJson(const RunReport& report, const std::string* bulk) {
       {"transport", {{"name", report.transport}, {"details", report.transport_details}}},
       {"transports", report.transports_details},
       {"memory", report.memory},
+      {"topology", topologyToJson(report)},
       {"results", blocks},
       {"complete", report.failure.empty()},
   };

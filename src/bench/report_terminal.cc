@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "bench/report_topology.h"
 #include "common/version.h"
 
 namespace te::bench {
@@ -144,10 +145,7 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
 void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
   const BlockAnalysis& a = block.analysis;
-  for (const Suspect& s : a.suspects) {
-    out << "SUSPECT " << s.kind << " " << (s.kind == "rank" ? std::to_string(s.rank) + " (" + s.host + ")" : s.host)
-        << ": " << s.flagged_links << " of its " << s.total_links << " links slow\n";
-  }
+  printSuspects(a, out);
   if (!a.unexplained.empty()) {
     out << "SLOW links (below " << c.threshold << " x the median of comparable links"
         << (c.retest ? ", confirmed alone" : "") << "):";
@@ -216,6 +214,7 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
     out << "request latency (all links, in batches of " << c.batch_size << "): p50 " << fit(all.percentile(0.5) / 1e3, 10, 1)
         << " us  p99 " << fit(all.percentile(0.99) / 1e3, 10, 1) << " us  max " << fit(all.max() / 1e3, 10, 1) << " us\n";
   }
+  printPathSummaries(report, block, out);
   printAnalysis(report, block, out);
 }
 
@@ -298,9 +297,11 @@ void printTerminalReport(const RunReport& report, std::ostream& out) {
   out << " (+" << c.warmup << " s warm-up), buffer " << formatSize(c.buffer_size)
       << (c.integrity_check ? ", integrity checked" : "") << "\n";
   printMemory(report, out);
-  out << "hosts:";
-  for (int r = 0; r < report.world_size; ++r) out << (r % 8 == 0 && r ? "\n      " : "") << " " << r << "=" << report.hosts[r];
-  out << "\n";
+  if (!printHostsBySwitch(report, out)) {
+    out << "hosts:";
+    for (int r = 0; r < report.world_size; ++r) out << (r % 8 == 0 && r ? "\n      " : "") << " " << r << "=" << report.hosts[r];
+    out << "\n";
+  }
   for (const auto& block : report.blocks) printBlock(report, block, out);
   printComparison(report, out);
   if (!report.failure.empty()) out << "\nINCOMPLETE: the run stopped early: " << report.failure << "\n";

@@ -64,6 +64,7 @@ LauncherEnv parseLauncherEnv(const char* const* environ_list, const std::string&
     out.local_rank = toInt(env, "LOCAL_RANK");
     out.local_size = toInt(env, "LOCAL_WORLD_SIZE");
   }
+  out.slurm_job_id = toStr(env, "SLURM_JOB_ID");
   if (out.job_id.empty()) {
     std::string slurm_job = toStr(env, "SLURM_JOB_ID");
     std::string slurm_step = toStr(env, "SLURM_STEP_ID");

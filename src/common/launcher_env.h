@@ -15,6 +15,7 @@ struct LauncherEnv {
   std::optional<int> local_rank;
   std::optional<int> local_size;
   std::string job_id;              // OMPI_MCA_orte_ess_jobid, SLURM_JOB_ID[.SLURM_STEP_ID], PMIX_NAMESPACE
+  std::string slurm_job_id;        // SLURM_JOB_ID under any launcher (mpirun in sbatch too): a Slurm job
   std::optional<int> gid_index;    // MC_GID_INDEX
   std::string log_level;           // TE_LOG_LEVEL
   std::string fault_inject;        // TE_FAULT_INJECT (test-only fault decorator spec)

@@ -38,22 +38,9 @@ command -v mpirun >/dev/null || skip "no mpirun (openmpi-bin)"
 export TE_CLUSTER_PREFIX=tc$$-
 export TE_CLUSTER_HOSTS=4
 export TE_CLUSTER_STATE=/tmp/te_cluster.tc$$
-WORK=$(mktemp -d /tmp/te_cluster_tests.XXXXXX)
-SLURM_UP=0
-cleanup() {
-    [ $SLURM_UP = 0 ] || "$HERE/slurm_cluster.sh" down
-    "$HERE/netns_cluster.sh" down
-    if [ "${TE_CLUSTER_KEEP:-0}" = 1 ]; then echo "# work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-FAILS=0
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
-show() { tail -"${2:-20}" "$1" | sed 's/^/#   /'; }
+# shellcheck source=check_lib.sh
+. "$HERE/check_lib.sh"
 on() { "$HERE/netns_cluster.sh" exec "$@"; }    # on HOST CMD...
-T0=$SECONDS
 # Short and light: 2 shared cores, 4 ranks (12 links, measured in rounds of disjoint pairs).
 LIGHT="--duration 1 --warmup 0.2 --buffer-size 64M --threads 1"
 # A 400x slower link may cost this much more wall time than none (it is measured, retested

@@ -90,6 +90,13 @@ EOF
     [ -z "${TE_SLURM_HEALTHCHECK:-}" ] || printf 'HealthCheckProgram=%s\nHealthCheckInterval=%s\n' \
         "$TE_SLURM_HEALTHCHECK" "${TE_SLURM_HEALTHCHECK_INTERVAL:-60}" >> "$D/slurm.conf"
     : > "$D/plugstack.conf"
+    # A two-level netns cluster (TE_CLUSTER_LEAVES) has a topology.conf: Slurm's tree plugin
+    # reads it beside slurm.conf, and `scontrol show topology` then prints it (te_bench reads
+    # that in a job given no --topology).
+    if [ -s "$TE_CLUSTER_STATE/topology.conf" ]; then
+        cp "$TE_CLUSTER_STATE/topology.conf" "$D/topology.conf"
+        echo "TopologyPlugin=topology/tree" >> "$D/slurm.conf"
+    fi
 }
 
 wait_for() {   # wait_for SECONDS DESCRIPTION CMD...

@@ -157,7 +157,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"UnknownMemoryKind", 2, "--memory hbm", "--memory hbm: allowed values are dram, vram"},
         BadInput{"BadGpuId", 2, "--memory vram --gpu-id first", "--gpu-id first"},
         BadInput{"MissingTopoFile", 2, "--topo-file /nonexistent/topo.xml",
-                 "--topo-file /nonexistent/topo.xml: cannot read the file"}),
+                 "--topo-file /nonexistent/topo.xml: cannot read the file"},
+        BadInput{"MissingTopology", 2, "--topology /nonexistent/topo.conf",
+                 "--topology /nonexistent/topo.conf: cannot read the file"},
+        BadInput{"MalformedTopology", 2, "--topology " TE_TESTS_DIR "/cluster/topology/malformed.conf",
+                 "--topology: " TE_TESTS_DIR "/cluster/topology/malformed.conf:3: Nodes=node[2-3: '[' without ']'"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return std::string(info.param.name); });
 
 // These machines have no GPU (and a build may have no CUDA): VRAM is an environment
