@@ -119,6 +119,17 @@ uint32_t sliceAt(Clock::duration elapsed, double slice, uint32_t count) {
   return at <= 0 ? 0 : static_cast<uint32_t>(std::min<double>(at, count - 1));
 }
 
+// Slices wholly past after `elapsed` (at most `count`), when no thread has looked at that many
+// yet: the caller is the one to look (once per slice per link, whichever thread comes first).
+std::optional<uint32_t> claimNewSlices(Clock::duration elapsed, double slice, uint32_t count,
+                                       std::atomic<uint32_t>& checked) {
+  const double at = std::chrono::duration<double>(elapsed).count() / slice;
+  const uint32_t done = at <= 0 ? 0 : static_cast<uint32_t>(std::min<double>(at, count));
+  uint32_t seen = checked.load(std::memory_order_relaxed);
+  if (done <= seen || !checked.compare_exchange_strong(seen, done)) return std::nullopt;
+  return done;
+}
+
 std::unique_ptr<std::atomic<uint64_t>[]> zeroed(uint32_t n) {
   auto a = std::make_unique<std::atomic<uint64_t>[]>(n);
   for (uint32_t i = 0; i < n; ++i) a[i].store(0, std::memory_order_relaxed);
@@ -177,14 +188,11 @@ bool Runner::wantsMeasuredBatch(const LinkAccum& link, LinkGate& gate, Clock::ti
 
 bool Runner::rateKnown(LinkGate& gate, Clock::time_point now) const {
   if (gate.settled.load(std::memory_order_relaxed)) return true;
-  // Once per slice completed (by whichever thread gets there first), over the slices after
-  // the first: the first holds the pipeline's fill.
-  const uint32_t done = std::min(gate.slice_count, static_cast<uint32_t>(std::chrono::duration<double>(
-                                                       now - gate.openedAt()).count() / slice_));
-  uint32_t checked = gate.checked.load(std::memory_order_relaxed);
-  if (done <= checked || !gate.checked.compare_exchange_strong(checked, done)) return false;
-  if (done < 5 || gate.issued.load(std::memory_order_relaxed) < gate.min_batches) return false;
-  RateEstimate e = estimateRate(done - 1, slice_, grid_.block_size, [&](size_t i) { return gate.slices[i + 1].load(std::memory_order_relaxed); });
+  // Over the slices after the first (it holds the pipeline's fill).
+  const std::optional<uint32_t> done = claimNewSlices(now - gate.openedAt(), slice_, gate.slice_count, gate.checked);
+  if (!done || *done < 5 || gate.issued.load(std::memory_order_relaxed) < gate.min_batches) return false;
+  RateEstimate e = estimateRate(*done - 1, slice_, grid_.block_size,
+                                [&](size_t i) { return gate.slices[i + 1].load(std::memory_order_relaxed); });
   if (e.half_width < 0 || e.half_width > config_.precision) return false;
   gate.settled.store(true, std::memory_order_relaxed);
   return true;
@@ -193,15 +201,13 @@ bool Runner::rateKnown(LinkGate& gate, Clock::time_point now) const {
 bool Runner::warmUpOver(LinkGate& gate, Clock::time_point now, Clock::time_point start) const {
   if (gate.warm_count == 0) return false;
   if (gate.warm_over.load(std::memory_order_relaxed)) return true;
-  const uint32_t done = std::min(gate.warm_count, static_cast<uint32_t>(std::chrono::duration<double>(
-                                                      now - start).count() / warm_slice_));
-  uint32_t checked = gate.warm_checked.load(std::memory_order_relaxed);
-  if (done < 3 || done <= checked || !gate.warm_checked.compare_exchange_strong(checked, done)) return false;
+  const std::optional<uint32_t> done = claimNewSlices(now - start, warm_slice_, gate.warm_count, gate.warm_checked);
+  if (!done || *done < 3) return false;
   // Slow start over (the whole pipeline allowed, or the budget cut to the link's pace) and the
   // last warm slice no faster than the one before: the rate stopped rising.
   const bool full = gate.budget.load(std::memory_order_relaxed) >= gate.most || gate.paced.load(std::memory_order_relaxed);
-  const double before = static_cast<double>(gate.warm_slices[done - 2].load(std::memory_order_relaxed));
-  const double last = static_cast<double>(gate.warm_slices[done - 1].load(std::memory_order_relaxed));
+  const double before = static_cast<double>(gate.warm_slices[*done - 2].load(std::memory_order_relaxed));
+  const double last = static_cast<double>(gate.warm_slices[*done - 1].load(std::memory_order_relaxed));
   if (!full || before <= 0 || last > before * (1 + std::max(config_.precision, 0.02))) return false;
   gate.warm_over.store(true, std::memory_order_relaxed);
   return true;
