@@ -41,7 +41,8 @@ std::vector<std::string> nodesOf(const RunReport& report) {
   AnalysisOptions options;
   options.ranks_per_node = report.config ? report.config->ranks_per_node : 0;
   std::vector<std::string> out;
-  for (int r = 0; r < static_cast<int>(report.hosts.size()); ++r) out.push_back(nodeName(r, report.hosts, options));
+  const int n = report.world_size > 0 ? report.world_size : static_cast<int>(report.hosts.size());
+  for (int r = 0; r < n; ++r) out.push_back(nodeName(r, report.hosts, options));
   return out;
 }
 
@@ -109,6 +110,28 @@ nlohmann::json topologyToJson(const RunReport& report) {
                         {"job_hosts", hosts}});
   }
   return {{"source", t->source()}, {"switches", switches}};
+}
+
+RankOrder heatmapOrder(const RunReport& report) {
+  const Topology* t = topologyOf(report);
+  const std::vector<std::string> nodes = nodesOf(report);
+  const int n = static_cast<int>(nodes.size());
+  std::vector<int> host_first(n), leaf(n);
+  for (int r = 0; r < n; ++r) {
+    host_first[r] = static_cast<int>(std::find(nodes.begin(), nodes.end(), nodes[r]) - nodes.begin());
+    const int l = t ? t->leafOf(nodes[r]) : -1;
+    leaf[r] = l < 0 ? n + 1 : l;  // no switch: after every switch
+  }
+  RankOrder o;
+  for (int r = 0; r < n; ++r) o.order.push_back(r);
+  std::stable_sort(o.order.begin(), o.order.end(), [&](int a, int b) {
+    return std::pair{leaf[a], host_first[a]} < std::pair{leaf[b], host_first[b]};
+  });
+  for (int k = 0; k < n; ++k) {
+    const int r = o.order[k], p = k ? o.order[k - 1] : -1;
+    o.edge.push_back(k == 0 ? 0 : leaf[r] != leaf[p] ? 2 : host_first[r] != host_first[p] ? 1 : 0);
+  }
+  return o;
 }
 
 const char* const kCsvPathColumns = "path,common_switch,initiator_switch,target_switch,rail,initiator_rail,target_rail";

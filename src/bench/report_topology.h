@@ -23,6 +23,15 @@ nlohmann::json suspectToJson(const Suspect& s);
 // The report's "topology": its source and switches (null without one).
 nlohmann::json topologyToJson(const RunReport& report);
 
+// The heatmap's order: ranks by leaf switch (in the file's order, hosts in no switch last),
+// then host, then rail; `edge[k]` is 2 where order[k] starts a switch, 1 a host, else 0.
+// Without a topology the ranks in their own order, edges at hosts.
+struct RankOrder {
+  std::vector<int> order;
+  std::vector<int> edge;
+};
+RankOrder heatmapOrder(const RunReport& report);
+
 // CSV: the columns after lower_bound, and one row's values for them (each led by a comma).
 extern const char* const kCsvPathColumns;
 std::string csvPathValues(const LinkVerdict* v, const Topology* topology);

@@ -97,5 +97,24 @@ TEST(TopologyReport, JsonAndCsvCarryEachLinksPath) {
   std::remove(csv.c_str());
 }
 
+TEST(TopologyReport, HtmlOrdersRanksBySwitchAndNamesTheUplink) {
+  auto f = makeReport();
+  f->report.hosts = {"h0", "h2", "h4", "h1", "h3", "h5"};  // rank 1 under leaf2, rank 3 under leaf1
+  const std::string path = tempPath("r.html");
+  ASSERT_TRUE(writeHtmlReport(f->report, path).isOk());
+  std::ifstream in(path);
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  // Columns: leaf1 (ranks 0, 3), leaf2 (1, 4), leaf3 (2), no switch (5); a line at each switch.
+  EXPECT_NE(html.find("<colgroup><col><col><col class=\"edge-host\"><col class=\"edge-switch\"><col class=\"edge-host\">"
+                      "<col class=\"edge-switch\"><col class=\"edge-switch\"><col></colgroup>"),
+            std::string::npos);
+  const size_t r3 = html.find("<th class=\"col\" data-rank=\"3\">"), r1 = html.find("<th class=\"col\" data-rank=\"1\">");
+  ASSERT_NE(r3, std::string::npos);
+  EXPECT_LT(r3, r1);
+  EXPECT_NE(html.find("<table class=\"per-switch\">"), std::string::npos);
+  EXPECT_NE(html.find("<li class=\"bad\">uplink "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace te::bench
