@@ -182,7 +182,30 @@ std::string suspectName(const Suspect& s) {
   return s.kind + " " + s.host;
 }
 
-void printSuspects(const BlockAnalysis& a, std::ostream& out) {
+namespace {
+
+// The NICs the ranks on `rail` (or just `rank`) chose, distinct, as the transport reported
+// them: "mlx5_3" or "mlx5_3,mlx5_7"; "" where it did not (tcp, ucx).
+std::string railNics(const RunReport& report, int rail, int rank) {
+  const nlohmann::json ranks =
+      report.memory.is_object() ? report.memory.value("ranks", nlohmann::json::array()) : nlohmann::json::array();
+  const std::vector<std::string> nodes = nodesOf(report);
+  std::vector<std::string> nics;
+  for (size_t r = 0; r < nodes.size() && r < ranks.size(); ++r) {
+    const int local = static_cast<int>(std::count(nodes.begin(), nodes.begin() + static_cast<long>(r), nodes[r]));
+    if (local != rail || (rank >= 0 && static_cast<int>(r) != rank) || !ranks[r].is_object()) continue;
+    for (const nlohmann::json& n : ranks[r].value("nics", nlohmann::json::array())) {
+      if (n.is_string() && std::find(nics.begin(), nics.end(), n.get<std::string>()) == nics.end()) nics.push_back(n);
+    }
+  }
+  std::string out;
+  for (const std::string& n : nics) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+}  // namespace
+
+void printSuspects(const RunReport& report, const BlockAnalysis& a, std::ostream& out) {
   std::vector<const Suspect*> order;
   for (const Suspect& s : a.suspects) order.push_back(&s);
   std::stable_sort(order.begin(), order.end(),
@@ -194,6 +217,8 @@ void printSuspects(const BlockAnalysis& a, std::ostream& out) {
     if (s->kind == "uplink") out << " (all through its uplink" << ratio << ")";
     else if (s->kind == "switch") out << " (inside it and through its uplink" << ratio << ")";
     else if (s->kind == "rail") out << " (between hosts" << ratio << ")";
+    const std::string nics = s->rail >= 0 ? railNics(report, s->rail, s->kind == "rank" ? s->rank : -1) : "";
+    if (!nics.empty()) out << "; NIC " << nics;
     out << "\n";
   }
 }

@@ -40,8 +40,9 @@ std::string csvPathValues(const LinkVerdict* v, const Topology* topology);
 bool printHostsBySwitch(const RunReport& report, std::ostream& out);
 // "uplink leaf2", "rail 3", "host h4", "rank 11 (h2)", "rank 11 (rail 3 on host h2)".
 std::string suspectName(const Suspect& s);
-// "SUSPECT uplink leaf2 ..." lines, highest level first.
-void printSuspects(const BlockAnalysis& a, std::ostream& out);
+// "SUSPECT uplink leaf2 ..." lines, highest level first; a rail or a rank on a rail with the
+// NICs its ranks chose (memory.ranks[r].nics, where the transport says).
+void printSuspects(const RunReport& report, const BlockAnalysis& a, std::ostream& out);
 // Medians per path class, with rails the rail x rail medians.
 void printPathSummaries(const RunReport& report, const ResultBlock& block, std::ostream& out);
 
