@@ -4,9 +4,11 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "bench/measure.h"
+#include "bench/time_budget.h"
 #include "bench/report.h"
 #include "bench/transport_choice.h"
 #include "bootstrap/factory.h"
@@ -190,8 +192,12 @@ bool printsUsageErrors() {
   return true;
 }
 
-int runBench(const BenchConfig& c) {
+int runBench(const BenchConfig& given) {
   const std::string start_time = isoTimeNow();
+  // The options as run: --time-budget fits them to the world below. It lives as long as the
+  // process, like the checkpoint that may still report with it.
+  BenchConfig& c = *new BenchConfig(given);
+  c.started = Clock::now();
   Result<std::unique_ptr<bootstrap::Bootstrap>> created = bootstrap::createBootstrap(c.bootstrap);
   if (!created.isOk()) {
     // Every rank of an MPI job meets the same MPI: rank 0 says it. A KV rank says its own (its
@@ -227,6 +233,18 @@ int runBench(const BenchConfig& c) {
   if (root && !skipped.empty()) {
     std::cerr << "te_bench: --transport " << c.transport << ": using " << (*transports)[0]
               << (transports->size() > 1 ? " and others" : "") << " (" << skipped << ")" << std::endl;
+  }
+  if (c.time_budget > 0) {
+    // Every rank fits the same options to the same world: no message needed to agree.
+    World world{bs.size(), 1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), transports->size()};
+    std::map<std::string, int> per_host;
+    for (int r = 0; r < bs.size(); ++r) world.busiest_host = std::max(world.busiest_host, ++per_host[bs.hostname(r)]);
+    Result<std::string> plan = fitTimeBudget(&c, world);
+    if (!plan.isOk()) {
+      if (root) printError(plan.status());
+      return exitCodeFor(plan.status());
+    }
+    if (root) std::cerr << *plan << std::endl;
   }
 
   // From here on a failure may be seen by one rank only: it reports and ends the job,

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bench/config_flags.h"
+#include "bench/time_budget.h"
 #include "common/launcher_env.h"
 #include "common/shown_value.h"
 #include "common/version.h"
@@ -105,6 +106,11 @@ Status parsePairs(const std::string& text, std::vector<std::pair<int, int>>* out
 struct FlagStrings {
   std::string operation = "write", report_unit = "GB", log_level, block_sizes = "64K", pairs, expect;
   std::optional<double> bootstrap_timeout;  // default: --timeout
+  std::optional<std::string> duration;       // as given: seconds or auto
+  std::optional<double> min_duration, max_duration, precision;  // --duration auto's
+  std::string mode = "exact";
+  bool schedule_given = false, mode_given = false;
+  std::optional<std::string> time_budget;
   bool no_retest = false;
   std::string memory, initiator, target, gpu = "auto";
   bool use_vram = false;  // Mooncake's --use_vram
@@ -153,6 +159,72 @@ Status finishMemory(BenchConfig* c, const FlagStrings& m) {
   return Status::ok();
 }
 
+// --duration S, or auto with its floor, cap and precision (any of those alone means auto).
+Status finishDuration(BenchConfig* c, const FlagStrings& f) {
+  const bool tuned = f.min_duration || f.max_duration || f.precision;
+  if (f.duration && *f.duration != "auto") {
+    Result<long double> v = parseNumber("--duration", *f.duration);
+    if (!v.isOk()) return v.status();
+    c->duration = static_cast<double>(*v);
+    c->adaptive = false;
+    if (!tuned) return Status::ok();
+    const char* flag = f.min_duration ? "--min-duration" : f.max_duration ? "--max-duration" : "--precision";
+    return invalidArgument(std::string(flag) + " with --duration " + shownValue(*f.duration, 32) +
+                           ": allowed only with --duration auto (a fixed window has no floor, cap or precision)");
+  }
+  if (!f.duration && !tuned) return Status::ok();
+  c->adaptive = true;
+  c->duration = f.max_duration.value_or(2.0);
+  c->min_duration = f.min_duration.value_or(std::min(0.1, c->duration));
+  c->precision = f.precision.value_or(0.02);
+  if (c->min_duration > c->duration) {
+    return invalidArgument("--min-duration " + defaultText(c->min_duration) + ": allowed at most --max-duration (" +
+                           defaultText(c->duration) + ")");
+  }
+  return Status::ok();
+}
+
+// --mode quick: the bidir screen with auto windows (unless a window was asked for), and the
+// exact re-measurement of what it flags, which it cannot do without.
+Status finishMode(BenchConfig* c, const FlagStrings& f) {
+  c->mode_given = f.mode_given;
+  if (f.mode == "exact") return Status::ok();
+  if (f.mode != "quick") return refused("--mode", f.mode);
+  c->quick = true;
+  c->mode_given = f.mode_given;
+  if (f.schedule_given && c->schedule != "bidir") {
+    return invalidArgument("--mode quick with --schedule " + shownValue(c->schedule, 32) +
+                           ": allowed only --schedule bidir (the screen runs both directions of a pair at once)");
+  }
+  if (!c->pairs.empty()) return invalidArgument("--mode quick with --pairs: allowed only without --pairs (--pairs measures "
+                                                "just those links, exactly)");
+  if (!c->retest) {
+    return invalidArgument("--mode quick with --no-retest or --max-retests 0: allowed only with retests (what the "
+                           "screen flags is re-measured alone)");
+  }
+  c->schedule = "bidir";
+  if (!f.duration && !f.min_duration && !f.max_duration && !f.precision) {
+    c->adaptive = true;
+    c->duration = 1.0;
+    c->min_duration = 0.1;
+    c->precision = 0.05;
+  }
+  return Status::ok();
+}
+
+// --time-budget: the windows are the budget's to choose (time_budget.h), at the world size.
+Status finishTimeBudget(BenchConfig* c, const FlagStrings& f) {
+  if (!f.time_budget) return Status::ok();
+  TE_ASSIGN_OR_RETURN(c->time_budget, parseTimeBudget(*f.time_budget));
+  const char* chosen = c->iterations ? "--iterations"
+                       : f.duration && *f.duration != "auto" ? "--duration"
+                       : f.min_duration ? "--min-duration"
+                       : f.max_duration ? "--max-duration" : nullptr;
+  if (!chosen) return Status::ok();
+  return invalidArgument("--time-budget " + shownValue(*f.time_budget, 32) + " with " + chosen +
+                         ": allowed only without it (the budget chooses the windows; --precision may be given)");
+}
+
 // Turns the strings the flags collected into typed fields; the first problem is returned.
 Status finishParsing(BenchConfig* c, const FlagStrings& f) {
   if (f.operation == "read") c->operation = Workload::kRead;
@@ -191,6 +263,9 @@ Status finishParsing(BenchConfig* c, const FlagStrings& f) {
     for (std::string item; std::getline(ss, item, ',');) c->transports.push_back(item);
   }
   c->retest = !f.no_retest && c->max_retests != 0;
+  TE_RETURN_IF_ERROR(finishDuration(c, f));
+  TE_RETURN_IF_ERROR(finishMode(c, f));
+  TE_RETURN_IF_ERROR(finishTimeBudget(c, f));
   return finishMemory(c, f);
 }
 
@@ -210,11 +285,29 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
                        "batches each thread keeps submitted (1: submit, wait, submit, as Mooncake's bench)");
   addSizeOption(app, "--buffer-size,--buffer_size", [c](uint64_t v) { c->buffer_size = v; },
                 "registered buffer per rank, e.g. 64M, 1GiB (default 1GiB; half local, half exposed)");
-  addNumberWithDefault(app, "--duration", &c->duration, "seconds measured per link");
+  app.add_option_function<std::string>(
+         "--duration", [f](const std::string& text) { f->duration = text; },
+         "seconds measured per link, or auto: until the rate is known to --precision [" +
+                     allowedText(*numberRange("--duration")) + "]")
+      ->default_str(defaultText(c->duration))
+      ->type_name("SECONDS|auto");
+  addNumber(app, "--min-duration", &f->min_duration, "--duration auto: the shortest window (default 0.1)");
+  addNumber(app, "--max-duration", &f->max_duration, "--duration auto: the longest window (default 2)");
+  addNumber(app, "--precision", &f->precision,
+            "--duration auto: a window ends when the 95% interval of its rate is within this fraction (default 0.02)");
   addNumber(app, "--iterations", &c->iterations, "batches per thread per link instead of --duration");
   addNumberWithDefault(app, "--warmup", &c->warmup, "seconds of warm-up per link");
   addNumberWithDefault(app, "--samples", &c->samples, "sub-windows per link (median and spread)");
   app.add_option("--schedule", c->schedule, std::string("link schedule: ") + kScheduleNames())->capture_default_str();
+  app.add_option("--mode", f->mode,
+                 "exact | quick: quick screens every pair in both directions at once (--schedule bidir, --duration auto "
+                 "to 5%, N-1 phases) and re-measures what it flags alone")
+      ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--time-budget", [f](const std::string& text) { f->time_budget = text; },
+         "fit the run into this time (90, 10m, 1.5h): te_bench picks auto windows and, if it must, --mode quick, "
+         "and says so before it starts")
+      ->type_name("TIME");
   addNumberWithDefault(app, "--root", &c->root, "one-to-all / all-to-one: the root rank");
   app.add_option("--pairs", f->pairs, "measure only these links, e.g. 0:3,2:5");
   addNumber(app, "--ranks-per-node", &c->ranks_per_node, "locality by rank / N instead of host names");
@@ -307,23 +400,24 @@ void declareFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   declareTransportFlags(app, c, f);
 }
 
-// An empty value is never meant ("--json $OUT" with OUT unset): the flag and what it allows.
-Status checkNoEmptyValues(const CLI::App& app) {
-  for (const CLI::Option* opt : app.get_options()) {
-    if (opt->get_expected_min() == 0 || opt->count() == 0) continue;
-    for (const std::string& r : opt->results()) {
-      if (r.empty()) return refused(opt->get_name(), r);
-    }
-  }
-  return Status::ok();
-}
-
 // What `flag` allows, for any flag: a range, a list of values, or (a switch) no value.
 std::string allowedFor(const std::string& flag) {
   if (const NumberRange* range = numberRange(flag)) return allowedText(*range);
   std::string values = allowedValues(flag);
   return values.empty() ? "no value (a switch), or =true / =false" : values;
 }
+
+// An empty value is never meant ("--json $OUT" with OUT unset): the flag and what it allows.
+Status checkNoEmptyValues(const CLI::App& app) {
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->get_expected_min() == 0 || opt->count() == 0) continue;
+    for (const std::string& r : opt->results()) {
+      if (r.empty()) return invalidArgument(flagValue(opt->get_name(), r) + ": allowed " + allowedFor(opt->get_name()));
+    }
+  }
+  return Status::ok();
+}
+
 
 // CLI11's own errors (an unknown flag, a missing value), in te_bench's words where it can.
 Status fromCliError(const CLI::ParseError& e) {
@@ -426,6 +520,8 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
     result.error = fromCliError(e);
     return result;
   }
+  flags.schedule_given = app.count("--schedule") > 0;
+  flags.mode_given = app.count("--mode") > 0;
   Status s = checkNoEmptyValues(app);
   if (s.isOk()) s = finishParsing(c, flags);
   if (!s.isOk()) {

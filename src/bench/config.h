@@ -52,9 +52,18 @@ struct BenchConfig {
   int threads = 4;
   int batches_in_flight = 2;  // per thread: the next batch is queued while one drains
   uint64_t buffer_size = 1ull << 30;
-  double duration = 2.0;   // seconds per measured link
+  double duration = 2.0;   // seconds per measured link; with --duration auto, the cap
+  bool adaptive = false;   // --duration auto: a window ends when the rate is known to --precision
+  double min_duration = 0.1;  // --duration auto: the floor of a window
+  double precision = 0.02;    // --duration auto: the 95% interval's half-width, over the rate
   double warmup = 0.2;     // seconds per link before measuring
   std::string schedule = "pairs";
+  // --mode quick: a screen (--schedule bidir, auto windows to 5%) whose flagged links are
+  // re-measured alone; exact: the schedule as asked.
+  bool quick = false;
+  bool mode_given = false;  // --mode was given (a --time-budget keeps it)
+  double time_budget = 0;   // --time-budget seconds; 0: none (time_budget.h fits the run to it)
+  Clock::time_point started{};  // with a budget: when the run started (progress shows what is left)
   std::string json_path;
   RateUnit report_unit = RateUnit::kGB;
   int report_precision = 2;

@@ -9,6 +9,7 @@
 #include "bench/progress.h"
 #include "bench/runner.h"
 #include "bench/schedule.h"
+#include "bench/time_budget.h"
 #include "common/bytes.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
@@ -28,6 +29,7 @@ Runner::ProgressFn progressLine(const BenchConfig& c, const std::string& what) {
   if (policy.mode == ProgressMode::kOff) return nullptr;
   auto reporter = std::make_shared<ProgressReporter>(policy, what, std::cerr);
   const Clock::time_point start = Clock::now();
+  if (c.time_budget > 0) reporter->setBudgetLeft(c.time_budget - std::chrono::duration<double>(start - c.started).count());
   return [reporter, start](size_t done, size_t total) {
     reporter->update(done, total, std::chrono::duration<double>(Clock::now() - start).count());
   };
@@ -193,7 +195,9 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
       checkRates(block.links, line_rates, c.operation);
       block.analysis = analyzeLinks(block.links, hosts, options);
       if (c.retest && measured.stopped.isOk()) {
-        flagged = linksToRetest(block.links, block.analysis, static_cast<size_t>(c.max_retests));
+        // Worst first, as many as --max-retests and what is left of a --time-budget allow.
+        flagged = linksToRetest(block.links, block.analysis,
+                                retestsThatFit(c, static_cast<size_t>(c.max_retests), Clock::now()));
       }
     }
     if (!measured.stopped.isOk()) {

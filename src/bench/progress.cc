@@ -33,17 +33,18 @@ std::string perPhase(double seconds) {
 
 void ProgressReporter::update(size_t done, size_t total, double elapsed) {
   const double eta = done > 0 && done <= total ? elapsed / double(done) * double(total - done) : 0;
-  if (policy_.mode == ProgressMode::kLive) live(done, total, eta);
-  if (policy_.mode == ProgressMode::kLog) log(done, total, elapsed, eta);
+  const std::string budget = budget_left_ < 0 ? "" : "  budget left " + formatClock(budget_left_ - elapsed);
+  if (policy_.mode == ProgressMode::kLive) live(done, total, eta, budget);
+  if (policy_.mode == ProgressMode::kLog) log(done, total, elapsed, eta, budget);
 }
 
-void ProgressReporter::live(size_t done, size_t total, double eta) {
-  out_ << "\r\033[Kte_bench: " << what_ << "  phase " << done << "/" << total << "  ETA " << formatClock(eta)
+void ProgressReporter::live(size_t done, size_t total, double eta, const std::string& budget) {
+  out_ << "\r\033[Kte_bench: " << what_ << "  phase " << done << "/" << total << "  ETA " << formatClock(eta) << budget
        << (done == total ? "\n" : "");
   out_.flush();
 }
 
-void ProgressReporter::log(size_t done, size_t total, double elapsed, double eta) {
+void ProgressReporter::log(size_t done, size_t total, double elapsed, double eta, const std::string& budget) {
   if (quiet_ || done == 0 || total == 0) return;
   const bool plan = !speaking_ && done < total;
   if (!speaking_) {
@@ -57,14 +58,14 @@ void ProgressReporter::log(size_t done, size_t total, double elapsed, double eta
   }
   if (plan) {
     out_ << "te_bench: " << what_ << ": " << total << " phases, " << perPhase(elapsed / double(done))
-         << " each: about " << formatClock(elapsed + eta) << "\n";
+         << " each: about " << formatClock(elapsed + eta) << budget << "\n";
   } else if (done == total) {
     out_ << "te_bench: " << what_ << ": " << total << (total == 1 ? " phase" : " phases") << " in "
          << formatClock(elapsed) << "\n";
   } else if (elapsed - last_line_ >= policy_.interval_seconds) {
     last_line_ = elapsed;
     out_ << "te_bench: " << what_ << ": phase " << done << "/" << total << ", " << formatClock(elapsed)
-         << " elapsed, ETA " << formatClock(eta) << "\n";
+         << " elapsed, ETA " << formatClock(eta) << budget << "\n";
   }
   out_.flush();
 }

@@ -33,10 +33,13 @@ class ProgressReporter {
       : policy_(policy), what_(std::move(what)), out_(out) {}
   // Called with done = 0 .. total as phases finish, `elapsed` since the block started.
   void update(size_t done, size_t total, double elapsed);
+  // --time-budget: what was left of it when the block started; each line then says what is
+  // left now ("budget left 7:12").
+  void setBudgetLeft(double seconds) { budget_left_ = seconds; }
 
  private:
-  void live(size_t done, size_t total, double eta);
-  void log(size_t done, size_t total, double elapsed, double eta);
+  void live(size_t done, size_t total, double eta, const std::string& budget);
+  void log(size_t done, size_t total, double elapsed, double eta, const std::string& budget);
 
   ProgressPolicy policy_;
   std::string what_;
@@ -44,6 +47,7 @@ class ProgressReporter {
   bool speaking_ = false;        // kLog: the plan line was printed
   bool quiet_ = false;           // kLog: decided the block is too short to report
   double last_line_ = 0;         // kLog: elapsed at the last line
+  double budget_left_ = -1;      // < 0: no --time-budget
 };
 
 }  // namespace te::bench

@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kCsvHeader =
     "transport,operation,block_size,initiator,target,initiator_host,target_host,locality,bytes_per_second,"
     "ops_per_second,latency_p50_us,latency_p90_us,latency_p99_us,latency_max_us,flagged,confirmed,"
-    "retest_bytes_per_second,reference_bytes_per_second,status,batches,lower_bound";
+    "retest_bytes_per_second,reference_bytes_per_second,status,batches,lower_bound,seconds,precision";
 
 // RFC 4180: a field holding a comma, a quote or a line break is quoted, quotes doubled.
 std::string csvField(const std::string& s) {
@@ -58,7 +58,8 @@ void writeRow(const RunReport& report, const ResultBlock& b, size_t i, std::ostr
       << ',' << flag(&LinkVerdict::confirmed) << ','
       << (v && v->retested ? number(v->retest_bytes_per_second) : "") << ',' << (v ? number(v->reference) : "")
       << ',' << csvField(l.error.empty() ? std::string(l.statusName()) : std::string(l.statusName()) + ": " + l.error)
-      << ',' << l.batches << ',' << (l.lower_bound ? "true" : "false") << csvPathValues(v, topologyOf(report)) << '\n';
+      << ',' << l.batches << ',' << (l.lower_bound ? "true" : "false") << ',' << number(l.seconds) << ','
+      << (l.precision >= 0 ? number(l.precision) : "") << csvPathValues(v, topologyOf(report)) << '\n';
 }
 
 }  // namespace

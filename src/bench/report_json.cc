@@ -97,6 +97,7 @@ nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const
       {"bytes", l.bytes},
       {"ops", l.ops},
       {"seconds", l.seconds},
+      {"precision", l.precision >= 0 ? nlohmann::json(l.precision) : nlohmann::json(nullptr)},
       {"batches", l.batches},
       {"phase", l.phase},
       {"lower_bound", l.lower_bound},

@@ -1,6 +1,7 @@
 #include "bench/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
@@ -83,6 +84,30 @@ void printWorst(const RunReport& report, const ResultBlock& block, std::ostream&
 }
 
 // Links whose rate is only a lower bound, and measurement errors: said, not hidden.
+// --duration auto: how long the windows were and how many links reached --precision.
+void printWindowNote(const BenchConfig& c, const ResultBlock& block, std::ostream& out) {
+  std::vector<double> windows;
+  size_t known = 0;
+  double worst = 0;
+  for (const LinkResult& l : block.links) {
+    if (!l.hasRate()) continue;
+    windows.push_back(l.seconds);
+    if (l.precision >= 0 && l.precision <= c.precision) ++known;
+    else worst = std::max(worst, l.precision < 0 ? INFINITY : l.precision);
+  }
+  if (windows.empty()) return;
+  Summary w = summarize(windows);
+  out << "WINDOWS: " << std::setprecision(2) << std::fixed << w.min << "-" << w.max << " s (median " << w.median
+      << " s); rate known to +-" << 100 * c.precision << "% on " << known << " of " << windows.size() << " links";
+  if (known < windows.size()) {
+    out << ", the others reached ";
+    if (std::isinf(worst)) out << "too few slices to say";
+    else out << "+-" << 100 * worst << "% at worst";
+    out << " by --max-duration " << c.duration << " s";
+  }
+  out << "\n" << std::defaultfloat;
+}
+
 void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
   size_t lower = 0;
@@ -99,6 +124,7 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
     else out << ", window up to " << 2 * c.duration << " s): the links may be faster; raise --duration";
     out << " or lower --batch-size\n";
   }
+  if (c.adaptive && !c.iterations) printWindowNote(c, block, out);
   size_t failed = 0, not_measured = 0;
   for (const LinkResult& l : block.links) {
     failed += l.cut && !l.not_measured;
@@ -260,10 +286,14 @@ void printMemory(const RunReport& report, std::ostream& out) {
 void printTerminalReport(const RunReport& report, std::ostream& out) {
   const BenchConfig& c = *report.config;
   out << "te_bench " << kVersion << " (" << kGitRevision << ")  ranks " << report.world_size << "  transport "
-      << (c.transports.size() > 1 ? c.transport : report.transport) << "  schedule " << c.schedule << "\n";
+      << (c.transports.size() > 1 ? c.transport : report.transport) << "  schedule " << c.schedule
+      << (c.quick ? " (--mode quick: a screen; flagged links re-measured alone)" : "") << "\n";
   out << "batch " << c.batch_size << " x " << c.batches_in_flight << " in flight, " << c.threads << " threads/rank, ";
   if (c.iterations) out << c.iterations << " batches per thread per link";
-  else out << c.duration << " s per link (up to " << 2 * c.duration << " s with too few batches)";
+  else if (c.adaptive) {
+    out << "auto windows " << c.min_duration << "-" << c.duration << " s per link until the rate is known to +-"
+        << 100 * c.precision << "%";
+  } else out << c.duration << " s per link (up to " << 2 * c.duration << " s with too few batches)";
   out << " (+" << c.warmup << " s warm-up), buffer " << formatSize(c.buffer_size)
       << (c.integrity_check ? ", integrity checked" : "") << "\n";
   printMemory(report, out);

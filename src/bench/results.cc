@@ -37,7 +37,7 @@ Bytes serializeResults(const GatheredResults& results) {
   w.put<uint32_t>(static_cast<uint32_t>(results.links.size()));
   for (const auto& r : results.links) {
     w.put<int32_t>(r.link.initiator).put<int32_t>(r.link.target);
-    w.put(r.bytes).put(r.ops).put(r.batches).put(r.seconds).put(r.phase).put(r.failed).putString(r.error);
+    w.put(r.bytes).put(r.ops).put(r.batches).put(r.seconds).put(r.precision).put(r.phase).put(r.failed).putString(r.error);
     w.put<uint8_t>(static_cast<uint8_t>((r.lower_bound ? 1 : 0) | (r.invalid ? 2 : 0) | (r.cut ? 4 : 0) |
                                          (r.not_measured ? 8 : 0)));
     w.put<uint32_t>(static_cast<uint32_t>(r.samples.size()));
@@ -60,7 +60,7 @@ Status deserializeResults(const Bytes& bytes, GatheredResults* out) {
     uint32_t sn = 0;
     uint8_t flags = 0;
     if (!r.get(&lr.link.initiator) || !r.get(&lr.link.target) || !r.get(&lr.bytes) || !r.get(&lr.ops) ||
-        !r.get(&lr.batches) || !r.get(&lr.seconds) || !r.get(&lr.phase) || !r.get(&lr.failed) ||
+        !r.get(&lr.batches) || !r.get(&lr.seconds) || !r.get(&lr.precision) || !r.get(&lr.phase) || !r.get(&lr.failed) ||
         !r.getString(&lr.error) || !r.get(&flags) || !r.get(&sn) || sn > 4096) {
       return internalError("results: truncated link record");
     }

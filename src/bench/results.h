@@ -43,6 +43,9 @@ struct LinkResult {
   uint64_t failed = 0;
   std::string error;            // empty when the link measured cleanly
   std::vector<double> samples;  // bytes/s in consecutive sub-windows of the measurement
+  // The 95% interval's half-width over the rate, from the bytes completed per slice of the
+  // window (window.h, estimateRate); < 0: too few slices to say.
+  double precision = -1;
 
   double bytesPerSecond() const { return seconds > 0 ? double(bytes) / seconds : 0.0; }
   // A rate to show and compare: measured, not failed, not a measurement error.

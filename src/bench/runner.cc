@@ -49,6 +49,19 @@ struct Runner::LinkGate {
   // hiccup must not starve a fast link).
   std::atomic<Clock::rep> epoch{0};
   std::atomic<uint64_t> epoch_requests{0};
+  std::atomic<bool> paced{false};  // the budget was cut to the link's pace: its slow start is over
+  // Bytes completed per slice of the window (window.h, rule 6), and with --duration auto the
+  // slices a decision has looked at and whether the rate is known (the window may end).
+  std::unique_ptr<std::atomic<uint64_t>[]> slices;
+  uint32_t slice_count = 0;
+  std::atomic<uint32_t> checked{0};
+  std::atomic<bool> settled{false};
+  // --duration auto: the warm-up's bytes per warm slice from the phase's start; it ends for
+  // the link once its slow start is over and the rate stopped rising.
+  std::unique_ptr<std::atomic<uint64_t>[]> warm_slices;
+  uint32_t warm_count = 0;
+  std::atomic<uint32_t> warm_checked{0};
+  std::atomic<bool> warm_over{false};
 
   Clock::time_point openedAt() const {
     return Clock::time_point(Clock::duration(opened.load(std::memory_order_acquire)));
@@ -100,6 +113,18 @@ Clock::duration seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
+// Which of `count` slices of `slice` seconds `elapsed` falls in (the last one past them).
+uint32_t sliceAt(Clock::duration elapsed, double slice, uint32_t count) {
+  const double at = std::chrono::duration<double>(elapsed).count() / slice;
+  return at <= 0 ? 0 : static_cast<uint32_t>(std::min<double>(at, count - 1));
+}
+
+std::unique_ptr<std::atomic<uint64_t>[]> zeroed(uint32_t n) {
+  auto a = std::make_unique<std::atomic<uint64_t>[]>(n);
+  for (uint32_t i = 0; i < n; ++i) a[i].store(0, std::memory_order_relaxed);
+  return a;
+}
+
 }  // namespace
 
 Runner::Runner(const BenchConfig& config, bootstrap::Bootstrap& bootstrap, engine::TransferEngine& engine,
@@ -134,20 +159,67 @@ Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootst
   return r;
 }
 
-bool Runner::wantsMeasuredBatch(const LinkAccum& link, const LinkGate& gate, Clock::time_point now) const {
+bool Runner::wantsMeasuredBatch(const LinkAccum& link, LinkGate& gate, Clock::time_point now) const {
   if (config_.iterations > 0) return link.issued < config_.iterations;
   const auto duration = seconds(config_.duration);
   const Clock::time_point opened = gate.openedAt();
-  if (now < opened + duration) return true;
+  if (config_.adaptive) {
+    // --duration auto: at least --min-duration, then until the rate is known, up to the cap.
+    if (now < opened + seconds(config_.min_duration) || (now < opened + duration && !rateKnown(gate, now))) return true;
+  } else if (now < opened + duration) {
+    return true;
+  }
   // Past the nominal end a link with too few batches for a rate (a slow link, large batches)
   // goes on, up to the cap; one with none at all gets one, so it is reported, not lost.
   const uint64_t issued = gate.issued.load(std::memory_order_relaxed);
   return issued == 0 || (issued < gate.min_batches && now < opened + 2 * duration);
 }
 
+bool Runner::rateKnown(LinkGate& gate, Clock::time_point now) const {
+  if (gate.settled.load(std::memory_order_relaxed)) return true;
+  // Once per slice completed (by whichever thread gets there first), over the slices after
+  // the first: the first holds the pipeline's fill.
+  const uint32_t done = std::min(gate.slice_count, static_cast<uint32_t>(std::chrono::duration<double>(
+                                                       now - gate.openedAt()).count() / slice_));
+  uint32_t checked = gate.checked.load(std::memory_order_relaxed);
+  if (done <= checked || !gate.checked.compare_exchange_strong(checked, done)) return false;
+  if (done < 5 || gate.issued.load(std::memory_order_relaxed) < gate.min_batches) return false;
+  RateEstimate e = estimateRate(done - 1, slice_, grid_.block_size, [&](size_t i) { return gate.slices[i + 1].load(std::memory_order_relaxed); });
+  if (e.half_width < 0 || e.half_width > config_.precision) return false;
+  gate.settled.store(true, std::memory_order_relaxed);
+  return true;
+}
+
+bool Runner::warmUpOver(LinkGate& gate, Clock::time_point now, Clock::time_point start) const {
+  if (gate.warm_count == 0) return false;
+  if (gate.warm_over.load(std::memory_order_relaxed)) return true;
+  const uint32_t done = std::min(gate.warm_count, static_cast<uint32_t>(std::chrono::duration<double>(
+                                                      now - start).count() / warm_slice_));
+  uint32_t checked = gate.warm_checked.load(std::memory_order_relaxed);
+  if (done < 3 || done <= checked || !gate.warm_checked.compare_exchange_strong(checked, done)) return false;
+  // Slow start over (the whole pipeline allowed, or the budget cut to the link's pace) and the
+  // last warm slice no faster than the one before: the rate stopped rising.
+  const bool full = gate.budget.load(std::memory_order_relaxed) >= gate.most || gate.paced.load(std::memory_order_relaxed);
+  const double before = static_cast<double>(gate.warm_slices[done - 2].load(std::memory_order_relaxed));
+  const double last = static_cast<double>(gate.warm_slices[done - 1].load(std::memory_order_relaxed));
+  if (!full || before <= 0 || last > before * (1 + std::max(config_.precision, 0.02))) return false;
+  gate.warm_over.store(true, std::memory_order_relaxed);
+  return true;
+}
+
+void Runner::countCompleted(const ThreadState& t, const InFlight& f, size_t n, Clock::time_point now) const {
+  LinkGate& gate = gates_[f.link->index];
+  const uint64_t bytes = n * grid_.block_size;
+  if (f.measuring) {
+    gate.slices[sliceAt(now - gate.openedAt(), slice_, gate.slice_count)].fetch_add(bytes, std::memory_order_relaxed);
+  } else if (gate.warm_count > 0) {
+    gate.warm_slices[sliceAt(now - t.clock.start, warm_slice_, gate.warm_count)].fetch_add(bytes, std::memory_order_relaxed);
+  }
+}
+
 Runner::Next Runner::nextLink(ThreadState& t, Clock::time_point now, LinkAccum** out) {
   const size_t n = t.assigned.size();
-  const bool warm = now < t.clock.warm_end;
+  const bool warm_phase = now < t.clock.warm_end;
   bool waiting = false;
   for (size_t k = 0; k < n; ++k) {
     LinkAccum& candidate = t.links[t.assigned[t.turn++ % n]];
@@ -156,7 +228,7 @@ Runner::Next Runner::nextLink(ThreadState& t, Clock::time_point now, LinkAccum**
       waiting = true;  // the link's pace allows no more in flight now
       continue;
     }
-    if (warm) {
+    if (warm_phase && !warmUpOver(gate, now, t.clock.start)) {
       *out = &candidate;
       return Next::kWarm;
     }
@@ -217,7 +289,8 @@ Status Runner::submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool me
   if (measuring) {
     const int samples = config_.samples;
     f.sample = config_.iterations > 0 ? static_cast<int>(link.issued * samples / config_.iterations)
-                                      : sampleOf(f.t0, gate.openedAt(), config_.duration, samples);
+               : config_.adaptive ? static_cast<int>(sliceAt(f.t0 - gate.openedAt(), slice_, gate.slice_count))
+                                  : sampleOf(f.t0, gate.openedAt(), config_.duration, samples);
     ++link.issued;
     gate.issued.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -283,6 +356,7 @@ void Runner::adaptBudget(LinkAccum& link, const InFlight& f, Clock::time_point d
   gate.epoch_requests.fetch_sub(requests, std::memory_order_relaxed);
   const double pace = epoch / double(requests);  // seconds per request over the epoch
   if (pace * double(budget) > 2 * allowed) {
+    gate.paced.store(true, std::memory_order_relaxed);
     gate.budget.store(std::max<uint64_t>(1, static_cast<uint64_t>(allowed / pace)), std::memory_order_relaxed);
   }
 }
@@ -321,6 +395,7 @@ Status Runner::driveThread(ThreadState& t) {
       if (n > 0) {
         recordLatency(f, n);
         f.link->moved = Clock::now();
+        countCompleted(t, f, n, f.link->moved);
         moved = true;
       }
       if (!engine_.batchDone(f.batch)) {
@@ -375,13 +450,21 @@ LinkResult Runner::collect(size_t link_index, int target, Histogram* all) const 
     windows.push_back(&a.window);
     latency.merge(a.latency);
   }
-  WindowResult w = combineWindows(windows, gates_[link_index].min_batches);
+  const LinkGate& gate = gates_[link_index];
+  WindowResult w = combineWindows(windows, gate.min_batches, config_.adaptive ? config_.samples : 0);
   result.bytes = w.bytes;
   result.ops = w.ops;
   result.batches = w.batches;
   result.seconds = w.seconds;
   result.samples = std::move(w.samples);
   result.lower_bound = w.lower_bound;
+  // The slices wholly inside the window, after the first (window.h, rule 6).
+  const auto whole = static_cast<uint32_t>(std::min<double>(w.seconds / slice_, gate.slice_count));
+  if (whole >= 3) {
+    result.precision =
+        estimateRate(whole - 1, slice_, grid_.block_size, [&](size_t i) { return gate.slices[i + 1].load(std::memory_order_relaxed); })
+            .half_width;
+  }
   if (!w.inconsistency.empty()) {
     result.invalid = true;
     result.error = std::move(w.inconsistency);
@@ -395,12 +478,25 @@ void Runner::preparePhase(const std::vector<int>& targets) {
   const size_t m = targets.size();
   const size_t nthreads = threads_.size();
   gates_ = std::make_unique<LinkGate[]>(m);
+  // Slices (window.h, rule 6): a fifth of --min-duration with --duration auto, else a
+  // twentieth of the window; enough for a window extended to twice its length.
+  slice_ = config_.adaptive ? config_.min_duration / 5 : config_.duration / 20;
+  const auto slice_count = static_cast<uint32_t>(std::ceil(2 * config_.duration / slice_)) + 2;
+  warm_slice_ = std::clamp(config_.warmup / 20, 0.001, 0.01);
+  const uint32_t warm_count =
+      config_.adaptive && config_.warmup > 0 ? static_cast<uint32_t>(std::ceil(config_.warmup / warm_slice_)) + 2 : 0;
+  for (size_t i = 0; i < m; ++i) {
+    gates_[i].slices = zeroed(slice_count);
+    gates_[i].slice_count = slice_count;
+    if (warm_count > 0) gates_[i].warm_slices = zeroed(warm_count);
+    gates_[i].warm_count = warm_count;
+  }
   for (auto& t : threads_) {
     t->links.assign(m, LinkAccum{});
     for (size_t i = 0; i < m; ++i) {
       t->links[i].target = targets[i];
       t->links[i].index = i;
-      t->links[i].window.reset(config_.samples);
+      t->links[i].window.reset(config_.adaptive ? static_cast<int>(slice_count) : config_.samples);
     }
     // Every link gets at least one thread; with fewer threads than links, a thread
     // alternates between its links batch by batch.
@@ -435,7 +531,8 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
   for (int target : targets) TE_RETURN_IF_ERROR(engine_.openSegment(target).status());
   abort_.store(false);
   PhaseClock clock;
-  clock.warm_end = Clock::now() + seconds(config_.warmup);
+  clock.start = Clock::now();
+  clock.warm_end = clock.start + seconds(config_.warmup);
   std::vector<std::thread> workers;
   std::mutex mutex;
   std::condition_variable finished_cv;

@@ -59,7 +59,8 @@ class Runner {
   // When the phase's warm-up ends; each link's window then opens once the link has drained
   // (window.h) and runs --duration, extended by up to --duration with too few batches.
   struct PhaseClock {
-    Deadline warm_end{};
+    Clock::time_point start{};
+    Deadline warm_end{};  // with --duration auto, a link's warm-up may end before (warmUpOver)
   };
   // Below this many batches a link's rate is a lower bound whatever its pipeline.
   static constexpr uint64_t kMinBatches = 4;
@@ -73,7 +74,13 @@ class Runner {
   void workerLoop(ThreadState& t, const PhaseClock& clock);
   Status driveThread(ThreadState& t);
   Next nextLink(ThreadState& t, Clock::time_point now, LinkAccum** out);
-  bool wantsMeasuredBatch(const LinkAccum& link, const LinkGate& gate, Clock::time_point now) const;
+  bool wantsMeasuredBatch(const LinkAccum& link, LinkGate& gate, Clock::time_point now) const;
+  // --duration auto: whether the link's rate is known to --precision (window.h, rule 6).
+  bool rateKnown(LinkGate& gate, Clock::time_point now) const;
+  // --duration auto: whether the link's warm-up may end (slow start over, rate not rising).
+  bool warmUpOver(LinkGate& gate, Clock::time_point now, Clock::time_point start) const;
+  // `n` requests of `f` completed at `now`: their bytes go to the slice they completed in.
+  void countCompleted(const ThreadState& t, const InFlight& f, size_t n, Clock::time_point now) const;
   Status submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool measuring);
   void recordLatency(const InFlight& f, size_t finished);
   void adaptBudget(LinkAccum& link, const InFlight& f, Clock::time_point done) const;
@@ -98,6 +105,7 @@ class Runner {
   engine::RegionId exposed_region_;
   BlockGrid grid_;
   uint64_t epoch_ = 0;
+  double slice_ = 1, warm_slice_ = 1;  // seconds: this phase's window and warm-up slices
   std::vector<std::unique_ptr<ThreadState>> threads_;
   std::unique_ptr<LinkGate[]> gates_;  // one per link of the phase
   std::atomic<bool> abort_{false};

@@ -62,7 +62,32 @@ std::string checkConsistency(const WindowPart& total, const std::vector<WindowPa
 
 }  // namespace
 
-WindowResult combineWindows(const std::vector<const LinkWindow*>& per_thread, uint64_t min_batches) {
+double studentT95(size_t dof) {
+  static const double kTable[] = {12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                  2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+  if (dof == 0) return INFINITY;
+  if (dof <= 20) return kTable[dof - 1];
+  return dof <= 30 ? 2.06 : dof <= 60 ? 2.02 : 1.98;
+}
+
+namespace {
+
+// Slices merged, in order, into `groups` parts over the slices that hold a batch.
+std::vector<WindowPart> regroup(const std::vector<WindowPart>& slices, int groups) {
+  size_t used = 0;
+  for (size_t i = 0; i < slices.size(); ++i) {
+    if (slices[i].batches > 0) used = i + 1;
+  }
+  const size_t n = static_cast<size_t>(groups);
+  if (used <= n) return std::vector<WindowPart>(slices.begin(), slices.begin() + static_cast<std::ptrdiff_t>(used));
+  std::vector<WindowPart> out(n);
+  for (size_t i = 0; i < used; ++i) out[i * n / used].merge(slices[i]);
+  return out;
+}
+
+}  // namespace
+
+WindowResult combineWindows(const std::vector<const LinkWindow*>& per_thread, uint64_t min_batches, int groups) {
   WindowResult out;
   WindowPart total;
   std::vector<WindowPart> samples;
@@ -78,6 +103,7 @@ WindowResult combineWindows(const std::vector<const LinkWindow*>& per_thread, ui
   out.seconds = total.seconds();
   out.lower_bound = total.batches > 0 && total.batches < min_batches;
   out.inconsistency = checkConsistency(total, samples);
+  if (groups > 0) samples = regroup(samples, groups);
   for (const WindowPart& s : samples) {
     const double secs = s.seconds();
     if (s.batches > 0 && secs > 0) out.samples.push_back(double(s.bytes) / secs);

@@ -17,10 +17,19 @@
 //      submitted in), so each is a lower bound of the rate over its own span.
 //   5. A rate resting on fewer than `min_batches` batches (a slow link, large batches) is
 //      marked a lower bound: fill and drain weigh on it.
+//   6. How well the rate is known: the window is cut into slices of equal length and the
+//      bytes each request completes are counted in the slice it completed in. The rates of
+//      the slices after the first (which holds the pipeline's fill) give a mean and a 95%
+//      interval (Student's t over the slices); its half-width over the mean is the link's
+//      precision. With --duration auto a link's window ends once that is within --precision
+//      (and the window is at least --min-duration long), or at --max-duration. The rate
+//      reported stays rule 3's: the slices only decide when to stop and say how sure it is.
 //
 // Pure functions over recorded times, so the rule is unit-tested on synthetic completions.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -61,7 +70,40 @@ struct LinkWindow {
 // [window_start, window_start + duration_s), the last one past it.
 int sampleOf(Clock::time_point submitted, Clock::time_point window_start, double duration_s, int sample_count);
 
-// A link's rate from every thread's windows.
+// Rule 6 over `count` slices of `slice_seconds`, slice i holding get(i) bytes, counted in
+// units of `unit` bytes (a request): slices that all hold the same count still leave the
+// mean uncertain by a unit over all of them.
+struct RateEstimate {
+  size_t slices = 0;
+  double mean = 0;              // bytes/s
+  double half_width = -1;       // of the 95% interval, over the mean; < 0: under two slices or no bytes
+};
+// Student's t, two-sided 95%, for `dof` degrees of freedom (>= 1).
+double studentT95(size_t dof);
+template <typename Get>
+RateEstimate estimateRate(size_t count, double slice_seconds, uint64_t unit, Get get) {
+  RateEstimate e;
+  double mean = 0, m2 = 0, total = 0;  // Welford: each slice read once
+  for (size_t i = 0; i < count; ++i) {
+    const double bytes = static_cast<double>(get(i));
+    total += bytes;
+    const double x = bytes / slice_seconds;
+    ++e.slices;
+    const double d = x - mean;
+    mean += d / static_cast<double>(e.slices);
+    m2 += d * (x - mean);
+  }
+  e.mean = mean;
+  if (e.slices >= 2 && mean > 0) {
+    const double sd = std::sqrt(m2 / static_cast<double>(e.slices - 1));
+    e.half_width = std::max(studentT95(e.slices - 1) * sd / std::sqrt(static_cast<double>(e.slices)) / mean,
+                            static_cast<double>(unit) / total);
+  }
+  return e;
+}
+
+// A link's rate from every thread's windows. `groups` > 0: the records' parts are slices
+// (--duration auto) and are merged, in order, into that many samples over the slices used.
 struct WindowResult {
   uint64_t bytes = 0, ops = 0, batches = 0;
   double seconds = 0;
@@ -69,6 +111,6 @@ struct WindowResult {
   bool lower_bound = false;      // fewer than min_batches batches
   std::string inconsistency;     // non-empty: the records break the rule (a measurement error)
 };
-WindowResult combineWindows(const std::vector<const LinkWindow*>& per_thread, uint64_t min_batches);
+WindowResult combineWindows(const std::vector<const LinkWindow*>& per_thread, uint64_t min_batches, int groups = 0);
 
 }  // namespace te::bench

@@ -2,6 +2,7 @@
 # slow_link.sh — throttle the link between two netns-cluster hosts, both directions.
 #
 #   slow_link.sh A B RATE     e.g.  slow_link.sh h1 h2 200mbit
+#   slow_link.sh A B RATE oneway   only A -> B (A's egress): a link slow in one direction
 #   slow_link.sh A B off      remove that throttle again
 #   slow_link.sh show         print the tc set-up of every host
 #
@@ -42,9 +43,14 @@ if [ "${1:-}" = show ]; then
     done
     exit 0
 fi
-[ $# -eq 3 ] || die "usage: slow_link.sh A B RATE|off   (RATE as tc writes it: 200mbit, 1gbit)"
+[ $# -eq 3 ] || { [ $# -eq 4 ] && [ "$4" = oneway ]; } \
+    || die "usage: slow_link.sh A B RATE|off [oneway]   (RATE as tc writes it: 200mbit, 1gbit)"
 [ "$1" != "$2" ] || die "A and B must differ"
 idx "$1" >/dev/null; idx "$2" >/dev/null
 shape "$1" "$2" "$3"
+if [ $# -eq 4 ]; then
+    echo "slow_link: $1 -> $2 ${3}"
+    exit 0
+fi
 shape "$2" "$1" "$3"
 echo "slow_link: $1 <-> $2 ${3}"

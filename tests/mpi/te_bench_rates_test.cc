@@ -114,6 +114,57 @@ TEST_P(HonestRates, ASlowLinkWithAFewBatchesPerWindowIsALowerBound) {
   EXPECT_FALSE((*fast)["lower_bound"].get<bool>()) << fast->dump();
 }
 
+// --duration auto (issue 19): a steady link (the bucket's cap) is known to --precision long
+// before --max-duration and its window ends there; its rate stays under the ceiling and the
+// report says the window and the precision. A precision no link can reach runs to the cap,
+// and the terminal says so.
+TEST_P(HonestRates, AnAdaptiveWindowEndsOnceTheRateIsKnown) {
+  BenchRun r = run(mpirun(2, "TE_FAULT_INJECT='rate:0->1:20M'", GetParam()) +
+                   " --duration auto --min-duration 0.2 --max-duration 4 --precision 0.1 --warmup 0.3");
+  ASSERT_EQ(r.report["results"].size(), 1u) << r.output;
+  EXPECT_EQ(r.report["options"]["duration"], "auto");
+  const nlohmann::json* l = findLink(r.report, 0, 1);
+  ASSERT_NE(l, nullptr) << r.output;
+  const double ceiling = 2 * 20 * kMiB;
+  EXPECT_LE((*l)["bytes_per_second"].get<double>(), ceiling * 1.03) << l->dump();
+  EXPECT_GT((*l)["bytes_per_second"].get<double>(), ceiling * 0.5) << l->dump();
+  ASSERT_TRUE((*l)["precision"].is_number()) << l->dump();
+  // Reported over the whole window, its drain included: near what the window ended on.
+  EXPECT_LE((*l)["precision"].get<double>(), 0.15) << l->dump();
+  EXPECT_GE((*l)["seconds"].get<double>(), 0.2) << l->dump();
+  EXPECT_LT((*l)["seconds"].get<double>(), 2.0) << l->dump();  // known long before the 4 s cap
+  EXPECT_LE((*l)["samples"]["count"], 5) << l->dump();  // the slices merged into at most --samples
+  for (const auto& link : r.report["results"][0]["links"]) {
+    EXPECT_LT(link["seconds"].get<double>(), 4.0 + 1.0) << link.dump();  // the cap, plus the drain
+  }
+  EXPECT_NE(r.output.find("WINDOWS: "), std::string::npos) << r.output;
+
+  BenchRun cap = run(mpirun(2, "TE_FAULT_INJECT='rate:0->1:20M'", GetParam()) +
+                     " --duration auto --min-duration 0.1 --max-duration 0.5 --precision 0.0001 --warmup 0.1");
+  const nlohmann::json* c = findLink(cap.report, 0, 1);
+  ASSERT_NE(c, nullptr) << cap.output;
+  EXPECT_GE((*c)["seconds"].get<double>(), 0.5) << c->dump();
+  EXPECT_GT((*c)["precision"].get<double>(), 0.0001) << c->dump();
+  EXPECT_NE(cap.output.find("by --max-duration 0.50 s"), std::string::npos) << cap.output;
+}
+
+// --time-budget (issue 19): the plan is said before the run, and the run keeps it.
+TEST(TimeBudget, ARunSaysItsPlanAndKeepsIt) {
+  const auto start = std::chrono::steady_clock::now();
+  BenchRun r = run(mpirun(4, "", "tcp") + " --time-budget 20s");
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(wall, 20.0) << r.output;
+  EXPECT_NE(r.output.find("te_bench: --time-budget 0:20: exact pairs, 6 phases, windows 0.1 s-"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.report["options"]["time_budget"], 20.0);
+  EXPECT_EQ(r.report["options"]["duration"], "auto");
+  EXPECT_EQ(r.report["results"][0]["links"].size(), 12u);
+  // Six block sizes: 36 exact phases do not fit 10 s with 0.1 s windows, 18 quick ones do.
+  BenchRun quick = run(mpirun(4, "", "tcp") + " --time-budget 10s --block-size 4K,8K,16K,32K,64K,128K");
+  EXPECT_NE(quick.output.find("--mode quick (bidir), 18 phases"), std::string::npos) << quick.output;
+  EXPECT_EQ(quick.report["options"]["mode"], "quick");
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, HonestRates, ::testing::Values("tcp", "ucx"),
                          [](const ::testing::TestParamInfo<const char*>& info) { return std::string(info.param); });
 

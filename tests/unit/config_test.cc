@@ -1,5 +1,6 @@
 #include "bench/config.h"
 #include "bench/config_flags.h"
+#include "bench/time_budget.h"
 #include "engine/ucx/ucx_options.h"
 #include "engine/verbs/verbs_options.h"
 
@@ -298,6 +299,155 @@ TEST(Config, EveryFlagWithAValueKnowsWhatItAllows) {
   EXPECT_EQ(allowedText(*numberRange("--expect-line-rate")), "a number > 0 and <= 1");
   EXPECT_TRUE(checkNumber("--threads", 256).isOk());
   EXPECT_EQ(checkNumber("--threads", 257).message(), "--threads 257: allowed an integer 1..256");
+}
+
+}  // namespace
+}  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(Config, DurationAutoHasAFloorACapAndAPrecision) {
+  Parsed fixed = parse({"--duration", "0.5"});
+  EXPECT_FALSE(fixed.config.adaptive);
+  EXPECT_DOUBLE_EQ(fixed.config.duration, 0.5);
+  EXPECT_EQ(configToJson(fixed.config)["duration"], 0.5);
+  EXPECT_TRUE(configToJson(fixed.config)["precision"].is_null());
+  Parsed autod = parse({"--duration", "auto"});
+  ASSERT_NE(autod.result.outcome, ParseOutcome::kError);
+  EXPECT_TRUE(autod.config.adaptive);
+  EXPECT_DOUBLE_EQ(autod.config.duration, 2.0);
+  EXPECT_DOUBLE_EQ(autod.config.min_duration, 0.1);
+  EXPECT_DOUBLE_EQ(autod.config.precision, 0.02);
+  nlohmann::json j = configToJson(autod.config);
+  EXPECT_EQ(j["duration"], "auto");
+  EXPECT_EQ(j["max_duration"], 2.0);
+  EXPECT_EQ(j["min_duration"], 0.1);
+  // Any of the three alone means auto.
+  Parsed tuned = parse({"--precision", "0.05", "--max-duration", "0.5"});
+  EXPECT_TRUE(tuned.config.adaptive);
+  EXPECT_DOUBLE_EQ(tuned.config.precision, 0.05);
+  EXPECT_DOUBLE_EQ(tuned.config.duration, 0.5);
+  EXPECT_EQ(errorOf({"--duration", "auto", "--min-duration", "0.2"}).find("duration"), std::string::npos);
+}
+
+TEST(Config, DurationAutoRefusesWhatCannotHold) {
+  EXPECT_NE(errorOf({"--duration", "2", "--precision", "0.05"}).find("--precision with --duration 2: allowed only with "
+                                                                      "--duration auto"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--min-duration", "3"}).find("--min-duration 3: allowed at most --max-duration (2)"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--duration", "automatic"}).find("--duration automatic: allowed a number > 0 and <= 86400 "
+                                                      "seconds, or auto"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--duration", ""}).find("--duration '': allowed a number > 0"), std::string::npos);
+  EXPECT_NE(errorOf({"--precision", "1"}).find("--precision 1: allowed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(Config, QuickModeIsABidirScreenWithAutoWindowsAndRetests) {
+  Parsed q = parse({"--mode", "quick"});
+  ASSERT_NE(q.result.outcome, ParseOutcome::kError) << q.result.error.message();
+  EXPECT_TRUE(q.config.quick);
+  EXPECT_EQ(q.config.schedule, "bidir");
+  EXPECT_TRUE(q.config.adaptive);
+  EXPECT_DOUBLE_EQ(q.config.precision, 0.05);
+  EXPECT_DOUBLE_EQ(q.config.duration, 1.0);
+  EXPECT_TRUE(q.config.retest);
+  EXPECT_EQ(configToJson(q.config)["mode"], "quick");
+  Parsed fixed = parse({"--mode", "quick", "--duration", "0.5", "--schedule", "bidir"});
+  EXPECT_FALSE(fixed.config.adaptive);
+  EXPECT_DOUBLE_EQ(fixed.config.duration, 0.5);
+  EXPECT_EQ(configToJson(parse({}).config)["mode"], "exact");
+  EXPECT_NE(errorOf({"--mode", "fast"}).find("--mode fast: allowed values are exact, quick"), std::string::npos);
+  EXPECT_NE(errorOf({"--mode", "quick", "--schedule", "pairs"}).find("allowed only --schedule bidir"),
+            std::string::npos);
+  EXPECT_NE(errorOf({"--mode", "quick", "--no-retest"}).find("allowed only with retests"), std::string::npos);
+  EXPECT_NE(errorOf({"--mode", "quick", "--pairs", "0:1"}).find("allowed only without --pairs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(TimeBudget, ParsesTimesAndRefusesTheRest) {
+  EXPECT_DOUBLE_EQ(*parseTimeBudget("90"), 90);
+  EXPECT_DOUBLE_EQ(*parseTimeBudget("10m"), 600);
+  EXPECT_DOUBLE_EQ(*parseTimeBudget("1.5h"), 5400);
+  EXPECT_DOUBLE_EQ(*parseTimeBudget("2d"), 172800);
+  for (const char* bad : {"", "5", "m", "10x", "-10m", "1e3", "1.2.3m", "40d", "."}) {
+    Result<double> r = parseTimeBudget(bad);
+    ASSERT_FALSE(r.isOk()) << bad;
+    EXPECT_NE(r.status().message().find("allowed a time of 10 s to 30 days"), std::string::npos) << bad;
+  }
+  EXPECT_NE(errorOf({"--time-budget", "10m", "--duration", "2"}).find("--time-budget 10m with --duration: allowed "
+                                                                      "only without it"),
+            std::string::npos);
+  Parsed ok = parse({"--time-budget", "10m", "--precision", "0.05"});
+  EXPECT_DOUBLE_EQ(ok.config.time_budget, 600);
+  EXPECT_EQ(configToJson(ok.config)["time_budget"], 600.0);
+}
+
+// The model of time_budget.h: what fits stays exact; a tighter budget switches to quick; a
+// budget nothing fits is refused with what would.
+TEST(TimeBudget, KeepsExactWhileItFitsThenQuickThenRefuses) {
+  BenchConfig roomy;
+  roomy.time_budget = 600;
+  Result<std::string> plan = fitTimeBudget(&roomy, {64, 1, 8, 1});
+  ASSERT_TRUE(plan.isOk()) << plan.status().message();
+  EXPECT_FALSE(roomy.quick);
+  EXPECT_TRUE(roomy.adaptive);
+  EXPECT_DOUBLE_EQ(roomy.duration, 2.0);  // 126 phases of 4 s fit: the cap stays 2 s
+  EXPECT_NE(plan->find("exact pairs, 126 phases"), std::string::npos) << *plan;
+
+  BenchConfig big;
+  big.time_budget = 300;  // 1024 ranks, one per host: exact needs more, quick fits
+  plan = fitTimeBudget(&big, {1024, 1, 64, 1});
+  ASSERT_TRUE(plan.isOk()) << plan.status().message();
+  EXPECT_TRUE(big.quick);
+  EXPECT_EQ(big.schedule, "bidir");
+  EXPECT_NE(plan->find("--mode quick (bidir), 1023 phases"), std::string::npos) << *plan;
+  // What it planned fits the budget by the same model.
+  const double per_phase = controlPerPhase({1024, 1, 64, 1}) + big.warmup + big.duration;
+  EXPECT_LE(5 + 1023 * per_phase + big.max_retests * per_phase, 300.0);
+
+  BenchConfig exact_asked;
+  exact_asked.time_budget = 300;
+  exact_asked.mode_given = true;
+  Result<std::string> refused = fitTimeBudget(&exact_asked, {1024, 1, 64, 1});
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_NE(refused.status().message().find("too short for 1024 ranks; allowed at least"), std::string::npos)
+      << refused.status().message();
+
+  BenchConfig tiny;
+  tiny.time_budget = 10;
+  EXPECT_FALSE(fitTimeBudget(&tiny, {64, 64, 2, 1}).isOk());
+}
+
+}  // namespace
+}  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(TimeBudget, RetestsStopWhereTheBudgetEnds) {
+  BenchConfig c;
+  EXPECT_EQ(retestsThatFit(c, 64, Clock::now()), 64u);  // no budget: --max-retests
+  c.time_budget = 60;
+  c.warmup = 0.2;
+  c.duration = 1.65;  // 1.95 s a retest
+  c.started = Clock::now() - std::chrono::seconds(35);
+  EXPECT_EQ(retestsThatFit(c, 64, Clock::now()), 10u);  // 60 - 5 - 35 = 20 s left
+  EXPECT_EQ(retestsThatFit(c, 3, Clock::now()), 3u);
+  c.started = Clock::now() - std::chrono::seconds(70);
+  EXPECT_EQ(retestsThatFit(c, 64, Clock::now()), 0u);
 }
 
 }  // namespace

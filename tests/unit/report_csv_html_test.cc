@@ -112,8 +112,8 @@ TEST(CsvReport, HeaderRowsAndQuoting) {
       "transport", "operation", "block_size", "initiator", "target", "initiator_host", "target_host", "locality",
       "bytes_per_second", "ops_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_max_us",
       "flagged", "confirmed", "retest_bytes_per_second", "reference_bytes_per_second", "status", "batches",
-      "lower_bound", "path", "common_switch", "initiator_switch", "target_switch", "rail", "initiator_rail",
-      "target_rail"};
+      "lower_bound", "seconds", "precision", "path", "common_switch", "initiator_switch", "target_switch", "rail",
+      "initiator_rail", "target_rail"};
   EXPECT_EQ(rows[0], header);
   int flagged = 0;
   for (size_t i = 1; i < rows.size(); ++i) {

@@ -91,7 +91,8 @@ TEST(TopologyReport, JsonAndCsvCarryEachLinksPath) {
   std::string header, row;
   std::getline(in, header);
   std::getline(in, row);
-  EXPECT_NE(header.find(",lower_bound,path,common_switch,initiator_switch,target_switch,rail,initiator_rail,target_rail"),
+  EXPECT_NE(header.find(",lower_bound,seconds,precision,path,common_switch,initiator_switch,target_switch,rail,"
+                        "initiator_rail,target_rail"),
             std::string::npos);
   EXPECT_NE(row.find(",same-switch,leaf1,leaf1,leaf1,,,"), std::string::npos) << row;  // 0 -> 1
   std::remove(csv.c_str());

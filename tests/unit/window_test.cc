@@ -246,3 +246,46 @@ TEST(Window, ALinkWithManyBatchesIsMeasuredCloseToItsCapacity) {
 
 }  // namespace
 }  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+// Rule 6: the interval of the mean slice rate.
+TEST(WindowPrecision, SteadySlicesAreKnownExactlyAndNoisyOnesAreNot) {
+  RateEstimate steady = estimateRate(10, 0.02, 1, [](size_t) { return 20'000'000ull; });
+  EXPECT_EQ(steady.slices, 10u);
+  EXPECT_NEAR(steady.mean, 1e9, 1);
+  EXPECT_NEAR(steady.half_width, 0, 1e-8);
+  // The same slices counted in 64 KiB requests: 305 a slice, known to one in 3052.
+  RateEstimate counted = estimateRate(10, 0.02, 65536, [](size_t) { return 305ull * 65536; });
+  EXPECT_NEAR(counted.half_width, 1.0 / 3050, 1e-9);
+  // Alternating 0.9 / 1.1 GB/s: sd 0.1054 GB/s over 10 slices, t(9) = 2.262.
+  RateEstimate noisy = estimateRate(10, 0.02, 1, [](size_t i) { return i % 2 ? 22'000'000ull : 18'000'000ull; });
+  EXPECT_NEAR(noisy.mean, 1e9, 1);
+  EXPECT_NEAR(noisy.half_width, 2.262 * 0.10541 / std::sqrt(10.0), 1e-4);
+  EXPECT_LT(estimateRate(1, 0.02, 1, [](size_t) { return 5ull; }).half_width, 0);  // one slice: unknown
+  EXPECT_LT(estimateRate(4, 0.02, 1, [](size_t) { return 0ull; }).half_width, 0);  // nothing moved
+}
+
+TEST(WindowPrecision, StudentTFallsTowardsTheNormalQuantile) {
+  EXPECT_NEAR(studentT95(1), 12.71, 1e-2);
+  EXPECT_NEAR(studentT95(4), 2.776, 1e-3);
+  EXPECT_NEAR(studentT95(20), 2.086, 1e-3);
+  EXPECT_GT(studentT95(25), studentT95(1000));
+  EXPECT_NEAR(studentT95(1000), 1.98, 1e-2);
+}
+
+// --duration auto records per slice; the report's samples are those slices merged in order.
+TEST(WindowPrecision, SlicesAreMergedIntoTheAskedSamples) {
+  LinkWindow w = window(12);
+  for (int i = 0; i < 10; ++i) w.record(at(0.1 * i), at(0.1 * i + 0.1), kBatch, 128, i);
+  WindowResult r = combineWindows({&w}, 1, 5);
+  ASSERT_EQ(r.samples.size(), 5u);
+  for (double s : r.samples) EXPECT_NEAR(s, 2 * kBatch / 0.2, kBatch * 1e-6);  // two batches each
+  EXPECT_TRUE(r.inconsistency.empty());
+  WindowResult few = combineWindows({&w}, 1, 20);  // fewer slices used than samples asked
+  EXPECT_EQ(few.samples.size(), 10u);
+}
+
+}  // namespace
+}  // namespace te::bench
