@@ -84,17 +84,24 @@ void writeHeatmap(const RunReport& r, const ResultBlock& b, const Style& st, std
     return x ? "<td class=\"mean\" data-bps=\"" + html::fixed(*x, 0) + "\">" + st.number(*x) + "</td>"
              : std::string("<td class=\"mean\">-</td>");
   };
-  out << "<table class=\"heatmap\"><thead><tr><th>initiator \\ target<br><span class=\"unit-name\">"
-      << rateUnitName(st.unit) << "</span></th>";
-  for (int t = 0; t < n; ++t) {
+  // Ranks in topology order (by switch, host, rail), a line where a host or a switch starts.
+  const RankOrder ord = heatmapOrder(r);
+  // The lines are borders of <col> and <tr>, which a collapsed table draws.
+  const char* const kEdge[] = {"", " class=\"edge-host\"", " class=\"edge-switch\""};
+  out << "<table class=\"heatmap\"><colgroup><col>";
+  for (int k = 0; k < n; ++k) out << "<col" << kEdge[ord.edge[k]] << ">";
+  out << "<col></colgroup><thead><tr><th>initiator \\ target<br><span class=\"unit-name\">" << rateUnitName(st.unit)
+      << "</span></th>";
+  for (int t : ord.order) {
     out << "<th class=\"col\" data-rank=\"" << t << "\">" << t << "<span class=\"host\">"
         << html::escape(hostOf(r, t)) << "</span></th>";
   }
   out << "<th>mean</th></tr></thead>\n<tbody>\n";
-  for (int i = 0; i < n; ++i) {
-    out << "<tr><th class=\"row\" data-rank=\"" << i << "\">" << i << "<span class=\"host\">"
-        << html::escape(hostOf(r, i)) << "</span></th>";
-    for (int t = 0; t < n; ++t) {
+  for (int ki = 0; ki < n; ++ki) {
+    const int i = ord.order[ki];
+    out << "<tr" << kEdge[ord.edge[ki]] << "><th class=\"row\" data-rank=\"" << i << "\">" << i
+        << "<span class=\"host\">" << html::escape(hostOf(r, i)) << "</span></th>";
+    for (int t : ord.order) {
       if (i == t) {
         out << "<td class=\"diag\"></td>";
       } else if (index[i][t] < 0) {
@@ -106,7 +113,7 @@ void writeHeatmap(const RunReport& r, const ResultBlock& b, const Style& st, std
     out << mean(rows[i]) << "</tr>\n";
   }
   out << "<tr><th>mean</th>";
-  for (int t = 0; t < n; ++t) out << mean(cols[t]);
+  for (int t : ord.order) out << mean(cols[t]);
   out << "<td></td></tr>\n</tbody></table>\n";
 }
 
@@ -155,6 +162,8 @@ void writeSummaryLine(const RunReport& r, const ResultBlock& b, const char* labe
   out << "</li>\n";
 }
 
+void writeGroupTable(const char* what, const std::vector<GroupSummary>& groups, const Style& st, std::ostream& out);
+
 void writeSummary(const RunReport& r, const ResultBlock& b, const Style& st, std::ostream& out) {
   std::vector<double> values;
   for (const auto& l : b.links) values.push_back(l.bytesPerSecond());
@@ -165,10 +174,17 @@ void writeSummary(const RunReport& r, const ResultBlock& b, const Style& st, std
     writeSummaryLine(r, b, "inter-host", b.analysis.inter_host, st, out);
   }
   out << "</ul>\n";
-  if (b.analysis.per_host.size() < 2) return;
-  out << "<table class=\"per-host\"><thead><tr><th>host</th><th>as initiator: min</th><th>median</th><th>max</th>"
+  writeGroupTable("host", b.analysis.per_host, st, out);
+  writeGroupTable("switch", b.analysis.per_switch, st, out);
+  writeGroupTable("rail", b.analysis.per_rail, st, out);
+}
+
+// One row per host, leaf switch (links touching its hosts) or rail (links between hosts).
+void writeGroupTable(const char* what, const std::vector<GroupSummary>& groups, const Style& st, std::ostream& out) {
+  if (groups.size() < 2) return;
+  out << "<table class=\"per-" << what << "\"><thead><tr><th>" << what << "</th><th>as initiator: min</th><th>median</th><th>max</th>"
       << "<th>as target: min</th><th>median</th><th>max</th></tr></thead><tbody>\n";
-  for (const auto& g : b.analysis.per_host) {
+  for (const auto& g : groups) {
     out << "<tr><th>" << html::escape(g.name) << "</th>";
     for (const Summary* s : {&g.as_initiator, &g.as_target}) {
       for (double x : {s->min, s->median, s->max}) {

@@ -61,6 +61,10 @@ td.failed { background: #333; color: #fff; }
 td.flagged { outline: 3px dashed #444; outline-offset: -3px; }
 td.flagged.confirmed { outline: 3px solid #000; }
 td.mean { background: #f9f9f9; font-style: italic; }
+table.heatmap col.edge-host { border-left: 2px solid #999; }
+table.heatmap col.edge-switch { border-left: 3px solid #222; }
+table.heatmap tr.edge-host > * { border-top: 2px solid #999; }
+table.heatmap tr.edge-switch > * { border-top: 3px solid #222; }
 ul.findings li { margin: 0.15em 0; }
 .ok { color: #2a7a2a; }
 .bad { color: #b00020; font-weight: bold; }

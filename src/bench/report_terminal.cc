@@ -145,7 +145,7 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
 void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
   const BlockAnalysis& a = block.analysis;
-  printSuspects(a, out);
+  printSuspects(report, a, out);
   if (!a.unexplained.empty()) {
     out << "SLOW links (below " << c.threshold << " x the median of comparable links"
         << (c.retest ? ", confirmed alone" : "") << "):";

@@ -41,7 +41,8 @@ std::vector<std::string> nodesOf(const RunReport& report) {
   AnalysisOptions options;
   options.ranks_per_node = report.config ? report.config->ranks_per_node : 0;
   std::vector<std::string> out;
-  for (int r = 0; r < static_cast<int>(report.hosts.size()); ++r) out.push_back(nodeName(r, report.hosts, options));
+  const int n = report.world_size > 0 ? report.world_size : static_cast<int>(report.hosts.size());
+  for (int r = 0; r < n; ++r) out.push_back(nodeName(r, report.hosts, options));
   return out;
 }
 
@@ -111,6 +112,28 @@ nlohmann::json topologyToJson(const RunReport& report) {
   return {{"source", t->source()}, {"switches", switches}};
 }
 
+RankOrder heatmapOrder(const RunReport& report) {
+  const Topology* t = topologyOf(report);
+  const std::vector<std::string> nodes = nodesOf(report);
+  const int n = static_cast<int>(nodes.size());
+  std::vector<int> host_first(n), leaf(n);
+  for (int r = 0; r < n; ++r) {
+    host_first[r] = static_cast<int>(std::find(nodes.begin(), nodes.end(), nodes[r]) - nodes.begin());
+    const int l = t ? t->leafOf(nodes[r]) : -1;
+    leaf[r] = l < 0 ? n + 1 : l;  // no switch: after every switch
+  }
+  RankOrder o;
+  for (int r = 0; r < n; ++r) o.order.push_back(r);
+  std::stable_sort(o.order.begin(), o.order.end(), [&](int a, int b) {
+    return std::pair{leaf[a], host_first[a]} < std::pair{leaf[b], host_first[b]};
+  });
+  for (int k = 0; k < n; ++k) {
+    const int r = o.order[k], p = k ? o.order[k - 1] : -1;
+    o.edge.push_back(k == 0 ? 0 : leaf[r] != leaf[p] ? 2 : host_first[r] != host_first[p] ? 1 : 0);
+  }
+  return o;
+}
+
 const char* const kCsvPathColumns = "path,common_switch,initiator_switch,target_switch,rail,initiator_rail,target_rail";
 
 std::string csvPathValues(const LinkVerdict* v, const Topology* t) {
@@ -159,7 +182,30 @@ std::string suspectName(const Suspect& s) {
   return s.kind + " " + s.host;
 }
 
-void printSuspects(const BlockAnalysis& a, std::ostream& out) {
+namespace {
+
+// The NICs the ranks on `rail` (or just `rank`) chose, distinct, as the transport reported
+// them: "mlx5_3" or "mlx5_3,mlx5_7"; "" where it did not (tcp, ucx).
+std::string railNics(const RunReport& report, int rail, int rank) {
+  const nlohmann::json ranks =
+      report.memory.is_object() ? report.memory.value("ranks", nlohmann::json::array()) : nlohmann::json::array();
+  const std::vector<std::string> nodes = nodesOf(report);
+  std::vector<std::string> nics;
+  for (size_t r = 0; r < nodes.size() && r < ranks.size(); ++r) {
+    const int local = static_cast<int>(std::count(nodes.begin(), nodes.begin() + static_cast<long>(r), nodes[r]));
+    if (local != rail || (rank >= 0 && static_cast<int>(r) != rank) || !ranks[r].is_object()) continue;
+    for (const nlohmann::json& n : ranks[r].value("nics", nlohmann::json::array())) {
+      if (n.is_string() && std::find(nics.begin(), nics.end(), n.get<std::string>()) == nics.end()) nics.push_back(n);
+    }
+  }
+  std::string out;
+  for (const std::string& n : nics) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+}  // namespace
+
+void printSuspects(const RunReport& report, const BlockAnalysis& a, std::ostream& out) {
   std::vector<const Suspect*> order;
   for (const Suspect& s : a.suspects) order.push_back(&s);
   std::stable_sort(order.begin(), order.end(),
@@ -171,6 +217,8 @@ void printSuspects(const BlockAnalysis& a, std::ostream& out) {
     if (s->kind == "uplink") out << " (all through its uplink" << ratio << ")";
     else if (s->kind == "switch") out << " (inside it and through its uplink" << ratio << ")";
     else if (s->kind == "rail") out << " (between hosts" << ratio << ")";
+    const std::string nics = s->rail >= 0 ? railNics(report, s->rail, s->kind == "rank" ? s->rank : -1) : "";
+    if (!nics.empty()) out << "; NIC " << nics;
     out << "\n";
   }
 }

@@ -23,6 +23,15 @@ nlohmann::json suspectToJson(const Suspect& s);
 // The report's "topology": its source and switches (null without one).
 nlohmann::json topologyToJson(const RunReport& report);
 
+// The heatmap's order: ranks by leaf switch (in the file's order, hosts in no switch last),
+// then host, then rail; `edge[k]` is 2 where order[k] starts a switch, 1 a host, else 0.
+// Without a topology the ranks in their own order, edges at hosts.
+struct RankOrder {
+  std::vector<int> order;
+  std::vector<int> edge;
+};
+RankOrder heatmapOrder(const RunReport& report);
+
 // CSV: the columns after lower_bound, and one row's values for them (each led by a comma).
 extern const char* const kCsvPathColumns;
 std::string csvPathValues(const LinkVerdict* v, const Topology* topology);
@@ -31,8 +40,9 @@ std::string csvPathValues(const LinkVerdict* v, const Topology* topology);
 bool printHostsBySwitch(const RunReport& report, std::ostream& out);
 // "uplink leaf2", "rail 3", "host h4", "rank 11 (h2)", "rank 11 (rail 3 on host h2)".
 std::string suspectName(const Suspect& s);
-// "SUSPECT uplink leaf2 ..." lines, highest level first.
-void printSuspects(const BlockAnalysis& a, std::ostream& out);
+// "SUSPECT uplink leaf2 ..." lines, highest level first; a rail or a rank on a rail with the
+// NICs its ranks chose (memory.ranks[r].nics, where the transport says).
+void printSuspects(const RunReport& report, const BlockAnalysis& a, std::ostream& out);
 // Medians per path class, with rails the rail x rail medians.
 void printPathSummaries(const RunReport& report, const ResultBlock& block, std::ostream& out);
 

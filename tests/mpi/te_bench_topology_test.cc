@@ -45,7 +45,7 @@ SixRun runSix(const std::string& flags) {
   return run;
 }
 
-TEST(TeBenchTopology, SlowUplinkIsNamedAndNothingElse) {
+TEST(TeBenchTopology, SlowUplinkIsTheOnlySuspect) {
   SixRun r = runSix("--topology " TE_TESTS_DIR "/cluster/topology/three_leaves.conf");
   ASSERT_EQ(r.result.exit_code, 0) << r.result.output;
   EXPECT_NE(r.result.output.find("SUSPECT uplink leaf2: "), std::string::npos) << r.result.output;

@@ -98,5 +98,44 @@ TEST(TopologyReport, JsonAndCsvCarryEachLinksPath) {
   std::remove(csv.c_str());
 }
 
+TEST(TopologyReport, ASlowRailIsNamedWithItsNics) {
+  BenchConfig config;
+  RunReport r;
+  r.config = &config;
+  r.world_size = 8;
+  r.hosts = {"h0", "h0", "h1", "h1", "h2", "h2", "h3", "h3"};
+  for (int rank = 0; rank < 8; ++rank) r.memory["ranks"].push_back({{"nics", {rank % 2 ? "mlx5_1" : "mlx5_0"}}});
+  ResultBlock b{"verbs", "write", 65536, {}, {}, {}};
+  b.links = testing::fullMatrixLinks(8, [](int i, int t) {
+    return i / 2 != t / 2 && (i % 2 || t % 2) ? 1'000'000'000ull : 10'000'000'000ull + 10'000'000ull * uint64_t(i + t);
+  });
+  b.analysis = analyzeLinks(b.links, r.hosts, {});
+  r.blocks.push_back(std::move(b));
+  std::ostringstream out;
+  printTerminalReport(r, out);
+  EXPECT_NE(out.str().find("SUSPECT rail 1: "), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("; NIC mlx5_1\n"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("rail x rail between hosts"), std::string::npos) << out.str();
+}
+
+TEST(TopologyReport, HtmlOrdersRanksBySwitchAndNamesTheUplink) {
+  auto f = makeReport();
+  f->report.hosts = {"h0", "h2", "h4", "h1", "h3", "h5"};  // rank 1 under leaf2, rank 3 under leaf1
+  const std::string path = tempPath("r.html");
+  ASSERT_TRUE(writeHtmlReport(f->report, path).isOk());
+  std::ifstream in(path);
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  // Columns: leaf1 (ranks 0, 3), leaf2 (1, 4), leaf3 (2), no switch (5); a line at each switch.
+  EXPECT_NE(html.find("<colgroup><col><col><col class=\"edge-host\"><col class=\"edge-switch\"><col class=\"edge-host\">"
+                      "<col class=\"edge-switch\"><col class=\"edge-switch\"><col></colgroup>"),
+            std::string::npos);
+  const size_t r3 = html.find("<th class=\"col\" data-rank=\"3\">"), r1 = html.find("<th class=\"col\" data-rank=\"1\">");
+  ASSERT_NE(r3, std::string::npos);
+  EXPECT_LT(r3, r1);
+  EXPECT_NE(html.find("<table class=\"per-switch\">"), std::string::npos);
+  EXPECT_NE(html.find("<li class=\"bad\">uplink "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace te::bench
