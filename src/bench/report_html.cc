@@ -138,8 +138,12 @@ void writeCanvasHeatmap(const RunReport& r, const ResultBlock& b, std::ostream& 
   }
   nlohmann::json hosts = nlohmann::json::array();
   for (int k = 0; k < n; ++k) hosts.push_back(hostOf(r, k));
+  // Ranks in topology order, as the table's: position k shows rank order[k]; edge[k] 1 or 2
+  // draws a host or a switch line before it.
+  const RankOrder ord = heatmapOrder(r);
   const nlohmann::json data = {{"n", n},         {"max_mbps", std::llround(max_bps / 1e6)}, {"mbps", mbps},
-                               {"hosts", hosts}, {"slow", slow}, {"under_load", under_load}};
+                               {"hosts", hosts}, {"slow", slow}, {"under_load", under_load},
+                               {"order", ord.order}, {"edge", ord.edge}};
   // Inside <script> a "</script" or "<!--" of a host name would change how the page parses:
   // JSON may spell every "<" as "\u003c".
   std::string text;

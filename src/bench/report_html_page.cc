@@ -126,11 +126,14 @@ const char* pageScript() {
     (function (canvas) {
       var d = JSON.parse(canvas.parentNode.querySelector('script[type="application/json"]').textContent);
       var px = parseInt(canvas.getAttribute("data-px"), 10) || 1, n = d.n;
+      var order = d.order && d.order.length === n ? d.order : [], at = [];  // position -> rank, rank -> position
+      for (var k = 0; k < n; ++k) { if (order.length < n) order.push(k); at[order[k]] = k; }
       var ctx = canvas.getContext("2d");
       var img = ctx.createImageData(n * px, n * px);
       var drawn = 0;
-      for (var i = 0; i < n; ++i) {
-        for (var t = 0; t < n; ++t) {
+      for (var pi = 0; pi < n; ++pi) {
+        for (var pt = 0; pt < n; ++pt) {
+          var i = order[pi], t = order[pt];
           var v = d.mbps[i * n + t], rgb;
           if (v === null) rgb = [238, 238, 238];
           else if (v < 0) rgb = [51, 51, 51];
@@ -141,19 +144,25 @@ const char* pageScript() {
           if (v !== null) ++drawn;
           for (var y = 0; y < px; ++y) {
             for (var x = 0; x < px; ++x) {
-              var o = ((i * px + y) * n * px + t * px + x) * 4;
+              var o = ((pi * px + y) * n * px + pt * px + x) * 4;
               img.data[o] = rgb[0]; img.data[o + 1] = rgb[1]; img.data[o + 2] = rgb[2]; img.data[o + 3] = 255;
             }
           }
         }
       }
       ctx.putImageData(img, 0, 0);
+      (d.edge || []).forEach(function (e, k) {  // host (1) and switch (2) lines, as the table's
+        if (!e || k === 0) return;
+        ctx.fillStyle = e === 2 ? "#222" : "#999";
+        ctx.fillRect(k * px - 1, 0, e, n * px);
+        ctx.fillRect(0, k * px - 1, n * px, e);
+      });
       ctx.lineWidth = 1;
       function outline(list, colour, dash) {  // a square around each listed cell, as the legend says
         ctx.strokeStyle = colour;
         ctx.setLineDash(dash);
-        list.forEach(function (at) {
-          ctx.strokeRect((at % n) * px - 1.5, Math.floor(at / n) * px - 1.5, px + 3, px + 3);
+        list.forEach(function (cell) {
+          ctx.strokeRect(at[cell % n] * px - 1.5, at[Math.floor(cell / n)] * px - 1.5, px + 3, px + 3);
         });
       }
       outline(d.slow, "#000", []);
@@ -161,8 +170,9 @@ const char* pageScript() {
       var tip = canvas.parentNode.querySelector(".tip");
       canvas.addEventListener("mousemove", function (e) {
         var box = canvas.getBoundingClientRect();
-        var t = Math.floor((e.clientX - box.left) / px), i = Math.floor((e.clientY - box.top) / px);
-        if (i < 0 || t < 0 || i >= n || t >= n) return;
+        var pt = Math.floor((e.clientX - box.left) / px), pi = Math.floor((e.clientY - box.top) / px);
+        if (pi < 0 || pt < 0 || pi >= n || pt >= n) return;
+        var i = order[pi], t = order[pt];
         var v = d.mbps[i * n + t], f = factors[select ? select.value : "GB/s"];
         var what = v === null ? "not measured" : v < 0 ? "failed" : (v * 1e6 * f).toFixed(precision) + " " + select.value;
         if (d.slow.indexOf(i * n + t) >= 0) what += ", SLOW";
