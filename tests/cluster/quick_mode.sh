@@ -28,15 +28,11 @@ BENCH=${TE_BENCH_BIN:-$BUILD/src/bench/te_bench}
 BENCH=$(cd "$(dirname "$BENCH")" && pwd)/$(basename "$BENCH")
 
 export TE_CLUSTER_PREFIX=qm$$- TE_CLUSTER_HOSTS=4 TE_CLUSTER_STATE=/tmp/te_cluster.qm$$
-WORK=$(mktemp -d /tmp/te_quick_mode.XXXXXX)
-trap '"$HERE/netns_cluster.sh" down; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
+WORK_STEM=te_quick_mode
+# shellcheck source=check_lib.sh
+. "$HERE/check_lib.sh"   # WORK, the cluster torn down on exit, ok / fail
 "$HERE/netns_cluster.sh" up >/dev/null || { echo "not ok - netns cluster up"; exit 1; }
 HF=$TE_CLUSTER_STATE/hostfile
-
-FAILS=0
-ok() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
 # Light for 2 shared cores; the same for both modes except the mode and its windows.
 COMMON="--transport tcp --operation write --block-size 64K --buffer-size 64M --threads 1 --progress off"
 
