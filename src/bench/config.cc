@@ -191,7 +191,6 @@ Status finishMode(BenchConfig* c, const FlagStrings& f) {
   if (f.mode == "exact") return Status::ok();
   if (f.mode != "quick") return refused("--mode", f.mode);
   c->quick = true;
-  c->mode_given = f.mode_given;
   if (f.schedule_given && c->schedule != "bidir") {
     return invalidArgument("--mode quick with --schedule " + shownValue(c->schedule, 32) +
                            ": allowed only --schedule bidir (the screen runs both directions of a pair at once)");

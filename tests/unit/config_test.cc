@@ -301,12 +301,6 @@ TEST(Config, EveryFlagWithAValueKnowsWhatItAllows) {
   EXPECT_EQ(checkNumber("--threads", 257).message(), "--threads 257: allowed an integer 1..256");
 }
 
-}  // namespace
-}  // namespace te::bench
-
-namespace te::bench {
-namespace {
-
 TEST(Config, DurationAutoHasAFloorACapAndAPrecision) {
   Parsed fixed = parse({"--duration", "0.5"});
   EXPECT_FALSE(fixed.config.adaptive);
@@ -344,11 +338,6 @@ TEST(Config, DurationAutoRefusesWhatCannotHold) {
   EXPECT_NE(errorOf({"--precision", "1"}).find("--precision 1: allowed"), std::string::npos);
 }
 
-}  // namespace
-}  // namespace te::bench
-
-namespace te::bench {
-namespace {
 
 TEST(Config, QuickModeIsABidirScreenWithAutoWindowsAndRetests) {
   Parsed q = parse({"--mode", "quick"});
@@ -371,11 +360,6 @@ TEST(Config, QuickModeIsABidirScreenWithAutoWindowsAndRetests) {
   EXPECT_NE(errorOf({"--mode", "quick", "--pairs", "0:1"}).find("allowed only without --pairs"), std::string::npos);
 }
 
-}  // namespace
-}  // namespace te::bench
-
-namespace te::bench {
-namespace {
 
 TEST(TimeBudget, ParsesTimesAndRefusesTheRest) {
   EXPECT_DOUBLE_EQ(*parseTimeBudget("90"), 90);
@@ -431,11 +415,6 @@ TEST(TimeBudget, KeepsExactWhileItFitsThenQuickThenRefuses) {
   EXPECT_FALSE(fitTimeBudget(&tiny, {64, 64, 2, 1}).isOk());
 }
 
-}  // namespace
-}  // namespace te::bench
-
-namespace te::bench {
-namespace {
 
 TEST(TimeBudget, RetestsStopWhereTheBudgetEnds) {
   BenchConfig c;
