@@ -1,11 +1,14 @@
 #include "bench/checkpoint.h"
 
+#include <algorithm>
+
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <iostream>
 #include <thread>
+#include <unordered_set>
 
 namespace te::bench {
 namespace {
@@ -59,9 +62,21 @@ RunReport Checkpoint::snapshot(const std::string& why) const {
   if (!open_) return out;
   const std::string where = "not measured: the job was ended in phase " + std::to_string(phases_done_ + 1) + " of " +
                             std::to_string(phases_.size());
-  for (size_t q = phases_done_; q < phases_.size(); ++q) {
-    appendCut(phases_[q], -1, static_cast<uint32_t>(q), false, where, &out.blocks.back().links);
+  // With pair handshakes (phase_deps.h) links of later phases may be kept already: only the
+  // links not kept are cut.
+  std::vector<LinkResult>& links = out.blocks.back().links;
+  auto key = [](const LinkResult& l) {
+    return (static_cast<uint64_t>(l.phase) << 40) | (static_cast<uint64_t>(l.link.initiator) << 20) |
+           static_cast<uint64_t>(l.link.target);
+  };
+  std::unordered_set<uint64_t> kept;
+  for (const LinkResult& l : links) kept.insert(key(l));
+  std::vector<LinkResult> cut;
+  for (size_t q = phases_done_; q < phases_.size(); ++q) appendCut(phases_[q], -1, static_cast<uint32_t>(q), false, where, &cut);
+  for (LinkResult& c : cut) {
+    if (!kept.count(key(c))) links.push_back(std::move(c));
   }
+  std::stable_sort(links.begin(), links.end(), [](const LinkResult& a, const LinkResult& b) { return a.phase < b.phase; });
   return out;
 }
 

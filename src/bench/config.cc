@@ -298,6 +298,10 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   addNumberWithDefault(app, "--warmup", &c->warmup, "seconds of warm-up per link");
   addNumberWithDefault(app, "--samples", &c->samples, "sub-windows per link (median and spread)");
   app.add_option("--schedule", c->schedule, std::string("link schedule: ") + kScheduleNames())->capture_default_str();
+  app.add_option("--phase-sync", c->phase_sync,
+                 "pairs | global: a phase starts once the ranks near its links are through the last one "
+                 "(pairs, where the schedule allows) or after a hand-off of every rank at rank 0 (global)")
+      ->capture_default_str();
   app.add_option("--mode", f->mode,
                  "exact | quick: quick screens every pair in both directions at once (--schedule bidir, --duration auto "
                  "to 5%, N-1 phases) and re-measures what it flags alone")

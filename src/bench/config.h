@@ -58,6 +58,9 @@ struct BenchConfig {
   double precision = 0.02;    // --duration auto: the 95% interval's half-width, over the rate
   double warmup = 0.2;     // seconds per link before measuring
   std::string schedule = "pairs";
+  // How one phase follows another: "pairs" (handshakes between the ranks near each link,
+  // phase_deps.h) where the schedule allows, else "global" (a hand-off at rank 0).
+  std::string phase_sync = "pairs";
   // --mode quick: a screen (--schedule bidir, auto windows to 5%) whose flagged links are
   // re-measured alone; exact: the schedule as asked.
   bool quick = false;

@@ -60,6 +60,7 @@ const std::map<std::string, std::string>& valueTable() {
       {"--buffer-size", engine::kAllowedSize},
       {"--schedule", std::string("values are ") + kScheduleNames()},
       {"--mode", "values are " "exact, quick"},
+      {"--phase-sync", "values are " "pairs, global"},
       {"--time-budget", "a time of 10 s to 30 days: seconds, or a number with s, m, h or d (90, 10m, 1.5h)"},
       {"--pairs", "INITIATOR:TARGET of two different ranks 0.." + std::to_string(bootstrap::kMaxRanks - 1) +
                       ", comma separated, e.g. 0:3,2:5"},

@@ -75,6 +75,9 @@ Status validateRun(const BenchConfig& c) {
   if (std::find(scheduleList().begin(), scheduleList().end(), c.schedule) == scheduleList().end()) {
     return invalidArgument(flagValue("--schedule", c.schedule) + ": allowed " + allowedValues("--schedule"));
   }
+  if (c.phase_sync != "pairs" && c.phase_sync != "global") {
+    return invalidArgument(flagValue("--phase-sync", c.phase_sync) + ": allowed " + allowedValues("--phase-sync"));
+  }
   if (c.progress != "auto" && c.progress != "on" && c.progress != "off") {
     return invalidArgument(flagValue("--progress", c.progress) + ": allowed " + allowedValues("--progress"));
   }
@@ -171,7 +174,7 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"max_duration", c.adaptive ? nlohmann::json(c.duration) : nlohmann::json(nullptr)},
       {"precision", c.adaptive ? nlohmann::json(c.precision) : nlohmann::json(nullptr)},
       {"iterations", c.iterations}, {"warmup", c.warmup}, {"samples", c.samples},
-      {"schedule", c.schedule}, {"mode", c.quick ? "quick" : "exact"},
+      {"schedule", c.schedule}, {"mode", c.quick ? "quick" : "exact"}, {"phase_sync", c.phase_sync},
       {"time_budget", c.time_budget > 0 ? nlohmann::json(c.time_budget) : nlohmann::json(nullptr)}, {"root", c.root}, {"pairs", pairs}, {"ranks_per_node", c.ranks_per_node},
       {"threshold", c.threshold}, {"retest", c.retest}, {"max_retests", c.max_retests},
       {"expect_bytes_per_second", opt(c.expect_bytes_per_second)}, {"expect_line_rate", opt(c.expect_line_rate)},

@@ -53,6 +53,8 @@ class Runner {
               const KeptFn& kept = nullptr);
 
   struct ThreadState;
+  struct RootBook;
+  struct PairedState;
   struct LinkAccum;
   struct LinkGate;
   struct InFlight;
@@ -88,6 +90,18 @@ class Runner {
   double drainTarget() const;
   Status finishBatch(InFlight& f);
   Status verifyPhase(const Phase& phase, uint64_t epoch);
+  // Phases that follow each other by a hand-off at rank 0 (runner_handoff.cc), or by pair
+  // handshakes (runner_paired.cc, phase_deps.h) where the schedule and the bootstrap allow.
+  Outcome runHandingOff(const std::vector<Phase>& phases, const ProgressFn& progress, const KeptFn& kept);
+  Outcome runPaired(const std::vector<Phase>& phases, const ProgressFn& progress, const KeptFn& kept);
+  // Waits until `ranks` are through phase `p` (pair handshakes); an error once the run stops.
+  Status awaitThrough(std::vector<int> ranks, size_t p, PairedState& st);
+  // Rank 0: what arrived from the others; a rank silent for silence() stops the schedule.
+  Status pollRoot(PairedState& st, const KeptFn& kept);
+  // Rank 0: waits for every rank's end and makes the outcome.
+  Outcome finishPaired(PairedState& st, const Histogram& latency, Status stop, Outcome* out);
+  // Says to every other rank that the schedule stops (why: the first failure).
+  void sayStop(size_t origin, const Status& why, PairedState& st);
   // The hand-off after phase `p` (see Outcome): OK when the schedule goes on.
   Status handOff(const std::vector<Phase>& phases, size_t p, const Status& measured, std::vector<LinkResult> links,
                  Outcome* out);
@@ -109,6 +123,9 @@ class Runner {
   std::vector<std::unique_ptr<ThreadState>> threads_;
   std::unique_ptr<LinkGate[]> gates_;  // one per link of the phase
   std::atomic<bool> abort_{false};
+  // Called by the measuring rank's main thread at each heartbeat (rank 0, pair handshakes:
+  // what the others sent while it measures).
+  std::function<void()> while_measuring_;
 };
 
 }  // namespace te::bench

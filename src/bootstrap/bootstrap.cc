@@ -1,5 +1,7 @@
 #include "bootstrap/bootstrap.h"
 
+#include <cstdio>
+
 #include "common/bytes.h"
 
 namespace te::bootstrap {
@@ -21,6 +23,26 @@ Result<std::vector<std::optional<Bytes>>> Bootstrap::gatherSurviving(const Bytes
 
 Result<Bytes> Bootstrap::tell(const Bytes& data, int root, Deadline deadline, Clock::duration) {
   return broadcast(data, root, deadline);
+}
+
+Status Bootstrap::post(int, int, Bytes) { return internalError(kind() + " bootstrap: no point-to-point messages"); }
+
+Result<std::optional<Bootstrap::Message>> Bootstrap::receive(int, int) {
+  return internalError(kind() + " bootstrap: no point-to-point messages");
+}
+
+Clock::time_point Bootstrap::lastHeard(int) { return Clock::time_point(); }
+
+std::string silentRanksText(const Bootstrap& bootstrap, const std::vector<int>& ranks, Clock::duration silence) {
+  std::string out;
+  for (size_t i = 0; i < ranks.size() && i < 16; ++i) {
+    out += (i ? ", " : "") + std::string("rank ") + std::to_string(ranks[i]) + " (" + bootstrap.hostname(ranks[i]) + ")";
+  }
+  if (ranks.size() > 16) out += " and " + std::to_string(ranks.size() - 16) + " more";
+  if (out.empty()) return out;
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.0f", std::chrono::duration<double>(silence).count());
+  return out + " sent nothing for " + secs + " s (frozen, or lost with its node)";
 }
 
 Status agreeOnStatus(Bootstrap& bootstrap, const Status& mine, Deadline deadline) {

@@ -40,7 +40,29 @@ class Bootstrap : public Collective {
   // `data` from `root` to every rank, each waiting while the root is alive (it heartbeats
   // while it works): a root silent for `silence` is an error naming it. Default: broadcast().
   virtual Result<Bytes> tell(const Bytes& data, int root, Deadline deadline, Clock::duration silence);
+
+  // Point to point, for the runner's pair handshakes (a phase starts once the ranks near its
+  // links are through the previous one, with no hand-off at rank 0 in between). A bootstrap
+  // without it (the default) leaves the runner to hand off at rank 0 after every phase.
+  virtual bool hasPointToPoint() const { return false; }
+  static constexpr int kChannels = 4;
+  // Queues `data` for rank `to` on `channel` (0..kChannels-1) and returns at once: messages
+  // from one rank to another on one channel arrive in the order posted.
+  virtual Status post(int to, int channel, Bytes data);
+  struct Message {
+    int from = -1;
+    Bytes data;
+  };
+  // The oldest message on `channel` from `from` (-1: from any rank), if one has arrived.
+  virtual Result<std::optional<Message>> receive(int from, int channel);
+  // When this rank last heard from `rank` (a heartbeat or a message): rank 0 hears every
+  // rank's heartbeats, every rank hears rank 0's. The epoch when never.
+  virtual Clock::time_point lastHeard(int rank);
 };
+
+// "rank 2 (node7), rank 5 (node9) sent nothing for 4 s (frozen, or lost with its node)";
+// "" for no ranks.
+std::string silentRanksText(const Bootstrap& bootstrap, const std::vector<int>& ranks, Clock::duration silence);
 
 // Gathers every rank's status at rank 0 and returns, on every rank, the first failure (by
 // rank order) or OK. Used so that an error seen by one rank ends the run on all of them.

@@ -1,5 +1,7 @@
 #include "bootstrap/mpi/mpi_bootstrap.h"
 
+#include "bootstrap/mpi/mpi_postbox.h"
+
 #include <mpi.h>
 
 #include <algorithm>
@@ -28,7 +30,8 @@ uint64_t gather_round_limit = INT_MAX;
 
 class MpiBootstrap final : public Bootstrap {
  public:
-  MpiBootstrap(int rank, int size, Clock::duration timeout) : rank_(rank), size_(size), timeout_(timeout) {}
+  MpiBootstrap(int rank, int size, Clock::duration timeout)
+      : rank_(rank), size_(size), timeout_(timeout), heard_(size) {}
   // MPI_Finalize waits for every rank too: a failure path that found a rank frozen or lost
   // would hang in it. Bounded like MPI_Init; healthy ranks reach it together (they wait for
   // rank 0's reports before), so the bootstrap timeout is room enough.
@@ -36,6 +39,7 @@ class MpiBootstrap final : public Bootstrap {
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (finalized) return;
+    postbox_.drop();
     Watchdog watchdog(Clock::now() + timeout_, [this] {
       std::fprintf(stderr, "te_bench: MPI_Finalize did not complete within %.0f s on rank %d (%s): another rank is "
                    "frozen or was lost\n", std::chrono::duration<double>(timeout_).count(), rank_,
@@ -229,6 +233,22 @@ class MpiBootstrap final : public Bootstrap {
     return out;
   }
 
+  bool hasPointToPoint() const override { return true; }
+  Status post(int to, int channel, Bytes data) override {
+    if (to < 0 || to >= size_ || to == rank_) return internalError("post: to rank " + std::to_string(to));
+    return postbox_.post(to, channel, std::move(data));
+  }
+  Result<std::optional<Message>> receive(int from, int channel) override {
+    TE_ASSIGN_OR_RETURN(std::optional<Message> m, postbox_.receive(from, channel));
+    if (m) heard_[m->from] = Clock::now();
+    return m;
+  }
+  Clock::time_point lastHeard(int rank) override {
+    std::vector<Clock::time_point> ignored(size_);
+    drainHeartbeats(&ignored);
+    return heard_[rank];
+  }
+
   Result<Bytes> tell(const Bytes& data, int root, Deadline deadline, Clock::duration silence) override {
     if (rank_ == root) {
       if (data.size() > static_cast<size_t>(INT_MAX)) return internalError("tell: over 2 GiB");
@@ -270,7 +290,7 @@ class MpiBootstrap final : public Bootstrap {
     return lens;
   }
 
-  static constexpr int kTagHeartbeat = 9001, kTagHandOff = 9002, kTagTell = 9003;
+  static constexpr int kTagHeartbeat = 9001, kTagHandOff = 9002, kTagTell = 9003, kTagPost = 9010;
 
   // Growing sleeps between tests of what a rank waits for (as wait() below).
   struct Pause {
@@ -292,7 +312,7 @@ class MpiBootstrap final : public Bootstrap {
       if (MPI_Iprobe(MPI_ANY_SOURCE, kTagHeartbeat, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS || !flag) return;
       uint8_t beat = 0;
       MPI_Recv(&beat, 0, MPI_BYTE, st.MPI_SOURCE, kTagHeartbeat, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      (*heard)[st.MPI_SOURCE] = Clock::now();
+      (*heard)[st.MPI_SOURCE] = heard_[st.MPI_SOURCE] = Clock::now();
     }
   }
 
@@ -313,17 +333,8 @@ class MpiBootstrap final : public Bootstrap {
     }
   }
 
-  // "rank 2 (node7) sent nothing for 4 s (frozen, or lost with its node)".
   std::string lostText(const std::vector<int>& ranks, Clock::duration silence) const {
-    std::string out;
-    for (size_t i = 0; i < ranks.size() && i < 16; ++i) {
-      out += (i ? ", " : "") + std::string("rank ") + std::to_string(ranks[i]) + " (" + hostnames_[ranks[i]] + ")";
-    }
-    if (ranks.size() > 16) out += " and " + std::to_string(ranks.size() - 16) + " more";
-    if (out.empty()) return out;
-    char secs[32];
-    std::snprintf(secs, sizeof secs, "%.0f", std::chrono::duration<double>(silence).count());
-    return out + " sent nothing for " + secs + " s (frozen, or lost with its node)";
+    return silentRanksText(*this, ranks, silence);
   }
 
   static Status check(const char* what, int rc) {
@@ -382,6 +393,8 @@ class MpiBootstrap final : public Bootstrap {
   const int size_;
   const Clock::duration timeout_;
   std::vector<std::string> hostnames_;
+  std::vector<Clock::time_point> heard_;  // the last heartbeat or message from each rank
+  MpiPostbox postbox_{kTagPost};
 };
 
 // MPI_Init waits for every rank of the job: a rank that is frozen or never started holds
