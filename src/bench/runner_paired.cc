@@ -220,6 +220,12 @@ Runner::Outcome Runner::runPaired(const std::vector<Phase>& phases, const Progre
   Histogram latency;
   Status stop;
   for (size_t p = 0; p < total && st.ending == Ending::kCompleted; ++p) {
+    // Heard at least every silence() / 4 (short phases that never wait included): rank 0
+    // counts a rank silent that long as lost, and the others rank 0.
+    if (Clock::now() - st.beat >= silence() / 4) {
+      bootstrap_.heartbeat();
+      st.beat = Clock::now();
+    }
     if (p > 0) {
       stop = awaitThrough(st.deps.needs(me, p), p - 1, st);
       if (!stop.isOk()) {

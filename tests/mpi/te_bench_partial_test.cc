@@ -77,7 +77,9 @@ TEST(PartialReport, ARankFrozenMidRunLeavesEveryLinkMeasuredBeforeIt) {
         lost += l["error"].get<std::string>().find("rank 2 (") != std::string::npos;
       }
       EXPECT_TRUE(status == "ok" || status == "failed") << l.dump();
-    } else {
+    } else if (status != "ok" || i == 2 || t == 2) {
+      // Later phases: with pair handshakes (the default) a link whose ranks never waited for
+      // the frozen one may be measured still; the frozen rank's are not.
       EXPECT_EQ(status, "not_measured") << l.dump();
       EXPECT_NE(l["error"].get<std::string>().find("not measured: the run stopped in phase 3 of "), std::string::npos)
           << l.dump();
@@ -138,7 +140,8 @@ TEST(PartialReport, ARankKilledMidRunUnderMpirunLeavesTheReport) {
   for (const auto& l : links) {
     if (l["phase"].get<int>() < 2) {
       EXPECT_EQ(l["status"], "ok") << l.dump();
-    } else if (l["phase"].get<int>() > 2) {
+    } else if (l["phase"].get<int>() > 2 && (l["status"] != "ok" || l["initiator"] == 2 || l["target"] == 2)) {
+      // Measured still where its ranks never waited for the lost one (pair handshakes).
       EXPECT_EQ(l["status"], "not_measured") << l.dump();
     }
     ok += l["status"] == "ok";
