@@ -23,6 +23,14 @@ constexpr uint8_t kPart = 1, kEnd = 2;
 // How a rank's schedule ended.
 enum class Ending : uint8_t { kCompleted = 0, kFailed = 1, kStopped = 2 };
 
+// Growing sleeps between looks (10 us, doubling up to 1/64 of the time waited, 1..10 ms):
+// waiting ranks must leave the cores to the measuring ones (as the MPI bootstrap's waits).
+void backOff(std::chrono::microseconds* pause, Clock::time_point started) {
+  std::this_thread::sleep_for(*pause);
+  const auto waited = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+  *pause = std::min(*pause * 2, std::clamp(waited / 64, std::chrono::microseconds(1000), std::chrono::microseconds(10000)));
+}
+
 std::string phaseOf(size_t p, size_t total) { return "phase " + std::to_string(p + 1) + " of " + std::to_string(total); }
 
 }  // namespace
@@ -72,6 +80,7 @@ Status Runner::awaitThrough(std::vector<int> ranks, size_t p, PairedState& st) {
   const size_t total = st.phases.size();
   // Partners may be a few phases behind (each waits for its own): the cap is the schedule's.
   const Deadline deadline = Clock::now() + (handOffDeadline() - Clock::now()) * static_cast<long>(total);
+  const auto started = Clock::now();
   auto pause = std::chrono::microseconds(10);
   while (true) {
     for (size_t i = 0; i < ranks.size();) {
@@ -103,7 +112,7 @@ Status Runner::awaitThrough(std::vector<int> ranks, size_t p, PairedState& st) {
     const auto now = Clock::now();
     if (st.poll) {
       TE_RETURN_IF_ERROR(st.poll());
-    } else if (now - std::max(st.since, bootstrap_.lastHeard(0)) >= silence()) {
+    } else if (now - std::max(st.since, bootstrap_.lastHeard()[0]) >= silence()) {
       st.root_lost = true;
       return deadlineExceeded(phaseOf(p + 1, total) + ": " + bootstrap::silentRanksText(bootstrap_, {0}, silence()));
     }
@@ -117,8 +126,7 @@ Status Runner::awaitThrough(std::vector<int> ranks, size_t p, PairedState& st) {
       bootstrap_.heartbeat();
       st.beat = now;
     }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+    backOff(&pause, started);
   }
 }
 
@@ -184,11 +192,12 @@ Status Runner::pollRoot(PairedState& st, const KeptFn& kept) {
   }
   // A rank that has not ended and sent nothing (no part, no heartbeat) for silence() is lost.
   const auto now = Clock::now();
+  const std::vector<Clock::time_point> heard = bootstrap_.lastHeard();
   std::vector<int> silent;
   for (int r = 1; r < world; ++r) {
     const auto ru = static_cast<size_t>(r);
     if (book.ended[ru] || book.lost[ru]) continue;
-    if (now - std::max(st.since, bootstrap_.lastHeard(r)) >= silence()) silent.push_back(r);
+    if (now - std::max(st.since, heard[ru]) >= silence()) silent.push_back(r);
   }
   if (silent.empty()) return Status::ok();
   for (int r : silent) book.lost[static_cast<size_t>(r)] = 1;
@@ -299,6 +308,7 @@ Runner::Outcome Runner::finishPaired(PairedState& st, const Histogram& latency, 
   book.latency.merge(latency);
   // Every rank ends (its part of each phase, then its end) or falls silent.
   const Deadline cap = Clock::now() + (handOffDeadline() - Clock::now()) * static_cast<long>(total);
+  const auto started = Clock::now();
   auto pause = std::chrono::microseconds(10);
   while (true) {
     const size_t before = book.kept.size();
@@ -322,8 +332,7 @@ Runner::Outcome Runner::finishPaired(PairedState& st, const Histogram& latency, 
       st.beat = now;
     }
     if (book.kept.size() != before) pause = std::chrono::microseconds(10);
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+    backOff(&pause, started);
   }
   out.results.latency_ns = book.latency;
   std::vector<LinkResult>& links = out.results.links;
@@ -336,7 +345,11 @@ Runner::Outcome Runner::finishPaired(PairedState& st, const Histogram& latency, 
     completed = completed && !book.lost[ru] && book.ending[ru] == Ending::kCompleted && book.parts[ru] == total;
   }
   completed = completed && book.failures.empty() && stop.isOk();
-  auto byPhase = [](const LinkResult& a, const LinkResult& b) { return a.phase < b.phase; };
+  // In schedule order, as the hand-off keeps them: by phase, then initiator (each rank's in
+  // the order it measured them).
+  auto byPhase = [](const LinkResult& a, const LinkResult& b) {
+    return a.phase != b.phase ? a.phase < b.phase : a.link.initiator < b.link.initiator;
+  };
   if (completed) {
     std::stable_sort(links.begin(), links.end(), byPhase);
     Result<Bytes> said = bootstrap_.tell({1}, 0, cap, silence());

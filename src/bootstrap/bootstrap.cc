@@ -31,7 +31,7 @@ Result<std::optional<Bootstrap::Message>> Bootstrap::receive(int, int) {
   return internalError(kind() + " bootstrap: no point-to-point messages");
 }
 
-Clock::time_point Bootstrap::lastHeard(int) { return Clock::time_point(); }
+std::vector<Clock::time_point> Bootstrap::lastHeard() { return std::vector<Clock::time_point>(size()); }
 
 std::string silentRanksText(const Bootstrap& bootstrap, const std::vector<int>& ranks, Clock::duration silence) {
   std::string out;

@@ -55,9 +55,9 @@ class Bootstrap : public Collective {
   };
   // The oldest message on `channel` from `from` (-1: from any rank), if one has arrived.
   virtual Result<std::optional<Message>> receive(int from, int channel);
-  // When this rank last heard from `rank` (a heartbeat or a message): rank 0 hears every
+  // When this rank last heard from each rank (a heartbeat or a message): rank 0 hears every
   // rank's heartbeats, every rank hears rank 0's. The epoch when never.
-  virtual Clock::time_point lastHeard(int rank);
+  virtual std::vector<Clock::time_point> lastHeard();
 };
 
 // "rank 2 (node7), rank 5 (node9) sent nothing for 4 s (frozen, or lost with its node)";

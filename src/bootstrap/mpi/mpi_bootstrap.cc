@@ -243,10 +243,9 @@ class MpiBootstrap final : public Bootstrap {
     if (m) heard_[m->from] = Clock::now();
     return m;
   }
-  Clock::time_point lastHeard(int rank) override {
-    std::vector<Clock::time_point> ignored(size_);
-    drainHeartbeats(&ignored);
-    return heard_[rank];
+  std::vector<Clock::time_point> lastHeard() override {
+    drainHeartbeats(nullptr);
+    return heard_;
   }
 
   Result<Bytes> tell(const Bytes& data, int root, Deadline deadline, Clock::duration silence) override {
@@ -304,7 +303,8 @@ class MpiBootstrap final : public Bootstrap {
     }
   };
 
-  // Heartbeats that arrived: each sender was alive when it sent it.
+  // Heartbeats that arrived: each sender was alive when it sent it (into heard_, and into
+  // `heard` when given).
   void drainHeartbeats(std::vector<Clock::time_point>* heard) {
     while (true) {
       int flag = 0;
@@ -312,7 +312,8 @@ class MpiBootstrap final : public Bootstrap {
       if (MPI_Iprobe(MPI_ANY_SOURCE, kTagHeartbeat, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS || !flag) return;
       uint8_t beat = 0;
       MPI_Recv(&beat, 0, MPI_BYTE, st.MPI_SOURCE, kTagHeartbeat, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      (*heard)[st.MPI_SOURCE] = heard_[st.MPI_SOURCE] = Clock::now();
+      heard_[st.MPI_SOURCE] = Clock::now();
+      if (heard) (*heard)[st.MPI_SOURCE] = heard_[st.MPI_SOURCE];
     }
   }
 
