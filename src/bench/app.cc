@@ -96,7 +96,8 @@ Status checkWorld(const BenchConfig& c, bootstrap::Bootstrap& bs) {
   if (mine.isOk()) mine = checkHost(c, bs.hostname(bs.rank()), std::max(ranks_here, 1));
   if (mine.isOk()) mine = checkVram(c);
   if (mine.isOk() && bs.rank() == 0) {
-    for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"}}) {
+    for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"},
+                                     {c.metrics_path, "--metrics"}}) {
       if (mine.isOk() && !path.empty()) mine = checkWritable(path, flag);
     }
   }
@@ -115,6 +116,7 @@ Status writeReports(const RunReport& report, const BenchConfig& c) {
   if (!c.json_path.empty()) keep(writeJsonReport(report, c.json_path));
   if (!c.csv_path.empty()) keep(writeCsvReport(report, c.csv_path));
   if (!c.html_path.empty()) keep(writeHtmlReport(report, c.html_path));
+  if (!c.metrics_path.empty()) keep(writeMetricsReport(report, c.metrics_path));
   return first;
 }
 

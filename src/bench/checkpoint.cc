@@ -23,7 +23,7 @@ extern "C" void onTerminate(int sig) {
 void Checkpoint::beginBlock(const std::string& transport, const std::string& operation, uint64_t block_size,
                             const std::vector<Phase>& phases) {
   std::lock_guard<std::mutex> lock(mutex_);
-  report_.blocks.push_back(ResultBlock{transport, operation, block_size, {}, {}, {}});
+  report_.blocks.push_back(ResultBlock{transport, operation, block_size, {}, {}, {}, {}});
   phases_ = phases;
   phases_done_ = 0;
   open_ = true;

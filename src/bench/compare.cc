@@ -244,12 +244,6 @@ Status writeJsonFile(const nlohmann::json& j, const std::string& path) {
 }  // namespace
 
 Result<nlohmann::json> loadReport(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return invalidArgument(shownValue(path) + ": a directory; allowed a te_bench JSON report file");
-  }
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return invalidArgument(shownValue(path) + ": cannot open (" + std::strerror(errno) + ")");
   // What no comparison reads is dropped as it is parsed: a link's counts, samples, latency
   // and verdict, a block's analysis and matrices. A report of 1024 ranks is 815 MB of JSON, and
   // its whole DOM would be several GB.
@@ -257,14 +251,7 @@ Result<nlohmann::json> loadReport(const std::string& path) {
                                                 "row_mean_bytes_per_second", "column_mean_bytes_per_second",
                                                 "bytes", "ops", "ops_per_second", "seconds", "batches", "phase",
                                                 "lower_bound", "error"};
-  std::optional<nlohmann::json> j;
-  try {
-    j = parseJsonWithout(f, kUnread);
-  } catch (const std::exception& e) {  // a read error (std::ios_failure)
-    return invalidArgument(shownValue(path) + ": cannot read (" + shownValue(e.what()) + ")");
-  }
-  if (!j) return invalidArgument(shownValue(path) + ": not valid JSON");
-  return std::move(*j);
+  return loadJsonFile(path, kUnread, "a te_bench JSON report file");
 }
 
 Result<Comparison> compareReports(const nlohmann::json& old_report, const nlohmann::json& new_report,

@@ -326,6 +326,13 @@ void declareReportFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   app.add_option("--json", c->json_path, "write the JSON report to FILE")->type_name("FILE");
   app.add_option("--csv", c->csv_path, "write one CSV row per link to FILE")->type_name("FILE");
   app.add_option("--html", c->html_path, "write a self-contained HTML heatmap to FILE")->type_name("FILE");
+  app.add_option("--metrics", c->metrics_path,
+                 "write Prometheus metrics (text exposition format, atomically) to FILE, e.g. node_exporter's "
+                 "textfile directory")
+      ->type_name("FILE");
+  app.add_option("--metrics-links", c->metrics_links,
+                 "flagged | all: the links --metrics lists one by one (flagged: slow, failed or below --expect)")
+      ->capture_default_str();
   app.add_option("--report-unit", f->report_unit, "GB | GiB | Gb (per second)")->capture_default_str();
   addNumberWithDefault(app, "--report-precision", &c->report_precision, "digits after the point");
   app.add_option("--progress", c->progress, "auto | on | off: progress on stderr, a rewritten line on a terminal; in a log, whole lines for blocks of a minute or more, one a minute (auto), or for every block, one every 10 s (on)")->capture_default_str();
