@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/config_flags.h"
+#include "bench/subcommand.h"
 #include "bench/json_filter.h"
 #include "common/shown_value.h"
 #include "common/units.h"
@@ -320,19 +321,9 @@ int runCompare(int argc, const char* const* argv, std::ostream& out, std::ostrea
   app.add_option("--threshold", threshold_text, "a link is worse when new < THRESHOLD x old (0 < THRESHOLD <= 1)")
       ->capture_default_str();
   app.add_option("--json", json_path, "also write the comparison as JSON to FILE")->type_name("FILE");
-  auto fail = [&err](const std::string& message, int code) {
-    err << "te_bench compare: " << message << std::endl;
-    return code;
-  };
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    return fail(what.substr(0, what.find('\n')), 2);
-  }
+  const Subcommand command{"compare", out, err};
+  auto fail = [&command](const std::string& message, int code) { return command.fail(message, code); };
+  if (std::optional<int> done = command.parse(app, argc, argv)) return *done;
   Result<long double> parsed = parseNumber("--threshold", threshold_text, {0, 1, false, true, false});
   if (!parsed.isOk()) return fail(parsed.status().message(), 2);
   const double threshold = static_cast<double>(*parsed);

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/report_load.h"
+#include "bench/subcommand.h"
 #include "common/shown_value.h"
 
 namespace te::bench {
@@ -24,19 +25,9 @@ int runReportCommand(int argc, const char* const* argv, std::ostream& out, std::
   app.add_option("--metrics", metrics, "write Prometheus metrics (text exposition format) to FILE")->type_name("FILE");
   app.add_option("--metrics-links", links, "flagged | all: the links --metrics lists one by one (default: the run's)");
   app.add_flag("--terminal", terminal, "print the terminal report (the default when no file is asked for)");
-  auto fail = [&err](const std::string& message, int code) {
-    err << "te_bench report: " << message << std::endl;
-    return code;
-  };
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    return fail(what.substr(0, what.find('\n')), 2);
-  }
+  const Subcommand command{"report", out, err};
+  auto fail = [&command](const std::string& message, int code) { return command.fail(message, code); };
+  if (std::optional<int> done = command.parse(app, argc, argv)) return *done;
   if (!links.empty() && links != "flagged" && links != "all") {
     return fail(flagValue("--metrics-links", links) + ": allowed flagged, all", 2);
   }

@@ -341,8 +341,11 @@ class Reader {
 }  // namespace
 
 Result<std::unique_ptr<LoadedReport>> loadRunReport(const std::string& path) {
-  // Samples and the row / column means are in no report but the JSON: dropped as it is parsed.
-  static const std::set<std::string> kUnread = {"samples", "row_mean_bytes_per_second", "column_mean_bytes_per_second"};
+  // What no writer but the JSON's reads is dropped as it is parsed: a link's rates (the writers
+  // take bytes / seconds) and its samples' rates (the key is the same), the row / column means.
+  // Not "samples" itself: the options hold a "samples" too.
+  static const std::set<std::string> kUnread = {"bytes_per_second", "ops_per_second", "row_mean_bytes_per_second",
+                                                "column_mean_bytes_per_second"};
   TE_ASSIGN_OR_RETURN(Json j, loadJsonFile(path, kUnread, "a te_bench JSON report file"));
   auto out = std::make_unique<LoadedReport>();
   try {

@@ -154,7 +154,8 @@ void writeGroups(const RunReport& report, Exposition& e, const char* what, const
       }
     };
   };
-  perBlock(report, e, prefix + "links", "links " + of, each(nullptr, true));
+  perBlock(report, e, prefix + "links", std::string("measured links of a ") + what + " as initiator or target",
+           each(nullptr, true));
   perBlock(report, e, prefix + "median_bytes_per_second", "median throughput " + of, each(&Summary::median, false));
   perBlock(report, e, prefix + "min_bytes_per_second", "lowest throughput " + of, each(&Summary::min, false));
 }

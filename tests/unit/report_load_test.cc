@@ -89,7 +89,9 @@ class ReportLoad : public ::testing::TestWithParam<bool> {};
 
 TEST_P(ReportLoad, RendersEveryReportAsTheRunDid) {
   auto f = makeReport(GetParam());
-  ASSERT_FALSE(f->report.blocks[0].analysis.suspects.empty()) << "the fixture names rank 2's host";
+  const BlockAnalysis& analysis = f->report.blocks[0].analysis;
+  ASSERT_FALSE(analysis.suspects.empty() && analysis.unexplained.empty()) << "the fixture has rank 2 slow";
+  ASSERT_FALSE(analysis.failing.empty()) << "the fixture has links below the expectation";
   const std::string json = tempPath("run.json");
   ASSERT_TRUE(writeJsonReport(f->report, json).isOk());
   Result<std::unique_ptr<LoadedReport>> loaded = loadRunReport(json);
@@ -115,12 +117,7 @@ TEST_P(ReportLoad, RendersEveryReportAsTheRunDid) {
   printTerminalReport(f->report, a);
   printTerminalReport(again, b);
   EXPECT_EQ(a.str(), b.str());
-  // And the JSON itself: what was read is what was written.
-  const std::string json2 = tempPath("again.json");
-  ASSERT_TRUE(writeJsonReport(again, json2).isOk());
-  EXPECT_EQ(readFile(json), readFile(json2));
   ::unlink(json.c_str());
-  ::unlink(json2.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutTopology, ReportLoad, ::testing::Bool());

@@ -199,7 +199,9 @@ TEST(MetricsReport, DefaultListsFlaggedAndFailedLinksOnly) {
   for (const Sample& s : named(all, "te_bench_link_throughput_bytes_per_second")) {
     const int from = std::stoi(s.labels.at("initiator")), to = std::stoi(s.labels.at("target"));
     for (const LinkResult& l : b.links) {
-      if (l.link.initiator == from && l.link.target == to) EXPECT_DOUBLE_EQ(s.value, l.bytesPerSecond());
+      if (l.link.initiator == from && l.link.target == to) {
+        EXPECT_DOUBLE_EQ(s.value, l.bytesPerSecond());
+      }
     }
   }
   const std::vector<Sample> failed = named(flagged, "te_bench_link_failed");
