@@ -503,7 +503,8 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   ParseResult result;
   for (int i = 0; i < argc; ++i) c->command_line.emplace_back(argv[i]);
   CLI::App app{"te_bench: all-pairs one-sided READ / WRITE throughput through a transfer engine.\n"
-               "Launch with: mpirun -np N te_bench [options]   |   te_bench compare OLD.json NEW.json",
+               "Launch with: mpirun -np N te_bench [options]   |   te_bench compare OLD.json NEW.json   |   "
+               "te_bench report RUN.json [--csv F] [--html F] [--metrics F] [--terminal]",
                "te_bench"};
   FlagStrings flags;
   declareFlags(app, c, &flags);

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "bench/report_metrics.h"
+#include "bench/report_topology.h"
 #include "support/synthetic_links.h"
 
 namespace te::bench {
@@ -207,6 +208,36 @@ TEST(MetricsReport, DefaultListsFlaggedAndFailedLinksOnly) {
   const std::vector<Sample> failed = named(flagged, "te_bench_link_failed");
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].labels.at("initiator"), "3");
+}
+
+TEST(MetricsReport, SuspectsAreTheAnalysisVerdict) {
+  // 6 ranks on 6 hosts, every link of rank 5 slow: the analysis names host h5.
+  BenchConfig config;
+  RunReport r;
+  r.config = &config;
+  r.world_size = 6;
+  r.hosts = {"h0", "h1", "h2", "h3", "h4", "h5"};
+  ResultBlock b{"tcp", "read", 4096, {}, {}, {}, {}};
+  b.links = testing::fullMatrixLinks(6, [](int i, int t) {
+    return i == 5 || t == 5 ? 1'000'000'000ull : 10'000'000'000ull + 1'000'000ull * uint64_t(i + t);
+  });
+  b.analysis = analyzeLinks(b.links, r.hosts, {});
+  applyRetests(b.links, {}, r.hosts, {}, &b.analysis);
+  const std::vector<Suspect> suspects = b.analysis.suspects;
+  ASSERT_FALSE(suspects.empty());
+  r.blocks.push_back(std::move(b));
+  const std::vector<Sample> s = parseExposition(render(r, false));
+  const std::vector<Sample> named_suspects = named(s, "te_bench_suspect");
+  ASSERT_EQ(named_suspects.size(), suspects.size());
+  for (size_t i = 0; i < suspects.size(); ++i) {
+    EXPECT_EQ(named_suspects[i].labels.at("kind"), suspects[i].kind);
+    EXPECT_EQ(named_suspects[i].labels.at("suspect"), suspectName(suspects[i]));
+    EXPECT_EQ(named_suspects[i].labels.at("operation"), "read");
+    EXPECT_DOUBLE_EQ(named_suspects[i].value, 1);
+    EXPECT_DOUBLE_EQ(named(s, "te_bench_suspect_slow_links").at(i).value, double(suspects[i].flagged_links));
+  }
+  EXPECT_EQ(named_suspects[0].labels.at("suspect"), "host h5");
+  EXPECT_DOUBLE_EQ(named(s, "te_bench_block_suspects").at(0).value, double(suspects.size()));
 }
 
 TEST(MetricsReport, RunMetadataAndExitCode) {
