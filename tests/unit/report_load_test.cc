@@ -12,6 +12,7 @@
 #include "bench/report_metrics.h"
 #include "bench/topology_conf.h"
 #include "support/synthetic_links.h"
+#include "support/temp_files.h"
 
 namespace te::bench {
 namespace {
@@ -72,16 +73,9 @@ std::unique_ptr<Fixture> makeReport(bool with_topology) {
   return f;
 }
 
-std::string tempPath(const std::string& name) {
-  return ::testing::TempDir() + "te_load_" + std::to_string(::getpid()) + "_" + name;
-}
+using testing::readFile;
 
-std::string readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+std::string tempPath(const std::string& name) { return testing::tempPath("te_load_", name); }
 
 void writeFile(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 

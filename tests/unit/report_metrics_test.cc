@@ -14,6 +14,7 @@
 #include "bench/report_metrics.h"
 #include "bench/report_topology.h"
 #include "support/synthetic_links.h"
+#include "support/temp_files.h"
 
 namespace te::bench {
 namespace {
@@ -262,12 +263,9 @@ TEST(MetricsReport, RunMetadataAndExitCode) {
 
 TEST(MetricsReport, WritesAtomicallyAndNamesTheFlagOnError) {
   auto f = makeReport();
-  const std::string path = ::testing::TempDir() + "te_metrics_" + std::to_string(::getpid()) + ".prom";
+  const std::string path = testing::tempPath("te_metrics_", "run.prom");
   ASSERT_TRUE(writeMetricsReport(f->report, path).isOk());
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_EQ(text.str(), render(f->report, false));
+  EXPECT_EQ(testing::readFile(path), render(f->report, false));
   EXPECT_NE(::access((path + ".tmp." + std::to_string(::getpid())).c_str(), F_OK), 0) << "temporary file left";
   ::unlink(path.c_str());
   Status bad = writeMetricsReport(f->report, "/nonexistent-dir/x.prom");
