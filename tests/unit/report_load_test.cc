@@ -23,7 +23,8 @@ struct Fixture {
 };
 
 // 6 ranks on 5 hosts under three leaves (h5 in none), rank 2 slow everywhere, 4->0 failed,
-// 0->3 a measurement error, an expectation some links miss.
+// 0->3 a measurement error, an expectation some links miss, a run stopped early (4->5 cut,
+// 5->4 not measured).
 std::unique_ptr<Fixture> makeReport(bool with_topology) {
   auto f = std::make_unique<Fixture>();
   f->config.command_line = {"te_bench", "--json", "x.json"};
@@ -46,6 +47,7 @@ std::unique_ptr<Fixture> makeReport(bool with_topology) {
   r.start_time = "2026-12-02T10:00:00Z";
   r.end_time = "2026-12-02T10:00:42Z";
   r.memory = {{"kind", "dram"}, {"bytes", 1 << 20}};
+  r.failure = "phase 9 of 10: rank 5 (h5) sent nothing for 60 s";
   ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}};
   b.links = testing::fullMatrixLinks(6, [](int i, int t) {
     return i == 2 || t == 2 ? 1'000'000'000ull + 7'777ull * uint64_t(i + t) : 10'000'000'000ull + 123'457ull * uint64_t(i * 6 + t);
@@ -62,6 +64,15 @@ std::unique_ptr<Fixture> makeReport(bool with_topology) {
     if (l.link.initiator == 0 && l.link.target == 3) {
       l.invalid = true;
       l.error = "faster than the line rate";
+    }
+    // The run stopped in its last phase: one link cut while it ran, one never measured.
+    if (l.link.initiator == 4 && l.link.target == 5) {
+      l.cut = true;
+      l.error = "rank 5 (h5) sent nothing for 60 s";
+    }
+    if (l.link.initiator == 5 && l.link.target == 4) {
+      l.cut = l.not_measured = true;
+      l.error = "the run stopped before its phase";
     }
   }
   AnalysisOptions options;
