@@ -81,7 +81,15 @@ void Checkpoint::writeOnTermination(WriteFn write) {
   }).detach();
 }
 
+int Checkpoint::writeFinal(const std::function<int()>& write) {
+  std::lock_guard<std::mutex> lock(final_mutex_);
+  final_code_ = write();
+  return final_code_;
+}
+
 void Checkpoint::onSignal(int sig) {
+  std::lock_guard<std::mutex> final(final_mutex_);  // final reports being written end first
+  if (final_code_ >= 0) std::_Exit(final_code_);
   const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
   RunReport r = snapshot("the job was ended from outside (" + name +
                          (sig == SIGINT ? ")" : ": under mpirun or srun, a rank died or gave up; the launcher names it)"));
