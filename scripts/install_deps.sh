@@ -12,7 +12,7 @@ PACKAGES=(
   libnuma-dev libcli11-dev nlohmann-json3-dev libpugixml-dev libgtest-dev libgmock-dev
   libcurl4-openssl-dev libhiredis-dev
   # tests and benchmarks: real servers, peers, launchers
-  etcd-server etcd-client redis-server redis-tools curl iperf3 perftest hwloc iproute2 procps python3 time
+  etcd-server etcd-client redis-server redis-tools curl prometheus prometheus-node-exporter iperf3 perftest hwloc iproute2 procps python3 time
   slurmctld slurmd slurm-client munge
   # Soft-RoCE in QEMU guests (tests/vm)
   qemu-system-x86 busybox-static cpio kmod xz-utils

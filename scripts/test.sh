@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: install, build (dev preset, with tests) and run the whole test suite:
-# unit, conformance, mpi, cli (the fuzzed command line), services (real etcd / redis), cluster
+# unit, conformance, mpi, cli (the fuzzed command line), services (real etcd / redis), metrics
+# (promtool, node_exporter and a Prometheus server on a run's --metrics), cluster
 # (network namespaces, Slurm), rdma (Soft-RoCE in QEMU guests) and bundle (the GPU-machine
 # bundle, built with CUDA).
 # Extra arguments go to ctest (e.g. -L unit).

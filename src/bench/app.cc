@@ -96,7 +96,8 @@ Status checkWorld(const BenchConfig& c, bootstrap::Bootstrap& bs) {
   if (mine.isOk()) mine = checkHost(c, bs.hostname(bs.rank()), std::max(ranks_here, 1));
   if (mine.isOk()) mine = checkVram(c);
   if (mine.isOk() && bs.rank() == 0) {
-    for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"}}) {
+    for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"},
+                                     {c.metrics_path, "--metrics"}}) {
       if (mine.isOk() && !path.empty()) mine = checkWritable(path, flag);
     }
   }
@@ -115,6 +116,7 @@ Status writeReports(const RunReport& report, const BenchConfig& c) {
   if (!c.json_path.empty()) keep(writeJsonReport(report, c.json_path));
   if (!c.csv_path.empty()) keep(writeCsvReport(report, c.csv_path));
   if (!c.html_path.empty()) keep(writeHtmlReport(report, c.html_path));
+  if (!c.metrics_path.empty()) keep(writeMetricsReport(report, c.metrics_path));
   return first;
 }
 
@@ -164,12 +166,16 @@ int leaveStopped(bootstrap::Bootstrap& bs, const Status& s) {
 // Rank 0, the run stopped early: the matrix of what was measured and the reports asked for,
 // the reason once, exit 1 (or the failure's own code), and the job ended (a frozen rank
 // would hold the launcher forever).
-int reportStopped(RunReport& report, const BenchConfig& c, bootstrap::Bootstrap& bs, const Status& stopped) {
+int reportStopped(RunReport& report, const BenchConfig& c, bootstrap::Bootstrap& bs, const Status& stopped,
+                  Checkpoint& checkpoint) {
   report.failure = stopped.message();
-  printTerminalReport(report, std::cout);
-  (void)writeReports(report, c);
-  printError(stopped);
   const int code = exitCodeFor(stopped) == kExitUsage ? kExitEnvironment : exitCodeFor(stopped);
+  checkpoint.writeFinal([&] {
+    printTerminalReport(report, std::cout);
+    (void)writeReports(report, c);
+    return code;
+  });
+  printError(stopped);
   bs.abortJob(code);
   return code;
 }
@@ -291,14 +297,18 @@ int runBench(const BenchConfig& given) {
     }
   }
   report.end_time = isoTimeNow();
-  if (!stopped.isOk()) return reportStopped(report, c, bs, stopped);
+  if (!stopped.isOk()) return reportStopped(report, c, bs, stopped, *checkpoint);
 
   int code = kExitOk;
   if (root) {
     warnOfMissingHugePages(c, report.memory.value("ranks", nlohmann::json()));
-    printTerminalReport(report, std::cout);
-    if (!writeReports(report, c).isOk()) code = kExitEnvironment;
-    if (code == kExitOk && anyExpectationFailed(report)) code = kExitExpectation;
+    // The first rank to leave with a non-zero verdict makes mpirun end the others: rank 0's
+    // reports must not be replaced by the checkpoint's snapshot then.
+    code = checkpoint->writeFinal([&] {
+      printTerminalReport(report, std::cout);
+      if (!writeReports(report, c).isOk()) return int(kExitEnvironment);
+      return anyExpectationFailed(report) ? int(kExitExpectation) : int(kExitOk);
+    });
   }
   // Every rank leaves with rank 0's verdict.
   Result<Bytes> verdict = bs.broadcast(Bytes{static_cast<uint8_t>(code)}, 0, afterRootWork(c, bs.size()));

@@ -26,7 +26,7 @@ extern "C" void onTerminate(int sig) {
 void Checkpoint::beginBlock(const std::string& transport, const std::string& operation, uint64_t block_size,
                             const std::vector<Phase>& phases) {
   std::lock_guard<std::mutex> lock(mutex_);
-  report_.blocks.push_back(ResultBlock{transport, operation, block_size, {}, {}, {}});
+  report_.blocks.push_back(ResultBlock{transport, operation, block_size, {}, {}, {}, {}});
   phases_ = phases;
   phases_done_ = 0;
   open_ = true;
@@ -96,7 +96,15 @@ void Checkpoint::writeOnTermination(WriteFn write) {
   }).detach();
 }
 
+int Checkpoint::writeFinal(const std::function<int()>& write) {
+  std::lock_guard<std::mutex> lock(final_mutex_);
+  final_code_ = write();
+  return final_code_;
+}
+
 void Checkpoint::onSignal(int sig) {
+  std::lock_guard<std::mutex> final(final_mutex_);  // final reports being written end first
+  if (final_code_ >= 0) std::_Exit(final_code_);
   const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
   RunReport r = snapshot("the job was ended from outside (" + name +
                          (sig == SIGINT ? ")" : ": under mpirun or srun, a rank died or gave up; the launcher names it)"));

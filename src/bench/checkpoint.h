@@ -35,6 +35,12 @@ class Checkpoint {
   using WriteFn = std::function<void(const RunReport&)>;
   void writeOnTermination(WriteFn write);
 
+  // Rank 0's own reports at the end of the run: `write` prints and writes them and returns the
+  // exit code. A SIGTERM or SIGINT from then on (the launcher ending the job as the first rank
+  // leaves with that code) waits for them and ends the process with their code, instead of
+  // writing a snapshot over them.
+  int writeFinal(const std::function<int()>& write);
+
  private:
   void onSignal(int sig);
 
@@ -44,6 +50,8 @@ class Checkpoint {
   std::vector<Phase> phases_;       // its schedule
   size_t phases_done_ = 0;
   WriteFn write_;
+  std::mutex final_mutex_;          // held while the final reports are written
+  int final_code_ = -1;             // their exit code once written
 };
 
 }  // namespace te::bench

@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/config_flags.h"
+#include "bench/subcommand.h"
 #include "bench/json_filter.h"
 #include "common/shown_value.h"
 #include "common/units.h"
@@ -244,12 +245,6 @@ Status writeJsonFile(const nlohmann::json& j, const std::string& path) {
 }  // namespace
 
 Result<nlohmann::json> loadReport(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return invalidArgument(shownValue(path) + ": a directory; allowed a te_bench JSON report file");
-  }
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return invalidArgument(shownValue(path) + ": cannot open (" + std::strerror(errno) + ")");
   // What no comparison reads is dropped as it is parsed: a link's counts, samples, latency
   // and verdict, a block's analysis and matrices. A report of 1024 ranks is 815 MB of JSON, and
   // its whole DOM would be several GB.
@@ -257,14 +252,7 @@ Result<nlohmann::json> loadReport(const std::string& path) {
                                                 "row_mean_bytes_per_second", "column_mean_bytes_per_second",
                                                 "bytes", "ops", "ops_per_second", "seconds", "batches", "phase",
                                                 "lower_bound", "error"};
-  std::optional<nlohmann::json> j;
-  try {
-    j = parseJsonWithout(f, kUnread);
-  } catch (const std::exception& e) {  // a read error (std::ios_failure)
-    return invalidArgument(shownValue(path) + ": cannot read (" + shownValue(e.what()) + ")");
-  }
-  if (!j) return invalidArgument(shownValue(path) + ": not valid JSON");
-  return std::move(*j);
+  return loadJsonFile(path, kUnread, "a te_bench JSON report file");
 }
 
 Result<Comparison> compareReports(const nlohmann::json& old_report, const nlohmann::json& new_report,
@@ -333,19 +321,9 @@ int runCompare(int argc, const char* const* argv, std::ostream& out, std::ostrea
   app.add_option("--threshold", threshold_text, "a link is worse when new < THRESHOLD x old (0 < THRESHOLD <= 1)")
       ->capture_default_str();
   app.add_option("--json", json_path, "also write the comparison as JSON to FILE")->type_name("FILE");
-  auto fail = [&err](const std::string& message, int code) {
-    err << "te_bench compare: " << message << std::endl;
-    return code;
-  };
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    return fail(what.substr(0, what.find('\n')), 2);
-  }
+  const Subcommand command{"compare", out, err};
+  auto fail = [&command](const std::string& message, int code) { return command.fail(message, code); };
+  if (std::optional<int> done = command.parse(app, argc, argv)) return *done;
   Result<long double> parsed = parseNumber("--threshold", threshold_text, {0, 1, false, true, false});
   if (!parsed.isOk()) return fail(parsed.status().message(), 2);
   const double threshold = static_cast<double>(*parsed);

@@ -330,6 +330,13 @@ void declareReportFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   app.add_option("--json", c->json_path, "write the JSON report to FILE")->type_name("FILE");
   app.add_option("--csv", c->csv_path, "write one CSV row per link to FILE")->type_name("FILE");
   app.add_option("--html", c->html_path, "write a self-contained HTML heatmap to FILE")->type_name("FILE");
+  app.add_option("--metrics", c->metrics_path,
+                 "write Prometheus metrics (text exposition format, atomically) to FILE, e.g. node_exporter's "
+                 "textfile directory")
+      ->type_name("FILE");
+  app.add_option("--metrics-links", c->metrics_links,
+                 "flagged | all: the links --metrics lists one by one (flagged: slow, failed or below --expect)")
+      ->capture_default_str();
   app.add_option("--report-unit", f->report_unit, "GB | GiB | Gb (per second)")->capture_default_str();
   addNumberWithDefault(app, "--report-precision", &c->report_precision, "digits after the point");
   app.add_option("--progress", c->progress, "auto | on | off: progress on stderr, a rewritten line on a terminal; in a log, whole lines for blocks of a minute or more, one a minute (auto), or for every block, one every 10 s (on)")->capture_default_str();
@@ -500,7 +507,8 @@ ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) 
   ParseResult result;
   for (int i = 0; i < argc; ++i) c->command_line.emplace_back(argv[i]);
   CLI::App app{"te_bench: all-pairs one-sided READ / WRITE throughput through a transfer engine.\n"
-               "Launch with: mpirun -np N te_bench [options]   |   te_bench compare OLD.json NEW.json",
+               "Launch with: mpirun -np N te_bench [options]   |   te_bench compare OLD.json NEW.json   |   "
+               "te_bench report RUN.json [--csv F] [--html F] [--metrics F] [--terminal]",
                "te_bench"};
   FlagStrings flags;
   declareFlags(app, c, &flags);

@@ -46,6 +46,8 @@ struct BenchConfig {
   bool integrity_check = false;
   std::string csv_path;
   std::string html_path;
+  std::string metrics_path;                 // --metrics: Prometheus text exposition (report_metrics.cc)
+  std::string metrics_links = "flagged";    // --metrics-links: flagged | all
   std::string progress = "auto";            // auto | on | off
   std::string fault_inject;                 // TE_FAULT_INJECT (test-only)
   uint64_t batch_size = 128;

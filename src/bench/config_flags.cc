@@ -69,6 +69,8 @@ const std::map<std::string, std::string>& valueTable() {
       {"--csv", "a path to a file to write"},
       {"--topology", "a Slurm topology.conf (SwitchName=... Nodes=... / Switches=...)"},
       {"--html", "a path to a file to write"},
+      {"--metrics", "a path to a file to write"},
+      {"--metrics-links", "values are " "flagged, all"},
       {"--report-unit", "values are " "GB, GiB, Gb"},
       {"--progress", "values are " "auto, on, off"},
       {"--log-level", "values are " "debug, info, warn, error, off"},

@@ -81,6 +81,10 @@ Status validateRun(const BenchConfig& c) {
   if (c.progress != "auto" && c.progress != "on" && c.progress != "off") {
     return invalidArgument(flagValue("--progress", c.progress) + ": allowed " + allowedValues("--progress"));
   }
+  if (c.metrics_links != "flagged" && c.metrics_links != "all") {
+    return invalidArgument(flagValue("--metrics-links", c.metrics_links) + ": allowed " +
+                           allowedValues("--metrics-links"));
+  }
   for (const auto& t : engine::registeredTransports()) {
     if (!c.integrity_check || !t.descriptor().integrity_conflict) continue;
     Status conflict = t.descriptor().integrity_conflict(c.transport_config);
@@ -180,6 +184,7 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"expect_bytes_per_second", opt(c.expect_bytes_per_second)}, {"expect_line_rate", opt(c.expect_line_rate)},
       {"integrity_check", c.integrity_check},
       {"json", c.json_path}, {"csv", c.csv_path}, {"topology", c.topology_path}, {"html", c.html_path},
+      {"metrics", c.metrics_path}, {"metrics_links", c.metrics_links},
       {"report_unit", rateUnitName(c.report_unit)}, {"report_precision", c.report_precision},
       {"log_level", logLevelName(c.log_level)}, {"timeout", c.timeout},
       {"huge_pages", c.huge_pages}, {"numa_node", c.numa_node},

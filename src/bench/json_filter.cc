@@ -1,6 +1,13 @@
 #include "bench/json_filter.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <vector>
+
+#include "common/shown_value.h"
 
 namespace te::bench {
 namespace {
@@ -86,6 +93,24 @@ std::optional<nlohmann::json> parseJsonWithout(std::istream& in, const std::set<
   SkippingDom dom(skipped_keys);
   if (!Json::sax_parse(in, &dom, nlohmann::json::input_format_t::json, /*strict=*/true)) return std::nullopt;
   return dom.take();
+}
+
+Result<nlohmann::json> loadJsonFile(const std::string& path, const std::set<std::string>& skipped_keys,
+                                    const std::string& what) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return invalidArgument(shownValue(path) + ": a directory; allowed " + what);
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return invalidArgument(shownValue(path) + ": cannot open (" + std::strerror(errno) + ")");
+  std::optional<nlohmann::json> j;
+  try {
+    j = parseJsonWithout(f, skipped_keys);
+  } catch (const std::exception& e) {  // a read error (std::ios_failure)
+    return invalidArgument(shownValue(path) + ": cannot read (" + shownValue(e.what()) + ")");
+  }
+  if (!j) return invalidArgument(shownValue(path) + ": not valid JSON");
+  return std::move(*j);
 }
 
 }  // namespace te::bench

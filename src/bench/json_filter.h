@@ -11,9 +11,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/status.h"
+
 namespace te::bench {
 
 // nullopt when `in` is not valid JSON.
 std::optional<nlohmann::json> parseJsonWithout(std::istream& in, const std::set<std::string>& skipped_keys);
+
+// The file at `path` parsed the same way. kInvalidArgument naming the path: a directory
+// ("allowed `what`"), a file that cannot be opened or read, or not JSON.
+Result<nlohmann::json> loadJsonFile(const std::string& path, const std::set<std::string>& skipped_keys,
+                                    const std::string& what);
 
 }  // namespace te::bench

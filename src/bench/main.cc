@@ -9,6 +9,7 @@
 #include "bench/app.h"
 #include "bench/compare.h"
 #include "bench/config.h"
+#include "bench/report_command.h"
 #include "bench/topology_source.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   // `te_bench compare OLD.json NEW.json`: no MPI, no transport.
   if (argc > 1 && std::strcmp(argv[1], "compare") == 0) return runCompare(argc - 1, argv + 1);
+  // `te_bench report IN.json ...`: the reports again from a JSON report, no MPI.
+  if (argc > 1 && std::strcmp(argv[1], "report") == 0) return runReportCommand(argc - 1, argv + 1);
   // Before the bootstrap the rank is only known from the launcher: a mistake is printed once
   // per job (see printsUsageErrors).
   BenchConfig config;

@@ -189,7 +189,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
       return run;
     }
     ResultBlock block{name, workloadName(c.operation), block_size, std::move(measured.results.links), {},
-                      measured.results.latency_ns};
+                      measured.results.latency_ns, {}};
     std::vector<Link> flagged;
     if (bs.rank() == 0) {
       checkRates(block.links, line_rates, c.operation);

@@ -1,6 +1,7 @@
 // Reports of a run: the terminal matrix (always, on rank 0) and the JSON report.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "bench/analysis.h"
 #include "bench/config.h"
 #include "bench/results.h"
+#include "common/version.h"
 
 namespace te::bench {
 
@@ -21,6 +23,8 @@ struct ResultBlock {
   std::vector<LinkResult> links;
   BlockAnalysis analysis;           // verdicts parallel to links
   Histogram latency_ns;             // every request of every link
+  // Read back from a JSON report (te_bench report), which holds the histogram's summary only.
+  std::optional<LatencySummary> latency;
 };
 
 struct RunReport {
@@ -33,6 +37,12 @@ struct RunReport {
   nlohmann::json transport_details; // rank 0's describe() of the first transport
   nlohmann::json transports_details = nlohmann::json::object();  // by transport name
   nlohmann::json memory;            // rank 0's buffer: kind, bytes, NUMA node, huge pages
+  // The build that measured: this one, or the one a JSON report names (te_bench report).
+  std::string version = kVersion;
+  std::string git_revision = kGitRevision;
+  // The effective options as a JSON report holds them (te_bench report); null: the run's own,
+  // configToJson(*config).
+  nlohmann::json options;
   std::string start_time;           // ISO 8601 UTC
   std::string end_time;
   std::vector<ResultBlock> blocks;
@@ -49,6 +59,13 @@ Status writeCsvReport(const RunReport& report, const std::string& path);
 // One self-contained HTML file (no network access): a heatmap per block with hover values,
 // flagged links outlined, the summary and the run's options.
 Status writeHtmlReport(const RunReport& report, const std::string& path);
+
+// Prometheus text exposition (report_metrics.h), written atomically so that node_exporter's
+// textfile collector never reads half a file; config->metrics_links chooses the links listed.
+Status writeMetricsReport(const RunReport& report, const std::string& path);
+
+// The effective options: report.options, or configToJson(*report.config).
+nlohmann::json optionsOf(const RunReport& report);
 
 nlohmann::json reportToJson(const RunReport& report);
 // Writes atomically (temp file + rename). Error names the path and errno text.

@@ -248,7 +248,7 @@ void writeHead(const RunReport& r, const Style& st, std::ostream& out) {
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>te_bench report: "
       << r.world_size << " ranks, " << html::escape(r.transport) << "</title>\n<style>" << html::pageStyle()
       << "</style>\n</head>\n<body data-precision=\"" << st.precision << "\">\n<h1>te_bench report</h1>\n";
-  out << "<p class=\"meta\">te_bench " << kVersion << " (" << html::escape(kGitRevision) << "), "
+  out << "<p class=\"meta\">te_bench " << html::escape(r.version) << " (" << html::escape(r.git_revision) << "), "
       << html::escape(r.start_time) << " to " << html::escape(r.end_time) << "</p>\n";
   out << "<p class=\"meta\">" << r.world_size << " ranks, transport " << html::escape(r.transport)
       << ", launcher " << html::escape(r.launcher) << ", bootstrap " << html::escape(r.bootstrap) << "</p>\n";
@@ -274,7 +274,7 @@ void writeOptions(const RunReport& r, std::ostream& out) {
   std::string command;
   for (const auto& a : r.config->command_line) command += (command.empty() ? "" : " ") + a;
   out << "<h3>Command line</h3>\n<pre>" << html::escape(command) << "</pre>\n";
-  out << "<h3>Effective options</h3>\n<pre>" << html::escape(configToJson(*r.config).dump(2)) << "</pre>\n";
+  out << "<h3>Effective options</h3>\n<pre>" << html::escape(optionsOf(r).dump(2)) << "</pre>\n";
   if (!r.transport_details.is_null()) {
     out << "<h3>Transport</h3>\n<pre>" << html::escape(r.transport_details.dump(2)) << "</pre>\n";
   }

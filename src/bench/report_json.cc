@@ -148,7 +148,7 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
   nlohmann::json summary = {{"links", s.count}, {"min_bytes_per_second", s.min},
                             {"median_bytes_per_second", s.median}, {"mean_bytes_per_second", s.mean},
                             {"max_bytes_per_second", s.max},
-                            {"latency_us", latencyToJson(LatencySummary::of(b.latency_ns))}};
+                            {"latency_us", latencyToJson(b.latency ? *b.latency : LatencySummary::of(b.latency_ns))}};
   if (s.count) {
     const Link& lo = b.links[value_link[s.min_index]].link;
     const Link& hi = b.links[value_link[s.max_index]].link;
@@ -187,12 +187,12 @@ nlohmann::json reportToJson(const RunReport& report, const std::string* bulk) {
   nlohmann::json out = {
       {"schema_version", kSchemaVersion},
       {"tool", "te_bench"},
-      {"version", kVersion},
-      {"git_revision", kGitRevision},
+      {"version", report.version},
+      {"git_revision", report.git_revision},
       {"start_time", report.start_time},
       {"end_time", report.end_time},
       {"command_line", report.config->command_line},
-      {"options", configToJson(*report.config)},
+      {"options", optionsOf(report)},
       {"world", {{"size", report.world_size}, {"launcher", report.launcher}, {"bootstrap", report.bootstrap},
                  {"ranks", ranks}}},
       {"transport", {{"name", report.transport}, {"details", report.transport_details}}},
@@ -246,6 +246,11 @@ void writeWithBulk(std::ostream& out, const std::string& text, const std::string
 }  // namespace
 
 nlohmann::json reportToJson(const RunReport& report) { return reportToJson(report, nullptr); }
+
+nlohmann::json optionsOf(const RunReport& report) {
+  if (!report.options.is_null() || !report.config) return report.options;
+  return configToJson(*report.config);
+}
 
 Status checkWritable(const std::string& path, const std::string& flag) {
   // Reports are written to a temporary file beside PATH and renamed over it

@@ -209,10 +209,10 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
       << fit(toRateUnit(s.max, c.report_unit), 10, c.report_precision) << " (" << linkName(block.links[s.max_index].link)
       << ")  " << rateUnitName(c.report_unit) << "\n";
   if (report.world_size > kMaxMatrixRanks) printWorst(report, block, out, 12);
-  const Histogram& all = block.latency_ns;
-  if (all.count() > 0) {
-    out << "request latency (all links, in batches of " << c.batch_size << "): p50 " << fit(all.percentile(0.5) / 1e3, 10, 1)
-        << " us  p99 " << fit(all.percentile(0.99) / 1e3, 10, 1) << " us  max " << fit(all.max() / 1e3, 10, 1) << " us\n";
+  const LatencySummary all = block.latency ? *block.latency : LatencySummary::of(block.latency_ns);
+  if (all.count > 0) {
+    out << "request latency (all links, in batches of " << c.batch_size << "): p50 " << fit(all.p50 / 1e3, 10, 1)
+        << " us  p99 " << fit(all.p99 / 1e3, 10, 1) << " us  max " << fit(all.max / 1e3, 10, 1) << " us\n";
   }
   printPathSummaries(report, block, out);
   printAnalysis(report, block, out);
@@ -285,7 +285,7 @@ void printMemory(const RunReport& report, std::ostream& out) {
 
 void printTerminalReport(const RunReport& report, std::ostream& out) {
   const BenchConfig& c = *report.config;
-  out << "te_bench " << kVersion << " (" << kGitRevision << ")  ranks " << report.world_size << "  transport "
+  out << "te_bench " << report.version << " (" << report.git_revision << ")  ranks " << report.world_size << "  transport "
       << (c.transports.size() > 1 ? c.transport : report.transport) << "  schedule " << c.schedule
       << (c.quick ? " (--mode quick: a screen; flagged links re-measured alone)" : "") << "\n";
   out << "batch " << c.batch_size << " x " << c.batches_in_flight << " in flight, " << c.threads << " threads/rank, ";

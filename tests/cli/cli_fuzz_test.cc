@@ -196,6 +196,7 @@ TEST(CliFuzz, UnderMpirunOneLinePerJob) {
            {{"--tcp-interface", "nonexistent0"}, "--tcp-interface nonexistent0"},
            {{"--buffer-size", "64T"}, "--buffer-size 64 TiB"},
            {{"--json", "/proc/version"}, "--json /proc/version"},
+           {{"--metrics", "/nonexistent-dir/te_bench.prom"}, "--metrics /nonexistent-dir/te_bench.prom"},
        }) {
     std::vector<std::string> argv = mpirun;
     argv.insert(argv.end(), c.args.begin(), c.args.end());
@@ -241,6 +242,24 @@ TEST(CliFuzz, CompareOfWhatIsNotAReportExitsTwo) {
     EXPECT_EQ(lineCount(r.err), 1u) << r.err;
     EXPECT_EQ(r.err.rfind("te_bench compare: ", 0), 0u) << r.err;
     EXPECT_LT(r.err.size(), 400u);
+  }
+}
+
+// `te_bench report` of what is not a JSON report, or with a bad flag: one line and exit 2.
+TEST(CliFuzz, ReportOfWhatIsNotAReportExitsTwo) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"/tmp"}, {"/proc/version"}, {"/dev/null"}, {"/nonexistent.json"}, {std::string(10000, 'r')},
+           {"/dev/null", "--metrics-links", "some"}, {"/dev/null", "--csv", "/nonexistent-dir/x.csv"},
+           {"/dev/null", "--no-such-flag"}, {}}) {
+    std::vector<std::string> argv = {kBench, "report"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    BenchRun r = runProcess(argv, {});
+    const std::string what = args.empty() ? "(nothing)" : shownValue(args.back());
+    EXPECT_EQ(r.exit_code, 2) << what << ": " << r.err;
+    EXPECT_EQ(lineCount(r.err), 1u) << r.err;
+    EXPECT_EQ(r.err.rfind("te_bench report: ", 0), 0u) << r.err;
+    EXPECT_LT(r.err.size(), 400u);
+    EXPECT_EQ(r.out, "") << what;
   }
 }
 

@@ -93,6 +93,8 @@ TEST(Config, BadValuesNameTheFlagTheValueAndWhatIsAllowed) {
       {{"--threshold", "1.5"}, {"--threshold"}},
       {{"--read-ratio", "2"}, {"--read-ratio"}},
       {{"--progress", "sometimes"}, {"--progress", "sometimes"}},
+      {{"--metrics-links", "everything"}, {"--metrics-links", "everything", "flagged, all"}},
+      {{"--metrics", ""}, {"--metrics", "a path to a file to write"}},
       {{"--max-retests", "-1"}, {"--max-retests -1", "0..2147483647"}},
       {{"--transport", "tcp,bogus"}, {"--transport", "bogus"}},
       {{"--report-unit", "MB"}, {"--report-unit", "MB", "GB, GiB, Gb"}},

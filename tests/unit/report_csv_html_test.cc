@@ -37,7 +37,7 @@ std::unique_ptr<Fixture> makeReport() {
   r.transport = "tcp";
   r.launcher = "mpirun";
   r.bootstrap = "mpi";
-  ResultBlock b{"tcp", "write", 65536, {}, {}, {}};
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}};
   b.links = testing::fullMatrixLinks(kRanks, [](int i, int t) {
     return (i == 1 && t == 2) ? 2'000'000'000ull : 10'000'000'000ull;
   });
@@ -259,7 +259,7 @@ TEST(JsonReport, TheFileWrittenLinkByLinkIsTheReportsDom) {
   second.block_size = 1 << 20;
   second.links[0].bytes /= 2;  // the blocks' links differ, so a mix-up shows
   f->report.blocks.push_back(second);
-  f->report.blocks.push_back(ResultBlock{"tcp", "read", 4096, {}, {}, {}});  // nothing measured
+  f->report.blocks.push_back(ResultBlock{"tcp", "read", 4096, {}, {}, {}, {}});  // nothing measured
   const std::string path = tempPath("report.json");
   ASSERT_TRUE(writeJsonReport(f->report, path).isOk());
   const std::string text = readFile(path);
@@ -287,7 +287,7 @@ TEST(HtmlReport, PastSixtyFourRanksTheHeatmapIsACanvasWithEveryLinksRate) {
   r.world_size = n;
   for (int i = 0; i < n; ++i) r.hosts.push_back(i == 0 ? "</script><b>" : "h" + std::to_string(i));
   r.transport = "tcp";
-  ResultBlock b{"tcp", "write", 65536, {}, {}, {}};
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}};
   b.links = testing::fullMatrixLinks(n, [](int i, int t) { return (i == 5 && t == 6) ? 1'000'000'000ull : 10'000'000'000ull; });
   for (LinkResult& l : b.links) {
     if (l.link.initiator == 7 && l.link.target == 8) l.error = "reset";
