@@ -73,6 +73,8 @@ class Runner {
          BenchMemory& memory, engine::RegionId exposed_region);
   void preparePhase(const std::vector<int>& targets);
   Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets, Histogram* all);
+  // This rank's links of phase `p` (none: OK and no links), the failure with its phase and rank.
+  Status measureMine(const std::vector<Phase>& phases, size_t p, Histogram* latency, std::vector<LinkResult>* links);
   void workerLoop(ThreadState& t, const PhaseClock& clock);
   Status driveThread(ThreadState& t);
   Next nextLink(ThreadState& t, Clock::time_point now, LinkAccum** out);

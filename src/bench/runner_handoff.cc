@@ -125,6 +125,20 @@ Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_siz
   return runHandingOff(phases, progress, kept);
 }
 
+Status Runner::measureMine(const std::vector<Phase>& phases, size_t p, Histogram* latency, std::vector<LinkResult>* links) {
+  const int me = bootstrap_.rank();
+  std::vector<int> targets;
+  for (const Link& link : phases[p]) {
+    if (link.initiator == me) targets.push_back(link.target);
+  }
+  if (targets.empty()) return Status::ok();
+  TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
+  Result<std::vector<LinkResult>> r = measurePhase(targets, latency);
+  if (!r.isOk()) return r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
+  *links = std::move(*r);
+  return Status::ok();
+}
+
 Runner::Outcome Runner::runHandingOff(const std::vector<Phase>& phases, const ProgressFn& progress, const KeptFn& kept) {
   Outcome out;
   GatheredResults& mine = out.results;  // rank 0: every link; elsewhere: the histogram only
@@ -146,18 +160,8 @@ Runner::Outcome Runner::runHandingOff(const std::vector<Phase>& phases, const Pr
     }
     stopHereForTests(("phase" + std::to_string(p + 1)).c_str(), me);
     if (progress && me == 0) progress(p, phases.size());
-    std::vector<int> targets;
-    for (const Link& link : phases[p]) {
-      if (link.initiator == me) targets.push_back(link.target);
-    }
     std::vector<LinkResult> links;
-    Status measured;
-    if (!targets.empty()) {
-      TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
-      Result<std::vector<LinkResult>> r = measurePhase(targets, &mine.latency_ns);
-      if (r.isOk()) links = std::move(*r);
-      else measured = r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
-    }
+    Status measured = measureMine(phases, p, &mine.latency_ns, &links);
     const size_t before = mine.links.size();
     Status go = handOff(phases, p, measured, std::move(links), &out);
     if (go.isOk() && kept && me == 0) kept(mine.links, before, p + 1);

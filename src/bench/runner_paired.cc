@@ -244,17 +244,8 @@ Runner::Outcome Runner::runPaired(const std::vector<Phase>& phases, const Progre
     }
     stopHereForTests(("phase" + std::to_string(p + 1)).c_str(), me);
     if (progress && me == 0) progress(p, total);
-    std::vector<int> targets;
-    for (const Link& link : phases[p]) {
-      if (link.initiator == me) targets.push_back(link.target);
-    }
     std::vector<LinkResult> links;
-    Status measured;
-    if (!targets.empty()) {
-      Result<std::vector<LinkResult>> r = measurePhase(targets, &latency);
-      if (r.isOk()) links = std::move(*r);
-      else measured = r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
-    }
+    Status measured = measureMine(phases, p, &latency, &links);
     Bytes part = encodeHandOff(measured, std::move(links));
     if (me == 0) {
       takePart(*st.book, phases, 0, part);
