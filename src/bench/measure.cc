@@ -54,9 +54,7 @@ Result<std::vector<Link>> decodeLinks(const Bytes& b) {
 }
 
 Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::string& name, int rank) {
-  const engine::TransportInfo* info = engine::findTransport(name);
-  if (!info) return invalidArgument("--transport " + name + ": not built into this binary");
-  TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, info->create(c.transport_config));
+  TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, engine::createTransport(name, c.transport_config));
   if (c.fault_inject.empty()) return transport;
   TE_ASSIGN_OR_RETURN(auto rules, engine::parseFaultSpec(c.fault_inject));
   TE_RETURN_IF_ERROR(engine::checkFaultRulesFor(rules, name));

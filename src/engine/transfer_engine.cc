@@ -25,12 +25,7 @@ constexpr int kBatchShift = 32;
 
 Result<std::unique_ptr<TransferEngine>> TransferEngine::create(const std::string& transport_name,
                                                                const TransportConfig& config) {
-  const TransportInfo* info = findTransport(transport_name);
-  if (!info) {
-    return invalidArgument("--transport " + transport_name + ": not built into this binary (built: " +
-                           builtinTransportNames() + ")");
-  }
-  TE_ASSIGN_OR_RETURN(TransportPtr transport, info->create(config));
+  TE_ASSIGN_OR_RETURN(TransportPtr transport, createTransport(transport_name, config));
   return std::make_unique<TransferEngine>(std::move(transport));
 }
 
@@ -152,7 +147,7 @@ void TransferEngine::postPending(Batch& b) {
   }
 }
 
-void TransferEngine::routeCompletions(Batch& self, std::span<const Completion> done) {
+void TransferEngine::routeCompletions(std::span<const Completion> done) {
   for (const Completion& c : done) {
     uint32_t batch_id = static_cast<uint32_t>(c.user_data >> kBatchShift);
     uint32_t task = static_cast<uint32_t>(c.user_data);
@@ -165,7 +160,6 @@ void TransferEngine::routeCompletions(Batch& self, std::span<const Completion> d
     if (!ok) ++b->failed;
     if (b->ready_count < b->ready.size()) b->ready[b->ready_count++] = task;
   }
-  (void)self;
 }
 
 size_t TransferEngine::progress(BatchId id, std::span<uint32_t> finished, bool poll_worker) {
@@ -174,7 +168,7 @@ size_t TransferEngine::progress(BatchId id, std::span<uint32_t> finished, bool p
   postPending(b);
   if (poll_worker) {
     size_t n = transport_->worker(b.worker).poll(b.completions);
-    routeCompletions(b, std::span<const Completion>(b.completions.data(), n));
+    routeCompletions(std::span<const Completion>(b.completions.data(), n));
     if (n) postPending(b);
   }
   size_t out = std::min(finished.size(), b.ready_count);

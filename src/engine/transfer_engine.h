@@ -84,7 +84,8 @@ class TransferEngine {
   };
   Status toRequest(const TransferRequest& in, Request* out) const;
   void postPending(Batch& b);
-  void routeCompletions(Batch& b, std::span<const Completion> done);
+  // Hands each completion to its batch (any batch of the worker polled).
+  void routeCompletions(std::span<const Completion> done);
 
   TransportPtr transport_;
   std::vector<LocalRegionEntry> regions_;

@@ -31,6 +31,15 @@ const TransportInfo* findTransport(const std::string& name) {
   return nullptr;
 }
 
+Result<TransportPtr> createTransport(const std::string& name, const TransportConfig& config) {
+  const TransportInfo* info = findTransport(name);
+  if (!info) {
+    return invalidArgument("--transport " + name + ": not built into this binary (built: " + builtinTransportNames() +
+                           ")");
+  }
+  return info->create(config);
+}
+
 const TransportInfo* findRegisteredTransport(const std::string& name) {
   for (const auto& t : registeredTransports()) {
     if (t.name == name) return &t;

@@ -36,6 +36,10 @@ const std::vector<TransportInfo>& builtinTransports();
 // A built-in transport by name; nullptr when none.
 const TransportInfo* findTransport(const std::string& name);
 
+// A built-in transport by name, created; kInvalidArgument naming the built ones when
+// `name` is not one of them.
+Result<TransportPtr> createTransport(const std::string& name, const TransportConfig& config);
+
 // A registered transport (built in or not) by name; nullptr when none.
 const TransportInfo* findRegisteredTransport(const std::string& name);
 

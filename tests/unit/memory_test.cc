@@ -4,6 +4,7 @@
 
 #include "bench/bench_memory.h"
 #include "engine/memory/dram_buffer.h"
+#include "engine/memory/numa.h"
 #include "engine/memory/vram.h"
 
 namespace te::engine {
@@ -64,6 +65,20 @@ TEST(Memory, NumaPlacementFlagThenDevicesThenNone) {
   bench::NumaPlacement single = bench::chooseNumaNode(-1, 0, "verbs", 1);
   EXPECT_EQ(single.node, -1);  // nothing to choose on a one-node host
   EXPECT_EQ(single.reason, "not bound (one NUMA node)");
+}
+
+TEST(Memory, NumaNodeBoundIsTheNodeThePagesLandOn) {
+  ASSERT_GE(numaNodeCount(), 1);
+  EXPECT_TRUE(checkNumaNode(0).isOk());
+  Status past = checkNumaNode(numaNodeCount());
+  EXPECT_EQ(past.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(past.message().find("NUMA node(s)"), std::string::npos) << past.message();
+  auto buffer = DramBuffer::allocate({1 << 20, 0, false});
+  ASSERT_TRUE(buffer.isOk()) << buffer.status().message();
+  EXPECT_EQ((*buffer)->numaNode(), 0);
+  (*buffer)->data()[4096] = 1;  // first touch places the page on node 0
+  EXPECT_EQ(numaNodeOfAddress((*buffer)->data() + 4096), 0);
+  EXPECT_EQ(DramBuffer::allocate({4096, numaNodeCount(), false}).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -7,32 +7,7 @@
 
 #include "common/logging.h"
 
-#ifdef TE_HAVE_NUMA
-#include <numa.h>
-#endif
-
 namespace te::engine {
-
-int numaNodeCount() {
-#ifdef TE_HAVE_NUMA
-  if (numa_available() >= 0) return numa_max_node() + 1;
-#endif
-  return 1;
-}
-
-Status bindThreadToNumaNode(int node) {
-  if (node < 0) return Status::ok();
-#ifdef TE_HAVE_NUMA
-  if (numa_available() < 0 || node > numa_max_node()) {
-    return invalidArgument("--numa-node " + std::to_string(node) + ": this host has " +
-                           std::to_string(numaNodeCount()) + " NUMA node(s)");
-  }
-  if (numa_run_on_node(node) != 0) return errnoStatus("numa_run_on_node(" + std::to_string(node) + ")", errno);
-  return Status::ok();
-#else
-  return node == 0 ? Status::ok() : invalidArgument("--numa-node: built without libnuma");
-#endif
-}
 
 Result<std::unique_ptr<DramBuffer>> DramBuffer::allocate(const DramOptions& options) {
   if (options.length == 0) return invalidArgument("buffer length is 0");
@@ -57,22 +32,20 @@ Result<std::unique_ptr<DramBuffer>> DramBuffer::allocate(const DramOptions& opti
     if (p == MAP_FAILED) return errnoStatus("mmap of " + std::to_string(mapped) + " bytes", errno);
   }
   int node = -1;
-#ifdef TE_HAVE_NUMA
   if (options.numa_node >= 0) {
-    if (numa_available() < 0 || options.numa_node > numa_max_node()) {
+    Status exists = checkNumaNode(options.numa_node);
+    if (!exists.isOk()) {
       ::munmap(p, mapped);
-      return invalidArgument("--numa-node " + std::to_string(options.numa_node) + ": this host has " +
-                             std::to_string(numaNodeCount()) + " NUMA node(s)");
+      return exists;
     }
-    numa_tonode_memory(p, mapped, options.numa_node);
-    node = options.numa_node;
+    // The pages are not touched yet: they are placed on the node at first touch.
+    Status bound = bindMemoryToNumaNode(p, mapped, options.numa_node);
+    if (bound.isOk()) {
+      node = options.numa_node;
+    } else {
+      TE_LOG(WARN) << bound.message() << "; the buffer's pages are not bound";
+    }
   }
-#else
-  if (options.numa_node > 0) {
-    ::munmap(p, mapped);
-    return invalidArgument("--numa-node " + std::to_string(options.numa_node) + ": built without libnuma");
-  }
-#endif
   return std::unique_ptr<DramBuffer>(
       new DramBuffer(static_cast<uint8_t*>(p), options.length, mapped, node, huge));
 }

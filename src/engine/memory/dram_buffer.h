@@ -1,5 +1,5 @@
 // Host memory for transfers: anonymous mmap, huge pages when asked (falls back to normal
-// pages with a warning), bound to a NUMA node with libnuma when available.
+// pages with a warning), bound to a NUMA node when asked (memory/numa.h).
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "engine/memory/buffer.h"
+#include "engine/memory/numa.h"  // te_bench's runner binds its threads with it
 
 namespace te::engine {
 
@@ -26,7 +27,6 @@ class DramBuffer : public HostBuffer {
   uint8_t* data() const override { return data_; }
   size_t length() const override { return length_; }
   int numaNode() const override { return numa_node_; }  // -1 when not bound
-  bool hugePages() const { return huge_pages_; }
   nlohmann::json describe() const override;
 
  private:
@@ -38,11 +38,5 @@ class DramBuffer : public HostBuffer {
   int numa_node_;
   bool huge_pages_;
 };
-
-// Number of NUMA nodes (1 without libnuma).
-int numaNodeCount();
-
-// Runs the calling thread on the CPUs of `node` (no-op for -1 or without libnuma).
-Status bindThreadToNumaNode(int node);
 
 }  // namespace te::engine

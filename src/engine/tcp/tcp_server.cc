@@ -3,16 +3,18 @@
 #include "engine/memory/buffer.h"
 
 #include <sys/epoll.h>
-#include <sys/uio.h>
 
 #include <tuple>
 
 #include "common/logging.h"
 #include "common/thread_name.h"
+#include "engine/worker/frame_ring.h"
 
 namespace te::engine::tcp {
 
 struct TcpServer::Conn {
+  explicit Conn(uint32_t reply_capacity) : replies(reply_capacity) {}
+
   Fd fd;
   int peer = -1;
   StreamReader reader;
@@ -21,15 +23,8 @@ struct TcpServer::Conn {
   Header request;
   uint8_t* dst = nullptr;
   uint64_t remaining = 0;
-  // Replies in request order; a ring of fixed capacity.
-  struct Reply {
-    Header header;
-    const uint8_t* payload;
-    uint64_t sent;  // bytes of header + payload already sent
-  };
-  std::vector<Reply> replies;
-  size_t head = 0;
-  size_t count = 0;
+  // Replies in request order (a READ's payload straight from the region), until sent.
+  worker::FrameRing<Header> replies;
 };
 
 struct TcpServer::Thread {
@@ -45,10 +40,9 @@ TcpServer::~TcpServer() { stop(); }
 
 void TcpServer::addConnection(Fd fd, int peer_rank, int thread) {
   while (static_cast<int>(threads_.size()) <= thread) threads_.push_back(std::make_unique<Thread>());
-  auto c = std::make_unique<Conn>();
+  auto c = std::make_unique<Conn>(reply_capacity_);
   c->fd = std::move(fd);
   c->peer = peer_rank;
-  c->replies.resize(reply_capacity_);
   threads_[thread]->conns.push_back(std::move(c));
 }
 
@@ -103,8 +97,7 @@ bool TcpServer::drive(Conn& c) {
   // Edge-triggered epoll: keep going until neither direction moves. Sending can unblock
   // receiving (reply ring full) and receiving creates replies to send.
   auto signature = [&c] {
-    uint64_t head_sent = c.count ? c.replies[c.head].sent : 0;
-    return std::make_tuple(c.count, c.head, c.remaining, c.in_payload, head_sent);
+    return std::make_tuple(c.replies.size(), c.replies.bytesWritten(), c.remaining, c.in_payload);
   };
   while (true) {
     auto before = signature();
@@ -121,19 +114,16 @@ bool TcpServer::receive(Conn& c) {
       if (io == StreamReader::Io::kAgain) return true;
       if (io != StreamReader::Io::kDone) return false;
       c.in_payload = false;
-      if (c.count == c.replies.size()) return true;  // cannot happen: reserved on header
+      if (c.replies.full()) return true;  // cannot happen: reserved on header
       const RegionView* staged = c.request.status == kWireOk ? &regions_[c.request.region] : nullptr;
       if (staged && staged->staged &&
           !staged->staged->copyFromHost(c.request.offset, staged->base + c.request.offset, c.request.length).isOk()) {
         c.request.status = kWireStagingFailed;
       }
-      Conn::Reply& r = c.replies[(c.head + c.count++) % c.replies.size()];
-      r.header = Header{kMagic, kWriteAck, c.request.status, c.request.region, 0, c.request.offset, 0};
-      r.payload = nullptr;
-      r.sent = 0;
+      c.replies.push(Header{kMagic, kWriteAck, c.request.status, c.request.region, 0, c.request.offset, 0}, nullptr, 0);
       continue;
     }
-    if (c.count == c.replies.size()) return true;  // back-pressure: send replies first
+    if (c.replies.full()) return true;  // back-pressure: send replies first
     Header h;
     StreamReader::Io io = c.reader.readHeader(c.fd.get(), &h);
     if (io == StreamReader::Io::kAgain) return true;
@@ -160,48 +150,15 @@ bool TcpServer::receive(Conn& c) {
         !regions_[h.region].staged->copyToHost(regions_[h.region].base + h.offset, h.offset, h.length).isOk()) {
       status = kWireStagingFailed;
     }
-    Conn::Reply& r = c.replies[(c.head + c.count++) % c.replies.size()];
-    r.header = Header{kMagic, kReadReply, status, h.region, 0, h.offset, status == kWireOk ? h.length : 0};
-    r.payload = status == kWireOk ? regions_[h.region].base + h.offset : nullptr;
-    r.sent = 0;
+    const bool ok = status == kWireOk;
+    c.replies.push(Header{kMagic, kReadReply, status, h.region, 0, h.offset, ok ? h.length : 0},
+                   ok ? regions_[h.region].base + h.offset : nullptr, ok ? h.length : 0);
   }
 }
 
 bool TcpServer::sendReplies(Conn& c) {
-  constexpr int kMaxIov = 64;
-  while (c.count > 0) {
-    iovec iov[kMaxIov];
-    int n = 0;
-    for (size_t i = 0; i < c.count && n + 2 <= kMaxIov; ++i) {
-      Conn::Reply& r = c.replies[(c.head + i) % c.replies.size()];
-      uint64_t sent = r.sent;
-      if (sent < sizeof(Header)) {
-        iov[n++] = {reinterpret_cast<uint8_t*>(&r.header) + sent, sizeof(Header) - sent};
-        sent = 0;
-      } else {
-        sent -= sizeof(Header);
-      }
-      if (r.header.length > sent) iov[n++] = {const_cast<uint8_t*>(r.payload) + sent, r.header.length - sent};
-    }
-    ssize_t wrote = ::writev(c.fd.get(), iov, n);
-    if (wrote < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
-      return false;
-    }
-    // Retire fully sent replies.
-    uint64_t left = static_cast<uint64_t>(wrote);
-    while (left > 0 && c.count > 0) {
-      Conn::Reply& r = c.replies[c.head];
-      uint64_t total = sizeof(Header) + r.header.length;
-      uint64_t take = std::min(left, total - r.sent);
-      r.sent += take;
-      left -= take;
-      if (r.sent == total) {
-        c.head = (c.head + 1) % c.replies.size();
-        --c.count;
-      }
-    }
-  }
+  if (c.replies.send(c.fd.get()) != 0) return false;
+  while (c.replies.sentCount() > 0) c.replies.pop();
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include "engine/tcp/tcp_server.h"
 #include "engine/tcp/tcp_worker.h"
 #include "engine/transport_descriptor.h"
+#include "engine/worker/peer_label.h"
 
 namespace te::engine::tcp {
 namespace {
@@ -176,7 +177,7 @@ Result<Fd> TcpTransport::connectTo(int peer, int worker, Deadline deadline) {
     if (s.isOk() && reply.magic == kMagic && reply.rank == peer && reply.worker == 1) return std::move(fd).value();
     errors += (errors.empty() ? "" : "; ") + used + (s.isOk() ? " is not rank " + std::to_string(peer) : " " + s.message());
   }
-  return unavailable("tcp: connect to rank " + std::to_string(peer) + " (" + e.hostname + "): " +
+  return unavailable("tcp: connect to " + worker::peerLabel(peer, e.hostname) + ": " +
                      (errors.empty() ? "it advertised no address" : errors));
 }
 
@@ -197,7 +198,7 @@ Status TcpTransport::connect(Collective& collective, Deadline deadline) {
   int expected = 0;
   for (int r = 0; r < size; ++r) {
     TE_RETURN_IF_ERROR(decode(all[r], r, &endpoints_[r]));
-    peers_[r] = {collective.hostname(r), endpoints_[r].regions};
+    peers_[r] = {collective.hostname(r), worker::peerLabel(r, collective.hostname(r)), endpoints_[r].regions};
     if (r != rank_) expected += endpoints_[r].workers;
   }
   // Accept the peers' connections while making ours; the kernel completes handshakes from

@@ -11,11 +11,13 @@
 #include "engine/tcp/tcp_server.h"
 #include "engine/tcp/wire.h"
 #include "engine/transport.h"
+#include "engine/worker/accept_prefix.h"
 
 namespace te::engine::tcp {
 
 struct PeerView {
   std::string hostname;
+  std::string label;  // "rank 3 (node07)", for messages (worker::peerLabel)
   std::vector<RemoteRegionInfo> regions;
 };
 
@@ -35,8 +37,11 @@ class TcpWorker final : public TransportWorker {
  private:
   struct Conn;
   Status validate(const Request& r) const;
+  // Queues `r` on its connection; sends what `*last` (the connection of the previous
+  // request) queued when `r` goes elsewhere, so batches to several peers pipeline.
+  worker::Offer offer(const Request& r, Conn** last);
   void activate(Conn& c);
-  bool sendSome(Conn& c);                    // false: connection broken
+  void sendSome(Conn& c);
   size_t receiveSome(Conn& c, std::span<Completion> out);
   size_t failAll(Conn& c, std::span<Completion> out);
   void markBroken(Conn& c, const std::string& why);

@@ -1,16 +1,8 @@
 #include "engine/ucx/ucx_memory.h"
 
-#include <cerrno>
-#include <cstring>
 #include <string>
-#include <vector>
 
-#ifdef TE_HAVE_NUMA
-#include <numa.h>
-#include <numaif.h>
-#endif
-
-#include "engine/memory/dram_buffer.h"
+#include "engine/memory/numa.h"
 
 namespace te::engine::ucx {
 namespace {
@@ -20,23 +12,6 @@ constexpr const char* kAllocated = "ucp_mem_map ALLOCATE";
 // Wraps `memh` so that it is unmapped once, after its last user, while the context lives.
 SharedMem share(const SharedContext& context, ucp_mem_h memh) {
   return SharedMem(memh, [context](ucp_mem_h m) { (void)ucp_mem_unmap(context.get(), m); });
-}
-
-// Binds [addr, addr + length) to `node` (moving pages already touched). Empty on success,
-// otherwise why the pages stay where they are.
-std::string bindToNode(void* addr, size_t length, int node) {
-#ifdef TE_HAVE_NUMA
-  std::vector<unsigned long> mask(static_cast<size_t>(numa_max_node()) / (8 * sizeof(unsigned long)) + 1, 0);
-  mask[node / (8 * sizeof(unsigned long))] |= 1ul << (node % (8 * sizeof(unsigned long)));
-  if (mbind(addr, length, MPOL_BIND, mask.data(), mask.size() * 8 * sizeof(unsigned long) + 1, MPOL_MF_MOVE) != 0) {
-    return std::string("mbind to node ") + std::to_string(node) + " failed: " + std::strerror(errno) +
-           "; pages not bound";
-  }
-  return {};
-#else
-  (void)addr, (void)length, (void)node;
-  return "built without libnuma; pages not bound";
-#endif
 }
 
 // ucp_mem_map of host memory: [addr, addr + length) registered, or (ALLOCATE, addr null)
@@ -75,10 +50,7 @@ Result<SharedMem> registerCudaMemory(const SharedContext& context, void* addr, s
 
 Result<std::unique_ptr<UcxBuffer>> UcxBuffer::allocate(const SharedContext& context, size_t length, int numa_node) {
   if (length == 0) return invalidArgument("buffer length is 0");
-  if (numa_node >= numaNodeCount()) {
-    return invalidArgument("--numa-node " + std::to_string(numa_node) + ": this host has " +
-                           std::to_string(numaNodeCount()) + " NUMA node(s)");
-  }
+  if (numa_node >= 0) TE_RETURN_IF_ERROR(checkNumaNode(numa_node));
   std::string what = std::string(kAllocated) + " of " + std::to_string(length) + " bytes";
   TE_ASSIGN_OR_RETURN(SharedMem memh, mapMemory(context, nullptr, length, UCP_MEM_MAP_ALLOCATE, UCS_MEMORY_TYPE_HOST, what));
   ucp_mem_attr_t attr{};
@@ -91,8 +63,12 @@ Result<std::unique_ptr<UcxBuffer>> UcxBuffer::allocate(const SharedContext& cont
   std::string note;
   int node = -1;
   if (numa_node >= 0) {
-    note = bindToNode(attr.address, attr.length, numa_node);
-    if (note.empty()) node = numa_node;
+    Status bound = bindMemoryToNumaNode(attr.address, attr.length, numa_node);
+    if (bound.isOk()) {
+      node = numa_node;
+    } else {
+      note = bound.message() + "; pages not bound";
+    }
   }
   return std::unique_ptr<UcxBuffer>(new UcxBuffer(std::move(memh), static_cast<uint8_t*>(attr.address), length,
                                                   attr.length, node, std::move(note)));

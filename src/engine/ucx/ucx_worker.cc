@@ -1,8 +1,8 @@
 #include "engine/ucx/ucx_worker.h"
 
 #include "engine/request_check.h"
-
-#include <poll.h>
+#include "engine/worker/peer_label.h"
+#include "engine/worker/poll_set.h"
 
 #include <algorithm>
 #include <array>
@@ -88,7 +88,8 @@ UcxWorker::UcxWorker(WorkerPtr worker, int index, int rank, const std::vector<Lo
       local_(local),
       peers_(peers),
       remote_writes_(options.remote_write_completion),
-      table_(requestSlotsFor(options), options.max_inflight_bytes, options.fragment_size, this) {
+      slots_(requestSlotsFor(options)),
+      fragments_(slots_, options.max_inflight_bytes, options.fragment_size, this) {
   eps_.resize(peers->size());
   flush_list_.reserve(peers->size());
 }
@@ -109,10 +110,6 @@ Result<std::unique_ptr<UcxWorker>> UcxWorker::create(ucp_context_h context, int 
   return w;
 }
 
-std::string UcxWorker::peerName(int peer) const {
-  return "rank " + std::to_string(peer) + " (" + (*peers_)[peer].hostname + ")";
-}
-
 Status UcxWorker::createEndpoints() {
   for (size_t p = 0; p < peers_->size(); ++p) {
     if (static_cast<int>(p) == rank_) continue;
@@ -120,7 +117,7 @@ Status UcxWorker::createEndpoints() {
     auto e = std::make_unique<Endpoint>();
     e->owner = this;
     e->peer = static_cast<int>(p);
-    e->name = peerName(e->peer);
+    e->name = worker::peerLabel(e->peer, (*peers_)[p].hostname);
     ucp_ep_params_t params{};
     params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE;
     params.address = reinterpret_cast<const ucp_address_t*>(pub.worker_address.data());
@@ -155,7 +152,7 @@ Status UcxWorker::completeWireup(Deadline deadline) {
   for (auto& [peer, request] : flushes) {
     ucs_status_t s = waitRequest(worker_.get(), request, deadline);
     if (s != UCS_OK && first.isOk()) {
-      first = ucxError("connecting worker " + std::to_string(index_) + " to " + peerName(peer), s,
+      first = ucxError("connecting worker " + std::to_string(index_) + " to " + eps_[peer]->name, s,
                        s == UCS_ERR_TIMED_OUT ? StatusCode::kDeadlineExceeded : StatusCode::kUnavailable);
     }
   }
@@ -199,26 +196,23 @@ Status UcxWorker::validate(const Request& r) const {
 }
 
 Result<size_t> UcxWorker::post(std::span<const Request> requests) {
-  size_t accepted = 0;
-  for (const Request& r : requests) {
-    Status s = validate(r);
-    if (!s.isOk()) {
-      if (accepted == 0) return s;
-      break;
-    }
-    if (table_.full()) break;
-    table_.add(r);
-    ++accepted;
-  }
+  Result<size_t> accepted = worker::acceptPrefix(requests, [this](const Request& r) { return offer(r); });
   issue();
   issueFlushes();
-  if (accepted == 0) return tryAgain();
   return accepted;
 }
 
+worker::Offer UcxWorker::offer(const Request& r) {
+  Status s = validate(r);
+  if (!s.isOk()) return worker::Offer::refused(std::move(s));
+  if (fragments_.full()) return worker::Offer::noRoom();
+  fragments_.add(r);
+  return worker::Offer::taken();
+}
+
 void UcxWorker::issue() {
-  while (Fragment* f = table_.nextFragment()) {
-    RequestSlot& slot = table_.slot(f->slot);
+  while (Fragment* f = fragments_.nextFragment()) {
+    RequestSlot& slot = slots_[f->slot];
     const Request& r = slot.request;
     Endpoint& e = *eps_[r.peer];
     const LocalRegion& l = (*local_)[r.local_region];
@@ -254,22 +248,22 @@ void UcxWorker::issue() {
 }
 
 void UcxWorker::fragmentFinished(Fragment* f, ucs_status_t status, bool from_callback) {
-  const Request& r = table_.slot(f->slot).request;
+  const Request& r = slots_[f->slot].request;
   if (from_callback && r.op == OpCode::kWrite) --puts_in_flight_;
   if (status != UCS_OK) fail(r.peer, r.op == OpCode::kWrite ? "ucp_put_nbx" : "ucp_get_nbx", status);
-  uint32_t s = table_.fragmentDone(f, status == UCS_OK ? StatusCode::kOk : codeFor(status));
+  uint32_t s = fragments_.fragmentDone(f, status == UCS_OK ? StatusCode::kOk : codeFor(status));
   if (s == kNoSlot) return;
-  RequestSlot& slot = table_.slot(s);
+  RequestSlot& slot = slots_[s];
   if (slot.request.op == OpCode::kWrite && slot.code == StatusCode::kOk && remote_writes_) {
     Endpoint& e = *eps_[slot.request.peer];
     if (slot.flush_ticket > e.flushed) {
       // Put completion is local (the buffer may be reused); the WRITE is done once a flush
       // of the endpoint shows the data arrived.
-      table_.append(e.waiting, s);  // e is in flush_list_ since its put was issued
+      slots_.append(e.waiting, s);  // e is in flush_list_ since its put was issued
       return;
     }
   }
-  table_.finish(s);
+  slots_.finish(s);
 }
 
 void UcxWorker::issueFlushes() {
@@ -316,21 +310,21 @@ void UcxWorker::flushFinished(Flush& f, ucs_status_t status) {
     e.flush_asked = e.flushed;  // the next flush covers (and so finishes) the rest
   }
   SlotList later;
-  for (uint32_t s = table_.popFront(e.waiting); s != kNoSlot; s = table_.popFront(e.waiting)) {
-    RequestSlot& slot = table_.slot(s);
+  for (uint32_t s = slots_.popFront(e.waiting); s != kNoSlot; s = slots_.popFront(e.waiting)) {
+    RequestSlot& slot = slots_[s];
     if (slot.flush_ticket > upto) {
-      table_.append(later, s);
+      slots_.append(later, s);
       continue;
     }
     if (status != UCS_OK) slot.code = codeFor(status);
-    table_.finish(s);
+    slots_.finish(s);
   }
   e.waiting = later;
 }
 
 void UcxWorker::fail(int peer, const char* what, ucs_status_t status) {
   if (!error_.isOk()) return;  // keep the first failure; no allocation after it
-  error_ = ucxError(std::string(what) + " to " + peerName(peer) + " (worker " + std::to_string(index_) + ")", status,
+  error_ = ucxError(std::string(what) + " to " + eps_[peer]->name + " (worker " + std::to_string(index_) + ")", status,
                     codeFor(status));
 }
 
@@ -340,17 +334,17 @@ size_t UcxWorker::poll(std::span<Completion> out) {
   if (i > 0) last_activity_ = Clock::now();
   issue();
   issueFlushes();
-  return table_.drain(out);
+  return slots_.drain(out);
 }
 
 void UcxWorker::waitForProgress(std::chrono::microseconds max_wait) {
-  if (table_.hasFinished()) return;
+  if (slots_.finishedCount() > 0) return;
   // Software RMA over shared memory has no event for "the peer's queue has room again": a
   // sleep there costs a whole max_wait per queue-full. So while puts are still being pushed
   // out, or other transfers moved very recently, keep polling and only give the core away.
   // WRITEs waiting for their flush count as moving: over tcp all their puts sit in the socket
   // buffers, and a sleep until the flush's reply left the core idle ~1000 times a second.
-  const bool outstanding = table_.inflightBytes() > 0 || !flush_list_.empty();
+  const bool outstanding = fragments_.inflightBytes() > 0 || !flush_list_.empty();
   if (puts_in_flight_ > 0 || (outstanding && Clock::now() - last_activity_ < kYieldWindow)) {
     std::this_thread::yield();
     return;
@@ -366,8 +360,7 @@ void UcxWorker::waitForProgress(std::chrono::microseconds max_wait) {
     return;
   }
   pollfd fd{efd_, POLLIN, 0};
-  timespec ts{static_cast<time_t>(max_wait.count() / 1000000), static_cast<long>(max_wait.count() % 1000000) * 1000};
-  ::ppoll(&fd, 1, &ts, nullptr);
+  worker::waitForFds(std::span<pollfd>(&fd, 1), max_wait);
 }
 
 }  // namespace te::engine::ucx

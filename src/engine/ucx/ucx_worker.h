@@ -13,7 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/transport.h"
-#include "engine/ucx/request_table.h"
+#include "engine/worker/accept_prefix.h"
+#include "engine/ucx/fragment_queue.h"
 #include "engine/ucx/ucx_exchange.h"
 #include "engine/ucx/ucx_handles.h"
 #include "engine/ucx/ucx_memory.h"
@@ -77,10 +78,10 @@ class UcxWorker final : public TransportWorker {
   UcxWorker(WorkerPtr worker, int index, int rank, const std::vector<LocalRegion>* local,
             const std::vector<PeerView>* peers, const UcxOptions& options);
   Status validate(const Request& r) const;
+  worker::Offer offer(const Request& r);
   void issue();
   void issueFlushes();
   void fail(int peer, const char* what, ucs_status_t status);
-  std::string peerName(int peer) const;
 
   WorkerPtr worker_;
   const int index_;
@@ -93,7 +94,8 @@ class UcxWorker final : public TransportWorker {
   uint32_t puts_in_flight_ = 0;                 // ucp_put_nbx not yet locally complete
   Clock::time_point last_activity_{};           // last poll() in which UCX made progress
   const bool remote_writes_;                    // WRITEs wait for a flush (UcxOptions)
-  RequestTable table_;
+  RequestSlots slots_;
+  FragmentQueue fragments_;  // over slots_
   Status error_;
 };
 

@@ -6,6 +6,7 @@
 #include "common/logging.h"
 #include "engine/verbs/key_faults.h"
 #include "engine/verbs/qp_state.h"
+#include "engine/worker/peer_label.h"
 
 namespace te::engine::verbs {
 namespace {
@@ -31,9 +32,7 @@ struct CqPlan {
   std::vector<std::vector<int>> cq_depth;
 };
 
-std::string peerName(const ChannelSetup& s, int p) {
-  return "rank " + std::to_string(p) + " (" + s.endpoints[p].hostname + ")";
-}
+std::string peerName(const ChannelSetup& s, int p) { return worker::peerLabel(p, s.endpoints[p].hostname); }
 
 std::string laneContext(const ChannelSetup& s, const PlannedLane& l) {
   const PortFacts& me = *s.nics[l.local_device].facts;

@@ -1,6 +1,7 @@
 #include "engine/verbs/key_faults.h"
 
 #include "engine/fault/fault_transport.h"
+#include "engine/worker/peer_label.h"
 
 namespace te::engine::verbs {
 
@@ -23,7 +24,7 @@ Result<std::vector<std::string>> applyKeyFaults(const std::string& spec, int ran
       }
       if (out_of_bounds) r.addr += r.length;
     }
-    applied.push_back("rank " + std::to_string(peer) + " (" + k.hostname + "): " +
+    applied.push_back(worker::peerLabel(peer, k.hostname) + ": " +
                       (bad_rkey ? "wrong rkeys" : "") + (bad_rkey && out_of_bounds ? ", " : "") +
                       (out_of_bounds ? "remote addresses past the end of its regions" : ""));
   }

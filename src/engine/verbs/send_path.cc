@@ -1,6 +1,7 @@
 #include "engine/verbs/send_path.h"
 
 #include "engine/request_check.h"
+#include "engine/worker/peer_label.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -67,7 +68,7 @@ SendPath::SendPath(const SendPathConfig& config, uint32_t capacity, PostSendFn p
   for (size_t p = 0; p < config.peers.size(); ++p) {
     const PeerKeys& k = config.peers[p];
     Peer& peer = peers_[p];
-    peer.hostname = k.hostname;
+    peer.label = worker::peerLabel(static_cast<int>(p), k.hostname);
     peer.device_names = k.device_names;
     peer.devices = static_cast<uint32_t>(k.device_names.size());
     for (const RemoteRegionKeys& r : k.regions) {
@@ -103,56 +104,47 @@ Status SendPath::validate(const Request& r) const {
   return checkRequestRanges(
       "verbs", r, r.local_region < local_addr_.size() ? std::optional(local_length_[r.local_region]) : std::nullopt,
       r.remote_region < p.region_length.size() ? std::optional(p.region_length[r.remote_region]) : std::nullopt,
-      "rank " + std::to_string(r.peer) + " (" + p.hostname + ")");
+      p.label);
 }
 
 Status SendPath::brokenPeer(int peer) const {
   if (!error_.isOk()) return error_;
-  return unavailable("verbs: the QPs to rank " + std::to_string(peer) + " (" + peers_[peer].hostname +
-                     ") are out of service");
+  return unavailable("verbs: the QPs to " + peers_[peer].label + " are out of service");
 }
 
 Result<size_t> SendPath::post(std::span<const Request> requests) {
-  size_t accepted = 0;
-  for (const Request& r : requests) {
-    Status s = validate(r);
-    if (!s.isOk()) {
-      if (accepted == 0) return s;
-      break;
-    }
-    Peer& p = peers_[r.peer];
-    if (p.broken) {
-      if (accepted == 0) return brokenPeer(r.peer);
-      break;
-    }
-    if (table_.full()) break;
-    uint32_t slot = table_.acquire(r);
-    if (r.length == 0) {
-      table_[slot].fully_posted = true;
-      table_.finishIfDone(slot);
-    } else {
-      p.backlog.push(table_, slot);
-      if (!p.active) {
-        p.active = true;
-        active_peers_.push_back(r.peer);
-      }
-    }
-    ++accepted;
-  }
+  Result<size_t> accepted = worker::acceptPrefix(requests, [this](const Request& r) { return offer(r); });
   pump();
-  if (accepted == 0) {
-    return tryAgain("verbs: " + std::to_string(table_.capacity()) + " requests in flight, poll before posting more");
-  }
   return accepted;
+}
+
+worker::Offer SendPath::offer(const Request& r) {
+  Status s = validate(r);
+  if (!s.isOk()) return worker::Offer::refused(std::move(s));
+  Peer& p = peers_[r.peer];
+  if (p.broken) return worker::Offer::refused(brokenPeer(r.peer));
+  if (table_.full()) return worker::Offer::noRoom();
+  const uint32_t slot = table_.acquire(r);
+  if (r.length == 0) {
+    table_[slot].fully_posted = true;
+    finishIfDone(table_, slot);
+  } else {
+    table_.append(p.backlog, slot);
+    if (!p.active) {
+      p.active = true;
+      active_peers_.push_back(r.peer);
+    }
+  }
+  return worker::Offer::taken();
 }
 
 void SendPath::pump() {
   for (size_t i = 0; i < active_peers_.size();) {
     Peer& p = peers_[active_peers_[i]];
     while (!p.backlog.empty()) {
-      uint32_t slot = p.backlog.front();
+      const uint32_t slot = p.backlog.head;
       if (p.broken) {
-        p.backlog.pop(table_);
+        table_.popFront(p.backlog);
         failUnposted(slot);
         continue;
       }
@@ -160,7 +152,7 @@ void SendPath::pump() {
         if (p.broken) continue;  // fail it (and the rest) above
         break;                   // this peer's send queues are full
       }
-      p.backlog.pop(table_);
+      table_.popFront(p.backlog);
     }
     if (p.backlog.empty()) {
       p.active = false;
@@ -239,7 +231,7 @@ bool SendPath::postSlices(Peer& p, uint32_t slot) {
   endPass(slot);
   if (s.posted < r.length) return false;
   s.fully_posted = true;
-  table_.finishIfDone(slot);
+  finishIfDone(table_, slot);
   return true;
 }
 
@@ -286,7 +278,7 @@ void SendPath::postFailed(uint32_t lane, ibv_send_wr* bad, int err) {
     if (s.code == StatusCode::kOk) s.code = StatusCode::kUnavailable;
     if (t.counts) {
       --s.pending;
-      table_.finishIfDone(t.slot);
+      finishIfDone(table_, t.slot);
     }
   }
 }
@@ -295,7 +287,7 @@ void SendPath::failUnposted(uint32_t slot) {
   RequestSlot& s = table_[slot];
   if (s.code == StatusCode::kOk) s.code = StatusCode::kUnavailable;
   s.fully_posted = true;
-  table_.finishIfDone(slot);
+  finishIfDone(table_, slot);
 }
 
 void SendPath::markLaneDead(uint32_t lane, Status why) {
@@ -308,7 +300,7 @@ void SendPath::markLaneDead(uint32_t lane, Status why) {
 std::string SendPath::laneName(uint32_t lane) const {
   const Lane& l = lanes_[lane];
   const Peer& p = peers_[l.peer];
-  return "to rank " + std::to_string(l.peer) + " (" + p.hostname + ") via " + local_device_names_[l.local_device] +
+  return "to " + p.label + " via " + local_device_names_[l.local_device] +
          " -> " + p.device_names[l.remote_device] + " (QP " + hex(l.qp ? l.qp->qp_num : 0) + ")";
 }
 
@@ -319,7 +311,7 @@ void SendPath::abortAll(const Status& why) {
   for (Peer& p : peers_) {
     p.broken = true;
     p.active = false;
-    p.backlog = SlotQueue();
+    p.backlog = worker::SlotList();
   }
   active_peers_.clear();
   for (uint32_t i = 0; i < table_.capacity(); ++i) {
@@ -328,7 +320,7 @@ void SendPath::abortAll(const Status& why) {
     if (s.code == StatusCode::kOk) s.code = StatusCode::kUnavailable;
     s.pending = 0;
     s.fully_posted = true;
-    table_.finishIfDone(i);
+    finishIfDone(table_, i);
   }
 }
 
@@ -358,7 +350,7 @@ void SendPath::onCompletion(const ibv_wc& wc) {
   }
   if (t.counts) {
     --s.pending;
-    table_.finishIfDone(t.slot);
+    finishIfDone(table_, t.slot);
   }
 }
 

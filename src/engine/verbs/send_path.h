@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "engine/types.h"
 #include "engine/verbs/slicing.h"
+#include "engine/worker/accept_prefix.h"
 
 namespace te::engine::verbs {
 
@@ -83,7 +84,7 @@ class SendPath {
   // the worker then moves to ERR so that its WRs flush.
   void failLane(uint32_t lane, Status why) { markLaneDead(lane, std::move(why)); }
 
-  bool hasReady() const { return table_.readyCount() > 0; }
+  bool hasReady() const { return table_.finishedCount() > 0; }
   uint32_t inFlight() const { return table_.inUse(); }
   const Status& error() const { return error_; }
   Status validate(const Request& r) const;
@@ -91,7 +92,6 @@ class SendPath {
   // For tests and describe().
   size_t laneCount() const { return lanes_.size(); }
   const LaneCredits& credits(uint32_t lane) const { return lanes_[lane].credits; }
-  bool laneDead(uint32_t lane) const { return lanes_[lane].dead; }
   // WRs outstanding (not yet retired by a signalled completion) on a live lane.
   bool laneBusy(uint32_t lane) const {
     return !lanes_[lane].dead && lanes_[lane].credits.free() < lanes_[lane].credits.depth();
@@ -117,7 +117,7 @@ class SendPath {
     bool dead = false;
   };
   struct Peer {
-    std::string hostname;
+    std::string label;  // "rank 3 (node07)", for messages
     std::vector<std::string> device_names;
     std::vector<uint64_t> region_addr;
     std::vector<uint64_t> region_length;
@@ -128,10 +128,11 @@ class SendPath {
     uint32_t cursor = 0;
     bool broken = false;
     bool active = false;  // in active_peers_
-    SlotQueue backlog;    // accepted, not fully posted
+    worker::SlotList backlog;  // accepted, not fully posted
   };
 
   SendPath(const SendPathConfig& config, uint32_t capacity, PostSendFn post, void* post_ctx);
+  worker::Offer offer(const Request& r);
   bool postSlices(Peer& p, uint32_t slot);  // true when the request is fully posted
   uint32_t pickLane(Peer& p);
   void append(uint32_t lane, uint32_t wr);
@@ -151,7 +152,7 @@ class SendPath {
   std::vector<uint32_t> lkeys_;  // [region * local_devices_ + device]
   std::vector<Peer> peers_;
   std::vector<Lane> lanes_;
-  RequestTable table_;
+  RequestSlots table_;
   std::vector<int32_t> active_peers_;  // peers with a backlog
   // Staging: WRs and SGEs built since the last flush, chained per lane.
   std::vector<ibv_send_wr> wrs_;

@@ -1,15 +1,11 @@
 // The data path's bookkeeping, free of verbs so that it is unit-tested without a device:
 // the wr_id layout, send-queue credits and the selective-signalling rule of one QP ("lane"),
-// and the pre-allocated request slot table that matches completions to requests.
+// and what a request slot (engine/worker/slot_table.h) tracks of its slices.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
-#include <span>
-#include <vector>
 
-#include "common/status.h"
-#include "engine/types.h"
+#include "engine/worker/slot_table.h"
 
 namespace te::engine::verbs {
 
@@ -88,75 +84,20 @@ class LaneCredits {
   uint32_t run_ = 0;
 };
 
-// One accepted request and how far it got.
-struct RequestSlot {
-  Request request;
-  uint64_t posted = 0;       // bytes handed to WRs so far
-  uint32_t pending = 0;      // counting signals posted and not yet completed
-  uint32_t next = 0;         // intrusive link (free list, peer backlog)
-  StatusCode code = StatusCode::kOk;
+// How far an accepted request got (the rest of its slot: worker::Slot).
+struct SliceProgress {
+  uint64_t posted = 0;    // bytes handed to WRs so far
+  uint32_t pending = 0;   // counting signals posted and not yet completed
   bool fully_posted = false;
-  bool finished = false;     // in the ready ring
-  bool in_use = false;
 };
 
-// Pre-allocated slots: acquire on post, finish when the last signal arrives (into a ring of
-// finished slots), release when the completion is handed to the caller. No allocation after
-// construction; completions come out in the order requests finished.
-class RequestTable {
- public:
-  static constexpr uint32_t kNone = 0xffffffffu;
+using RequestSlots = worker::SlotTable<SliceProgress>;
+using RequestSlot = worker::Slot<SliceProgress>;
 
-  explicit RequestTable(uint32_t capacity);
-
-  uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
-  uint32_t inUse() const { return in_use_; }
-  bool full() const { return free_head_ == kNone; }
-  size_t readyCount() const { return ready_count_; }
-
-  // Precondition: !full(). The slot is reset and holds `r`.
-  uint32_t acquire(const Request& r);
-  RequestSlot& operator[](uint32_t i) { return slots_[i]; }
-  const RequestSlot& operator[](uint32_t i) const { return slots_[i]; }
-
-  // Finishes the slot when it is fully posted and no signal is pending. True if it did.
-  bool finishIfDone(uint32_t i);
-  // Writes up to out.size() finished requests, releasing their slots.
-  size_t drain(std::span<Completion> out);
-
- private:
-  std::vector<RequestSlot> slots_;
-  std::vector<uint32_t> ready_;  // ring of finished slots
-  size_t ready_head_ = 0;
-  size_t ready_count_ = 0;
-  uint32_t free_head_ = kNone;
-  uint32_t in_use_ = 0;
-};
-
-// FIFO of slots threaded through RequestSlot::next (one per peer: requests not fully posted).
-class SlotQueue {
- public:
-  bool empty() const { return head_ == RequestTable::kNone; }
-  uint32_t front() const { return head_; }
-  void push(RequestTable& t, uint32_t slot) {
-    t[slot].next = RequestTable::kNone;
-    if (empty()) {
-      head_ = slot;
-    } else {
-      t[tail_].next = slot;
-    }
-    tail_ = slot;
-  }
-  void pop(RequestTable& t) { head_ = t[head_].next; }
-
- private:
-  uint32_t head_ = RequestTable::kNone;
-  uint32_t tail_ = RequestTable::kNone;
-};
-
-// Slices of a request: [offset, offset + length) pieces of at most `slice_size` bytes.
-constexpr uint64_t sliceCount(uint64_t length, uint64_t slice_size) {
-  return length == 0 ? 0 : (length + slice_size - 1) / slice_size;
+// Finishes the slot when it is fully posted and no signal is pending. True if it did.
+inline bool finishIfDone(RequestSlots& table, uint32_t slot) {
+  const RequestSlot& s = table[slot];
+  return s.fully_posted && s.pending == 0 && table.finish(slot);
 }
 
 }  // namespace te::engine::verbs

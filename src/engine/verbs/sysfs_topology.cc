@@ -1,8 +1,6 @@
 #include "engine/verbs/sysfs_topology.h"
 
 #include <arpa/inet.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -120,20 +118,6 @@ int readDeviceNumaNode(const std::string& device_dir) {
   } catch (...) {
     return -1;
   }
-}
-
-int numaNodeOfAddress(const void* addr) {
-#ifdef SYS_move_pages
-  long page = ::sysconf(_SC_PAGESIZE);
-  void* pages[1] = {reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(addr) & ~static_cast<uintptr_t>(page - 1))};
-  int status[1] = {-1};
-  // nodes == nullptr: only report where each page is.
-  if (::syscall(SYS_move_pages, 0, 1UL, pages, nullptr, status, 0) != 0) return -1;
-  return status[0] >= 0 ? status[0] : -1;
-#else
-  (void)addr;
-  return -1;
-#endif
 }
 
 }  // namespace te::engine::verbs

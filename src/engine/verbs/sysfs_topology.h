@@ -1,6 +1,6 @@
-// Host facts read from sysfs and the kernel without verbs: RoCE GID table entries and their
-// types, a device's NUMA node, the NUMA node a buffer lives on. Pure functions over a
-// directory so that unit tests run them on a recorded fixture (tests/unit/fixtures/verbs_sysfs).
+// Host facts read from sysfs without verbs: RoCE GID table entries and their types, a
+// device's NUMA node. Pure functions over a directory so that unit tests run them on a
+// recorded fixture (tests/unit/fixtures/verbs_sysfs).
 #pragma once
 
 #include <array>
@@ -51,10 +51,6 @@ Result<GidChoice> chooseGid(const std::vector<GidEntry>& table);
 
 // <device_dir>/device/numa_node (device_dir = /sys/class/infiniband/<dev>); -1 when unknown.
 int readDeviceNumaNode(const std::string& device_dir);
-
-// NUMA node holding the page at `addr` (move_pages); -1 when it cannot be told (page not
-// yet touched, no NUMA support).
-int numaNodeOfAddress(const void* addr);
 
 // Trimmed first line of a file, or nullopt.
 std::optional<std::string> readSysfsLine(const std::string& path);

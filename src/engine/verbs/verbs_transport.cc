@@ -3,13 +3,13 @@
 #include <optional>
 
 #include "common/logging.h"
+#include "engine/memory/numa.h"
 #include "engine/transport_descriptor.h"
 #include "engine/verbs/connection.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/device_memory_mr.h"
 #include "engine/verbs/nic_selection.h"
 #include "engine/verbs/qp_state.h"
-#include "engine/verbs/sysfs_topology.h"
 
 namespace te::engine::verbs {
 namespace {

@@ -1,8 +1,7 @@
 #include "engine/verbs/verbs_worker.h"
 
-#include <poll.h>
-
 #include "engine/verbs/qp_state.h"
+#include "engine/worker/poll_set.h"
 
 #include <cerrno>
 #include <cstring>
@@ -120,13 +119,11 @@ void VerbsWorker::waitForProgress(std::chrono::microseconds max_wait) {
     if (!armed) std::this_thread::sleep_for(max_wait);
     return;
   }
-  pollfd fds[16];
-  nfds_t n = 0;
+  worker::PollSet<16> fds;
   for (WorkerCq& c : cqs_) {
-    if (n < 16) fds[n++] = pollfd{c.channel->fd, POLLIN, 0};
+    if (!fds.full()) fds.add(c.channel->fd, POLLIN);
   }
-  timespec ts{static_cast<time_t>(max_wait.count() / 1000000), static_cast<long>(max_wait.count() % 1000000) * 1000};
-  if (::ppoll(fds, n, &ts, nullptr) <= 0) return;
+  if (fds.wait(max_wait) <= 0) return;
   for (WorkerCq& c : cqs_) {
     ibv_cq* cq = nullptr;
     void* cq_ctx = nullptr;

@@ -1,10 +1,10 @@
-// The UCX worker's bookkeeping without UCX: slots, fragments under the byte cap, the
-// finished ring; and the parser of ucp_ep_print_info lanes.
+// The UCX worker's bookkeeping without UCX: fragments of the requests in their slots under
+// the byte cap, the finished ring; and the parser of ucp_ep_print_info lanes.
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "engine/ucx/request_table.h"
+#include "engine/ucx/fragment_queue.h"
 #include "engine/ucx/ucx_exchange.h"
 
 namespace te::engine::ucx {
@@ -19,14 +19,30 @@ Request req(uint64_t length, uint64_t user_data) {
   return r;
 }
 
-std::vector<Fragment*> issueAll(RequestTable& t) {
+// The worker's pair: its request slots and the fragment queue over them.
+struct WorkerRequests {
+  WorkerRequests(uint32_t n, uint64_t max_inflight_bytes, uint64_t fragment_size)
+      : slots(n), queue(slots, max_inflight_bytes, fragment_size, nullptr) {}
+  uint32_t add(const Request& r) { return queue.add(r); }
+  Fragment* nextFragment() { return queue.nextFragment(); }
+  uint32_t fragmentDone(Fragment* f, StatusCode code) { return queue.fragmentDone(f, code); }
+  bool full() const { return queue.full(); }
+  uint64_t inflightBytes() const { return queue.inflightBytes(); }
+  void finish(uint32_t s) { slots.finish(s); }
+  size_t drain(std::span<Completion> out) { return slots.drain(out); }
+  bool idle() const { return slots.idle(); }
+  RequestSlots slots;
+  FragmentQueue queue;
+};
+
+std::vector<Fragment*> issueAll(WorkerRequests& t) {
   std::vector<Fragment*> out;
   while (Fragment* f = t.nextFragment()) out.push_back(f);
   return out;
 }
 
-TEST(UcxRequestTable, SmallRequestIsOneFragmentAndCompletesOnce) {
-  RequestTable t(8, 16 * kMiB, kMiB, nullptr);
+TEST(UcxFragmentQueue, SmallRequestIsOneFragmentAndCompletesOnce) {
+  WorkerRequests t(8, 16 * kMiB, kMiB);
   t.add(req(4096, 42));
   auto frags = issueAll(t);
   ASSERT_EQ(frags.size(), 1u);
@@ -45,8 +61,8 @@ TEST(UcxRequestTable, SmallRequestIsOneFragmentAndCompletesOnce) {
   EXPECT_EQ(t.inflightBytes(), 0u);
 }
 
-TEST(UcxRequestTable, LargeRequestIsSplitAndCompletesWithItsLastFragment) {
-  RequestTable t(8, 64 * kMiB, kMiB, nullptr);
+TEST(UcxFragmentQueue, LargeRequestIsSplitAndCompletesWithItsLastFragment) {
+  WorkerRequests t(8, 64 * kMiB, kMiB);
   t.add(req(3 * kMiB + 5, 7));
   auto frags = issueAll(t);
   ASSERT_EQ(frags.size(), 4u);
@@ -64,8 +80,8 @@ TEST(UcxRequestTable, LargeRequestIsSplitAndCompletesWithItsLastFragment) {
   EXPECT_NE(t.fragmentDone(frags[1], StatusCode::kOk), kNoSlot);
 }
 
-TEST(UcxRequestTable, BytesInFlightAreCapped) {
-  RequestTable t(8, 4 * kMiB, kMiB, nullptr);
+TEST(UcxFragmentQueue, BytesInFlightAreCapped) {
+  WorkerRequests t(8, 4 * kMiB, kMiB);
   t.add(req(10 * kMiB, 1));
   auto first = issueAll(t);
   EXPECT_EQ(first.size(), 4u);
@@ -78,8 +94,8 @@ TEST(UcxRequestTable, BytesInFlightAreCapped) {
   EXPECT_EQ(more[0]->offset, 4 * kMiB);
 }
 
-TEST(UcxRequestTable, FragmentLargerThanTheCapStillMovesAlone) {
-  RequestTable t(8, 64 * 1024, kMiB, nullptr);
+TEST(UcxFragmentQueue, FragmentLargerThanTheCapStillMovesAlone) {
+  WorkerRequests t(8, 64 * 1024, kMiB);
   t.add(req(2 * kMiB, 1));
   auto frags = issueAll(t);
   ASSERT_EQ(frags.size(), 1u);
@@ -90,8 +106,8 @@ TEST(UcxRequestTable, FragmentLargerThanTheCapStillMovesAlone) {
   EXPECT_NE(t.fragmentDone(frags[0], StatusCode::kOk), kNoSlot);
 }
 
-TEST(UcxRequestTable, RequestsAreIssuedInOrder) {
-  RequestTable t(8, 64 * kMiB, kMiB, nullptr);
+TEST(UcxFragmentQueue, RequestsAreIssuedInOrder) {
+  WorkerRequests t(8, 64 * kMiB, kMiB);
   uint32_t a = t.add(req(2 * kMiB, 1));
   uint32_t b = t.add(req(100, 2));
   auto frags = issueAll(t);
@@ -101,8 +117,8 @@ TEST(UcxRequestTable, RequestsAreIssuedInOrder) {
   EXPECT_EQ(frags[2]->slot, b);
 }
 
-TEST(UcxRequestTable, SlotsRunOutAndComeBackAfterDrain) {
-  RequestTable t(2, 64 * kMiB, kMiB, nullptr);
+TEST(UcxFragmentQueue, SlotsRunOutAndComeBackAfterDrain) {
+  WorkerRequests t(2, 64 * kMiB, kMiB);
   t.add(req(10, 1));
   EXPECT_FALSE(t.full());
   t.add(req(10, 2));
@@ -120,8 +136,8 @@ TEST(UcxRequestTable, SlotsRunOutAndComeBackAfterDrain) {
   EXPECT_TRUE(t.idle());
 }
 
-TEST(UcxRequestTable, FailedFragmentStopsTheRestAndReportsTheError) {
-  RequestTable t(8, 2 * kMiB, kMiB, nullptr);
+TEST(UcxFragmentQueue, FailedFragmentStopsTheRestAndReportsTheError) {
+  WorkerRequests t(8, 2 * kMiB, kMiB);
   t.add(req(8 * kMiB, 9));
   t.add(req(100, 10));
   auto frags = issueAll(t);
@@ -137,11 +153,11 @@ TEST(UcxRequestTable, FailedFragmentStopsTheRestAndReportsTheError) {
   // The next request is not held back by the failed one.
   frags = issueAll(t);
   ASSERT_EQ(frags.size(), 1u);
-  EXPECT_EQ(t.slot(frags[0]->slot).request.user_data, 10u);
+  EXPECT_EQ(t.slots[frags[0]->slot].request.user_data, 10u);
 }
 
-TEST(UcxRequestTable, ZeroLengthRequestFinishesAtOnce) {
-  RequestTable t(4, kMiB, kMiB, nullptr);
+TEST(UcxFragmentQueue, ZeroLengthRequestFinishesAtOnce) {
+  WorkerRequests t(4, kMiB, kMiB);
   t.add(req(0, 5));
   EXPECT_EQ(t.nextFragment(), nullptr);
   Completion out[1];
@@ -149,27 +165,27 @@ TEST(UcxRequestTable, ZeroLengthRequestFinishesAtOnce) {
   EXPECT_EQ(out[0].user_data, 5u);
 }
 
-TEST(UcxRequestTable, FragmentPoolBoundsWhatIsInFlight) {
+TEST(UcxFragmentQueue, FragmentPoolBoundsWhatIsInFlight) {
   // 2 slots, cap 2 MiB / 1 MiB fragments: at most 2 + 2 + 1 fragments exist.
-  EXPECT_EQ(RequestTable::fragmentCapacity(2, 2 * kMiB, kMiB), 5u);
-  RequestTable t(2, 2 * kMiB, 4096, nullptr);
+  EXPECT_EQ(FragmentQueue::fragmentCapacity(2, 2 * kMiB, kMiB), 5u);
+  WorkerRequests t(2, 2 * kMiB, 4096);
   t.add(req(64 * kMiB, 1));
   auto frags = issueAll(t);
   EXPECT_EQ(frags.size(), 2 * kMiB / 4096);
-  EXPECT_LE(frags.size(), RequestTable::fragmentCapacity(2, 2 * kMiB, 4096));
+  EXPECT_LE(frags.size(), FragmentQueue::fragmentCapacity(2, 2 * kMiB, 4096));
 }
 
-TEST(UcxRequestTable, WaitListsKeepOrder) {
-  RequestTable t(4, kMiB, kMiB, nullptr);
+TEST(UcxFragmentQueue, WaitListsKeepOrder) {
+  WorkerRequests t(4, kMiB, kMiB);
   uint32_t a = t.add(req(1, 1));
   uint32_t b = t.add(req(1, 2));
   for (Fragment* f : issueAll(t)) (void)t.fragmentDone(f, StatusCode::kOk);
   SlotList list;
-  t.append(list, b);
-  t.append(list, a);
-  EXPECT_EQ(t.popFront(list), b);
-  EXPECT_EQ(t.popFront(list), a);
-  EXPECT_EQ(t.popFront(list), kNoSlot);
+  t.slots.append(list, b);
+  t.slots.append(list, a);
+  EXPECT_EQ(t.slots.popFront(list), b);
+  EXPECT_EQ(t.slots.popFront(list), a);
+  EXPECT_EQ(t.slots.popFront(list), kNoSlot);
   EXPECT_TRUE(list.empty());
 }
 
