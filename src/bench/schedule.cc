@@ -112,8 +112,6 @@ std::vector<Phase> packLinks(const std::vector<Link>& links) {
   return phases;
 }
 
-bool scheduleIsExclusive(const std::string& name) { return name == "pairs" || name == "sequential"; }
-
 Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, int root,
                                         const std::vector<std::pair<int, int>>& pairs) {
   if (!pairs.empty()) {

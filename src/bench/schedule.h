@@ -40,10 +40,6 @@ std::vector<Phase> allToOneSchedule(int n, int root);
 // a phase (for --pairs and for re-measuring flagged links).
 std::vector<Phase> packLinks(const std::vector<Link>& links);
 
-// Links that may run at the same time in one phase, as the schedule promises: exclusive
-// schedules put a rank in at most one link per phase.
-bool scheduleIsExclusive(const std::string& name);
-
 // The schedule named by --schedule for N ranks (or the --pairs links when given).
 Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, int root,
                                         const std::vector<std::pair<int, int>>& pairs);

@@ -75,8 +75,7 @@ struct KeyLayout {
   KeyLayout(const std::string& job_id, uint64_t epoch);
   static std::string jobPrefix(const std::string& job_id);  // "/te_bench/<job>/"
   static std::string epochKey(const std::string& job_id);
-  std::string epochPrefix() const { return epoch_prefix_; }  // "/te_bench/<job>/<epoch hex>/"
-  std::string claimPrefix() const { return epoch_prefix_ + "claim/"; }
+  std::string claimPrefix() const { return epoch_prefix_ + "claim/"; }  // under "/te_bench/<job>/<epoch hex>/"
   std::string claimKey(int rank) const { return claimPrefix() + std::to_string(rank); }
   std::string rosterKey() const { return epoch_prefix_ + "roster"; }
   std::string abortKey() const { return epoch_prefix_ + "abort"; }
