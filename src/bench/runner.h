@@ -35,14 +35,14 @@ class Runner {
 
   using ProgressFn = std::function<void(size_t done, size_t total)>;
 
-  // What run() gives back. After every phase each rank hands its links (or why it has none)
-  // to rank 0, which says whether the schedule goes on: what was measured outlives a rank
-  // lost or frozen later. On rank 0 `results` holds every link handed over; a run that
-  // stopped early says why in `stopped` and holds the links of every phase before, those of
-  // the failed phase that their ranks reported, and the rest of the schedule marked
-  // (LinkResult::cut: `failed` in that phase, `not_measured` after it). Elsewhere `results`
-  // holds this rank's latency histogram only, and `stopped` this rank's own failure or the
-  // root's silence.
+  // What run() gives back. After every phase each rank sends its links (or why it has none)
+  // to rank 0: what was measured outlives a rank lost or frozen later. Phases follow each
+  // other by rank 0's word (hand-off) or by pair handshakes (phase_deps.h). On rank 0
+  // `results` holds every link that arrived, in schedule order; a run that stopped early
+  // says why in `stopped`, and the links it did not measure are marked (LinkResult::cut:
+  // `failed` in the phase a rank failed or was lost in, `not_measured` otherwise).
+  // Elsewhere `results` holds this rank's latency histogram only, and `stopped` this rank's
+  // own failure or the root's silence.
   struct Outcome {
     GatheredResults results;
     Status stopped;
@@ -102,6 +102,8 @@ class Runner {
   Status pollRoot(PairedState& st, const KeptFn& kept);
   // Rank 0: waits for every rank's end and makes the outcome.
   Outcome finishPaired(PairedState& st, const Histogram& latency, Status stop, Outcome* out);
+  // This rank's part of phase `p` to rank 0 (its links, or why it has none).
+  Status handIn(size_t p, const Status& measured, std::vector<LinkResult> links, PairedState& st);
   // Says to every other rank that the schedule stops (why: the first failure).
   void sayStop(size_t origin, const Status& why, PairedState& st);
   // The hand-off after phase `p` (see Outcome): OK when the schedule goes on.

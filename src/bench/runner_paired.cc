@@ -208,6 +208,17 @@ Status Runner::pollRoot(PairedState& st, const KeptFn& kept) {
   return why;
 }
 
+Status Runner::handIn(size_t p, const Status& measured, std::vector<LinkResult> links, PairedState& st) {
+  Bytes part = encodeHandOff(measured, std::move(links));
+  if (st.book) {
+    if (st.book->parts[0] == p) takePart(*st.book, st.phases, 0, part);
+    return Status::ok();
+  }
+  ByteWriter w;
+  w.put<uint8_t>(kPart).putBytes(part);
+  return bootstrap_.post(0, kToRoot, w.take());
+}
+
 Runner::Outcome Runner::runPaired(const std::vector<Phase>& phases, const ProgressFn& progress, const KeptFn& kept) {
   Outcome out;
   const int me = bootstrap_.rank();
@@ -238,7 +249,13 @@ Runner::Outcome Runner::runPaired(const std::vector<Phase>& phases, const Progre
     if (p > 0) {
       stop = awaitThrough(st.deps.needs(me, p), p - 1, st);
       if (!stop.isOk()) {
-        if (st.ending == Ending::kCompleted) st.ending = Ending::kFailed;
+        // Told to stop, or rank 0 gone: nothing to say. Else this rank's own failure (a
+        // wait past its cap, MPI): its part of phase p says why, and everyone stops.
+        if (st.ending == Ending::kCompleted && !st.root_lost) {
+          st.ending = Ending::kFailed;
+          (void)handIn(p, stop, {}, st);
+          sayStop(p, stop, st);
+        }
         break;
       }
     }
@@ -246,15 +263,8 @@ Runner::Outcome Runner::runPaired(const std::vector<Phase>& phases, const Progre
     if (progress && me == 0) progress(p, total);
     std::vector<LinkResult> links;
     Status measured = measureMine(phases, p, &latency, &links);
-    Bytes part = encodeHandOff(measured, std::move(links));
-    if (me == 0) {
-      takePart(*st.book, phases, 0, part);
-    } else {
-      ByteWriter w;
-      w.put<uint8_t>(kPart).putBytes(part);
-      Status sent = bootstrap_.post(0, kToRoot, w.take());
-      if (measured.isOk()) measured = sent;
-    }
+    Status sent = handIn(p, measured, std::move(links), st);
+    if (measured.isOk()) measured = sent;
     if (!measured.isOk()) {
       stop = measured;
       st.ending = Ending::kFailed;
