@@ -105,7 +105,7 @@ class Runner {
   // This rank's part of phase `p` to rank 0 (its links, or why it has none).
   Status handIn(size_t p, const Status& measured, std::vector<LinkResult> links, PairedState& st);
   // Says to every other rank that the schedule stops (why: the first failure).
-  void sayStop(size_t origin, const Status& why, PairedState& st);
+  void sayStop(const Status& why, PairedState& st);
   // The hand-off after phase `p` (see Outcome): OK when the schedule goes on.
   Status handOff(const std::vector<Phase>& phases, size_t p, const Status& measured, std::vector<LinkResult> links,
                  Outcome* out);

@@ -64,11 +64,11 @@ struct Runner::PairedState {
   std::function<Status()> poll;
 };
 
-void Runner::sayStop(size_t origin, const Status& why, PairedState& st) {
+void Runner::sayStop(const Status& why, PairedState& st) {
   if (st.stop_said) return;
   st.stop_said = true;
   ByteWriter w;
-  w.put<uint32_t>(static_cast<uint32_t>(origin)).put<int32_t>(static_cast<int32_t>(why.code())).putString(why.message());
+  w.put<int32_t>(static_cast<int32_t>(why.code())).putString(why.message());
   const Bytes word = w.take();
   for (int r = 0; r < bootstrap_.size(); ++r) {
     if (r != bootstrap_.rank()) (void)bootstrap_.post(r, kStop, word);
@@ -102,10 +102,9 @@ Status Runner::awaitThrough(std::vector<int> ranks, size_t p, PairedState& st) {
     TE_ASSIGN_OR_RETURN(std::optional<bootstrap::Bootstrap::Message> stop, bootstrap_.receive(-1, kStop));
     if (stop) {
       ByteReader r(stop->data);
-      uint32_t origin = 0;
       int32_t code = 0;
       std::string message;
-      if (!r.get(&origin) || !r.get(&code) || !r.getString(&message)) return internalError("stop: truncated");
+      if (!r.get(&code) || !r.getString(&message)) return internalError("stop: truncated");
       st.ending = Ending::kStopped;
       return Status(static_cast<StatusCode>(code), message);
     }
@@ -203,7 +202,7 @@ Status Runner::pollRoot(PairedState& st, const KeptFn& kept) {
   for (int r : silent) book.lost[static_cast<size_t>(r)] = 1;
   const size_t at = std::min<size_t>(book.parts[static_cast<size_t>(silent.front())], total - 1);
   Status why = deadlineExceeded(phaseOf(at, total) + ": " + bootstrap::silentRanksText(bootstrap_, silent, silence()));
-  sayStop(at, why, st);
+  sayStop(why, st);
   if (st.ending == Ending::kCompleted) st.ending = Ending::kStopped;
   return why;
 }
@@ -254,7 +253,7 @@ Runner::Outcome Runner::runPaired(const std::vector<Phase>& phases, const Progre
         if (st.ending == Ending::kCompleted && !st.root_lost) {
           st.ending = Ending::kFailed;
           (void)handIn(p, stop, {}, st);
-          sayStop(p, stop, st);
+          sayStop(stop, st);
         }
         break;
       }
@@ -268,7 +267,7 @@ Runner::Outcome Runner::runPaired(const std::vector<Phase>& phases, const Progre
     if (!measured.isOk()) {
       stop = measured;
       st.ending = Ending::kFailed;
-      sayStop(p, stop, st);
+      sayStop(stop, st);
       break;
     }
     for (int r : st.deps.tells(me, p)) {
