@@ -56,7 +56,7 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 int run(const Args& a) {
   const auto t0 = Clock::now();
-  auto created = bootstrap::createBootstrap(a.bootstrap);
+  auto created = bootstrap::createBootstrap(a.bootstrap, launcherEnv());
   if (!created.isOk()) {
     std::cerr << "te_bootstrap_exchange: " << created.status().message() << std::endl;
     return 1;

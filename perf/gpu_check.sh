@@ -105,7 +105,7 @@ for transport in tcp ucx; do
           echo "| $transport | $im | $tm | $op | $size | failed (exit $rc) | | | |" >> "$OUT/table.md"
           continue
         fi
-        gbs=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["results"][0]["links"][0]["bytes_per_second"]/1e9, 3))' "$OUT/$name.json")
+        gbs=$(perf/json_field.py "$OUT/$name.json" results.0.links.0.bytes_per_second --scale 1e-9 --format .3f)
         # The copy that bounds a staged transfer: H2D into VRAM, D2H out of it.
         bound=d2d; [[ $im != $tm ]] && bound=$([[ $op == write ]] && echo h2d || echo d2h)
         [[ $im == dram && $tm == dram ]] && bound=-

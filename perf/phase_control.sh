@@ -12,16 +12,11 @@
 #   perf/phase_control.sh [BUILD_DIR]           (default build/dev; prints a markdown table)
 #   TE_SIZES="8 16 64 128" perf/phase_control.sh build/dev
 set -u -f
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build/dev}
-bench=$build/src/bench/te_bench
-[ -x "$bench" ] || { echo "phase_control.sh: $bench not built" >&2; exit 1; }
-sizes=${TE_SIZES:-8 16}
-work=$(mktemp -d /tmp/te_phase_control.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=perf_lib.sh
+. "$(dirname "$0")/perf_lib.sh"
+perf_prologue phase_control.sh "${1:-}"
 common=(--transport tcp --operation write --block-size 64K --buffer-size 4M --threads 1 --batch-size 16
         --duration 0.05 --warmup 0.01 --no-retest --progress off)
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 run() {  # run N SYNC: one line of the table
     local n=$1 sync=$2 start end rc=0

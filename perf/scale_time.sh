@@ -14,15 +14,10 @@
 # Every rank shares this machine's cores: the windows of a 2-core machine are noisy, so
 # --duration auto mostly runs to its cap here (the table says the precision reached).
 set -u -f
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build/dev}
-bench=$build/src/bench/te_bench
-[ -x "$bench" ] || { echo "scale_time.sh: $bench not built" >&2; exit 1; }
-sizes=${TE_SIZES:-8 16}
-work=$(mktemp -d /tmp/te_scale_time.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=perf_lib.sh
+. "$(dirname "$0")/perf_lib.sh"
+perf_prologue scale_time.sh "${1:-}"
 common=(--transport tcp --operation write --block-size 64K --buffer-size 16M --threads 1 --progress off)
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export TE_FAULT_INJECT="rate:1->2:8M"
 
 run() {  # run N NAME FLAGS...: one line of the table

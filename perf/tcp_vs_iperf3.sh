@@ -27,14 +27,14 @@ iperf3_rate() {  # bytes/s, single stream, loopback
     sleep 0.2
   done
   wait "$server" 2>/dev/null || true
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/8)' "$TMP/iperf.json"
+  perf/json_field.py "$TMP/iperf.json" end.sum_received.bits_per_second --scale 0.125
 }
 
 te_bench_rate() {  # operation block threads -> mean bytes/s of the two links
   OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout $((DURATION * 4 + 60)) mpirun -np 2 --bind-to none \
     --mca pml ob1 --mca btl self,vader,tcp "$BENCH" --transport tcp --operation "$1" --block-size "$2" \
     --threads "$3" --buffer-size 256M --duration "$DURATION" --warmup 0.5 --json "$TMP/te.json" >/dev/null
-  python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["results"][0]["links"]; print(sum(x["bytes_per_second"] for x in l)/len(l))' "$TMP/te.json"
+  perf/json_field.py "$TMP/te.json" 'results.0.links.*.bytes_per_second' --mean
 }
 
 echo "# te_bench TCP vs iperf3 (loopback, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), $("$BENCH" --version))"

@@ -129,7 +129,7 @@ Result<double> measure(engine::TransportWorker& w, const Args& a) {
 
 int run(const Args& a) {
   bootstrap::BootstrapOptions options;
-  auto bs = bootstrap::createBootstrap(options);
+  auto bs = bootstrap::createBootstrap(options, launcherEnv());
   if (!bs.isOk()) {
     std::cerr << "te_ucx_alloc_bw: " << bs.status().message() << std::endl;
     return 1;

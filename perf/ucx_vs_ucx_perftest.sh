@@ -132,7 +132,7 @@ alloc_bw_mibs() {
     --block-size "$size" --buffer-size "${BUFFER:-$size}" --batch "$BATCH" --duration "$DURATION" \
     --warmup 0.5 --memory "$MEMORY" 2>"$work/alloc_bw.log")" || { tail -5 "$work/alloc_bw.log" >&2; echo 0; return; }
   echo "$out" >>"$work/alloc_bw.json"
-  python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['mib_per_s']:.1f}\")" "$(echo "$out" | tail -1)"
+  echo "$out" | "$here/perf/json_field.py" - mib_per_s --format .1f
 }
 
 # te_bench counting a WRITE when UCX frees its source buffer, as ucx_perftest's put_bw does.

@@ -42,7 +42,7 @@ EOF
 }
 
 te_bench_run() {  # OP VARIANT_INDEX
-  local envs=() args=() w bin=$BUILD/src/bench/te_bench
+  local envs=() args=() w bin=$BUILD/src/bench/te_bench field=$PWD/perf/json_field.py
   for w in ${variants[$2]}; do
     if [[ ${#args[@]} = 0 && $w == bin=* ]]; then bin=${w#bin=}
     elif [[ ${#args[@]} = 0 && $w =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$w"); else args+=("$w"); fi
@@ -53,8 +53,11 @@ env ${envs[*]} mpirun --allow-run-as-root -np 2 --bind-to none --mca pml ob1 --m
   --threads 1 --qps-per-peer 1 --buffer-size 64M --duration $DURATION --warmup 1 --schedule sequential \\
   --pairs 0:1 --no-retest --progress off ${args[*]} --json $OUT/r.json >$OUT/r.log 2>&1 \\
   || { echo "# te_bench $1 failed (variant $2)"; tail -5 $OUT/r.log; }
-python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["results"][0]["links"][0]; print("te_bench", "$1", $SIZE, round(l["bytes_per_second"]/1e6, 2), "v$2")' $OUT/r.json 2>/dev/null || true
-python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["results"][0]["links"][0]; print("# samples MB/s:", [round(x/1e6, 1) for x in l["samples"]["bytes_per_second"]], "p99 us:", l["latency_us"]["p99"])' $OUT/r.json 2>/dev/null || true
+if mbs=\$($field $OUT/r.json results.0.links.0.bytes_per_second --scale 1e-6 --format .2f 2>/dev/null); then
+  echo "te_bench $1 $SIZE \$mbs v$2"
+  echo "# samples MB/s: \$($field $OUT/r.json 'results.0.links.0.samples.bytes_per_second.*' --scale 1e-6 --format .1f)" \
+       "p99 us: \$($field $OUT/r.json results.0.links.0.latency_us.p99)"
+fi
 delta "te_bench $1 v$2"
 rm -f $OUT/r.json
 EOF

@@ -10,6 +10,7 @@
 #include "bench/measure.h"
 #include "bench/time_budget.h"
 #include "bench/report.h"
+#include "bench/report_writers.h"
 #include "bench/transport_choice.h"
 #include "bootstrap/factory.h"
 #include "common/launcher_env.h"
@@ -41,7 +42,7 @@ Status checkVram(const BenchConfig& c) {
   const char* flag = c.initiator_memory == c.target_memory ? "--memory vram"
                      : c.initiator_memory == engine::MemoryKind::kVram ? "--initiator-memory vram"
                                                                        : "--target-memory vram";
-  Result<int> gpu = engine::resolveGpu({0, c.gpu_id, launcherEnv().local_rank.value_or(0)});
+  Result<int> gpu = engine::resolveGpu({0, c.gpu_id, c.env.local_rank.value_or(0)});
   return gpu.status().withContext(flag);
 }
 
@@ -95,12 +96,7 @@ Status checkWorld(const BenchConfig& c, bootstrap::Bootstrap& bs) {
   for (int r = 0; r < bs.size(); ++r) ranks_here += bs.hostname(r) == bs.hostname(bs.rank());
   if (mine.isOk()) mine = checkHost(c, bs.hostname(bs.rank()), std::max(ranks_here, 1));
   if (mine.isOk()) mine = checkVram(c);
-  if (mine.isOk() && bs.rank() == 0) {
-    for (const auto& [path, flag] : {std::pair{c.json_path, "--json"}, {c.csv_path, "--csv"}, {c.html_path, "--html"},
-                                     {c.metrics_path, "--metrics"}}) {
-      if (mine.isOk() && !path.empty()) mine = checkWritable(path, flag);
-    }
-  }
+  if (mine.isOk() && bs.rank() == 0) mine = checkReportPaths(c);
   return bootstrap::agreeOnStatus(bs, mine, deadlineFrom(c));
 }
 
@@ -113,14 +109,13 @@ Status writeReports(const RunReport& report, const BenchConfig& c) {
       if (first.isOk()) first = s;
     }
   };
-  if (!c.json_path.empty()) keep(writeJsonReport(report, c.json_path));
-  if (!c.csv_path.empty()) keep(writeCsvReport(report, c.csv_path));
-  if (!c.html_path.empty()) keep(writeHtmlReport(report, c.html_path));
-  if (!c.metrics_path.empty()) keep(writeMetricsReport(report, c.metrics_path));
+  for (const ReportWriter& w : reportWriters()) {
+    if (!(c.*w.path).empty()) keep(w.write(report, c.*w.path));
+  }
   return first;
 }
 
-// Rank 0's buffers as before ("kind", "bytes", "numa_node", ...) plus both sides and every rank's.
+// Rank 0's buffer at the top ("kind", "bytes", "numa_node", ...), then both sides and every rank's.
 nlohmann::json memorySummary(const nlohmann::json& per_rank, const BenchConfig& c) {
   nlohmann::json mine = per_rank.is_array() && !per_rank.empty() ? per_rank[0] : nlohmann::json::object();
   const nlohmann::json local = mine.value("initiator", nlohmann::json::object());
@@ -191,8 +186,7 @@ bool anyExpectationFailed(const RunReport& report) {
 
 void printError(const Status& status) { std::cerr << "te_bench: " << status.message() << std::endl; }
 
-bool printsUsageErrors() {
-  const LauncherEnv& env = launcherEnv();
+bool printsUsageErrors(const LauncherEnv& env) {
   if (env.rank) return *env.rank == 0;
   if (env.local_rank) return *env.local_rank == 0;
   return true;
@@ -204,14 +198,14 @@ int runBench(const BenchConfig& given) {
   // process, like the checkpoint that may still report with it.
   BenchConfig& c = *new BenchConfig(given);
   c.started = Clock::now();
-  Result<std::unique_ptr<bootstrap::Bootstrap>> created = bootstrap::createBootstrap(c.bootstrap);
+  Result<std::unique_ptr<bootstrap::Bootstrap>> created = bootstrap::createBootstrap(c.bootstrap, c.env);
   if (!created.isOk()) {
     // Every rank of an MPI job meets the same MPI: rank 0 says it. A KV rank says its own (its
     // server may be unreachable from its node alone).
-    auto resolved = bootstrap::resolveBootstrapOptions(c.bootstrap, launcherEnv());
+    auto resolved = bootstrap::resolveBootstrapOptions(c.bootstrap, c.env);
     const bool mpi = resolved.isOk() && !resolved->kv;
     const Status failed = created.status().withContext("bootstrap " + c.bootstrap.spec);
-    if (!mpi || printsUsageErrors()) {
+    if (!mpi || printsUsageErrors(c.env)) {
       printError(failed);
     } else if (failed.code() == StatusCode::kDeadlineExceeded) {
       // A rank that did not arrive may be rank 0 itself: the others say it too, 2 s later,
@@ -268,7 +262,7 @@ int runBench(const BenchConfig& given) {
   report.config = &c;
   report.world_size = bs.size();
   for (int r = 0; r < bs.size(); ++r) report.hosts.push_back(bs.hostname(r));
-  report.launcher = launcherEnv().launcher;
+  report.launcher = c.env.launcher;
   report.bootstrap = bs.kind();
   report.transport = (*transports)[0];
   report.start_time = start_time;

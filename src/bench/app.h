@@ -14,7 +14,7 @@ int runBench(const BenchConfig& config);
 // a launcher (mpirun, srun, PMI; jobs/launch_local.sh, torchrun by LOCAL_RANK) only rank 0,
 // so a job prints it once; a process started on its own (etcd / redis ranks started by hand,
 // each with its own flags) always.
-bool printsUsageErrors();
+bool printsUsageErrors(const LauncherEnv& env);
 
 // One line on stderr, prefixed "te_bench: ".
 void printError(const Status& status);

@@ -9,7 +9,10 @@
 #include <sstream>
 
 #include "bench/config_flags.h"
+#include "bench/report_writers.h"
+#include "bench/schedule.h"
 #include "bench/time_budget.h"
+#include "common/enum_names.h"
 #include "common/launcher_env.h"
 #include "common/shown_value.h"
 #include "common/version.h"
@@ -17,6 +20,8 @@
 
 namespace te::bench {
 namespace {
+
+constexpr EnumName<Workload> kWorkloads[] = {{Workload::kRead, "read"}, {Workload::kWrite, "write"}, {Workload::kMix, "mix"}};
 
 // A CLI11 option that takes a size with units ("64K", "1GiB") and names itself in errors.
 void addSizeOption(CLI::App& app, const std::string& names, std::function<void(uint64_t)> set, const std::string& help) {
@@ -76,31 +81,6 @@ CLI::Option* addNumberWithDefault(CLI::App& app, const std::string& names, T* ta
 
 std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// "3" as a rank of --pairs, else nullopt.
-std::optional<int> pairRank(const std::string& text) {
-  Result<long double> v = parseNumber("--rank", text);
-  if (!v.isOk()) return std::nullopt;
-  return static_cast<int>(*v);
-}
-
-Status parsePairs(const std::string& text, std::vector<std::pair<int, int>>* out) {
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    size_t colon = item.find(':');
-    std::optional<int> a = colon == std::string::npos ? std::nullopt : pairRank(item.substr(0, colon));
-    std::optional<int> b = a ? pairRank(item.substr(colon + 1)) : std::nullopt;
-    if (!a || !b || *a == *b) {
-      return invalidArgument(flagValue("--pairs", text) + ": '" + shownValue(item, 32) + "' is not allowed; allowed " +
-                             allowedValues("--pairs"));
-    }
-    out->emplace_back(*a, *b);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return Status::ok();
-}
 
 // The strings the flags collect before they become typed fields of BenchConfig.
 struct FlagStrings {
@@ -136,10 +116,7 @@ Status finishTransportChoices(BenchConfig* c, const FlagStrings& f) {
 }
 
 Status parseMemoryKind(const std::string& flag, const std::string& text, engine::MemoryKind* out) {
-  if (text == "dram") *out = engine::MemoryKind::kDram;
-  else if (text == "vram") *out = engine::MemoryKind::kVram;
-  else return refused(flag, text);
-  return Status::ok();
+  return engine::parseMemoryKind(text, out) ? Status::ok() : refused(flag, text);
 }
 
 Status finishMemory(BenchConfig* c, const FlagStrings& m) {
@@ -226,10 +203,7 @@ Status finishTimeBudget(BenchConfig* c, const FlagStrings& f) {
 
 // Turns the strings the flags collected into typed fields; the first problem is returned.
 Status finishParsing(BenchConfig* c, const FlagStrings& f) {
-  if (f.operation == "read") c->operation = Workload::kRead;
-  else if (f.operation == "write") c->operation = Workload::kWrite;
-  else if (f.operation == "mix") c->operation = Workload::kMix;
-  else return refused("--operation", f.operation);
+  if (!parseEnum(kWorkloads, f.operation, &c->operation)) return refused("--operation", f.operation);
   Result<std::vector<uint64_t>> sizes = parseBlockSizes(f.block_sizes);
   if (!sizes.isOk()) {
     return invalidArgument(flagValue("--block-size", f.block_sizes) + ": " + sizes.status().message() + "; allowed " +
@@ -238,7 +212,7 @@ Status finishParsing(BenchConfig* c, const FlagStrings& f) {
   c->block_sizes = *sizes;
   c->block_size = *std::max_element(c->block_sizes.begin(), c->block_sizes.end());
   if (!parseRateUnit(f.report_unit, &c->report_unit)) return refused("--report-unit", f.report_unit);
-  std::string log_level = f.log_level.empty() ? launcherEnv().log_level : f.log_level;
+  std::string log_level = f.log_level.empty() ? c->env.log_level : f.log_level;
   if (!log_level.empty() && !parseLogLevel(log_level, &c->log_level)) return refused("--log-level", log_level);
   const double bootstrap_timeout = f.bootstrap_timeout.value_or(c->timeout);
   c->bootstrap.timeout = std::chrono::milliseconds(static_cast<int64_t>(bootstrap_timeout * 1000));
@@ -248,9 +222,9 @@ Status finishParsing(BenchConfig* c, const FlagStrings& f) {
     if (!rate.isOk()) return refused("--expect", f.expect);
     c->expect_bytes_per_second = *rate;
   }
-  c->fault_inject = launcherEnv().fault_inject;
+  c->fault_inject = c->env.fault_inject;
   for (const auto& t : engine::registeredTransports()) {
-    if (t.descriptor().finish) t.descriptor().finish(c->transport_config, launcherEnv());
+    if (t.descriptor().finish) t.descriptor().finish(c->transport_config, c->env);
   }
   c->transport_config.num_workers = c->threads;
   // --transport: auto, one name, a comma list, or all (every transport built and usable).
@@ -297,7 +271,7 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   addNumber(app, "--iterations", &c->iterations, "batches per thread per link instead of --duration");
   addNumberWithDefault(app, "--warmup", &c->warmup, "seconds of warm-up per link");
   addNumberWithDefault(app, "--samples", &c->samples, "sub-windows per link (median and spread)");
-  app.add_option("--schedule", c->schedule, std::string("link schedule: ") + kScheduleNames())->capture_default_str();
+  app.add_option("--schedule", c->schedule, "link schedule: " + scheduleNames())->capture_default_str();
   app.add_option("--phase-sync", c->phase_sync,
                  "pairs | global: a phase starts once the ranks near its links are through the last one "
                  "(pairs, where the schedule allows) or after a hand-off of every rank at rank 0 (global)")
@@ -327,13 +301,7 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
 }
 
 void declareReportFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
-  app.add_option("--json", c->json_path, "write the JSON report to FILE")->type_name("FILE");
-  app.add_option("--csv", c->csv_path, "write one CSV row per link to FILE")->type_name("FILE");
-  app.add_option("--html", c->html_path, "write a self-contained HTML heatmap to FILE")->type_name("FILE");
-  app.add_option("--metrics", c->metrics_path,
-                 "write Prometheus metrics (text exposition format, atomically) to FILE, e.g. node_exporter's "
-                 "textfile directory")
-      ->type_name("FILE");
+  for (const ReportWriter& w : reportWriters()) app.add_option(w.flag, c->*w.path, w.help)->type_name("FILE");
   app.add_option("--metrics-links", c->metrics_links,
                  "flagged | all: the links --metrics lists one by one (flagged: slow, failed or below --expect)")
       ->capture_default_str();
@@ -456,55 +424,15 @@ Status fromCliError(const CLI::ParseError& e) {
 
 }  // namespace
 
-const char* kScheduleNames() { return "pairs, shift, sequential, bidir, one-to-all, all-to-one"; }
-
-const char* workloadName(Workload w) {
-  switch (w) {
-    case Workload::kRead: return "read";
-    case Workload::kWrite: return "write";
-    case Workload::kMix: return "mix";
-  }
-  return "?";
-}
-
-Result<std::vector<uint64_t>> parseBlockSizes(const std::string& text) {
-  std::vector<uint64_t> out;
-  size_t colon = text.find(':');
-  if (colon != std::string::npos) {
-    TE_ASSIGN_OR_RETURN(uint64_t lo, parseSize(text.substr(0, colon)));
-    TE_ASSIGN_OR_RETURN(uint64_t hi, parseSize(text.substr(colon + 1)));
-    if (lo == 0 || hi < lo) return invalidArgument("a range is LOW:HIGH with 0 < LOW <= HIGH");
-    for (uint64_t s = lo; s <= hi && out.size() < 64; s *= 2) out.push_back(s);
-    return out;
-  }
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    TE_ASSIGN_OR_RETURN(uint64_t s, parseSize(item));
-    out.push_back(s);
-  }
-  if (out.empty()) return invalidArgument("no size given");
-  return out;
-}
-
-Result<double> parseRate(const std::string& text) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  std::string unit(end);
-  if (end == text.c_str() || !(v > 0) || !std::isfinite(v)) {
-    return invalidArgument("not a rate (e.g. 23GB/s, 200Gb/s, 1.5GiB/s, 800MB/s)");
-  }
-  if (unit.size() > 2 && unit.substr(unit.size() - 2) == "/s") unit.resize(unit.size() - 2);
-  static const struct { const char* name; double factor; } kUnits[] = {
-      {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"TB", 1e12}, {"GiB", double(1ull << 30)}, {"MiB", double(1 << 20)},
-      {"Gb", 1e9 / 8}, {"Mb", 1e6 / 8}, {"Tb", 1e12 / 8}, {"Gbps", 1e9 / 8}, {"B", 1}};
-  for (const auto& u : kUnits) {
-    if (unit == u.name) return v * u.factor;
-  }
-  return invalidArgument("unknown unit '" + unit + "' (allowed GB/s, MB/s, GiB/s, MiB/s, Gb/s, Mb/s)");
-}
+const char* workloadName(Workload w) { return enumName(kWorkloads, w); }
 
 ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) {
+  return parseCommandLine(argc, argv, launcherEnv(), c);
+}
+
+ParseResult parseCommandLine(int argc, const char* const* argv, const LauncherEnv& env, BenchConfig* c) {
   ParseResult result;
+  c->env = env;
   for (int i = 0; i < argc; ++i) c->command_line.emplace_back(argv[i]);
   CLI::App app{"te_bench: all-pairs one-sided READ / WRITE throughput through a transfer engine.\n"
                "Launch with: mpirun -np N te_bench [options]   |   te_bench compare OLD.json NEW.json   |   "

@@ -50,6 +50,7 @@ struct BenchConfig {
   std::string metrics_links = "flagged";    // --metrics-links: flagged | all
   std::string progress = "auto";            // auto | on | off
   std::string fault_inject;                 // TE_FAULT_INJECT (test-only)
+  LauncherEnv env;                          // the launcher's environment, as parseCommandLine was given it
   uint64_t batch_size = 128;
   int threads = 4;
   int batches_in_flight = 2;  // per thread: the next batch is queued while one drains
@@ -96,6 +97,9 @@ struct ParseResult {
   std::string output;    // for kExitOk: text to print (help, version)
 };
 
+// `env` is the launcher's environment (launcherEnv() in the program): the run reads it from
+// config->env, never from the process. The short form reads the process environment.
+ParseResult parseCommandLine(int argc, const char* const* argv, const LauncherEnv& env, BenchConfig* config);
 ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* config);
 
 // Checks values that do not depend on the world (sizes, counts, names).
@@ -107,8 +111,8 @@ Status validateForWorld(const BenchConfig& config, int world_size);
 // Every effective option, for the report.
 nlohmann::json configToJson(const BenchConfig& config);
 
-const char* kScheduleNames();
-
+// "0:1,2:3" (--pairs): initiator:target rank pairs, appended to *out.
+Status parsePairs(const std::string& text, std::vector<std::pair<int, int>>* out);
 // "4K:64M" (powers of two), "4K,64K,1M" or "64K".
 Result<std::vector<uint64_t>> parseBlockSizes(const std::string& text);
 // "23GB/s", "200Gb/s", "1.5GiB/s", "800MB/s" -> bytes/s.

@@ -9,6 +9,8 @@
 #include <map>
 
 #include "bench/config.h"
+#include "bench/report_writers.h"
+#include "bench/schedule.h"
 #include "bootstrap/factory.h"
 #include "common/shown_value.h"
 #include "engine/transport_registry.h"
@@ -58,18 +60,14 @@ const std::map<std::string, std::string>& valueTable() {
       {"--operation", "values are " "read, write, mix"},
       {"--block-size", "a size (64K), a list (4K,64K,1M) or a range (4K:64M) of sizes of at least 1 byte"},
       {"--buffer-size", engine::kAllowedSize},
-      {"--schedule", std::string("values are ") + kScheduleNames()},
+      {"--schedule", "values are " + scheduleNames()},
       {"--mode", "values are " "exact, quick"},
       {"--phase-sync", "values are " "pairs, global"},
       {"--time-budget", "a time of 10 s to 30 days: seconds, or a number with s, m, h or d (90, 10m, 1.5h)"},
       {"--pairs", "INITIATOR:TARGET of two different ranks 0.." + std::to_string(bootstrap::kMaxRanks - 1) +
                       ", comma separated, e.g. 0:3,2:5"},
       {"--expect", "a rate > 0, e.g. 23GB/s, 200Gb/s, 1.5GiB/s, 800MB/s"},
-      {"--json", "a path to a file to write"},
-      {"--csv", "a path to a file to write"},
       {"--topology", "a Slurm topology.conf (SwitchName=... Nodes=... / Switches=...)"},
-      {"--html", "a path to a file to write"},
-      {"--metrics", "a path to a file to write"},
       {"--metrics-links", "values are " "flagged, all"},
       {"--report-unit", "values are " "GB, GiB, Gb"},
       {"--progress", "values are " "auto, on, off"},
@@ -124,6 +122,9 @@ std::string allowedText(const NumberRange& r) {
 std::string allowedValues(const std::string& flag) {
   auto it = valueTable().find(flag);
   if (it != valueTable().end()) return it->second;
+  for (const ReportWriter& w : reportWriters()) {
+    if (flag == w.flag) return "a path to a file to write";
+  }
   const engine::TransportOption* o = engine::findTransportOption(flag);
   return o ? o->allowed : "";
 }

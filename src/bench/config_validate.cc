@@ -1,20 +1,15 @@
-// Validation of a parsed BenchConfig and its JSON echo.
+// Validation of a parsed BenchConfig.
 #include <algorithm>
 
 #include "bench/config.h"
 #include "bench/config_flags.h"
+#include "bench/schedule.h"
 #include "common/shown_value.h"
 #include "bootstrap/factory.h"
-#include "common/launcher_env.h"
 #include "engine/transport_registry.h"
 
 namespace te::bench {
 namespace {
-
-const std::vector<std::string>& scheduleList() {
-  static const std::vector<std::string> kList = {"pairs", "shift", "sequential", "bidir", "one-to-all", "all-to-one"};
-  return kList;
-}
 
 Status validateTransports(const BenchConfig& c) {
   if (c.transports.empty()) {
@@ -72,7 +67,7 @@ Status validateRun(const BenchConfig& c) {
     return invalidArgument("--iterations " + std::to_string(c.iterations) + ": allowed at least --samples (" +
                            std::to_string(c.samples) + ")");
   }
-  if (std::find(scheduleList().begin(), scheduleList().end(), c.schedule) == scheduleList().end()) {
+  if (!findSchedule(c.schedule)) {
     return invalidArgument(flagValue("--schedule", c.schedule) + ": allowed " + allowedValues("--schedule"));
   }
   if (c.phase_sync != "pairs" && c.phase_sync != "global") {
@@ -92,9 +87,11 @@ Status validateRun(const BenchConfig& c) {
   }
   if (c.integrity_check && c.operation == Workload::kMix) {
     // Mixed READs and WRITEs of one block at the same time leave it torn, legitimately.
-    if (c.schedule == "all-to-one") {
-      return invalidArgument("--integrity-check with --operation mix: --schedule all-to-one lets several initiators "
-                             "read and write one target block at once; use write or read, or another schedule");
+    const ScheduleInfo* schedule = findSchedule(c.schedule);
+    if (schedule && schedule->shared_target) {
+      return invalidArgument("--integrity-check with --operation mix: --schedule " + c.schedule +
+                             " lets several initiators read and write one target block at once; use write or read, "
+                             "or another schedule");
     }
     // Every request a thread has in flight must own its block.
     uint64_t blocks = c.buffer_size / 2 / static_cast<uint64_t>(c.threads) / c.block_size;
@@ -125,14 +122,6 @@ Status validateTransportOptions(const engine::TransportConfig& config) {
   return Status::ok();
 }
 
-// The report's echo of each transport's options: {"verbs": {"qps_per_peer": 2, ...}, ...}.
-void transportOptionsToJson(const engine::TransportConfig& config, nlohmann::json* out) {
-  for (const auto& t : engine::registeredTransports()) {
-    nlohmann::json& j = (*out)[t.name] = nlohmann::json::object();
-    for (const engine::TransportOption& o : t.descriptor().options) j[o.json_name] = o.json(config);
-  }
-}
-
 }  // namespace
 
 Status validateConfig(const BenchConfig& c) {
@@ -140,7 +129,7 @@ Status validateConfig(const BenchConfig& c) {
   TE_RETURN_IF_ERROR(validateSizes(c));
   TE_RETURN_IF_ERROR(validateRun(c));
   TE_RETURN_IF_ERROR(validateTransportOptions(c.transport_config));
-  return bootstrap::validateBootstrapOptions(c.bootstrap);
+  return bootstrap::validateBootstrapOptions(c.bootstrap, c.env);
 }
 
 Status validateForWorld(const BenchConfig& c, int world_size) {
@@ -148,7 +137,8 @@ Status validateForWorld(const BenchConfig& c, int world_size) {
     return invalidArgument(flagValue("--schedule", c.schedule) + " needs at least 2 ranks, got " + std::to_string(world_size) +
                            " (launch with mpirun -np N, N >= 2)");
   }
-  if ((c.schedule == "one-to-all" || c.schedule == "all-to-one") && c.root >= world_size) {
+  const ScheduleInfo* schedule = findSchedule(c.schedule);
+  if (schedule && schedule->rooted && c.root >= world_size) {
     return invalidArgument("--root " + std::to_string(c.root) + ": only " + std::to_string(world_size) +
                            " ranks; allowed 0.." + std::to_string(world_size - 1));
   }
@@ -159,46 +149,6 @@ Status validateForWorld(const BenchConfig& c, int world_size) {
     }
   }
   return Status::ok();
-}
-
-nlohmann::json configToJson(const BenchConfig& c) {
-  // The bootstrap as resolved (auto -> mpi; KV rank / size / job id from flags or launcher).
-  auto rb = bootstrap::resolveBootstrapOptions(c.bootstrap, launcherEnv());
-  nlohmann::json pairs = nlohmann::json::array();
-  for (const auto& [a, b] : c.pairs) pairs.push_back({a, b});
-  auto opt = [](const auto& o) { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
-  nlohmann::json j = {
-      {"transport", c.transport}, {"transports", c.transports},
-      {"operation", workloadName(c.operation)}, {"read_ratio", c.read_ratio}, {"seed", c.seed},
-      {"block_size", c.block_size}, {"block_sizes", c.block_sizes},
-      {"batch_size", c.batch_size}, {"threads", c.threads}, {"batches_in_flight", c.batches_in_flight},
-      {"buffer_size", c.buffer_size},
-      {"duration", c.adaptive ? nlohmann::json("auto") : nlohmann::json(c.duration)},
-      {"min_duration", c.adaptive ? nlohmann::json(c.min_duration) : nlohmann::json(nullptr)},
-      {"max_duration", c.adaptive ? nlohmann::json(c.duration) : nlohmann::json(nullptr)},
-      {"precision", c.adaptive ? nlohmann::json(c.precision) : nlohmann::json(nullptr)},
-      {"iterations", c.iterations}, {"warmup", c.warmup}, {"samples", c.samples},
-      {"schedule", c.schedule}, {"mode", c.quick ? "quick" : "exact"}, {"phase_sync", c.phase_sync},
-      {"time_budget", c.time_budget > 0 ? nlohmann::json(c.time_budget) : nlohmann::json(nullptr)}, {"root", c.root}, {"pairs", pairs}, {"ranks_per_node", c.ranks_per_node},
-      {"threshold", c.threshold}, {"retest", c.retest}, {"max_retests", c.max_retests},
-      {"expect_bytes_per_second", opt(c.expect_bytes_per_second)}, {"expect_line_rate", opt(c.expect_line_rate)},
-      {"integrity_check", c.integrity_check},
-      {"json", c.json_path}, {"csv", c.csv_path}, {"topology", c.topology_path}, {"html", c.html_path},
-      {"metrics", c.metrics_path}, {"metrics_links", c.metrics_links},
-      {"report_unit", rateUnitName(c.report_unit)}, {"report_precision", c.report_precision},
-      {"log_level", logLevelName(c.log_level)}, {"timeout", c.timeout},
-      {"huge_pages", c.huge_pages}, {"numa_node", c.numa_node},
-      {"initiator_memory", engine::memoryKindName(c.initiator_memory)},
-      {"target_memory", engine::memoryKindName(c.target_memory)},
-      {"gpu_id", c.gpu_id < 0 ? nlohmann::json("auto") : nlohmann::json(c.gpu_id)},
-      {"bootstrap", rb.isOk() ? rb->spec : c.bootstrap.spec},
-      {"rank", rb.isOk() && rb->kv ? nlohmann::json(rb->rank) : opt(c.bootstrap.rank)},
-      {"size", rb.isOk() && rb->kv ? nlohmann::json(rb->size) : opt(c.bootstrap.size)},
-      {"job_id", rb.isOk() && rb->kv ? rb->job_id : c.bootstrap.job_id}, {"bootstrap_timeout", c.bootstrap.timeout.count() / 1000.0},
-      {"fault_inject", c.fault_inject},
-  };
-  transportOptionsToJson(c.transport_config, &j);
-  return j;
 }
 
 }  // namespace te::bench

@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
   // Before the bootstrap the rank is only known from the launcher: a mistake is printed once
   // per job (see printsUsageErrors).
   BenchConfig config;
-  ParseResult parsed = parseCommandLine(argc, argv, &config);
-  const bool root = printsUsageErrors();
+  ParseResult parsed = parseCommandLine(argc, argv, launcherEnv(), &config);
+  const bool root = printsUsageErrors(config.env);
   if (parsed.outcome == ParseOutcome::kExitOk) {
     if (root) std::cout << parsed.output;
     return kExitOk;

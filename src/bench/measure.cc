@@ -155,7 +155,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
                                       Checkpoint* checkpoint) {
   TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, createTransport(c, name, bs.rank()));
   // The memory outlives the engine (declared first): the transport deregisters before it is freed.
-  TE_ASSIGN_OR_RETURN(BenchMemory memory, allocateBenchMemory(c, *transport, launcherEnv().local_rank.value_or(0)));
+  TE_ASSIGN_OR_RETURN(BenchMemory memory, allocateBenchMemory(c, *transport, c.env.local_rank.value_or(0)));
   engine::TransferEngine engine(std::move(transport));
   TE_RETURN_IF_ERROR(engine.registerLocalBuffer(*memory.local).status());
   TE_ASSIGN_OR_RETURN(engine::RegionId exposed_region, engine.registerLocalBuffer(*memory.exposed));

@@ -1,4 +1,5 @@
-// Reports of a run: the terminal matrix (always, on rank 0) and the JSON report.
+// Reports of a run: what a run measured (RunReport) and its writers: the terminal matrix
+// (always, on rank 0), JSON, CSV, HTML and Prometheus metrics (report_writers.h lists the files).
 #pragma once
 
 #include <optional>

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/report_load.h"
+#include "bench/report_writers.h"
 #include "bench/subcommand.h"
 #include "common/shown_value.h"
 
@@ -17,12 +18,14 @@ int runReportCommand(int argc, const char* const* argv, std::ostream& out, std::
                "from its JSON report (--json), without MPI.\nExit 0: written, 2: usage (bad flags, a file that is "
                "not a te_bench JSON report), 1: a report could not be written.",
                "te_bench report"};
-  std::string in, csv, html, metrics, links;
+  std::string in, links;
+  BenchConfig paths;  // the files asked for, where a run keeps them
   bool terminal = false;
+  bool any_file = false;
   app.add_option("IN", in, "the JSON report of a run")->required();
-  app.add_option("--csv", csv, "write one CSV row per link to FILE")->type_name("FILE");
-  app.add_option("--html", html, "write the self-contained HTML heatmap to FILE")->type_name("FILE");
-  app.add_option("--metrics", metrics, "write Prometheus metrics (text exposition format) to FILE")->type_name("FILE");
+  for (const ReportWriter& w : reportWriters()) {
+    if (w.from_json) app.add_option(w.flag, paths.*w.path, w.help)->type_name("FILE");
+  }
   app.add_option("--metrics-links", links, "flagged | all: the links --metrics lists one by one (default: the run's)");
   app.add_flag("--terminal", terminal, "print the terminal report (the default when no file is asked for)");
   const Subcommand command{"report", out, err};
@@ -31,25 +34,20 @@ int runReportCommand(int argc, const char* const* argv, std::ostream& out, std::
   if (!links.empty() && links != "flagged" && links != "all") {
     return fail(flagValue("--metrics-links", links) + ": allowed flagged, all", 2);
   }
-  for (const auto& [path, flag] : {std::pair{csv, "--csv"}, {html, "--html"}, {metrics, "--metrics"}}) {
-    if (path.empty()) continue;
-    Status writable = checkWritable(path, flag);
-    if (!writable.isOk()) return fail(writable.message(), 2);
-  }
+  Status writable = checkReportPaths(paths);
+  if (!writable.isOk()) return fail(writable.message(), 2);
+  for (const ReportWriter& w : reportWriters()) any_file = any_file || !(paths.*w.path).empty();
   Result<std::unique_ptr<LoadedReport>> loaded = loadRunReport(in);
   if (!loaded.isOk()) return fail(loaded.status().message(), 2);
   const RunReport& report = (*loaded)->report;
   if (!links.empty()) (*loaded)->config->metrics_links = links;
-  if (terminal || (csv.empty() && html.empty() && metrics.empty())) printTerminalReport(report, out);
+  if (terminal || !any_file) printTerminalReport(report, out);
   int code = 0;
-  auto write = [&](const std::string& path, Status (*writer)(const RunReport&, const std::string&)) {
-    if (path.empty()) return;
-    Status s = writer(report, path);
+  for (const ReportWriter& w : reportWriters()) {
+    if ((paths.*w.path).empty()) continue;
+    Status s = w.write(report, paths.*w.path);
     if (!s.isOk()) code = fail(s.message(), 1);
-  };
-  write(csv, writeCsvReport);
-  write(html, writeHtmlReport);
-  write(metrics, writeMetricsReport);
+  }
   return code;
 }
 

@@ -274,7 +274,9 @@ void printMemory(const RunReport& report, std::ostream& out) {
     std::string names;
     const nlohmann::json nics = ranks[r].is_object() ? ranks[r].value("nics", nlohmann::json::array()) : nlohmann::json();
     for (const nlohmann::json& n : nics) {
-      if (n.is_string()) names += (names.empty() ? "" : ",") + n.get<std::string>();
+      if (!n.is_string()) continue;
+      if (!names.empty()) names += ',';
+      names += n.get_ref<const std::string&>();
     }
     out << (r % 8 == 0 && r ? "\n     " : "") << " " << r << "=" << (names.empty() ? "?" : names);
   }

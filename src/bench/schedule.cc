@@ -127,13 +127,34 @@ Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, int root
     }
     return packLinks(links);
   }
-  if (name == "pairs") return pairsSchedule(n);
-  if (name == "shift") return shiftSchedule(n);
-  if (name == "sequential") return sequentialSchedule(n);
-  if (name == "bidir") return bidirSchedule(n);
-  if (name == "one-to-all") return oneToAllSchedule(n, root);
-  if (name == "all-to-one") return allToOneSchedule(n, root);
-  return invalidArgument("--schedule " + name + ": unknown");
+  const ScheduleInfo* info = findSchedule(name);
+  if (!info) return invalidArgument("--schedule " + name + ": unknown");
+  return info->make(n, root);
+}
+
+const std::vector<ScheduleInfo>& schedules() {
+  static const std::vector<ScheduleInfo> kSchedules = {
+      {"pairs", [](int n, int) { return pairsSchedule(n); }, false, false},
+      {"shift", [](int n, int) { return shiftSchedule(n); }, false, false},
+      {"sequential", [](int n, int) { return sequentialSchedule(n); }, false, false},
+      {"bidir", [](int n, int) { return bidirSchedule(n); }, false, false},
+      {"one-to-all", oneToAllSchedule, true, false},
+      {"all-to-one", allToOneSchedule, true, true},
+  };
+  return kSchedules;
+}
+
+const ScheduleInfo* findSchedule(const std::string& name) {
+  for (const ScheduleInfo& s : schedules()) {
+    if (name == s.name) return &s;
+  }
+  return nullptr;
+}
+
+std::string scheduleNames() {
+  std::string out;
+  for (const ScheduleInfo& s : schedules()) out += (out.empty() ? "" : ", ") + std::string(s.name);
+  return out;
 }
 
 }  // namespace te::bench

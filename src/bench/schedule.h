@@ -40,6 +40,18 @@ std::vector<Phase> allToOneSchedule(int n, int root);
 // a phase (for --pairs and for re-measuring flagged links).
 std::vector<Phase> packLinks(const std::vector<Link>& links);
 
+// One row per schedule --schedule names: what the CLI, the validation and makeSchedule read.
+// A new schedule is a generator above and one row in kSchedules (schedule.cc).
+struct ScheduleInfo {
+  const char* name;
+  std::vector<Phase> (*make)(int n, int root);
+  bool rooted;         // uses --root (which must be a rank of the world)
+  bool shared_target;  // several initiators reach one target at once (mixed READs and WRITEs tear its blocks)
+};
+const std::vector<ScheduleInfo>& schedules();
+const ScheduleInfo* findSchedule(const std::string& name);  // nullptr: no such schedule
+std::string scheduleNames();                                // "pairs, shift, ...", for help and errors
+
 // The schedule named by --schedule for N ranks (or the --pairs links when given).
 Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, int root,
                                         const std::vector<std::pair<int, int>>& pairs);

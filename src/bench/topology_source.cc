@@ -40,7 +40,7 @@ Status attachTopology(BenchConfig* config, bool root) {
     TE_ASSIGN_OR_RETURN(config->topology, loadTopologyFile(config->topology_path));
     return Status::ok();
   }
-  if (!root || launcherEnv().slurm_job_id.empty()) return Status::ok();
+  if (!root || config->env.slurm_job_id.empty()) return Status::ok();
   const std::string text = scontrolTopology();
   if (text.find("SwitchName=") == std::string::npos) return Status::ok();  // not topology/tree
   Result<Topology> parsed = Topology::parse(text, kScontrolSource);

@@ -62,16 +62,12 @@ Status validateBootstrapOptions(const BootstrapOptions& options, const LauncherE
   return resolveBootstrapOptions(options, env).status();
 }
 
-Status validateBootstrapOptions(const BootstrapOptions& options) {
-  return validateBootstrapOptions(options, launcherEnv());
-}
-
-Result<std::unique_ptr<Bootstrap>> createBootstrap(const BootstrapOptions& options) {
+Result<std::unique_ptr<Bootstrap>> createBootstrap(const BootstrapOptions& options, const LauncherEnv& env) {
   const Deadline deadline = deadlineIn(options.timeout);
-  TE_ASSIGN_OR_RETURN(ResolvedBootstrap r, resolveBootstrapOptions(options, launcherEnv()));
-  if (!r.kv) return createMpiBootstrap(deadline);
+  TE_ASSIGN_OR_RETURN(ResolvedBootstrap r, resolveBootstrapOptions(options, env));
+  if (!r.kv) return createMpiBootstrap(deadline, env);
   TE_ASSIGN_OR_RETURN(kv::KvStorePtr store, kv::connectKvStore({r.spec, options.kv_ttl, options.kv_connect_timeout}));
-  kv::KvJobOptions job{r.spec.substr(0, r.spec.find("://")), r.rank, r.size, r.job_id, launcherEnv().hostname};
+  kv::KvJobOptions job{r.spec.substr(0, r.spec.find("://")), r.rank, r.size, r.job_id, env.hostname};
   TE_ASSIGN_OR_RETURN(auto bootstrap, kv::KvBootstrap::create(std::move(store), job, deadline));
   return std::unique_ptr<Bootstrap>(std::move(bootstrap));
 }

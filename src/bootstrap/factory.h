@@ -42,11 +42,11 @@ Result<ResolvedBootstrap> resolveBootstrapOptions(const BootstrapOptions& option
 
 // Checks the spec's syntax (scheme, host:port list) and that rank / size / job id are known,
 // without contacting anything.
-Status validateBootstrapOptions(const BootstrapOptions& options);
 Status validateBootstrapOptions(const BootstrapOptions& options, const LauncherEnv& env);
 
 // Connects and joins: kUnavailable naming the url when the server cannot be reached,
-// kDeadlineExceeded naming the ranks that did not arrive within options.timeout.
-Result<std::unique_ptr<Bootstrap>> createBootstrap(const BootstrapOptions& options);
+// kDeadlineExceeded naming the ranks that did not arrive within options.timeout. `env` is
+// the launcher's environment (launcherEnv() in the program; the factory never reads it).
+Result<std::unique_ptr<Bootstrap>> createBootstrap(const BootstrapOptions& options, const LauncherEnv& env);
 
 }  // namespace te::bootstrap

@@ -1,6 +1,7 @@
 // The one place that reads the environment: launcher variables (Open MPI, Slurm, PMI),
 // MC_GID_INDEX (Mooncake's name, honoured), NCCL_TOPO_FILE, TE_LOG_LEVEL and test hooks.
-// Everything else gets these values through BenchConfig.
+// Everything else gets these values as an argument: BenchConfig::env in the bench, the `env`
+// parameter of the bootstrap factory and of the transports' option descriptors.
 #pragma once
 
 #include <optional>

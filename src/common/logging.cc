@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "common/enum_names.h"
+
 namespace te {
 namespace {
 
@@ -12,31 +14,14 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::WARN)};
 std::mutex g_mutex;
 std::string g_prefix = "[te_bench] ";
 
+constexpr EnumName<LogLevel> kLogLevels[] = {{LogLevel::DEBUG, "debug"}, {LogLevel::INFO, "info"},
+                                             {LogLevel::WARN, "warn"},   {LogLevel::WARN, "warning"},
+                                             {LogLevel::ERROR, "error"}, {LogLevel::OFF, "off"}};
+
 }  // namespace
 
-bool parseLogLevel(const std::string& text, LogLevel* out) {
-  static const struct { const char* name; LogLevel level; } kNames[] = {
-      {"debug", LogLevel::DEBUG}, {"info", LogLevel::INFO},   {"warn", LogLevel::WARN},
-      {"warning", LogLevel::WARN}, {"error", LogLevel::ERROR}, {"off", LogLevel::OFF}};
-  for (const auto& n : kNames) {
-    if (text == n.name) {
-      *out = n.level;
-      return true;
-    }
-  }
-  return false;
-}
-
-const char* logLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::DEBUG: return "debug";
-    case LogLevel::INFO: return "info";
-    case LogLevel::WARN: return "warn";
-    case LogLevel::ERROR: return "error";
-    case LogLevel::OFF: return "off";
-  }
-  return "?";
-}
+bool parseLogLevel(const std::string& text, LogLevel* out) { return parseEnum(kLogLevels, text, out); }
+const char* logLevelName(LogLevel level) { return enumName(kLogLevels, level); }
 
 void setLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
 LogLevel logLevel() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }

@@ -1,5 +1,6 @@
 #include "common/units.h"
 
+#include "common/enum_names.h"
 #include "common/shown_value.h"
 
 #include <cctype>
@@ -52,22 +53,14 @@ std::string formatSize(uint64_t bytes) {
   return buf;
 }
 
-bool parseRateUnit(const std::string& text, RateUnit* out) {
-  if (text == "GB" || text == "GB/s") *out = RateUnit::kGB;
-  else if (text == "GiB" || text == "GiB/s") *out = RateUnit::kGiB;
-  else if (text == "Gb" || text == "Gb/s" || text == "Gbps") *out = RateUnit::kGb;
-  else return false;
-  return true;
-}
+namespace {
+constexpr EnumName<RateUnit> kRateUnits[] = {{RateUnit::kGB, "GB/s"},  {RateUnit::kGB, "GB"},   {RateUnit::kGiB, "GiB/s"},
+                                             {RateUnit::kGiB, "GiB"},  {RateUnit::kGb, "Gb/s"}, {RateUnit::kGb, "Gb"},
+                                             {RateUnit::kGb, "Gbps"}};
+}  // namespace
 
-const char* rateUnitName(RateUnit unit) {
-  switch (unit) {
-    case RateUnit::kGB: return "GB/s";
-    case RateUnit::kGiB: return "GiB/s";
-    case RateUnit::kGb: return "Gb/s";
-  }
-  return "?";
-}
+bool parseRateUnit(const std::string& text, RateUnit* out) { return parseEnum(kRateUnits, text, out); }
+const char* rateUnitName(RateUnit unit) { return enumName(kRateUnits, unit); }
 
 double toRateUnit(double bytes_per_second, RateUnit unit) {
   switch (unit) {

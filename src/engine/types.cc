@@ -2,11 +2,17 @@
 
 #include <thread>
 
+#include "common/enum_names.h"
 #include "engine/transport.h"
 
 namespace te::engine {
 
-const char* memoryKindName(MemoryKind kind) { return kind == MemoryKind::kVram ? "vram" : "dram"; }
+namespace {
+constexpr EnumName<MemoryKind> kMemoryKinds[] = {{MemoryKind::kDram, "dram"}, {MemoryKind::kVram, "vram"}};
+}  // namespace
+
+const char* memoryKindName(MemoryKind kind) { return enumName(kMemoryKinds, kind); }
+bool parseMemoryKind(const std::string& text, MemoryKind* out) { return parseEnum(kMemoryKinds, text, out); }
 const char* opCodeName(OpCode op) { return op == OpCode::kRead ? "read" : "write"; }
 
 void TransportWorker::waitForProgress(std::chrono::microseconds max_wait) {

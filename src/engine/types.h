@@ -13,6 +13,7 @@ enum class MemoryKind : uint8_t { kDram = 0, kVram = 1 };
 enum class OpCode : uint8_t { kRead = 0, kWrite = 1 };
 
 const char* memoryKindName(MemoryKind kind);
+bool parseMemoryKind(const std::string& text, MemoryKind* out);  // "dram" | "vram"
 const char* opCodeName(OpCode op);
 
 // Index of a registered region in the registering rank's table. Regions registered before

@@ -1,39 +1,20 @@
 #!/usr/bin/env python3
 """check_links.py REPORT.json SLOW_A SLOW_B — the slow link must be the slowest.
 
-REPORT.json has links[] with initiator, target, bytes_per_second, either at the top
-(fake_te_bench) or in every results[] entry (te_bench: one entry per operation /
-block size; each is checked). SLOW_A / SLOW_B are host names (h1, h2). A link's
-hosts come from initiator_host / target_host when present, else from initiator /
-target: host names, ranks (rank N runs on hN in the netns cluster: one slot per
-host, by-slot mapping), or objects with a host/hostname/rank field. Passes when
+REPORT.json is te_bench's: links[] with initiator_host, target_host and
+bytes_per_second in every results[] entry (one per operation / block size; each is
+checked). SLOW_A / SLOW_B are host names (h1, h2). Passes when
 A->B and B->A are the two lowest bytes_per_second of all links of every result, and,
 where te_bench's analysis is present, when exactly those two links are confirmed slow
 (and no rank or host is named a suspect).
 Exit 0 pass, 1 fail (reason on stderr).
 """
 import json
-import re
 import sys
 
 
-def host(v):
-    if isinstance(v, dict):
-        for k in ("host", "hostname", "node", "name", "rank"):
-            if k in v:
-                return host(v[k])
-        return str(v)
-    if isinstance(v, int):
-        return "h%d" % v
-    s = str(v)
-    if s.isdigit():
-        return "h" + s
-    m = re.search(r"\bh\d+\b", s)
-    return m.group(0) if m else s
-
-
 def end(link, side):
-    return host(link[side + "_host"]) if side + "_host" in link else host(link[side])
+    return link[side + "_host"]
 
 
 def check(rows, a, b, label):
@@ -60,11 +41,8 @@ def main():
     try:
         with open(path) as f:
             report = json.load(f)
-        if "links" in report:
-            groups = [("", report["links"])]
-        else:
-            groups = [("%s %s: " % (r.get("operation", "?"), r.get("block_size", "?")), r["links"])
-                      for r in report["results"]]
+        groups = [("%s %s: " % (r.get("operation", "?"), r.get("block_size", "?")), r["links"])
+                  for r in report["results"]]
         tables = [(label, [(end(l, "initiator"), end(l, "target"), float(l["bytes_per_second"]))
                            for l in links]) for label, links in groups]
         verdicts = [(label, {(end(l, "initiator"), end(l, "target")) for l in links

@@ -19,9 +19,7 @@
 #          bad flag -> exit 2 through sbatch, missing binary -> exit 1;
 #          a failing prolog drains the node.
 #
-# Environment: TE_BENCH_BIN (binary to test), TE_CLUSTER_STANDIN=1 (no te_bench: build
-# tests/cluster/fake_te_bench.c with mpicc and run the bench checks with it),
-# TE_CLUSTER_KEEP=1 (leave the work dir for inspection).
+# Environment: TE_BENCH_BIN (binary to test), TE_CLUSTER_KEEP=1 (leave the work dir for inspection).
 set -u
 BUILD=${1:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,19 +47,12 @@ TE_SLOW_WALL_RATIO=${TE_SLOW_WALL_RATIO:-2}
 
 # The binary under test (resolved first: the Slurm prolog needs it).
 BENCH=${TE_BENCH_BIN:-$BUILD/src/bench/te_bench}
-STANDIN=0
-if [ ! -x "$BENCH" ] && [ "${TE_CLUSTER_STANDIN:-0}" = 1 ]; then
-    command -v mpicc >/dev/null || { echo "not ok - TE_CLUSTER_STANDIN=1 needs mpicc"; exit 1; }
-    BENCH=$WORK/fake_te_bench
-    mpicc -O2 -o "$BENCH" "$HERE/fake_te_bench.c" || { echo "not ok - build fake_te_bench"; exit 1; }
-    STANDIN=1
-fi
 HAVE_BENCH=0
 if [ -x "$BENCH" ]; then
     HAVE_BENCH=1
     BENCH=$(cd "$(dirname "$BENCH")" && pwd)/$(basename "$BENCH")
     export TE_BENCH_BIN=$BENCH
-    echo "# bench: $BENCH$([ $STANDIN = 1 ] && echo ' (stand-in)')"
+    echo "# bench: $BENCH"
     # The prolog as an admin installs it: script + te_bench_prolog.conf beside it.
     mkdir -p "$WORK/gate"
     cp "$JOBS/te_bench_prolog.sh" "$WORK/gate/"

@@ -43,7 +43,7 @@ te::Status check(te::bootstrap::Bootstrap& bs) {
 // bytes (one rank's 1 MiB part alone is one round).
 int main(int argc, char** argv) {
   if (argc > 1) te::bootstrap::setMpiGatherRoundLimitForTests(std::strtoull(argv[1], nullptr, 10));
-  auto bs = te::bootstrap::createMpiBootstrap(te::Clock::now() + std::chrono::seconds(30));
+  auto bs = te::bootstrap::createMpiBootstrap(te::Clock::now() + std::chrono::seconds(30), te::launcherEnv());
   if (!bs.isOk()) {
     std::fprintf(stderr, "mpi_bootstrap_check: %s\n", bs.status().message().c_str());
     return 1;

@@ -1,13 +1,10 @@
 #include "bootstrap/kv/etcd_store.h"
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <algorithm>
 
 #include "bootstrap/kv/base64.h"
 #include "bootstrap/kv/etcd_client.h"
-#include "common/logging.h"
+#include "bootstrap/kv/keep_alive.h"
 
 namespace te::bootstrap::kv {
 namespace {
@@ -89,9 +86,10 @@ class EtcdStore final : public KvStore {
             std::unique_ptr<EtcdClient> keepalive_client, int64_t lease)
       : KvStore(ttl), client_(std::move(client)), keepalive_client_(std::move(keepalive_client)), lease_(lease) {
     client_->setStats(&stats_);
-    keepalive_ = std::thread([this] { keepAliveLoop(); });
+    keepalive_ = std::make_unique<KeepAlive>(std::max(ttl / 4, std::chrono::milliseconds(250)), "lease keep-alive",
+                                             [this](Deadline d) { return refresh(d); });
   }
-  ~EtcdStore() override { stopKeepAlive(); }
+  ~EtcdStore() override { keepalive_.reset(); }
 
   std::string describe() const override { return client_->describe(); }
 
@@ -236,7 +234,7 @@ class EtcdStore final : public KvStore {
   }
 
   Status dropOwnKeys(Deadline deadline) override {
-    stopKeepAlive();
+    keepalive_.reset();
     if (dropped_) return Status::ok();
     dropped_ = true;
     return client_->post("/v3/lease/revoke", {{"ID", std::to_string(lease_)}}, deadline).status();
@@ -264,19 +262,6 @@ class EtcdStore final : public KvStore {
     return decodeKvs(r);
   }
 
-  void keepAliveLoop() {
-    const auto period = std::max(ttl() / 4, std::chrono::milliseconds(250));
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
-      lock.unlock();
-      Status s = refresh(Clock::now() + period);
-      lock.lock();
-      if (!s.isOk() && firstOccurrence(keepalive_failures_)) {
-        TE_LOG(WARN) << "lease keep-alive: " << s.message() << " (this job's keys expire if it persists)";
-      }
-    }
-  }
-
   Status refresh(Deadline deadline) {
     TE_ASSIGN_OR_RETURN(json r, keepalive_client_->post("/v3/lease/keepalive", {{"ID", std::to_string(lease_)}},
                                                         deadline));
@@ -288,24 +273,11 @@ class EtcdStore final : public KvStore {
     return Status::ok();
   }
 
-  void stopKeepAlive() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (keepalive_.joinable()) keepalive_.join();
-  }
-
   std::unique_ptr<EtcdClient> client_;            // the caller's thread
   std::unique_ptr<EtcdClient> keepalive_client_;  // the keep-alive thread
   const int64_t lease_;
   bool dropped_ = false;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::atomic<uint64_t> keepalive_failures_{0};
-  std::thread keepalive_;  // last: started once everything it uses exists
+  std::unique_ptr<KeepAlive> keepalive_;  // last: started once everything it uses exists
 };
 
 }  // namespace

@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 
-#include "common/launcher_env.h"
 #include "common/logging.h"
 
 namespace te::bootstrap::kv {
@@ -25,7 +24,7 @@ Result<std::unique_ptr<KvBootstrap>> KvBootstrap::create(KvStorePtr store, const
   if (!validJobId(options.job_id)) {
     return invalidArgument("--job-id '" + options.job_id + "': use 1..128 of the characters A-Z a-z 0-9 . _ : -");
   }
-  Identity me{options.host.empty() ? launcherEnv().hostname : options.host, static_cast<int32_t>(::getpid()),
+  Identity me{options.host, static_cast<int32_t>(::getpid()),
               randomNonZero()};
   TE_ASSIGN_OR_RETURN(JoinedJob job, joinJob(*store, options, me, deadline));
   return std::unique_ptr<KvBootstrap>(new KvBootstrap(std::move(store), options, std::move(me), std::move(job)));

@@ -20,7 +20,7 @@ struct KvJobOptions {
   int rank = 0;
   int size = 0;
   std::string job_id;  // validJobId()
-  std::string host;    // this process's host name (empty: gethostname)
+  std::string host;    // this process's host name
 };
 
 // Where the join stands; also the state a bootstrap keeps.

@@ -1,13 +1,10 @@
 #include "bootstrap/kv/redis_store.h"
 
-#include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <set>
-#include <thread>
 
+#include "bootstrap/kv/keep_alive.h"
 #include "bootstrap/kv/redis_connection.h"
-#include "common/logging.h"
 
 namespace te::bootstrap::kv {
 namespace {
@@ -36,9 +33,10 @@ class RedisStore final : public KvStore {
       : KvStore(ttl), conn_(std::move(conn)), keepalive_conn_(std::move(keepalive_conn)),
         ttl_ms_(std::to_string(ttl.count())) {
     conn_->setStats(&stats_);
-    keepalive_ = std::thread([this] { keepAliveLoop(); });
+    keepalive_ = std::make_unique<KeepAlive>(std::max(ttl / 4, std::chrono::milliseconds(100)), "key keep-alive",
+                                             [this](Deadline d) { return refresh(d); });
   }
-  ~RedisStore() override { stopKeepAlive(); }
+  ~RedisStore() override { keepalive_.reset(); }
 
   std::string describe() const override { return conn_->describe(); }
 
@@ -153,7 +151,7 @@ class RedisStore final : public KvStore {
   }
 
   Status dropOwnKeys(Deadline deadline) override {
-    stopKeepAlive();
+    keepalive_.reset();
     std::vector<std::string> keys;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -199,39 +197,22 @@ class RedisStore final : public KvStore {
     return std::vector<std::string>(keys.begin(), keys.end());
   }
 
-  void keepAliveLoop() {
-    const auto period = std::max(ttl() / 4, std::chrono::milliseconds(100));
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
-      std::vector<RedisCommand> cmds;
-      for (const auto& k : owned_) cmds.push_back({"PEXPIRE", k, ttl_ms_});
-      lock.unlock();
-      Status s = cmds.empty() ? Status::ok() : keepalive_conn_->run(cmds, Clock::now() + period).status();
-      lock.lock();
-      if (!s.isOk() && firstOccurrence(keepalive_failures_)) {
-        TE_LOG(WARN) << "key keep-alive: " << s.message() << " (this job's keys expire if it persists)";
-      }
-    }
-  }
-
-  void stopKeepAlive() {
+  // Extends the TTL of every key this store wrote (PEXPIRE, one pipelined round trip).
+  Status refresh(Deadline deadline) {
+    std::vector<RedisCommand> cmds;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
+      for (const auto& k : owned_) cmds.push_back({"PEXPIRE", k, ttl_ms_});
     }
-    cv_.notify_all();
-    if (keepalive_.joinable()) keepalive_.join();
+    return cmds.empty() ? Status::ok() : keepalive_conn_->run(cmds, deadline).status();
   }
 
   std::unique_ptr<RedisConnection> conn_;            // the caller's thread
   std::unique_ptr<RedisConnection> keepalive_conn_;  // the keep-alive thread
   const std::string ttl_ms_;
-  std::mutex mutex_;  // owned_, stop_
+  std::mutex mutex_;  // owned_
   std::set<std::string> owned_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::atomic<uint64_t> keepalive_failures_{0};
-  std::thread keepalive_;  // last: started once everything it uses exists
+  std::unique_ptr<KeepAlive> keepalive_;  // last: started once everything it uses exists
 };
 
 }  // namespace

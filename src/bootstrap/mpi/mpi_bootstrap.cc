@@ -30,8 +30,8 @@ uint64_t gather_round_limit = INT_MAX;
 
 class MpiBootstrap final : public Bootstrap {
  public:
-  MpiBootstrap(int rank, int size, Clock::duration timeout)
-      : rank_(rank), size_(size), timeout_(timeout), heard_(size) {}
+  MpiBootstrap(int rank, int size, Clock::duration timeout, std::string host)
+      : rank_(rank), size_(size), host_(std::move(host)), timeout_(timeout), heard_(size) {}
   // MPI_Finalize waits for every rank too: a failure path that found a rank frozen or lost
   // would hang in it. Bounded like MPI_Init; healthy ranks reach it together (they wait for
   // rank 0's reports before), so the bootstrap timeout is room enough.
@@ -43,7 +43,7 @@ class MpiBootstrap final : public Bootstrap {
     Watchdog watchdog(Clock::now() + timeout_, [this] {
       std::fprintf(stderr, "te_bench: MPI_Finalize did not complete within %.0f s on rank %d (%s): another rank is "
                    "frozen or was lost\n", std::chrono::duration<double>(timeout_).count(), rank_,
-                   launcherEnv().hostname.c_str());
+                   host_.c_str());
       std::fflush(stderr);
       std::_Exit(1);
     });
@@ -51,8 +51,7 @@ class MpiBootstrap final : public Bootstrap {
   }
 
   Status init(Deadline deadline) {
-    const std::string& me = launcherEnv().hostname;
-    TE_ASSIGN_OR_RETURN(auto all, allGather(Bytes(me.begin(), me.end()), deadline));
+    TE_ASSIGN_OR_RETURN(auto all, allGather(Bytes(host_.begin(), host_.end()), deadline));
     for (auto& b : all) hostnames_.emplace_back(b.begin(), b.end());
     return Status::ok();
   }
@@ -392,6 +391,7 @@ class MpiBootstrap final : public Bootstrap {
 
   const int rank_;
   const int size_;
+  const std::string host_;
   const Clock::duration timeout_;
   std::vector<std::string> hostnames_;
   std::vector<Clock::time_point> heard_;  // the last heartbeat or message from each rank
@@ -402,8 +402,7 @@ class MpiBootstrap final : public Bootstrap {
 // the others forever. Past the deadline they leave, exit 1, with one line: rank 0 at the
 // deadline; the others 2 s later, which mpirun spares them when rank 0 could leave (it ends
 // the job at the first exit), so the line is printed once unless rank 0 is the one lost.
-Status initWithWatchdog(Deadline deadline) {
-  const LauncherEnv& env = launcherEnv();
+Status initWithWatchdog(Deadline deadline, const LauncherEnv& env) {
   const int rank = env.rank.value_or(0);
   const Deadline expiry = deadline + (rank == 0 ? std::chrono::seconds(0) : std::chrono::seconds(2));
   const double waited = std::chrono::duration<double>(expiry - Clock::now()).count();
@@ -431,18 +430,18 @@ Status initWithWatchdog(Deadline deadline) {
 
 void setMpiGatherRoundLimitForTests(uint64_t bytes) { gather_round_limit = std::clamp<uint64_t>(bytes, 1, INT_MAX); }
 
-Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline) {
+Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline, const LauncherEnv& env) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   const Clock::duration timeout = std::max<Clock::duration>(deadline - Clock::now(), std::chrono::seconds(1));
-  if (!initialized) TE_RETURN_IF_ERROR(initWithWatchdog(deadline));
+  if (!initialized) TE_RETURN_IF_ERROR(initWithWatchdog(deadline, env));
   stopHereForTests("after_mpi_init");
   // Errors come back as codes, not as an abort inside MPI.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   int rank = 0, size = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  auto bootstrap = std::make_unique<MpiBootstrap>(rank, size, timeout);
+  auto bootstrap = std::make_unique<MpiBootstrap>(rank, size, timeout, env.hostname);
   Status ready = bootstrap->init(deadline);
   if (!ready.isOk()) {
     // A rank did not arrive: MPI_Finalize would wait for it. Never finalized on a failure

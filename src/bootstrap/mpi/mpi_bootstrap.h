@@ -7,11 +7,12 @@
 #include <memory>
 
 #include "bootstrap/bootstrap.h"
+#include "common/launcher_env.h"
 
 namespace te::bootstrap {
 
 // Initialises MPI (MPI_THREAD_FUNNELED: only the main thread calls MPI). One per process.
-Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline);
+Result<std::unique_ptr<Bootstrap>> createMpiBootstrap(Deadline deadline, const LauncherEnv& env);
 
 // A gather carries at most this many bytes per MPI_Igatherv round (default and ceiling:
 // INT_MAX). Tests lower it to check the rounds without 2 GiB of data.
