@@ -2,7 +2,7 @@
 """phase_sync_model.py: what stragglers cost a whole exact pairs run with a hand-off after
 every phase (--phase-sync global: each phase lasts its slowest link) and with pair handshakes
 (--phase-sync pairs: a rank starts phase p once its partners of p-1, its targets of p and their
-partners of p-1 are through p-1; the rule of src/bench/phase_deps.h, which
+partners of p-1 are through p-1; the rule of src/bench/run/phase_deps.h, which
 tests/unit/phase_deps_test.cc checks on the C++ side). Control messages cost nothing here: the
 model is about how link times add up.
 
@@ -16,7 +16,7 @@ import sys
 
 
 def rounds(n):
-    # The circle method of src/bench/schedule.cc (pairsSchedule).
+    # The circle method of src/bench/run/schedule.cc (pairsSchedule).
     m = n if n % 2 == 0 else n + 1
     slots = list(range(m))
     out = []

@@ -6,11 +6,11 @@
 #include <iostream>
 #include <thread>
 
-#include "bench/app.h"
-#include "bench/compare.h"
-#include "bench/config.h"
-#include "bench/report_command.h"
-#include "bench/topology_source.h"
+#include "bench/run/app.h"
+#include "bench/analysis/compare.h"
+#include "bench/cli/config.h"
+#include "bench/report/report_command.h"
+#include "bench/analysis/topology_source.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
 

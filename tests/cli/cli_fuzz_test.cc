@@ -13,7 +13,7 @@
 #include <cmath>
 #include <mutex>
 
-#include "bench/config_flags.h"
+#include "bench/cli/config_flags.h"
 #include "cli/bench_process.h"
 #include "common/shown_value.h"
 

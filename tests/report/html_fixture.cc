@@ -4,7 +4,7 @@
 #include <iostream>
 #include <string>
 
-#include "bench/report.h"
+#include "bench/report/report.h"
 #include "support/synthetic_links.h"
 
 using namespace te::bench;

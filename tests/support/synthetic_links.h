@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "bench/results.h"
+#include "bench/run/results.h"
 
 namespace te::testing {
 

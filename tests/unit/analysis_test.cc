@@ -1,6 +1,6 @@
 // Slow-link analysis on synthetic matrices: planted slow links, ranks and hosts are found,
 // uniform noise is not, retests clear contention, expectations are checked.
-#include "bench/analysis.h"
+#include "bench/analysis/analysis.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // `te_bench compare` on JSON reports written by the real JSON writer: exit codes, the
 // worse-link detection, per-host ratios, the table's length and the --json output.
-#include "bench/compare.h"
+#include "bench/analysis/compare.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <functional>
 #include <sstream>
 
-#include "bench/report.h"
+#include "bench/report/report.h"
 #include "support/synthetic_links.h"
 
 namespace te::bench {

@@ -1,6 +1,6 @@
-#include "bench/config.h"
-#include "bench/config_flags.h"
-#include "bench/time_budget.h"
+#include "bench/cli/config.h"
+#include "bench/cli/config_flags.h"
+#include "bench/cli/time_budget.h"
 #include "engine/ucx/ucx_options.h"
 #include "engine/verbs/verbs_options.h"
 

@@ -1,10 +1,10 @@
-// The rate invariants (bench/invariants.h) and how the analysis treats what they find, and
+// The rate invariants (bench/analysis/invariants.h) and how the analysis treats what they find, and
 // rates that are only lower bounds, on synthetic blocks.
-#include "bench/invariants.h"
+#include "bench/analysis/invariants.h"
 
 #include <gtest/gtest.h>
 
-#include "bench/analysis.h"
+#include "bench/analysis/analysis.h"
 
 namespace te::bench {
 namespace {

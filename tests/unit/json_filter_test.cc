@@ -1,5 +1,5 @@
 // parseJsonWithout: the DOM of a document less the values of some keys, at any depth.
-#include "bench/json_filter.h"
+#include "bench/report/json_filter.h"
 
 #include <gtest/gtest.h>
 

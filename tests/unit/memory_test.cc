@@ -2,7 +2,7 @@
 // and what VRAM says on a machine without CUDA or without a GPU driver.
 #include <gtest/gtest.h>
 
-#include "bench/bench_memory.h"
+#include "bench/run/bench_memory.h"
 #include "engine/memory/dram_buffer.h"
 #include "engine/memory/numa.h"
 #include "engine/memory/vram.h"

@@ -1,13 +1,13 @@
-// Pair handshakes between phases (bench/phase_deps.h): who waits for whom, and that a link
+// Pair handshakes between phases (bench/run/phase_deps.h): who waits for whom, and that a link
 // never shares an endpoint with a link of another phase, whatever the links' durations.
-#include "bench/phase_deps.h"
+#include "bench/run/phase_deps.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 
-#include "bench/schedule.h"
+#include "bench/run/schedule.h"
 
 namespace te::bench {
 namespace {

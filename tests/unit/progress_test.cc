@@ -1,5 +1,5 @@
 // Progress lines: live on a terminal, whole and sparse lines in a batch job's log.
-#include "bench/progress.h"
+#include "bench/run/progress.h"
 
 #include <gtest/gtest.h>
 

@@ -11,7 +11,7 @@
 #include <regex>
 #include <sstream>
 
-#include "bench/report.h"
+#include "bench/report/report.h"
 #include "support/synthetic_links.h"
 
 namespace te::bench {

@@ -11,8 +11,8 @@
 #include <set>
 #include <sstream>
 
-#include "bench/report_metrics.h"
-#include "bench/report_topology.h"
+#include "bench/report/report_metrics.h"
+#include "bench/report/report_topology.h"
 #include "support/synthetic_links.h"
 #include "support/temp_files.h"
 

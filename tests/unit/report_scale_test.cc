@@ -13,8 +13,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "bench/report.h"
-#include "bench/results.h"
+#include "bench/report/report.h"
+#include "bench/run/results.h"
 
 namespace te::bench {
 namespace {

@@ -1,4 +1,4 @@
-#include "bench/results.h"
+#include "bench/run/results.h"
 
 #include <gtest/gtest.h>
 

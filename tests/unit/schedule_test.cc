@@ -1,4 +1,4 @@
-#include "bench/schedule.h"
+#include "bench/run/schedule.h"
 
 #include <gtest/gtest.h>
 

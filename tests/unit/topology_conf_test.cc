@@ -1,12 +1,12 @@
 // Slurm topology.conf and host lists: the forms sites keep (topology.conf, scontrol's
 // output), and a malformed file named by its line.
-#include "bench/topology_conf.h"
+#include "bench/analysis/topology_conf.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "bench/topology_source.h"
+#include "bench/analysis/topology_source.h"
 
 namespace te::bench {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <functional>
 
-#include "bench/analysis.h"
-#include "bench/topology_conf.h"
+#include "bench/analysis/analysis.h"
+#include "bench/analysis/topology_conf.h"
 
 namespace te::bench {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/config.h"
-#include "bench/config_flags.h"
+#include "bench/cli/config.h"
+#include "bench/cli/config_flags.h"
 #include "engine/fault/fault_transport.h"
 #include "engine/tcp/tcp_options.h"
 #include "engine/transport_registry.h"

@@ -1,8 +1,8 @@
-// The window rule of bench/window.h on synthetic completion times: whole batches from their
+// The window rule of bench/run/window.h on synthetic completion times: whole batches from their
 // submission to their completion, bursts of late completions, several threads, samples,
 // lower bounds and records that break the rule; and a simulated link of known capacity that
 // no accounting of its completions may exceed.
-#include "bench/window.h"
+#include "bench/run/window.h"
 
 #include <gtest/gtest.h>
 
