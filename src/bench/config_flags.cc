@@ -9,6 +9,7 @@
 #include <map>
 
 #include "bench/config.h"
+#include "bench/mooncake_flags.h"
 #include "bootstrap/factory.h"
 #include "common/shown_value.h"
 #include "engine/transport_registry.h"
@@ -125,7 +126,7 @@ std::string allowedValues(const std::string& flag) {
   auto it = valueTable().find(flag);
   if (it != valueTable().end()) return it->second;
   const engine::TransportOption* o = engine::findTransportOption(flag);
-  return o ? o->allowed : "";
+  return o ? o->allowed : mooncakeAllowedValues(flag);
 }
 
 Result<long double> parseNumber(const std::string& flag, const std::string& text) {
