@@ -153,7 +153,7 @@ TEST(MooncakeFlags, WhatTeBenchCannotDoIsOneLineNamingFlagValueAndWhatIsAllowed)
            {{"--block_size", "abc"}, "--block_size abc: allowed a size"},
            {{"--buffer_size", "0"}, "--buffer_size 0: allowed a size"},
            {{"--gpu_id", "-2"}, "--gpu_id -2: allowed a GPU ordinal 0..1023, or -1 / auto"},
-           {{"--device_name="}, "--device_name '': allowed RDMA device names"},
+           {{"--device_name="}, "--device_name: no value given; allowed RDMA device names"},
            {{"--metadata_server", "http://h:8080/metadata"}, "--metadata_server http://h:8080/metadata: not supported"},
            {{"--metadata_server", "zk://h:1"}, "--metadata_server zk://h:1: allowed etcd HOST:PORT"},
            {{"--metadata_server", "h:1", "--metadata_type", "etcd"}, "--metadata_server h:1 with --metadata_type"},
