@@ -326,7 +326,7 @@ Status finishMooncakeFlags(CLI::App& app, const MooncakeFlags& flags, BenchConfi
     c->notices.push_back(joined(m.one_sided) + ": not needed: te_bench measures every pair of the ranks mpirun / "
                          "srun started, each rank initiator and target (--pairs I:T measures one pair)");
   }
-  if (!m.no_effect.empty()) c->notices.push_back("no effect in te_bench: " + joined(m.no_effect));
+  if (!m.no_effect.empty()) c->notices.push_back("no effect: " + joined(m.no_effect));
   std::string env = ignoredMooncakeVariables(launcherEnv().mc_variables);
   if (!env.empty()) c->notices.push_back(env);
   return Status::ok();
