@@ -144,6 +144,26 @@ TEST_F(MooncakeCommandLines, V1MixWithIntegrityCheckRunsAndVerifies) {
   EXPECT_EQ(o["bootstrap"], url());
 }
 
+// The older documented form: a bare HOST:PORT is Mooncake's etcd.
+TEST(MooncakeEtcd, BareHostPortIsEtcd) {
+  std::string why;
+  for (const auto& b : bootstrap::kv::kvBackends()) {
+    if (std::string(b.scheme) == "etcd" && !b.connect) GTEST_SKIP() << "etcd bootstrap not built: " << b.missing_reason;
+  }
+  std::unique_ptr<services_test::ServiceServer> etcd = services_test::ServiceServer::start("etcd", &why);
+  if (!etcd) GTEST_SKIP() << why;
+  const std::string host_port = etcd->url().substr(std::string("etcd://").size());
+  const std::string json = tempPath("etcd.json");
+  CommandResult r = runCommand(mpirun() + "--metadata_server=" + host_port +
+                                   " --segment_id=10.0.0.2:12345 --protocol=tcp --threads=2" + kShort + " --json " + json,
+                               std::chrono::seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  nlohmann::json j = readJson(json);
+  expectTwoLinksMeasured(j);
+  EXPECT_EQ(j["options"]["bootstrap"], etcd->url());
+  EXPECT_EQ(j["world"]["bootstrap"], "etcd");
+}
+
 TEST_F(MooncakeCommandLines, HttpMetadataAndUnknownFlagsExitTwoWithOneLine) {
   CommandResult http = runCommand(mpirun() + "--metadata_server=http://127.0.0.1:8080/metadata --protocol=tcp",
                                   std::chrono::seconds(60));
