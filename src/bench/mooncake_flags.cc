@@ -297,13 +297,14 @@ void declareMooncakeFlags(CLI::App& app, MooncakeFlags* m) {
       return std::string("exact");
     });
   }
-  // On a v1 line --size is the request size; elsewhere te_bench's rank count.
+  // On a v1 line --size is the request size; elsewhere, or with --rank / --job-id (ranks
+  // started by hand over etcd / redis), te_bench's rank count.
   if (CLI::Option* size = app.get_option_no_throw("--size")) {
     CLI::App* a = &app;
     size->transform([m, a](std::string v) {
       bool v1 = false;
       for (const char* flag : kV1Only) v1 = v1 || a->count(flag) > 0;
-      if (!v1) return v;
+      if (!v1 || a->count("--rank") > 0 || a->count("--job-id") > 0) return v;
       m->v1_size = v;
       ++m->size_values;
       return std::string("1");

@@ -90,6 +90,11 @@ TEST(MooncakeFlags, V1MixIntegrityLineMapsOntoTeBenchFlags) {
   ASSERT_EQ(ranks.error, "");
   EXPECT_EQ(ranks.config.bootstrap.size, 4);
   EXPECT_EQ(ranks.config.block_size, 65536u);
+  // Nor on a v1 line whose ranks are started by hand (--rank, --job-id).
+  Parsed by_hand = parse({"--workload", "read", "--rank", "0", "--size", "2", "--job-id", "j"});
+  ASSERT_EQ(by_hand.error, "");
+  EXPECT_EQ(by_hand.config.bootstrap.size, 2);
+  EXPECT_EQ(by_hand.config.block_size, 65536u);
 }
 
 TEST(MooncakeFlags, ModeTargetExitsWithTheTeBenchWayAndInitiatorIsNoted) {
