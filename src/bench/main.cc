@@ -9,6 +9,7 @@
 #include "bench/run/app.h"
 #include "bench/analysis/compare.h"
 #include "bench/cli/config.h"
+#include "bench/cli/mooncake_flags.h"
 #include "bench/report/report_command.h"
 #include "bench/analysis/topology_source.h"
 #include "common/launcher_env.h"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     if (!root) std::this_thread::sleep_for(std::chrono::milliseconds(300));
     return kExitUsage;
   }
+  printNotices(config);
   setLogLevel(config.log_level);
   return runBench(config);
 }

@@ -73,6 +73,9 @@ LauncherEnv parseLauncherEnv(const char* const* environ_list, const std::string&
   // PMIx launchers (prterun, srun --mpi=pmix) name the job by its namespace.
   if (out.job_id.empty()) out.job_id = toStr(env, "PMIX_NAMESPACE");
   out.gid_index = toInt(env, "MC_GID_INDEX");
+  for (const auto& [name, value] : env) {
+    if (name.rfind("MC_", 0) == 0) out.mc_variables.push_back(name);
+  }
   out.log_level = toStr(env, "TE_LOG_LEVEL");
   out.fault_inject = toStr(env, "TE_FAULT_INJECT");
   out.test_stop_at = toStr(env, "TE_TEST_STOP_AT");

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace te {
 
@@ -23,6 +24,7 @@ struct LauncherEnv {
   std::string test_stop_at;        // TE_TEST_STOP_AT=STAGE:RANK (test-only: that rank stops itself there)
   std::string nccl_topo_file;      // NCCL_TOPO_FILE (GPU-NIC pairing, as NCCL reads it)
   std::string hostname;            // gethostname()
+  std::vector<std::string> mc_variables;  // the names of every MC_* variable set (Mooncake's; bench/cli/mooncake_env.cc)
 };
 
 // Reads the process environment once (cached; thread-safe after the first call).

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bench/cli/config_flags.h"
+#include "bench/cli/mooncake_flags.h"
 #include "bench/report/report_writers.h"
 #include "bench/run/schedule.h"
 #include "bench/cli/time_budget.h"
@@ -93,7 +94,6 @@ struct FlagStrings {
   std::optional<std::string> time_budget;
   bool no_retest = false;
   std::string memory, initiator, target, gpu = "auto";
-  bool use_vram = false;  // Mooncake's --use_vram
   std::map<std::string, std::string> transport_choices;  // by flag: the word given (or the default's)
 };
 
@@ -120,7 +120,7 @@ Status parseMemoryKind(const std::string& flag, const std::string& text, engine:
 }
 
 Status finishMemory(BenchConfig* c, const FlagStrings& m) {
-  engine::MemoryKind both = m.use_vram ? engine::MemoryKind::kVram : engine::MemoryKind::kDram;
+  engine::MemoryKind both = engine::MemoryKind::kDram;
   if (!m.memory.empty()) TE_RETURN_IF_ERROR(parseMemoryKind("--memory", m.memory, &both));
   c->initiator_memory = c->target_memory = both;
   TE_RETURN_IF_ERROR(finishTransportChoices(c, m));
@@ -249,14 +249,14 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   app.add_option("--operation", f->operation, "read | write | mix")->capture_default_str();
   addNumberWithDefault(app, "--read-ratio", &c->read_ratio, "mix: fraction of READs");
   addNumberWithDefault(app, "--seed", &c->seed, "mix: random seed");
-  app.add_option("--block-size,--block_size", f->block_sizes,
+  app.add_option("--block-size", f->block_sizes,
                  "bytes per request: 64K, a list 4K,64K,1M or a range 4K:64M")
       ->capture_default_str();
-  addNumberWithDefault(app, "--batch-size,--batch_size", &c->batch_size, "requests per batch");
+  addNumberWithDefault(app, "--batch-size", &c->batch_size, "requests per batch");
   addNumberWithDefault(app, "--threads", &c->threads, "worker threads per rank");
   addNumberWithDefault(app, "--batches-in-flight", &c->batches_in_flight,
                        "batches each thread keeps submitted (1: submit, wait, submit, as Mooncake's bench)");
-  addSizeOption(app, "--buffer-size,--buffer_size", [c](uint64_t v) { c->buffer_size = v; },
+  addSizeOption(app, "--buffer-size", [c](uint64_t v) { c->buffer_size = v; },
                 "registered buffer per rank, e.g. 64M, 1GiB (default 1GiB; half local, half exposed)");
   app.add_option_function<std::string>(
          "--duration", [f](const std::string& text) { f->duration = text; },
@@ -317,8 +317,7 @@ void declareMemoryAndBootstrapFlags(CLI::App& app, BenchConfig* c, FlagStrings* 
   app.add_option("--memory", f->memory, "dram | vram: where both sides' buffers live (default dram)");
   app.add_option("--initiator-memory", f->initiator, "dram | vram: the initiator side's buffer (overrides --memory)");
   app.add_option("--target-memory", f->target, "dram | vram: the target side's buffer (overrides --memory)");
-  app.add_flag("--use-vram,--use_vram", f->use_vram, "Mooncake's spelling of --memory vram");
-  app.add_option("--gpu-id,--gpu_id", f->gpu, "vram: CUDA device ordinal, or auto (local rank -> GPU)")
+  app.add_option("--gpu-id", f->gpu, "vram: CUDA device ordinal, or auto (local rank -> GPU)")
       ->capture_default_str();
   app.add_option("--bootstrap", c->bootstrap.spec, "auto | mpi | etcd://host:port[,host:port] | redis://host:port (auto: mpi under mpirun / srun)")
       ->capture_default_str();
@@ -440,6 +439,8 @@ ParseResult parseCommandLine(int argc, const char* const* argv, const LauncherEn
                "te_bench"};
   FlagStrings flags;
   declareFlags(app, c, &flags);
+  MooncakeFlags mooncake;  // Mooncake's transfer_engine_bench spellings (mooncake_flags.h)
+  declareMooncakeFlags(app, &mooncake);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -459,9 +460,10 @@ ParseResult parseCommandLine(int argc, const char* const* argv, const LauncherEn
     result.error = fromCliError(e);
     return result;
   }
+  Status s = finishMooncakeFlags(app, mooncake, c);  // first: it may take back a --mode or --size
   flags.schedule_given = app.count("--schedule") > 0;
   flags.mode_given = app.count("--mode") > 0;
-  Status s = checkNoEmptyValues(app);
+  if (s.isOk()) s = checkNoEmptyValues(app);
   if (s.isOk()) s = finishParsing(c, flags);
   if (!s.isOk()) {
     result.outcome = ParseOutcome::kError;

@@ -84,6 +84,7 @@ struct BenchConfig {
   bootstrap::BootstrapOptions bootstrap;
   engine::TransportConfig transport_config;  // per-transport options (filled from flags)
   std::vector<std::string> command_line;
+  std::vector<std::string> notices;         // one-line notes for the user (Mooncake's flags), printed once
   std::string topology_path;                // --topology: Slurm topology.conf
   std::shared_ptr<const Topology> topology; // parsed (or from scontrol); null: none (topology_source.h)
 };

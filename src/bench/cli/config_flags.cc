@@ -9,6 +9,7 @@
 #include <map>
 
 #include "bench/cli/config.h"
+#include "bench/cli/mooncake_flags.h"
 #include "bench/report/report_writers.h"
 #include "bench/run/schedule.h"
 #include "bootstrap/factory.h"
@@ -126,7 +127,7 @@ std::string allowedValues(const std::string& flag) {
     if (flag == w.flag) return "a path to a file to write";
   }
   const engine::TransportOption* o = engine::findTransportOption(flag);
-  return o ? o->allowed : "";
+  return o ? o->allowed : mooncakeAllowedValues(flag);
 }
 
 Result<long double> parseNumber(const std::string& flag, const std::string& text) {
