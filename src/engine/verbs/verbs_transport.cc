@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "engine/memory/numa.h"
+#include "engine/rdma_qos.h"
 #include "engine/transport_descriptor.h"
 #include "engine/verbs/connection.h"
 #include "engine/verbs/device_discovery.h"
@@ -169,6 +170,7 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
   setup.rank = rank_;
   setup.workers = config_.num_workers;
   setup.options = config_.options<VerbsOptions>();
+  setup.qos = config_.options<RdmaQosOptions>();
   setup.endpoints.resize(size);
   remote_regions_.assign(size, {});
   for (int r = 0; r < size; ++r) {
@@ -219,6 +221,7 @@ nlohmann::json VerbsTransport::describe() const {
                       {"workers", config_.num_workers},
                       // For --expect-line-rate: bytes/s of the NICs one link uses.
                       {"line_rate_bytes_per_second", line_rate_gbps * 1e9 / 8}};
+  j["qos"] = connected_ ? channels_.qos : rdmaQosJson(config_.options<RdmaQosOptions>());
   if (connected_) j["connection"] = channels_.summary;
   return j;
 }
