@@ -42,6 +42,9 @@ BenchConfig withEnvironment(std::vector<const char*> args, std::vector<const cha
 
 const RdmaQosOptions& qos(const BenchConfig& c) { return c.transport_config.options<RdmaQosOptions>(); }
 
+// The transport-level checks of the options (validateConfig also wants a launcher).
+Status checked(const BenchConfig& c) { return engine::verbs::descriptor().validate(c.transport_config); }
+
 TEST(RdmaQos, DefaultsAreZeroAndNoCap) {
   BenchConfig c = withEnvironment({}, {});
   EXPECT_EQ(qos(c).traffic_class, 0);
@@ -50,7 +53,7 @@ TEST(RdmaQos, DefaultsAreZeroAndNoCap) {
   EXPECT_EQ(qos(c).traffic_class_from, "default");
   EXPECT_EQ(qos(c).service_level_from, "default");
   EXPECT_EQ(qos(c).mtu_from, "default");
-  EXPECT_TRUE(validateConfig(c).isOk());
+  EXPECT_TRUE(checked(c).isOk());
 }
 
 TEST(RdmaQos, FlagsSetTheValuesAndTheReportEchoesThemWithTheirSource) {
@@ -77,7 +80,7 @@ TEST(RdmaQos, MooncakesVariablesComeBeforeNccls) {
   EXPECT_EQ(qos(c).service_level_from, "NCCL_IB_SL");
   EXPECT_EQ(qos(c).mtu, 2048);
   EXPECT_EQ(qos(c).mtu_from, "MC_MTU");
-  EXPECT_TRUE(validateConfig(c).isOk());
+  EXPECT_TRUE(checked(c).isOk());
   // An empty variable is not set.
   c = withEnvironment({}, {"MC_IB_SL=", "NCCL_IB_SL=7"});
   EXPECT_EQ(qos(c).service_level, 7);
@@ -89,7 +92,7 @@ TEST(RdmaQos, AFlagBeatsTheEnvironmentEvenABadValueThere) {
   EXPECT_EQ(qos(c).traffic_class, 0);
   EXPECT_EQ(qos(c).traffic_class_from, "flag");
   EXPECT_EQ(qos(c).mtu, 512);
-  EXPECT_TRUE(validateConfig(c).isOk()) << validateConfig(c).message();
+  EXPECT_TRUE(checked(c).isOk()) << checked(c).message();
 }
 
 TEST(RdmaQos, ABadVariableIsOneLineNamingItTheValueAndWhatIsAllowed) {
@@ -106,12 +109,13 @@ TEST(RdmaQos, ABadVariableIsOneLineNamingItTheValueAndWhatIsAllowed) {
            {"MC_MTU=1500", "MC_MTU=1500: allowed 512, 1024, 2048 or 4096 (the path MTU cap, as --mtu)"},
        }) {
     BenchConfig c = withEnvironment({}, {k.env});
-    Status s = validateConfig(c);
+    EXPECT_EQ(validateConfig(c).message(), k.says);  // before the launcher is looked for
+    Status s = checked(c);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << k.env;
     EXPECT_EQ(s.message(), k.says);
   }
   // The variable that is not used is not checked: MC_IB_TC decides.
-  EXPECT_TRUE(validateConfig(withEnvironment({}, {"MC_IB_TC=3", "NCCL_IB_TC=x"})).isOk());
+  EXPECT_TRUE(checked(withEnvironment({}, {"MC_IB_TC=3", "NCCL_IB_TC=x"})).isOk());
 }
 
 TEST(RdmaQos, BadFlagsAreRefusedWithWhatIsAllowed) {
