@@ -8,7 +8,8 @@
 #      1024 bytes appear (the ports' 4096 decides: nothing caps it);
 #   B  --mtu 1024: no RDMA payload above 1024 bytes (IB payload: UDP length less the UDP,
 #      BTH, RETH / AETH, pad and ICRC bytes), tos back to 0x00;
-#   C  no flags, NCCL_IB_TC=96 and MC_MTU=512 in the environment: tos 0x60, payloads <= 512.
+#   C  no flags, NCCL_IB_TC=96 and MC_MTU=512 in the environment: tos 0x60, payloads <= 512;
+#   D  MC_MTU=512 on vm1's rank only: both ends of each QP agree on 512 (no payload above it).
 # Each run's JSON report must say the same (traffic class, who set it, the path MTU).
 # Exit: 0 pass, 1 fail, 77 cannot run here (reason printed).
 set -euo pipefail
@@ -38,7 +39,8 @@ run() {
   if [ $TE_VM_INDEX = 0 ]; then sleep 0.5; kill -INT $dump; wait $dump; fi
   return $rc
 }
-run tc106 --traffic-class 106 && run mtu1024 --mtu 1024 && QOS_ENV="NCCL_IB_TC=96 MC_MTU=512" run env96'
+run tc106 --traffic-class 106 && run mtu1024 --mtu 1024 && QOS_ENV="NCCL_IB_TC=96 MC_MTU=512" run env96 &&
+if [ $TE_VM_INDEX = 1 ]; then QOS_ENV=MC_MTU=512 run oneside; else QOS_ENV= run oneside; fi'
 rc=0
 "$HERE/run_in_guest.sh" --guests 2 --timeout 400 "${shares[@]}" -- bash -c "$inner" || rc=$?
 if [ $rc != 0 ]; then
@@ -86,12 +88,13 @@ def check(cond, what):
     print(("ok - " if cond else "not ok - ") + what)
     fails += 0 if cond else 1
 
-a, b, c = (packets(work + "/%s.pcap" % n) for n in ("tc106", "mtu1024", "env96"))
-for name, run in (("A (--traffic-class 106)", a), ("B (--mtu 1024)", b), ("C (NCCL_IB_TC=96 MC_MTU=512)", c)):
+a, b, c, d = (packets(work + "/%s.pcap" % n) for n in ("tc106", "mtu1024", "env96", "oneside"))
+for name, run in (("A (--traffic-class 106)", a), ("B (--mtu 1024)", b), ("C (NCCL_IB_TC=96 MC_MTU=512)", c),
+                  ("D (MC_MTU=512 on vm1 only)", d)):
     print("# run %s: %d packets, tos %s, largest IB payload %d bytes (UDP length %d)"
           % (name, len(run), sorted({"0x%02x" % p[0] for p in run}), max((p[2] for p in run), default=0),
              max((p[1] for p in run), default=0)))
-check(min(len(a), len(b), len(c)) > 100, "RoCE v2 packets captured on vm0's NIC in every run")
+check(min(len(a), len(b), len(c), len(d)) > 100, "RoCE v2 packets captured on vm0's NIC in every run")
 check(all(p[0] == 0x6a for p in a), "--traffic-class 106: every packet's IP DS field is 0x6a")
 check(all(p[0] == 0x00 for p in b), "without --traffic-class: every packet's IP DS field is 0x00")
 check(max(p[2] for p in a) > 1024, "without --mtu: payloads above 1024 bytes (active MTU 4096 on a 9000-byte NIC)")
@@ -102,6 +105,9 @@ check(all(p[0] == 0x60 for p in c) and max(p[2] for p in c) <= 512,
 qc = report("env96", 0)["transport"]["details"]["qos"]
 check(qc["traffic_class_from"] == "NCCL_IB_TC" and qc["mtu_cap_from"] == "MC_MTU" and qc["path_mtu"] == [512],
       "report C: the traffic class from NCCL_IB_TC, the MTU cap from MC_MTU: %s" % json.dumps(qc))
+qd = report("oneside", 0)["transport"]["details"]["qos"]
+check(max(p[2] for p in d) <= 512 and qd["mtu_cap_from"] == "default" and qd["path_mtu"] == [512],
+      "MC_MTU=512 on the peer only: rank 0's QPs take the peer's 512 too, no payload above it: %s" % json.dumps(qd))
 qa = report("tc106", 0)["transport"]["details"]["qos"]
 qb = report("mtu1024", 0)["transport"]["details"]["qos"]
 check(qa["traffic_class"] == 106 and qa["traffic_class_from"] == "flag" and qa["path_mtu"] == [4096],

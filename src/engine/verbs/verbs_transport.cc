@@ -1,5 +1,6 @@
 #include "engine/verbs/verbs_transport.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "common/logging.h"
@@ -150,7 +151,14 @@ RankEndpoint VerbsTransport::localEndpoint(const std::string& hostname) const {
   RankEndpoint e;
   e.hostname = hostname;
   e.workers = config_.num_workers;
-  for (size_t i : selected_) e.devices.push_back(deviceAddress(devices_[i].facts));
+  // The MTU offered is the port's active one under this rank's --mtu cap, so that both ends
+  // of a QP agree on its path MTU even where the ranks' caps differ (MC_MTU on some nodes).
+  const ibv_mtu cap = mtuEnum(config_.options<RdmaQosOptions>().mtu);
+  for (size_t i : selected_) {
+    DeviceAddress a = deviceAddress(devices_[i].facts);
+    a.active_mtu = static_cast<uint8_t>(std::min<int>(a.active_mtu, cap));
+    e.devices.push_back(a);
+  }
   for (const LocalRegion& r : regions_) {
     RegionDescriptor d{r.addr, r.length, r.kind, {}};
     for (const MrPtr& mr : r.mrs) d.rkeys.push_back(mr->rkey);
