@@ -16,6 +16,8 @@ PACKAGES=(
   slurmctld slurmd slurm-client munge
   # Soft-RoCE in QEMU guests (tests/vm)
   qemu-system-x86 busybox-static cpio kmod xz-utils
+  # RoCE v2 packets on a guest NIC (tests/vm/qos_wire_checks.sh)
+  tcpdump
   # the HTML report rendered in a real browser (tests/report)
   chromium
 )

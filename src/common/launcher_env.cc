@@ -80,6 +80,10 @@ LauncherEnv parseLauncherEnv(const char* const* environ_list, const std::string&
   out.fault_inject = toStr(env, "TE_FAULT_INJECT");
   out.test_stop_at = toStr(env, "TE_TEST_STOP_AT");
   out.nccl_topo_file = toStr(env, "NCCL_TOPO_FILE");
+  for (const char* name : {"MC_IB_TC", "MC_IB_SL", "MC_MTU", "NCCL_IB_TC", "NCCL_IB_SL", "UCX_IB_TRAFFIC_CLASS",
+                           "UCX_IB_SL", "UCX_IB_PATH_MTU"}) {
+    if (auto it = env.find(name); it != env.end()) out.qos[name] = it->second;
+  }
   return out;
 }
 

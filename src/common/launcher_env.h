@@ -1,9 +1,11 @@
 // The one place that reads the environment: launcher variables (Open MPI, Slurm, PMI),
-// MC_GID_INDEX (Mooncake's name, honoured), NCCL_TOPO_FILE, TE_LOG_LEVEL and test hooks.
+// MC_GID_INDEX (Mooncake's name, honoured), NCCL_TOPO_FILE, the RDMA QoS settings (MC_IB_TC,
+// NCCL_IB_SL, UCX_IB_*, ...), the names of Mooncake's MC_* variables, TE_LOG_LEVEL and test hooks.
 // Everything else gets these values as an argument: BenchConfig::env in the bench, the `env`
 // parameter of the bootstrap factory and of the transports' option descriptors.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +25,10 @@ struct LauncherEnv {
   std::string fault_inject;        // TE_FAULT_INJECT (test-only fault decorator spec)
   std::string test_stop_at;        // TE_TEST_STOP_AT=STAGE:RANK (test-only: that rank stops itself there)
   std::string nccl_topo_file;      // NCCL_TOPO_FILE (GPU-NIC pairing, as NCCL reads it)
+  // The RDMA QoS settings that are set, by name, as given (checked where they are used):
+  // MC_IB_TC, MC_IB_SL, MC_MTU, NCCL_IB_TC, NCCL_IB_SL, UCX_IB_TRAFFIC_CLASS, UCX_IB_SL,
+  // UCX_IB_PATH_MTU.
+  std::map<std::string, std::string> qos;
   std::string hostname;            // gethostname()
   std::vector<std::string> mc_variables;  // the names of every MC_* variable set (Mooncake's; bench/cli/mooncake_env.cc)
 };

@@ -132,6 +132,16 @@ class OptionList {
     list_.back().json = [get](const TransportConfig& c) { return nlohmann::json(std::get<std::string>(get(c))); };
     return *this;
   }
+  // The flag, when given, also writes `word` into `from` (so the report can say who set it:
+  // the flag, or an environment variable that finish() read).
+  OptionList& recordsSource(std::string Options::*from, std::string word) {
+    auto set = list_.back().set;
+    list_.back().set = [set, from, word](TransportConfig& c, const OptionValue& v) {
+      set(c, v);
+      c.options<Options>().*from = word;
+    };
+    return *this;
+  }
   OptionList& reportOnly(std::string json_name, std::string Options::*member) {
     add(Kind::kReportOnly, "", std::move(json_name), "", member);
     return *this;

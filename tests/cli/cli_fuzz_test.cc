@@ -168,6 +168,39 @@ TEST(CliFuzz, KvRanksOtherThanZeroSayWhatIsWrongOncePerJob) {
   }
 }
 
+// A bad QoS default in the environment (MC_IB_TC, NCCL_IB_SL, MC_MTU) is a mistake like a bad
+// flag: exit 2, one line naming the variable, its value and what is allowed, once per job.
+TEST(CliFuzz, BadQosVariablesSayWhichOnceAndExitTwo) {
+  struct EnvCase {
+    std::vector<std::string> env, args;
+    std::string says;
+  };
+  const std::string mtu = "allowed an integer 256..4096 that is a power of two: 256, 512, 1024, 2048 or 4096";
+  for (const EnvCase& c : std::vector<EnvCase>{
+           {{"MC_IB_TC=300"}, {}, "MC_IB_TC=300: allowed an integer 0..255 (the traffic class, as --traffic-class)"},
+           {{"NCCL_IB_TC=abc"}, {}, "NCCL_IB_TC=abc: allowed an integer 0..255 (the traffic class, as --traffic-class)"},
+           {{"NCCL_IB_SL=16"}, {}, "NCCL_IB_SL=16: allowed an integer 0..15 (the service level, as --service-level)"},
+           {{"MC_MTU=1500"}, {}, "MC_MTU=1500: allowed 512, 1024, 2048 or 4096 (the path MTU cap, as --mtu)"},
+           {{}, {"--mtu", "1500"}, "--mtu 1500: " + mtu},
+           {{}, {"--mtu", "1500", "--transport", "tcp"}, "--mtu 1500: " + mtu},
+       }) {
+    std::vector<std::string> argv = {kBench};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    BenchRun alone = runProcess(argv, c.env);
+    EXPECT_EQ(alone.exit_code, 2) << c.says;
+    EXPECT_EQ(alone.err, "te_bench: " + c.says + "\n");
+    EXPECT_EQ(alone.out, "");
+    std::vector<std::string> env = c.env;
+    env.insert(env.end(), {"LOCAL_RANK=1", "LOCAL_WORLD_SIZE=2"});
+    BenchRun second = runProcess(argv, env);
+    EXPECT_EQ(second.exit_code, 2) << c.says;
+    EXPECT_EQ(second.err, "") << "rank 0 of the launch says it";
+  }
+  // A flag beats the variable, which is then not looked at; good values go on to the launcher.
+  BenchRun r = runProcess({kBench, "--traffic-class", "106", "--transport", "tcp"}, {"MC_IB_TC=300", "MC_MTU=1024"});
+  EXPECT_EQ(r.err.rfind(kNoLauncher, 0), 0u) << r.err;
+}
+
 std::vector<std::string> currentEnvironment() {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {

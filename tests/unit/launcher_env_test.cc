@@ -20,6 +20,14 @@ TEST(LauncherEnv, OpenMpiWinsOverSlurmInsideAnAllocation) {
   EXPECT_EQ(e.hostname, "node07");
 }
 
+// The QoS settings are kept as given (checked where they are used), only those that are set.
+TEST(LauncherEnv, QosSettingsAsGiven) {
+  const char* env[] = {"MC_IB_TC=106", "NCCL_IB_SL=x", "UCX_IB_PATH_MTU=2048", "UCX_TLS=rc", "MC_MTU=", nullptr};
+  LauncherEnv e = parseLauncherEnv(env, "h");
+  EXPECT_EQ(e.qos, (std::map<std::string, std::string>{
+                       {"MC_IB_TC", "106"}, {"NCCL_IB_SL", "x"}, {"UCX_IB_PATH_MTU", "2048"}, {"MC_MTU", ""}}));
+}
+
 TEST(LauncherEnv, SlurmAndPmiAndNothing) {
   const char* slurm[] = {"SLURM_PROCID=5", "SLURM_NTASKS=6", "SLURM_JOB_ID=12", "SLURM_STEP_ID=0", nullptr};
   LauncherEnv s = parseLauncherEnv(slurm, "h");

@@ -11,17 +11,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:?usage: two_guest_checks.sh BUILD_DIR}" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 SLOW=0; [ "${2:-}" = --slow ] && SLOW=1
-[ -x "$BUILD/src/bench/te_bench" ] || { echo "SKIP: te_bench not built"; exit 77; }
-grep -q '"verbs"' "$BUILD/src/engine/generated/transport_list.inc" 2>/dev/null || { echo "SKIP: no verbs transport"; exit 77; }
-command -v redis-server >/dev/null || { echo "SKIP: no redis-server"; exit 77; }
-"$HERE/prepare.sh" --quiet >/dev/null || { echo "SKIP: guest kernel / initramfs could not be prepared"; exit 77; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-WORK=$(mktemp -d "$BUILD/two_guests.XXXXXX")
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no > "$WORK/redis.log" 2>&1 &
-REDIS=$!
-trap 'kill $REDIS 2>/dev/null; wait $REDIS 2>/dev/null; rm -rf "$WORK"' EXIT
-shares=(--share "$SRC")
-case $BUILD/ in "$SRC"/*) ;; *) shares+=(--share "$BUILD") ;; esac
+WORK_NAME=two_guests
+# shellcheck source=guest_pair_redis.sh
+. "$HERE/guest_pair_redis.sh"
 JOB=two-guests-$$
 # shellcheck disable=SC2016  # expanded in the guest
 inner='if [ '"$SLOW"' = 1 ] && [ $TE_VM_INDEX = 1 ]; then tc qdisc add dev $TE_VM_DATA_IF root netem delay 20ms || exit 1; fi

@@ -105,6 +105,8 @@ Result<nlohmann::json> gatherMemory(const BenchConfig& c, bootstrap::Bootstrap& 
     described["nics"] = std::move(nics);
     described["nic_selection"] = details["selection"];
   }
+  // Each rank's QoS settings (verbs: traffic class, SL, path MTUs of its QPs; ucx: what UCX got).
+  if (details.is_object() && details.contains("qos")) described["qos"] = details["qos"];
   // Each rank's own line rate, for the rate invariants (invariants.h).
   if (details.is_object() && details.contains("line_rate_bytes_per_second")) {
     described["line_rate_bytes_per_second"] = details["line_rate_bytes_per_second"];

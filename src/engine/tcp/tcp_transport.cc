@@ -113,7 +113,9 @@ class TcpTransport final : public Transport {
             {"connections_out", connections_out_},
             {"connections_in", connections_in_},
             {"interface", config_.options<TcpOptions>().interface},
-            {"staged_regions", staging_.size()}};
+            {"staged_regions", staging_.size()},
+            // --traffic-class, --service-level, --mtu set RDMA QPs; TCP sockets keep their defaults.
+            {"qos", "not applicable (RDMA only: verbs, ucx)"}};
   }
 
  private:

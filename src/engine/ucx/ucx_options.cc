@@ -1,4 +1,5 @@
-// The UCX transport's entry in the registry: its flags and capabilities.
+// The UCX transport's entry in the registry: its flags and capabilities. The QoS flags it
+// honours (--traffic-class, ...) are declared once, with verbs' entry (engine/rdma_qos.h).
 #include "engine/ucx/ucx_options.h"
 
 #include "engine/transport_descriptor.h"
@@ -11,6 +12,13 @@ Status integrityConflict(const TransportConfig& c) {
   if (c.options<UcxOptions>().remote_write_completion) return Status::ok();
   return invalidArgument("--ucx-write-completion local: a WRITE counted before its data reached the target "
                          "cannot be verified there; use --ucx-write-completion remote");
+}
+
+// The UCX_IB_* QoS settings the user made, which UCX reads itself and te_bench keeps.
+void finish(TransportConfig& c, const LauncherEnv& env) {
+  for (const auto& [name, value] : env.qos) {
+    if (name.rfind("UCX_IB_", 0) == 0) c.options<UcxOptions>().ib_env[name] = value;
+  }
 }
 
 }  // namespace
@@ -33,6 +41,7 @@ const TransportDescriptor& descriptor() {
                      .echoAsText()
                      .done(),
       .capabilities = {.one_sided = true, .dram = true, .vram = false, .max_request_size = 0},
+      .finish = finish,
       .integrity_conflict = integrityConflict,
   };
   return kDescriptor;

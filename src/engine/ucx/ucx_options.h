@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 namespace te::engine {
 struct TransportDescriptor;
@@ -21,6 +23,9 @@ struct UcxOptions {
   // soon as UCX no longer needs the source buffer (local: what ucx_perftest's put_bw counts;
   // over software RMA the data may then still sit in socket buffers or the peer's queue).
   bool remote_write_completion = true;
+  // UCX_IB_TRAFFIC_CLASS / UCX_IB_SL / UCX_IB_PATH_MTU as the user set them: UCX reads them
+  // itself, and --traffic-class / --service-level / --mtu do not override them.
+  std::map<std::string, std::string> ib_env;
 };
 
 const TransportDescriptor& descriptor();

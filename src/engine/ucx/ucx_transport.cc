@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "common/open_files.h"
 #include "engine/transport_descriptor.h"
+#include "engine/ucx/ucx_config.h"
 #include "engine/ucx/ucx_exchange.h"
 #include "engine/ucx/ucx_handles.h"
 #include "engine/ucx/ucx_memory.h"
@@ -27,31 +28,18 @@ nlohmann::json configBasics(const ucp_config_t* config) {
   static const char* const kKeys[] = {"UCX_TLS",          "UCX_NET_DEVICES", "UCX_SHM_DEVICES",
                                       "UCX_PROTO_ENABLE", "UCX_RNDV_THRESH", "UCX_RNDV_SCHEME",
                                       "UCX_ZCOPY_THRESH", "UCX_MAX_RNDV_RAILS"};
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* stream = open_memstream(&buf, &len);
-  if (!stream) return nlohmann::json::object();
-  ucp_config_print(config, stream, nullptr, UCS_CONFIG_PRINT_CONFIG);
-  std::fclose(stream);
-  std::istringstream in(std::string(buf, len));
-  std::free(buf);
+  const std::map<std::string, std::string> printed = printedConfig(config);
   nlohmann::json out = nlohmann::json::object();
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    std::string key = line.substr(0, eq);
-    for (const char* k : kKeys) {
-      if (key == k) out[key] = line.substr(eq + 1);
-    }
+  for (const char* k : kKeys) {
+    if (auto it = printed.find(k); it != printed.end()) out[k] = it->second;
   }
   return out;
 }
 
 class UcxTransport final : public Transport {
  public:
-  UcxTransport(const TransportConfig& config, SharedContext context, nlohmann::json config_basics)
-      : config_(config), context_(std::move(context)), config_basics_(std::move(config_basics)) {}
+  UcxTransport(const TransportConfig& config, SharedContext context, nlohmann::json config_basics, nlohmann::json qos)
+      : config_(config), context_(std::move(context)), config_basics_(std::move(config_basics)), qos_(std::move(qos)) {}
   ~UcxTransport() override;
 
   std::string name() const override { return "ucx"; }
@@ -74,6 +62,7 @@ class UcxTransport final : public Transport {
   const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   SharedContext context_;  // also held by every memory handle (allocated buffers may outlive us)
   nlohmann::json config_basics_;
+  nlohmann::json qos_;  // UCX_IB_TRAFFIC_CLASS / _SL / _PATH_MTU: the value UCX got, who chose it
   AllocatedBuffers allocated_;
   std::vector<LocalRegion> regions_;
   std::vector<Bytes> packed_rkeys_;  // by region
@@ -190,6 +179,7 @@ nlohmann::json UcxTransport::describe() const {
   }
   return {{"ucx_version", ucp_get_version_string()},
           {"config", config_basics_},
+          {"qos", qos_},
           {"memory_types", memory_types},
           {"workers", config_.num_workers},
           {"service_worker", "one per rank, progressed by its own thread"},
@@ -201,11 +191,18 @@ nlohmann::json UcxTransport::describe() const {
           {"peers", peers}};
 }
 
-Result<ContextPtr> contextWithBasics(nlohmann::json* basics) {
+// A context from the UCX_* environment; with `qos`, the QoS settings handed on too (and
+// what UCX got of them).
+Result<ContextPtr> contextWithBasics(nlohmann::json* basics, const TransportConfig* options = nullptr,
+                                     nlohmann::json* qos = nullptr) {
   ucp_config_t* raw = nullptr;
   ucs_status_t s = ucp_config_read(nullptr, nullptr, &raw);
   if (s != UCS_OK) return ucxError("ucp_config_read (check the UCX_* environment)", s);
   ConfigPtr config(raw);
+  if (qos) {
+    TE_ASSIGN_OR_RETURN(*qos, applyQos(config.get(), options->options<RdmaQosOptions>(),
+                                       options->options<UcxOptions>().ib_env));
+  }
   nlohmann::json settings = configBasics(config.get());
   Result<ContextPtr> context = createContext(config.get(), 0);
   if (!context.isOk()) {
@@ -231,9 +228,10 @@ Result<TransportPtr> create(const TransportConfig& config) {
   const UcxOptions& o = config.options<UcxOptions>();
   if (o.max_inflight_bytes == 0) return invalidArgument("ucx: max_inflight_bytes must be > 0");
   if (o.fragment_size == 0) return invalidArgument("ucx: fragment_size must be > 0");
-  nlohmann::json basics;
-  TE_ASSIGN_OR_RETURN(ContextPtr context, contextWithBasics(&basics));
-  return TransportPtr(std::make_unique<UcxTransport>(config, SharedContext(std::move(context)), std::move(basics)));
+  nlohmann::json basics, qos;
+  TE_ASSIGN_OR_RETURN(ContextPtr context, contextWithBasics(&basics, &config, &qos));
+  return TransportPtr(
+      std::make_unique<UcxTransport>(config, SharedContext(std::move(context)), std::move(basics), std::move(qos)));
 }
 
 }  // namespace te::engine::ucx

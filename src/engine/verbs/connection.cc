@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "common/logging.h"
 #include "engine/verbs/key_faults.h"
@@ -65,7 +66,13 @@ CqPlan planCqs(const ChannelSetup& s, const std::vector<ChannelPlan>& plans) {
   return out;
 }
 
-Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_qpn) {
+// What the QPs of this rank were set up with, for the report.
+struct QpSettings {
+  std::set<int> path_mtus;  // bytes
+  bool global = false;      // some QP routes by GID: the traffic class travels in its GRH
+};
+
+Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_qpn, QpSettings* used) {
   const PortFacts& me = *s.nics[l.local_device].facts;
   const DeviceAddress& them = s.endpoints[l.peer].devices[l.remote_device];
   const std::string context = laneContext(s, l);
@@ -77,7 +84,10 @@ Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_
   r.port = static_cast<uint8_t>(me.port);
   r.remote_qpn = remote_qpn;
   r.remote_psn = initialPsn(remote_qpn);
-  r.path_mtu = static_cast<ibv_mtu>(std::min<int>(me.active_mtu, them.active_mtu));  // ibv_mtu grows with size
+  // The smallest of the --mtu cap and both ports' active MTU (ibv_mtu grows with size).
+  r.path_mtu = static_cast<ibv_mtu>(std::min<int>({mtuEnum(s.qos.mtu), me.active_mtu, them.active_mtu}));
+  r.traffic_class = static_cast<uint8_t>(s.qos.traffic_class);
+  r.service_level = static_cast<uint8_t>(s.qos.service_level);
   r.max_dest_rd_atomic = static_cast<uint8_t>(me.max_qp_rd_atom);
   r.global = me.link_layer == LinkLayer::kEthernet || me.gid_index >= 0;
   r.dlid = them.lid;
@@ -87,6 +97,8 @@ Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_
     return unavailable("verbs: " + context + ": the peer published no GID for " + them.name);
   }
   TE_RETURN_IF_ERROR(modifyQpToRtr(l.qp, r, context));
+  used->path_mtus.insert(mtuBytes(r.path_mtu));
+  used->global = used->global || r.global;
   const auto rd_atomic = static_cast<uint8_t>(std::min<int>(me.max_qp_init_rd_atom, them.max_qp_rd_atom));
   return modifyQpToRts(l.qp, initialPsn(l.qp->qp_num), std::max<uint8_t>(rd_atomic, 1),
                        static_cast<uint8_t>(me.retry_count), context);
@@ -142,11 +154,11 @@ Status createQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans, c
   return Status::ok();
 }
 
-// Brings every QP to RTS with the peer's numbers; returns the smallest path MTU (enum).
-Result<int> connectQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans,
-                       const std::vector<PlannedLane>& lanes, const std::vector<Bytes>& from) {
+// Brings every QP to RTS with the peer's numbers; says what they were set up with.
+Result<QpSettings> connectQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans,
+                              const std::vector<PlannedLane>& lanes, const std::vector<Bytes>& from) {
   size_t next = 0;
-  int min_mtu = IBV_MTU_4096;
+  QpSettings used;
   for (size_t p = 0; p < plans.size(); ++p) {
     if (static_cast<int>(p) == s.rank) continue;
     std::vector<uint32_t> remote;
@@ -154,12 +166,19 @@ Result<int> connectQps(const ChannelSetup& s, const std::vector<ChannelPlan>& pl
         decodeQpNumbers(from[p], static_cast<int>(p), static_cast<size_t>(plans[p].count()), &remote));
     for (int c = 0; c < plans[p].count(); ++c) {
       const PlannedLane& l = lanes[next++];
-      TE_RETURN_IF_ERROR(connectLane(s, l, remote[c]));
-      min_mtu = std::min<int>(min_mtu, std::min<int>(s.nics[l.local_device].facts->active_mtu,
-                                                      s.endpoints[p].devices[l.remote_device].active_mtu));
+      TE_RETURN_IF_ERROR(connectLane(s, l, remote[c], &used));
     }
   }
-  return min_mtu;
+  return used;
+}
+
+// The QoS of this rank's QPs: the settings and who set them, the path MTUs they ended with.
+nlohmann::json qosSummary(const ChannelSetup& s, const QpSettings& used, size_t qps) {
+  nlohmann::json j = rdmaQosJson(s.qos);
+  j["path_mtu"] = used.path_mtus;
+  j["qps"] = qps;
+  j["global_routing"] = used.global;
+  return j;
 }
 
 // One worker per thread: its CQs and a SendPath over the lanes it owns.
@@ -217,12 +236,13 @@ Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, cons
   std::vector<Bytes> to_each(size);
   TE_RETURN_IF_ERROR(createQps(s, plans, cq_plan, cqs, &qps, &lanes, &to_each));
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> from, collective.allToAll(to_each, deadline));
-  TE_ASSIGN_OR_RETURN(int min_mtu, connectQps(s, plans, lanes, from));
+  TE_ASSIGN_OR_RETURN(QpSettings used, connectQps(s, plans, lanes, from));
 
   ChannelSet out;
   out.qps = std::move(qps);  // from here `out` tears down QPs before the workers' CQs
   TE_RETURN_IF_ERROR(makeWorkers(s, lanes, &cqs, &out));
-  out.summary["path_mtu"] = lanes.empty() ? 0 : mtuBytes(min_mtu);
+  out.summary["path_mtu"] = used.path_mtus.empty() ? 0 : *used.path_mtus.begin();
+  out.qos = qosSummary(s, used, lanes.size());
   // Every QP of every rank is at RTS before anyone posts (a QP still in INIT drops packets).
   TE_RETURN_IF_ERROR(collective.barrier(deadline));
   return out;

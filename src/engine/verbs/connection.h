@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/collective.h"
+#include "engine/rdma_qos.h"
 #include "engine/verbs/verbs_options.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/endpoint.h"
@@ -27,6 +28,7 @@ struct ChannelSetup {
   int rank = 0;
   int workers = 1;
   VerbsOptions options;
+  RdmaQosOptions qos;                       // traffic class, service level, MTU cap of every QP
   std::vector<LocalNic> nics;               // the devices this rank uses, in endpoint order
   std::vector<LocalRegionKeys> regions;     // lkeys in the same device order
   std::vector<RankEndpoint> endpoints;      // every rank's, indexed by rank
@@ -37,6 +39,7 @@ struct ChannelSet {
   std::vector<std::unique_ptr<VerbsWorker>> workers;
   std::vector<QpPtr> qps;
   nlohmann::json summary;
+  nlohmann::json qos;  // traffic class, service level, MTU cap (and who set each), path MTUs used
 };
 
 Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, const ChannelSetup& setup);

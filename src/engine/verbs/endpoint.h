@@ -20,7 +20,7 @@ struct DeviceAddress {
   std::string name;
   uint8_t port = 1;
   LinkLayer link_layer = LinkLayer::kInfiniBand;
-  uint8_t active_mtu = 3;        // enum ibv_mtu
+  uint8_t active_mtu = 3;        // enum ibv_mtu: the port's, under the rank's --mtu cap
   uint16_t lid = 0;
   std::array<uint8_t, 16> gid{};
   int16_t gid_index = -1;        // -1: no GID used (IB inside a subnet)

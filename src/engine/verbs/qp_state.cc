@@ -36,6 +36,14 @@ int mtuBytes(int mtu) {
   }
 }
 
+ibv_mtu mtuEnum(int bytes) {
+  if (bytes >= 4096) return IBV_MTU_4096;
+  if (bytes >= 2048) return IBV_MTU_2048;
+  if (bytes >= 1024) return IBV_MTU_1024;
+  if (bytes >= 512) return IBV_MTU_512;
+  return IBV_MTU_256;
+}
+
 QpAttr initAttr(uint8_t port) {
   QpAttr a;
   a.state(IBV_QPS_INIT).pkeyIndex(0).port(port).accessFlags(kRemoteAccess);
@@ -45,7 +53,7 @@ QpAttr initAttr(uint8_t port) {
 QpAttr rtrAttr(const RtrParams& p) {
   ibv_ah_attr ah{};
   ah.port_num = p.port;
-  ah.sl = 0;
+  ah.sl = p.service_level;
   ah.src_path_bits = 0;
   ah.dlid = p.dlid;
   if (p.global) {
@@ -53,7 +61,7 @@ QpAttr rtrAttr(const RtrParams& p) {
     ah.grh.dgid = p.dgid;
     ah.grh.sgid_index = p.sgid_index;
     ah.grh.hop_limit = 64;
-    ah.grh.traffic_class = 0;
+    ah.grh.traffic_class = p.traffic_class;
     ah.grh.flow_label = 0;
   }
   QpAttr a;
@@ -89,8 +97,9 @@ Status modifyQpToRtr(ibv_qp* qp, const RtrParams& p, const std::string& context)
     char b[16];
     std::snprintf(b, sizeof(b), "%x", p.remote_qpn);
     return std::string(b);
-  }() + ", mtu " + std::to_string(mtuBytes(p.path_mtu));
-  detail += p.global ? ", gid_index " + std::to_string(p.sgid_index) + ", dgid " + gidText(p.dgid)
+  }() + ", mtu " + std::to_string(mtuBytes(p.path_mtu)) + ", sl " + std::to_string(p.service_level);
+  detail += p.global ? ", traffic_class " + std::to_string(p.traffic_class) + ", gid_index " +
+                           std::to_string(p.sgid_index) + ", dgid " + gidText(p.dgid)
                      : ", dlid " + std::to_string(p.dlid);
   return modify(qp, a, "ibv_modify_qp(RTR)", context, detail);
 }

@@ -66,6 +66,8 @@ struct RtrParams {
   uint16_t dlid = 0;
   ibv_gid dgid{};
   uint8_t sgid_index = 0;
+  uint8_t traffic_class = 0;       // in the GRH (global routing only): RoCE v2's IP DS field
+  uint8_t service_level = 0;
 };
 
 // The PSN a QP starts with: derived from its number, so the peer computes it too.
@@ -85,5 +87,7 @@ Status modifyQpToError(ibv_qp* qp, const std::string& context);
 
 // 256..4096 for an ibv_mtu, 0 for an unknown value.
 int mtuBytes(int mtu);
+// The ibv_mtu of 256..4096 bytes (a size in between rounds down; below 256: IBV_MTU_256).
+ibv_mtu mtuEnum(int bytes);
 
 }  // namespace te::engine::verbs

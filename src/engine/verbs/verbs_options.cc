@@ -1,8 +1,10 @@
-// The verbs transport's entry in the registry: its flags, the defaults it takes from the
-// environment (MC_GID_INDEX, NCCL_TOPO_FILE, TE_FAULT_INJECT) and its capabilities.
+// The verbs transport's entry in the registry: its flags (with the QoS flags UCX shares,
+// engine/rdma_qos.h), the defaults it takes from the environment (MC_GID_INDEX, MC_IB_TC, ...,
+// NCCL_TOPO_FILE, TE_FAULT_INJECT) and its capabilities.
 #include "engine/verbs/verbs_options.h"
 
 #include "common/shown_value.h"
+#include "engine/rdma_qos.h"
 #include "engine/topology/nccl_topology.h"
 #include "engine/transport_descriptor.h"
 
@@ -31,11 +33,18 @@ void finish(TransportConfig& config, const LauncherEnv& env) {
   if (v.gid_index < 0 && env.gid_index) v.gid_index = *env.gid_index;
   v.fault_inject = env.fault_inject;  // verbs applies the badrkey / oob rules itself
   resolveTopoFile(v, env);
+  finishRdmaQos(config, env);
 }
 
-// A file the user named must be there and parse, whatever the transport (NCCL's own
-// NCCL_TOPO_FILE is only warned about, when verbs loads it).
+std::vector<TransportOption> joined(std::vector<TransportOption> a, std::vector<TransportOption> b) {
+  for (TransportOption& o : b) a.push_back(std::move(o));
+  return a;
+}
+
+// The QoS settings (UCX's too); then a file the user named must be there and parse, whatever
+// the transport (NCCL's own NCCL_TOPO_FILE is only warned about, when verbs loads it).
 Status validate(const TransportConfig& config) {
+  TE_RETURN_IF_ERROR(validateRdmaQos(config));
   const VerbsOptions& v = config.options<VerbsOptions>();
   if (v.topo_file_from != "--topo-file") return Status::ok();
   Status topo = NcclTopology::load(v.topo_file, "--topo-file").status();
@@ -52,7 +61,7 @@ Status validate(const TransportConfig& config) {
 
 const TransportDescriptor& descriptor() {
   static const TransportDescriptor kDescriptor{
-      .options =
+      .options = joined(
           OptionList<VerbsOptions>()
               .text("--devices", &VerbsOptions::devices, "devices",
                     "verbs: RDMA devices to use, e.g. mlx5_0,mlx5_1 (default: all active)",
@@ -74,6 +83,7 @@ const TransportDescriptor& descriptor() {
                     kTopoFileAllowed)
               .reportOnly("topo_file_from", &VerbsOptions::topo_file_from)
               .done(),
+          rdmaQosOptions()),
       .capabilities = {.one_sided = true, .dram = true, .vram = true, .max_request_size = 0},
       .applies_key_faults = true,
       .finish = finish,

@@ -1,9 +1,11 @@
 #include "engine/verbs/verbs_transport.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "common/logging.h"
 #include "engine/memory/numa.h"
+#include "engine/rdma_qos.h"
 #include "engine/transport_descriptor.h"
 #include "engine/verbs/connection.h"
 #include "engine/verbs/device_discovery.h"
@@ -149,7 +151,14 @@ RankEndpoint VerbsTransport::localEndpoint(const std::string& hostname) const {
   RankEndpoint e;
   e.hostname = hostname;
   e.workers = config_.num_workers;
-  for (size_t i : selected_) e.devices.push_back(deviceAddress(devices_[i].facts));
+  // The MTU offered is the port's active one under this rank's --mtu cap, so that both ends
+  // of a QP agree on its path MTU even where the ranks' caps differ (MC_MTU on some nodes).
+  const ibv_mtu cap = mtuEnum(config_.options<RdmaQosOptions>().mtu);
+  for (size_t i : selected_) {
+    DeviceAddress a = deviceAddress(devices_[i].facts);
+    a.active_mtu = static_cast<uint8_t>(std::min<int>(a.active_mtu, cap));
+    e.devices.push_back(a);
+  }
   for (const LocalRegion& r : regions_) {
     RegionDescriptor d{r.addr, r.length, r.kind, {}};
     for (const MrPtr& mr : r.mrs) d.rkeys.push_back(mr->rkey);
@@ -169,6 +178,7 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
   setup.rank = rank_;
   setup.workers = config_.num_workers;
   setup.options = config_.options<VerbsOptions>();
+  setup.qos = config_.options<RdmaQosOptions>();
   setup.endpoints.resize(size);
   remote_regions_.assign(size, {});
   for (int r = 0; r < size; ++r) {
@@ -219,6 +229,7 @@ nlohmann::json VerbsTransport::describe() const {
                       {"workers", config_.num_workers},
                       // For --expect-line-rate: bytes/s of the NICs one link uses.
                       {"line_rate_bytes_per_second", line_rate_gbps * 1e9 / 8}};
+  j["qos"] = connected_ ? channels_.qos : rdmaQosJson(config_.options<RdmaQosOptions>());
   if (connected_) j["connection"] = channels_.summary;
   return j;
 }
