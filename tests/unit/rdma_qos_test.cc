@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/config.h"
+#include "bench/cli/config.h"
 #include "common/launcher_env.h"
 #include "engine/rdma_qos.h"
 #include "engine/ucx/ucx_options.h"
