@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "engine/verbs/qp_state.h"
 #include "engine/verbs/send_path.h"
 #include "engine/verbs/slicing.h"
 
@@ -314,6 +315,24 @@ TEST(VerbsSendPath, SmallWritesGoInline) {
   EXPECT_FALSE(h.fake.log[1].flags & IBV_SEND_INLINE);
   EXPECT_FALSE(h.fake.log[2].flags & IBV_SEND_INLINE);
   EXPECT_EQ(h.fake.posts, 1) << "three requests, one lane: one chain";
+}
+
+TEST(VerbsSendPath, WritesFromGpuMemoryNeverGoInline) {
+  // The CPU copies inline data from the source address: from VRAM that is a crash (or
+  // garbage), so a region the CPU cannot read is posted by DMA whatever its size.
+  SendPathConfig c = makeConfig(2, 1, 1, 64, 4096, /*max_inline=*/64);
+  c.local_regions[0].host_readable = false;
+  Harness h(c);
+  ASSERT_TRUE(h.path->post(std::vector<Request>{req(OpCode::kWrite, 1, 0, 0, 8), req(OpCode::kWrite, 1, 0, 0, 64)})
+                  .isOk());
+  ASSERT_EQ(h.fake.log.size(), 2u);
+  for (const auto& w : h.fake.log) EXPECT_EQ(w.flags & IBV_SEND_INLINE, 0u) << "a " << w.length << "-byte WRITE";
+}
+
+TEST(VerbsMrAccess, RemoteReadWriteAndRelaxedOrderingUnlessTurnedOff) {
+  constexpr int kRemote = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
+  EXPECT_EQ(mrAccess(true), kRemote | IBV_ACCESS_RELAXED_ORDERING);
+  EXPECT_EQ(mrAccess(false), kRemote);
 }
 
 TEST(VerbsSendPath, FullTableIsTryAgainAndZeroLengthCompletesAtOnce) {

@@ -54,6 +54,11 @@ constexpr uint32_t kSoftRoceVendorId = 0xffffff;  // RXE_VENDOR_ID
 constexpr uint8_t kRnrRetry = 7;
 constexpr uint8_t kMinRnrTimer = 12;
 constexpr unsigned kRemoteAccess = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
+// The access of a memory registration (DRAM or VRAM): remote READ / WRITE, and relaxed PCIe
+// ordering unless --relaxed-ordering off (a provider without it ignores the optional bit).
+constexpr int mrAccess(bool relaxed_ordering) {
+  return static_cast<int>(kRemoteAccess | (relaxed_ordering ? unsigned{IBV_ACCESS_RELAXED_ORDERING} : 0u));
+}
 
 // Where the remote end of a QP is, and what both ends agreed on.
 struct RtrParams {

@@ -62,6 +62,7 @@ SendPath::SendPath(const SendPathConfig& config, uint32_t capacity, PostSendFn p
   for (const LocalRegionKeys& r : config.local_regions) {
     local_addr_.push_back(r.addr);
     local_length_.push_back(r.length);
+    local_inline_.push_back(r.host_readable);
     for (uint32_t d = 0; d < local_devices_; ++d) lkeys_.push_back(d < r.lkeys.size() ? r.lkeys[d] : 0);
   }
   peers_.resize(config.peers.size());
@@ -198,6 +199,7 @@ bool SendPath::postSlices(Peer& p, uint32_t slot) {
   const uint64_t local = local_addr_[r.local_region] + r.local_offset;
   const uint64_t remote = p.region_addr[r.remote_region] + r.remote_offset;
   const uint32_t* lkeys = &lkeys_[static_cast<size_t>(r.local_region) * local_devices_];
+  const bool may_inline = write && local_inline_[r.local_region];
   const uint32_t* rkeys = &p.rkeys[static_cast<size_t>(r.remote_region) * p.devices];
   while (s.posted < r.length) {
     if (staged_ == wrs_.size()) {
@@ -223,7 +225,7 @@ bool SendPath::postSlices(Peer& p, uint32_t slot) {
     wr.wr.rdma.rkey = rkeys[l.remote_device];
     const uint32_t retire = l.credits.take();
     wr.send_flags = (retire ? unsigned{IBV_SEND_SIGNALED} : 0u) |
-                    (write && len <= l.max_inline ? unsigned{IBV_SEND_INLINE} : 0u);
+                    (may_inline && len <= l.max_inline ? unsigned{IBV_SEND_INLINE} : 0u);
     wr.wr_id = encodeWrId(WrTag{slot, lane, retire, false});
     append(lane, n);
     s.posted += len;

@@ -27,13 +27,16 @@ struct LaneSpec {
   uint16_t local_device = 0;   // index into SendPathConfig::local_device_names / lkeys
   uint16_t remote_device = 0;  // index into the peer's devices / rkeys
   uint32_t depth = 0;          // send-queue entries this lane may use
-  uint32_t max_inline = 0;     // WRITE slices up to this size go inline
+  uint32_t max_inline = 0;     // WRITE slices up to this size go inline (from host memory only)
 };
 
 struct LocalRegionKeys {
   uint64_t addr = 0;
   uint64_t length = 0;
   std::vector<uint32_t> lkeys;  // per local device
+  // The CPU may read it: WRITEs from it may go inline. Never for VRAM (the CPU would copy
+  // from a GPU pointer), as perftest turns inline off for CUDA buffers.
+  bool host_readable = true;
 };
 
 struct RemoteRegionKeys {
@@ -149,6 +152,7 @@ class SendPath {
   std::vector<std::string> local_device_names_;
   std::vector<uint64_t> local_addr_;
   std::vector<uint64_t> local_length_;
+  std::vector<uint8_t> local_inline_;  // per region: LocalRegionKeys::host_readable
   std::vector<uint32_t> lkeys_;  // [region * local_devices_ + device]
   std::vector<Peer> peers_;
   std::vector<Lane> lanes_;

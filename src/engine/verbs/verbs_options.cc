@@ -82,6 +82,10 @@ const TransportDescriptor& descriptor() {
                     "(default: NCCL_TOPO_FILE, from the environment or /etc/nccl.conf)",
                     kTopoFileAllowed)
               .reportOnly("topo_file_from", &VerbsOptions::topo_file_from)
+              .choice("--relaxed-ordering", &VerbsOptions::relaxed_ordering, "relaxed_ordering",
+                      "verbs: register memory with relaxed PCIe ordering (on, as NCCL and perftest; GPUDirect "
+                      "needs it for its full rate) or strict (off, for a platform that mishandles it)",
+                      "on", "off")
               .done(),
           rdmaQosOptions()),
       .capabilities = {.one_sided = true, .dram = true, .vram = true, .max_request_size = 0},

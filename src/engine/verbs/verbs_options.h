@@ -26,6 +26,9 @@ struct VerbsOptions {
   std::string topo_file;
   std::string topo_file_from;
   int ib_port = 0;                   // 0 = first active port
+  // IBV_ACCESS_RELAXED_ORDERING on every registration (DRAM and VRAM, as NCCL and perftest
+  // set it): PCIe writes may pass each other, which GPUDirect needs for its full rate.
+  bool relaxed_ordering = true;
   std::string fault_inject;          // TE_FAULT_INJECT (test-only): its badrkey / oob rules act here
 };
 

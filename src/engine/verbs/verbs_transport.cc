@@ -116,7 +116,7 @@ Result<RegionId> VerbsTransport::registerMemory(void* addr, size_t length, Memor
   LocalRegion r{reinterpret_cast<uint64_t>(addr), length, kind, {}};
   for (size_t i = 0; i < selected_.size(); ++i) {
     TE_ASSIGN_OR_RETURN(MrPtr mr, registerMr(pds_[i].get(), addr, length,
-                                             static_cast<int>(kRemoteAccess | IBV_ACCESS_RELAXED_ORDERING)));
+                                             mrAccess(config_.options<VerbsOptions>().relaxed_ordering)));
     r.mrs.push_back(std::move(mr));
   }
   regions_.push_back(std::move(r));
@@ -130,7 +130,8 @@ Result<RegionId> VerbsTransport::registerBuffer(const Buffer& buffer) {
   if (selected_.empty()) TE_RETURN_IF_ERROR(selectDevicesForGpu(buffer));
   LocalRegion r{reinterpret_cast<uint64_t>(buffer.data()), buffer.length(), buffer.kind(), {}};
   for (size_t i = 0; i < selected_.size(); ++i) {
-    TE_ASSIGN_OR_RETURN(DeviceMr m, registerDeviceMemory(pds_[i].get(), buffer, static_cast<int>(kRemoteAccess)));
+    TE_ASSIGN_OR_RETURN(DeviceMr m, registerDeviceMemory(pds_[i].get(), buffer,
+                                                                 mrAccess(config_.options<VerbsOptions>().relaxed_ordering)));
     vram_registration_ = m.path;
     r.mrs.push_back(std::move(m.mr));
   }
@@ -191,7 +192,7 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
     setup.nics.push_back(LocalNic{d.context.get(), pds_[i].get(), &d.facts});
   }
   for (const LocalRegion& r : regions_) {
-    LocalRegionKeys k{r.addr, r.length, {}};
+    LocalRegionKeys k{r.addr, r.length, {}, r.kind == MemoryKind::kDram};
     for (const MrPtr& mr : r.mrs) k.lkeys.push_back(mr->lkey);
     setup.regions.push_back(std::move(k));
   }
@@ -223,6 +224,7 @@ nlohmann::json VerbsTransport::describe() const {
                       {"qps_per_peer", o.qps_per_peer},
                       {"slice_size", o.slice_size},
                       {"max_wr", o.max_wr},
+                      {"relaxed_ordering", o.relaxed_ordering},
                       {"signal_every", signalInterval(static_cast<uint32_t>(o.max_wr))},
                       {"qp", {{"timeout", kAckTimeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry},
                               {"stall_timeout_s", stallTimeoutSeconds(o.slice_size, static_cast<uint32_t>(o.max_wr))}}},
