@@ -6,12 +6,12 @@
 #include <iostream>
 #include <thread>
 
-#include "bench/run/app.h"
 #include "bench/analysis/compare.h"
+#include "bench/analysis/topology_source.h"
 #include "bench/cli/config.h"
 #include "bench/cli/mooncake_flags.h"
 #include "bench/report/report_command.h"
-#include "bench/analysis/topology_source.h"
+#include "bench/run/app.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"
 

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "bench/analysis/topology_conf.h"
 #include "bench/report/report_load.h"
 #include "bench/report/report_metrics.h"
-#include "bench/analysis/topology_conf.h"
 #include "support/synthetic_links.h"
 #include "support/temp_files.h"
 

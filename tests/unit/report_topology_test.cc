@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "bench/report/report.h"
 #include "bench/analysis/topology_conf.h"
+#include "bench/report/report.h"
 #include "support/synthetic_links.h"
 
 namespace te::bench {

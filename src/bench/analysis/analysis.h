@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/run/results.h"
 #include "bench/analysis/topology_analysis.h"
+#include "bench/run/results.h"
 
 namespace te::bench {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/run/results.h"
 #include "bench/analysis/topology_conf.h"
+#include "bench/run/results.h"
 
 namespace te::bench {
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "bench/cli/config.h"
 #include "bench/analysis/topology_conf.h"
+#include "bench/cli/config.h"
 
 namespace te::bench {
 

@@ -10,9 +10,9 @@
 
 #include "bench/cli/config_flags.h"
 #include "bench/cli/mooncake_flags.h"
+#include "bench/cli/time_budget.h"
 #include "bench/report/report_writers.h"
 #include "bench/run/schedule.h"
-#include "bench/cli/time_budget.h"
 #include "common/enum_names.h"
 #include "common/launcher_env.h"
 #include "common/shown_value.h"
@@ -424,6 +424,12 @@ Status fromCliError(const CLI::ParseError& e) {
 }  // namespace
 
 const char* workloadName(Workload w) { return enumName(kWorkloads, w); }
+
+bool printsUsageErrors(const LauncherEnv& env) {
+  if (env.rank) return *env.rank == 0;
+  if (env.local_rank) return *env.local_rank == 0;
+  return true;
+}
 
 ParseResult parseCommandLine(int argc, const char* const* argv, BenchConfig* c) {
   return parseCommandLine(argc, argv, launcherEnv(), c);

@@ -98,6 +98,12 @@ struct ParseResult {
   std::string output;    // for kExitOk: text to print (help, version)
 };
 
+// Whether this process prints what is wrong with the flags, which every rank sees alike: under
+// a launcher (mpirun, srun, PMI; jobs/launch_local.sh, torchrun by LOCAL_RANK) only rank 0,
+// so a job prints it once; a process started on its own (etcd / redis ranks started by hand,
+// each with its own flags) always.
+bool printsUsageErrors(const LauncherEnv& env);
+
 // `env` is the launcher's environment (launcherEnv() in the program): the run reads it from
 // config->env, never from the process. The short form reads the process environment.
 ParseResult parseCommandLine(int argc, const char* const* argv, const LauncherEnv& env, BenchConfig* config);

@@ -4,8 +4,8 @@
 #include "bench/cli/config.h"
 #include "bench/cli/config_flags.h"
 #include "bench/run/schedule.h"
-#include "common/shown_value.h"
 #include "bootstrap/factory.h"
+#include "common/shown_value.h"
 #include "engine/transport_registry.h"
 
 namespace te::bench {

@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "bench/run/app.h"
 #include "bench/cli/config.h"
 #include "bench/cli/config_flags.h"
 #include "common/shown_value.h"

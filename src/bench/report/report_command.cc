@@ -6,9 +6,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/cli/subcommand.h"
 #include "bench/report/report_load.h"
 #include "bench/report/report_writers.h"
-#include "bench/cli/subcommand.h"
 #include "common/shown_value.h"
 
 namespace te::bench {

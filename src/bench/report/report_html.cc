@@ -9,9 +9,9 @@
 #include <fstream>
 
 #include "bench/report/report.h"
+#include "bench/report/report_html_page.h"
 #include "bench/report/report_topology.h"
 #include "common/files.h"
-#include "bench/report/report_html_page.h"
 #include "common/version.h"
 
 namespace te::bench {

@@ -6,8 +6,8 @@
 #include <map>
 #include <set>
 
-#include "bench/report/json_filter.h"
 #include "bench/analysis/topology_conf.h"
+#include "bench/report/json_filter.h"
 #include "common/shown_value.h"
 
 namespace te::bench {

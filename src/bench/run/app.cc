@@ -7,10 +7,10 @@
 #include <map>
 #include <thread>
 
-#include "bench/run/measure.h"
 #include "bench/cli/time_budget.h"
 #include "bench/report/report.h"
 #include "bench/report/report_writers.h"
+#include "bench/run/measure.h"
 #include "bench/run/transport_choice.h"
 #include "bootstrap/factory.h"
 #include "common/launcher_env.h"
@@ -185,12 +185,6 @@ bool anyExpectationFailed(const RunReport& report) {
 }  // namespace
 
 void printError(const Status& status) { std::cerr << "te_bench: " << status.message() << std::endl; }
-
-bool printsUsageErrors(const LauncherEnv& env) {
-  if (env.rank) return *env.rank == 0;
-  if (env.local_rank) return *env.local_rank == 0;
-  return true;
-}
 
 int runBench(const BenchConfig& given) {
   const std::string start_time = isoTimeNow();

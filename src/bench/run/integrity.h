@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "bench/run/bench_memory.h"
 #include "bench/cli/config.h"
+#include "bench/run/bench_memory.h"
 #include "common/status.h"
 
 namespace te::bench {

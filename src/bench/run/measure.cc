@@ -4,12 +4,12 @@
 
 #include <iostream>
 
-#include "bench/run/bench_memory.h"
 #include "bench/analysis/invariants.h"
+#include "bench/cli/time_budget.h"
+#include "bench/run/bench_memory.h"
 #include "bench/run/progress.h"
 #include "bench/run/runner.h"
 #include "bench/run/schedule.h"
-#include "bench/cli/time_budget.h"
 #include "common/bytes.h"
 #include "common/launcher_env.h"
 #include "common/logging.h"

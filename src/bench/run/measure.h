@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "bench/run/checkpoint.h"
 #include "bench/cli/config.h"
 #include "bench/report/report.h"
+#include "bench/run/checkpoint.h"
 #include "bootstrap/bootstrap.h"
 
 namespace te::bench {
