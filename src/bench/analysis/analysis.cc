@@ -32,23 +32,22 @@ int rankCount(const std::vector<LinkResult>& links, const std::vector<std::strin
 // O(L log^2 N) (a million links at 1024 ranks: well under a second, not 20 s).
 class ReferencePool {
  public:
-  ReferencePool(const std::vector<LinkResult>& links, const std::vector<int>& class_of, int cls, int n)
+  ReferencePool(const std::vector<LinkResult>& links, const std::vector<double>& rate, const std::vector<int>& class_of,
+                int cls, int n)
       : by_rank_(static_cast<size_t>(n)) {
     // A rate that is only a lower bound (too few batches) would drag the reference down: it
     // is left out while at least two others remain.
     std::vector<size_t> members, precise;
     for (size_t i = 0; i < links.size(); ++i) {
-      if (class_of[i] != cls || !measuredCleanly(links[i])) continue;
+      if (class_of[i] != cls || !measuredCleanly(links[i]) || rate[i] <= 0) continue;
       members.push_back(i);
       if (!links[i].lower_bound) precise.push_back(i);
     }
     if (precise.size() >= 2) members.swap(precise);
-    std::sort(members.begin(), members.end(), [&links](size_t a, size_t b) {
-      return links[a].bytesPerSecond() < links[b].bytesPerSecond();
-    });
+    std::sort(members.begin(), members.end(), [&rate](size_t a, size_t b) { return rate[a] < rate[b]; });
     for (size_t pos = 0; pos < members.size(); ++pos) {
       const Link& l = links[members[pos]].link;
-      sorted_.push_back(links[members[pos]].bytesPerSecond());
+      sorted_.push_back(rate[members[pos]]);
       if (l.initiator >= 0) by_rank_[l.initiator].push_back(pos);
       if (l.target >= 0 && l.target != l.initiator) by_rank_[l.target].push_back(pos);
       if (l.initiator >= 0 && l.target >= 0 && l.target != l.initiator) pos_of_[linkKey(l.initiator, l.target)].push_back(pos);
@@ -290,12 +289,13 @@ std::vector<std::string> nodeNames(int n, const std::vector<std::string>& hosts,
 }
 
 // The rate each link is judged at: measured alone where it was retested, 0 failed, -1 none.
-std::vector<double> judgedRates(const std::vector<LinkResult>& links, const BlockAnalysis& a) {
+std::vector<double> judgedRates(const std::vector<LinkResult>& links, const AnalysisOptions& options,
+                                const BlockAnalysis& a) {
   std::vector<double> rate(links.size(), -1);
   for (size_t i = 0; i < links.size(); ++i) {
     if (links[i].excluded() || a.verdicts[i].path_class < 0) continue;
     const LinkVerdict& v = a.verdicts[i];
-    rate[i] = v.retested ? v.retest_bytes_per_second : measuredCleanly(links[i]) ? links[i].bytesPerSecond() : 0;
+    rate[i] = v.retested ? v.retest_bytes_per_second : measuredCleanly(links[i]) ? linkRate(links[i], options) : 0;
   }
   return rate;
 }
@@ -315,11 +315,11 @@ PathClasses classesOf(const BlockAnalysis& a) {
 std::vector<double> fabricReferences(const std::vector<LinkResult>& links, const RankPlacement& placement,
                                      const AnalysisOptions& options, const BlockAnalysis& a) {
   const PathClasses classes = classesOf(a);
-  const std::vector<double> rate = judgedRates(links, a);
+  const std::vector<double> rate = judgedRates(links, options, a);
   const std::vector<double> medians = classMedians(rate, classes);
   std::vector<double> reference(links.size(), 0);
   for (const FabricSuspect& f :
-       judgeFabric(rate, classes, placement, options.topology.get(), options.threshold, links)) {
+       judgeFabric(rate, classes, placement, options.topology.get(), flagBelow(options), links)) {
     for (size_t i : f.links) reference[i] = std::max(reference[i], f.peer_ratio * medians[a.verdicts[i].path_class]);
   }
   return reference;
@@ -330,8 +330,8 @@ std::vector<double> fabricReferences(const std::vector<LinkResult>& links, const
 std::vector<bool> nameFabricSuspects(const std::vector<LinkResult>& links, const RankPlacement& placement,
                                      const AnalysisOptions& options, BlockAnalysis* a) {
   std::vector<bool> explained(links.size());
-  for (const FabricSuspect& f : judgeFabric(judgedRates(links, *a), classesOf(*a), placement,
-                                            options.topology.get(), options.threshold, links)) {
+  for (const FabricSuspect& f : judgeFabric(judgedRates(links, options, *a), classesOf(*a), placement,
+                                            options.topology.get(), flagBelow(options), links)) {
     size_t slow = 0;
     for (size_t i : f.links) {
       slow += a->verdicts[i].confirmed;
@@ -373,6 +373,19 @@ void finishAnalysis(const std::vector<LinkResult>& links, const std::vector<std:
 }
 
 }  // namespace
+
+double linkRate(const LinkResult& link, const AnalysisOptions& options) {
+  if (!options.latency) return link.bytesPerSecond();
+  return link.latency_ns.p50 > 0 ? double(options.block_size) * 1e9 / double(link.latency_ns.p50) : 0;
+}
+
+double flagBelow(const AnalysisOptions& options) {
+  return options.latency ? 1 / options.latency_threshold : options.threshold;
+}
+
+double latencyOfRate(double bytes_per_second, uint64_t block_size) {
+  return bytes_per_second > 0 ? double(block_size) * 1e6 / bytes_per_second : 0;
+}
 
 const char* localityName(Locality l) { return l == Locality::kIntraHost ? "intra-host" : "inter-host"; }
 
@@ -421,14 +434,16 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
     explained = true;
   }
   // `whole`: a class the explained links emptied falls back to all of its links.
+  std::vector<double> rate(links.size());
+  for (size_t i = 0; i < links.size(); ++i) rate[i] = linkRate(links[i], options);
   std::vector<ReferencePool> pools, whole;
   for (size_t c = 0; c < classes.names.size(); ++c) {
-    pools.emplace_back(links, pool_class, static_cast<int>(c), n);
-    if (explained) whole.emplace_back(links, classes.class_of, static_cast<int>(c), n);
+    pools.emplace_back(links, rate, pool_class, static_cast<int>(c), n);
+    if (explained) whole.emplace_back(links, rate, classes.class_of, static_cast<int>(c), n);
   }
   for (size_t i = 0; i < links.size(); ++i) {
     LinkVerdict& v = a.verdicts[i];
-    const double bps = links[i].bytesPerSecond();
+    const double bps = rate[i];
     if (fabric_reference[i] > 0) v.reference = fabric_reference[i];
     else if (v.path_class >= 0) v.reference = (!explained || pools[v.path_class].size() >= 2 ? pools : whole)[v.path_class].referenceFor(links[i].link);
     v.ratio = v.reference > 0 ? bps / v.reference : 0;
@@ -437,7 +452,7 @@ BlockAnalysis analyzeLinks(const std::vector<LinkResult>& links, const std::vect
       continue;
     }
     if (links[i].cut) continue;
-    v.flagged = !measuredCleanly(links[i]) || bps < options.threshold * v.reference;
+    v.flagged = !measuredCleanly(links[i]) || bps <= 0 || bps < flagBelow(options) * v.reference;
     v.confirmed = v.flagged;
   }
   summarizeGroups(links, nodeLayout(n, hosts, options), &a);
@@ -480,8 +495,9 @@ void applyRetests(const std::vector<LinkResult>& links, const std::vector<LinkRe
     }
     const LinkResult* r = found->second;
     v.retested = true;
-    v.retest_bytes_per_second = r->bytesPerSecond();
-    v.confirmed = !measuredCleanly(*r) || r->bytesPerSecond() < options.threshold * v.reference;
+    v.retest_bytes_per_second = linkRate(*r, options);
+    v.confirmed = !measuredCleanly(*r) || v.retest_bytes_per_second <= 0 ||
+                  v.retest_bytes_per_second < flagBelow(options) * v.reference;
   }
   finishAnalysis(links, hosts, options, analysis);
 }

@@ -30,7 +30,20 @@ struct AnalysisOptions {
   std::optional<double> expect_line_rate;      // fraction of line_rate_bytes_per_second
   double line_rate_bytes_per_second = 0;       // from the transport (0: unknown)
   std::shared_ptr<const Topology> topology;    // --topology / scontrol; null: hosts only
+  // --metric latency: links are judged on their rate at queue depth one, block_size / p50,
+  // and flagged above latency_threshold x the p50 of comparable links (below 1 / it x their
+  // rate at depth one). Everything else (references, suspects, retests) is the same rule.
+  bool latency = false;
+  double latency_threshold = 2.0;
+  uint64_t block_size = 0;                     // the block's, for the rate at depth one
 };
+
+// The rate a link is judged at: its throughput, or with options.latency block_size / p50
+// (0 when it has no latency); and the fraction of its reference below which it is flagged.
+double linkRate(const LinkResult& link, const AnalysisOptions& options);
+double flagBelow(const AnalysisOptions& options);
+// The latency in microseconds a rate at depth one stands for (--metric latency's reports).
+double latencyOfRate(double bytes_per_second, uint64_t block_size);
 
 struct LinkVerdict {
   Locality locality = Locality::kInterHost;

@@ -25,6 +25,11 @@ class Topology;
 enum class Workload { kRead, kWrite, kMix };
 const char* workloadName(Workload w);
 
+// What a link is judged on (--metric): its throughput with the pipeline full, or its idle
+// latency with one request outstanding at a time (cli/metric.h).
+enum class Metric { kBandwidth, kLatency };
+const char* metricName(Metric m);
+
 struct BenchConfig {
   std::string transport = "auto";           // as given: auto, a name, a list, or all
   std::vector<std::string> transports;      // resolved list of names ("auto" stays "auto")
@@ -39,6 +44,8 @@ struct BenchConfig {
   std::vector<std::pair<int, int>> pairs;   // --pairs: only these links
   int ranks_per_node = 0;                   // 0: locality from host names
   double threshold = 0.8;
+  Metric metric = Metric::kBandwidth;
+  double latency_threshold = 2.0;           // --metric latency: flag p50 above this x comparable links'
   bool retest = true;
   int max_retests = 64;                     // flagged links re-measured alone, worst first
   std::optional<double> expect_bytes_per_second;

@@ -43,6 +43,7 @@ const std::map<std::string, NumberRange>& numberTable() {
       {"--root", integers(0, kMaxRank)},
       {"--ranks-per-node", integers(0, kMaxRank + 1, " (0: locality from host names)")},
       {"--threshold", reals(0, 1, true, true)},
+      {"--latency-threshold", reals(1, 1000, true, false, " (2: twice the median p50 of comparable links)")},
       {"--max-retests", integers(0, INT_MAX, " (0: as --no-retest)")},
       {"--expect-line-rate", reals(0, 1, true, false)},
       {"--report-precision", integers(0, 9)},
@@ -59,6 +60,7 @@ const std::map<std::string, std::string>& valueTable() {
   static const std::map<std::string, std::string> kTable = {
       {"--transport", "auto, all, or a list of " + engine::builtinTransportNames()},
       {"--operation", "values are " "read, write, mix"},
+      {"--metric", "values are " "bandwidth, latency"},
       {"--block-size", "a size (64K), a list (4K,64K,1M) or a range (4K:64M) of sizes of at least 1 byte"},
       {"--buffer-size", engine::kAllowedSize},
       {"--schedule", "values are " + scheduleNames()},

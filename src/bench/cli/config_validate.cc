@@ -49,7 +49,7 @@ Status checkNumbers(const BenchConfig& c) {
       {"--ranks-per-node", c.ranks_per_node}, {"--max-retests", c.max_retests}, {"--threshold", c.threshold},
       {"--report-precision", c.report_precision}, {"--timeout", c.timeout}, {"--numa-node", c.numa_node},
       {"--iterations", static_cast<long double>(c.iterations)}, {"--min-duration", c.min_duration},
-      {"--precision", c.precision},
+      {"--precision", c.precision}, {"--latency-threshold", c.latency_threshold},
       {"--bootstrap-timeout", c.bootstrap.timeout.count() / 1000.0L},
   };
   for (const auto& [flag, value] : kValues) TE_RETURN_IF_ERROR(checkNumber(flag, value));

@@ -117,6 +117,47 @@ void writeHeatmap(const RunReport& r, const ResultBlock& b, const Style& st, std
   out << "<td></td></tr>\n</tbody></table>\n";
 }
 
+// --metric latency: a table of each link's p50 (us), coloured by the lowest p50 over its own
+// (green the quickest), flagged links outlined; p99, max and the verdict on hover.
+void writeLatencyHeatmap(const RunReport& r, const ResultBlock& b, std::ostream& out) {
+  const int n = std::max(0, r.world_size);
+  const Matrix m = latencyMatrix(b.links, n);
+  std::vector<std::vector<long>> index(n, std::vector<long>(n, -1));
+  double best = 0;
+  for (size_t i = 0; i < b.links.size(); ++i) {
+    const Link& l = b.links[i].link;
+    if (l.initiator < 0 || l.initiator >= n || l.target < 0 || l.target >= n) continue;
+    index[l.initiator][l.target] = static_cast<long>(i);
+    if (const auto& v = m[l.initiator][l.target]; v && *v > 0) best = best > 0 ? std::min(best, *v) : *v;
+  }
+  out << "<table class=\"heatmap latency\"><thead><tr><th>initiator \\ target<br>p50 us</th>";
+  for (int t = 0; t < n; ++t) out << "<th class=\"col\">" << t << "<span class=\"host\">" << html::escape(hostOf(r, t)) << "</span></th>";
+  out << "</tr></thead>\n<tbody>\n";
+  for (int i = 0; i < n; ++i) {
+    out << "<tr><th class=\"row\">" << i << "<span class=\"host\">" << html::escape(hostOf(r, i)) << "</span></th>";
+    for (int t = 0; t < n; ++t) {
+      const long k = index[i][t];
+      if (i == t) { out << "<td class=\"diag\"></td>"; continue; }
+      if (k < 0 || !m[i][t]) { out << "<td class=\"missing\" title=\"not measured\">-</td>"; continue; }
+      const LinkResult& l = b.links[static_cast<size_t>(k)];
+      const LinkVerdict* v = verdictOf(b, static_cast<size_t>(k));
+      std::string title = std::to_string(i) + "->" + std::to_string(t) + ": p50 " + html::fixed(*m[i][t], 1) + " us, p99 " +
+                          html::fixed(l.latency_ns.p99 / 1e3, 1) + " us, max " + html::fixed(l.latency_ns.max / 1e3, 1) + " us";
+      std::string cls = "cell";
+      if (v && v->reference > 0) title += ", comparable " + html::fixed(latencyOfRate(v->reference, b.block_size), 1) + " us";
+      if (v && v->retested) title += ", alone " + html::fixed(latencyOfRate(v->retest_bytes_per_second, b.block_size), 1) + " us";
+      if (v && v->flagged) {
+        cls += v->confirmed ? " flagged confirmed" : " flagged";
+        title += v->confirmed ? ", HIGH LATENCY" : ", high only under load";
+      }
+      out << "<td class=\"" << cls << "\" title=\"" << html::escape(title) << "\" style=\"background:"
+          << html::cellColour(best > 0 ? best / *m[i][t] : 0) << "\">" << html::fixed(*m[i][t], 1) << "</td>";
+    }
+    out << "</tr>\n";
+  }
+  out << "</tbody></table>\n";
+}
+
 // Above this many ranks a table of N^2 cells is more than a browser draws comfortably (a
 // million at 1024 ranks): the heatmap becomes a canvas, a pixel or a few per link, drawn by
 // the page's script from the block's rates (MB/s, -1 failed, null not measured).
@@ -296,7 +337,9 @@ Status writeHtmlReport(const RunReport& report, const std::string& path) {
       const ResultBlock& b = report.blocks[k];
       page << "<section class=\"block\" id=\"block-" << k << "\">\n<h2>" << html::escape(b.transport) << " "
            << html::escape(b.operation) << ", block " << html::escape(formatSize(b.block_size)) << "</h2>\n";
-      if (report.world_size <= kMaxTableRanks) {
+      if (report.config && report.config->metric == Metric::kLatency && report.world_size <= kMaxTableRanks) {
+        writeLatencyHeatmap(report, b, page);
+      } else if (report.world_size <= kMaxTableRanks) {
         writeHeatmap(report, b, st, page);
       } else {
         writeCanvasHeatmap(report, b, page);

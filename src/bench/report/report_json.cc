@@ -30,11 +30,22 @@ nlohmann::json samplesToJson(const std::vector<double>& samples) {
           {"bytes_per_second", samples}};
 }
 
-nlohmann::json verdictToJson(const LinkVerdict& v) {
-  return {{"locality", localityName(v.locality)}, {"reference_bytes_per_second", v.reference}, {"ratio", v.ratio},
-          {"flagged", v.flagged}, {"retested", v.retested}, {"retest_bytes_per_second", v.retest_bytes_per_second},
-          {"confirmed", v.confirmed}, {"below_expectation", v.below_expectation}};
+// `latency_block`: with --metric latency, the block size, and the verdict's rates (at depth
+// one, analysis.h) said as latencies too.
+nlohmann::json verdictToJson(const LinkVerdict& v, uint64_t latency_block) {
+  nlohmann::json j = {{"locality", localityName(v.locality)}, {"reference_bytes_per_second", v.reference},
+                      {"ratio", v.ratio}, {"flagged", v.flagged}, {"retested", v.retested},
+                      {"retest_bytes_per_second", v.retest_bytes_per_second}, {"confirmed", v.confirmed},
+                      {"below_expectation", v.below_expectation}};
+  if (latency_block > 0) {
+    j["reference_latency_us"] = latencyOfRate(v.reference, latency_block);
+    j["retest_latency_us"] = v.retested ? nlohmann::json(latencyOfRate(v.retest_bytes_per_second, latency_block))
+                                        : nlohmann::json(nullptr);
+  }
+  return j;
 }
+
+bool latencyRun(const RunReport& report) { return report.config && report.config->metric == Metric::kLatency; }
 
 nlohmann::json summaryToJson(const Summary& s) {
   return {{"links", s.count}, {"min_bytes_per_second", s.min}, {"median_bytes_per_second", s.median},
@@ -86,7 +97,7 @@ nlohmann::json latencyToJson(const LatencySummary& h) {
           {"min", h.min / 1e3}, {"max", h.max / 1e3}, {"mean", h.mean / 1e3}};
 }
 
-nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const RunReport& report) {
+nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const RunReport& report, uint64_t block_size) {
   nlohmann::json j = {
       {"initiator", l.link.initiator},
       {"target", l.link.target},
@@ -107,7 +118,7 @@ nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const
   };
   if (!l.error.empty()) j["error"] = l.error;
   if (verdict) {
-    j["analysis"] = verdictToJson(*verdict);
+    j["analysis"] = verdictToJson(*verdict, latencyRun(report) ? block_size : 0);
     addLinkPath(*verdict, topologyOf(report), &j["analysis"]);
   }
   return j;
@@ -123,6 +134,25 @@ const LinkVerdict* verdictOf(const ResultBlock& b, size_t i) {
   return i < b.analysis.verdicts.size() ? &b.analysis.verdicts[i] : nullptr;
 }
 
+// --metric latency: each link's p50 (us) as a matrix, its row and column means, and the p50s'
+// spread over the block's links.
+void addLatencyMatrix(const ResultBlock& b, size_t index, const RunReport& report, const std::string* bulk,
+                      nlohmann::json* j) {
+  const Matrix m = latencyMatrix(b.links, report.world_size);
+  nlohmann::json matrix = nlohmann::json::array();
+  if (bulk) matrix = *bulk + ":latency:" + std::to_string(index);
+  else for (const auto& row : m) matrix.push_back(optionalsToJson(row));
+  (*j)["matrix_latency_p50_us"] = matrix;
+  (*j)["row_mean_latency_p50_us"] = optionalsToJson(rowMeans(m));
+  (*j)["column_mean_latency_p50_us"] = optionalsToJson(columnMeans(m));
+  std::vector<double> p50;
+  for (const auto& row : m) {
+    for (const auto& v : row) if (v) p50.push_back(*v);
+  }
+  const Summary s = summarize(p50);
+  (*j)["summary"]["latency_p50_us"] = {{"links", s.count}, {"min", s.min}, {"median", s.median}, {"max", s.max}};
+}
+
 // `bulk`: a block's links and matrix become the strings "<bulk>:links:<index>" and
 // "<bulk>:matrix:<index>", for writeJsonReport to write in their place line by line.
 nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& report, const std::string* bulk) {
@@ -131,7 +161,7 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
   std::vector<size_t> value_link;  // the link of each value: measurement errors have none
   for (size_t i = 0; i < b.links.size(); ++i) {
     const auto& l = b.links[i];
-    if (!bulk) links.push_back(linkToJson(l, verdictOf(b, i), report));
+    if (!bulk) links.push_back(linkToJson(l, verdictOf(b, i), report, b.block_size));
     if (l.excluded()) continue;
     values.push_back(l.bytesPerSecond());
     value_link.push_back(i);
@@ -155,15 +185,18 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
     summary["min_link"] = {lo.initiator, lo.target};
     summary["max_link"] = {hi.initiator, hi.target};
   }
-  return {{"transport", b.transport},
-          {"operation", b.operation},
-          {"block_size", b.block_size},
-          {"links", links},
-          {"matrix_bytes_per_second", matrix},
-          {"row_mean_bytes_per_second", optionalsToJson(rowMeans(m))},
-          {"column_mean_bytes_per_second", optionalsToJson(columnMeans(m))},
-          {"summary", summary},
-          {"analysis", analysisToJson(b.analysis, b.links)}};
+  nlohmann::json j = {{"transport", b.transport},
+                      {"operation", b.operation},
+                      {"block_size", b.block_size},
+                      {"metric", latencyRun(report) ? "latency" : "bandwidth"},
+                      {"links", links},
+                      {"matrix_bytes_per_second", matrix},
+                      {"row_mean_bytes_per_second", optionalsToJson(rowMeans(m))},
+                      {"column_mean_bytes_per_second", optionalsToJson(columnMeans(m))},
+                      {"summary", summary},
+                      {"analysis", analysisToJson(b.analysis, b.links)}};
+  if (latencyRun(report)) addLatencyMatrix(b, index, report, bulk, &j);
+  return j;
 }
 
 }  // namespace
@@ -232,9 +265,11 @@ void writeWithBulk(std::ostream& out, const std::string& text, const std::string
     const size_t line = text.rfind('\n', p) + 1;
     const size_t indent = text.find_first_not_of(' ', line) - line;
     if (what.compare(0, colon, "links") == 0) {
-      writeLines(out, b.links.size(), indent, [&](size_t i) { return linkToJson(b.links[i], verdictOf(b, i), report); });
+      writeLines(out, b.links.size(), indent,
+                 [&](size_t i) { return linkToJson(b.links[i], verdictOf(b, i), report, b.block_size); });
     } else {
-      const Matrix m = throughputMatrix(b.links, report.world_size);
+      const Matrix m = what.compare(0, colon, "latency") == 0 ? latencyMatrix(b.links, report.world_size)
+                                                              : throughputMatrix(b.links, report.world_size);
       writeLines(out, m.size(), indent, [&](size_t r) { return optionalsToJson(m[r]); });
     }
     at = close + 1;

@@ -153,6 +153,11 @@ class Reader {
       throw Malformed{"options.report_unit", "unknown unit"};
     }
     if (o.contains("metrics_links")) c.metrics_links = get<std::string>(o, "metrics_links", at);
+    // Reports from before --metric are bandwidth reports.
+    if (o.contains("metric") && get<std::string>(o, "metric", at) == "latency") {
+      c.metric = Metric::kLatency;
+      c.latency_threshold = get<double>(o, "latency_threshold", at);
+    }
     readTopology(&c);
   }
 

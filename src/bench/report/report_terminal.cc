@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include "bench/report/report_topology.h"
@@ -27,11 +28,26 @@ std::string fit(double value, int width, int precision) {
 
 std::string linkName(const Link& l) { return std::to_string(l.initiator) + "->" + std::to_string(l.target); }
 
+bool latencyRun(const RunReport& report) { return report.config->metric == Metric::kLatency; }
+
+// What a block's matrix, summary and worst links show: the rate, or with --metric latency
+// each link's p50 in microseconds (nullopt: no value to show).
+std::optional<double> cellValue(const RunReport& report, const LinkResult& l) {
+  if (l.excluded()) return std::nullopt;
+  if (!latencyRun(report)) return l.bytesPerSecond();
+  return l.latency_ns.count > 0 ? std::optional<double>(l.latency_ns.p50 / 1e3) : std::nullopt;
+}
+
+std::string cellText(const RunReport& report, double v, int width) {
+  const BenchConfig& c = *report.config;
+  return latencyRun(report) ? fit(v, width, 1) : fit(toRateUnit(v, c.report_unit), width, c.report_precision);
+}
+
 void printMatrix(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
   const int n = report.world_size;
-  Matrix m = throughputMatrix(block.links, n);
-  // A cell's mark: '*' slow (confirmed), '+' a lower bound (too few batches), '!' a
+  Matrix m = latencyRun(report) ? latencyMatrix(block.links, n) : throughputMatrix(block.links, n);
+  // A cell's mark: '*' slow or, with --metric latency, slow to answer (confirmed), '+' a lower bound (too few batches), '!' a
   // measurement error (no rate shown), 'x' failed and '?' not measured (the run stopped).
   std::vector<std::vector<char>> mark(n, std::vector<char>(n, ' '));
   for (size_t i = 0; i < block.links.size(); ++i) {
@@ -49,7 +65,7 @@ void printMatrix(const RunReport& report, const ResultBlock& block, std::ostream
   // Cells share what 80 columns leave after the row label (5) and the mean column (2 + cell).
   const int cell = std::clamp((kTerminalWidth - 5 - 2) / (n + 1), 4, std::max(4, c.report_precision + 4));
   auto put = [&](const std::optional<double>& v, char m) {
-    std::string s = v ? fit(toRateUnit(*v, c.report_unit), cell - 1, c.report_precision) : "-";
+    std::string s = v ? cellText(report, *v, cell - 1) : "-";
     out << std::setw(cell - 1) << s << m;
   };
   out << std::setw(5) << "";
@@ -68,17 +84,20 @@ void printMatrix(const RunReport& report, const ResultBlock& block, std::ostream
 }
 
 void printWorst(const RunReport& report, const ResultBlock& block, std::ostream& out, size_t count) {
-  const BenchConfig& c = *report.config;
-  std::vector<size_t> order(block.links.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < block.links.size(); ++i) {
+    if (cellValue(report, block.links[i])) order.push_back(i);
+  }
+  const bool latency = latencyRun(report);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return block.links[a].bytesPerSecond() < block.links[b].bytesPerSecond();
+    const double va = *cellValue(report, block.links[a]), vb = *cellValue(report, block.links[b]);
+    return latency ? va > vb : va < vb;
   });
-  out << "slowest links:";
+  out << (latency ? "highest p50 latency links (us):" : "slowest links:");
   for (size_t k = 0; k < std::min(count, order.size()); ++k) {
     const LinkResult& l = block.links[order[k]];
     out << (k % 4 == 0 ? "\n  " : "   ") << std::setw(9) << linkName(l.link) << " "
-        << fit(toRateUnit(l.bytesPerSecond(), c.report_unit), 7, c.report_precision);
+        << cellText(report, *cellValue(report, l), 7);
   }
   out << "\n";
 }
@@ -142,11 +161,32 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
   if (errors.size() > 5) out << "MEASUREMENT ERROR: " << errors.size() << " links in all (the JSON lists them)\n";
 }
 
+// --metric latency's flagged links: p50 and p99 in the all-pairs run, p50 alone, and the p50
+// of comparable links it was compared with (analysis.h: rates at depth one, turned back).
+void printHighLatency(const RunReport& report, const ResultBlock& block, std::ostream& out) {
+  const BenchConfig& c = *report.config;
+  const BlockAnalysis& a = block.analysis;
+  out << "HIGH LATENCY links (p50 above " << c.latency_threshold << " x the median p50 of comparable links"
+      << (c.retest ? ", confirmed alone" : "") << "; us):";
+  for (size_t i : a.unexplained) {
+    const LinkResult& l = block.links[i];
+    const LinkVerdict& v = a.verdicts[i];
+    out << " " << linkName(l.link) << " (p50 " << fit(l.latency_ns.p50 / 1e3, 10, 1) << ", p99 "
+        << fit(l.latency_ns.p99 / 1e3, 10, 1);
+    if (v.retested) out << ", alone " << fit(latencyOfRate(v.retest_bytes_per_second, block.block_size), 10, 1);
+    if (v.reference > 0) out << ", comparable " << fit(latencyOfRate(v.reference, block.block_size), 10, 1);
+    out << ")";
+  }
+  out << "\n";
+}
+
 void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
   const BlockAnalysis& a = block.analysis;
   printSuspects(report, a, out);
-  if (!a.unexplained.empty()) {
+  if (!a.unexplained.empty() && latencyRun(report)) {
+    printHighLatency(report, block, out);
+  } else if (!a.unexplained.empty()) {
     out << "SLOW links (below " << c.threshold << " x the median of comparable links"
         << (c.retest ? ", confirmed alone" : "") << "):";
     // The rate in the matrix, measured alone, and what it was compared with: a reader can
@@ -180,11 +220,14 @@ void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostre
 
 void printBlock(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
-  out << "\n" << block.transport << " " << block.operation << ", block " << formatSize(block.block_size)
-      << ": throughput " << rateUnitName(c.report_unit) << " (rows: initiator, columns: target";
+  const bool latency = latencyRun(report);
+  out << "\n" << block.transport << " " << block.operation << ", block " << formatSize(block.block_size) << ": "
+      << (latency ? "latency p50 us, one request outstanding" : "throughput " + std::string(rateUnitName(c.report_unit)))
+      << " (rows: initiator, columns: target";
   if (report.world_size <= kMaxMatrixRanks) {
     const bool cut = std::any_of(block.links.begin(), block.links.end(), [](const LinkResult& l) { return l.cut; });
-    out << "; * slow, + lower bound, ! error" << (cut ? ", x failed, ? not measured" : "") << ")\n";
+    out << "; * " << (latency ? "high latency" : "slow") << ", + lower bound, ! error"
+        << (cut ? ", x failed, ? not measured" : "") << ")\n";
     printMatrix(report, block, out);
   } else {
     out << ")\n";
@@ -192,8 +235,9 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
   std::vector<double> values;
   std::vector<size_t> value_link;  // measurement errors have no rate to summarise
   for (size_t i = 0; i < block.links.size(); ++i) {
-    if (block.links[i].excluded()) continue;
-    values.push_back(block.links[i].bytesPerSecond());
+    const std::optional<double> v = cellValue(report, block.links[i]);
+    if (!v) continue;
+    values.push_back(*v);
     value_link.push_back(i);
   }
   Summary s = summarize(values);
@@ -203,15 +247,14 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
   }
   s.min_index = value_link[s.min_index];
   s.max_index = value_link[s.max_index];
-  out << "links " << s.count << ": min " << fit(toRateUnit(s.min, c.report_unit), 10, c.report_precision) << " ("
-      << linkName(block.links[s.min_index].link) << ")  median "
-      << fit(toRateUnit(s.median, c.report_unit), 10, c.report_precision) << "  max "
-      << fit(toRateUnit(s.max, c.report_unit), 10, c.report_precision) << " (" << linkName(block.links[s.max_index].link)
-      << ")  " << rateUnitName(c.report_unit) << "\n";
+  out << "links " << s.count << ": min " << (latency ? "p50 " : "") << cellText(report, s.min, 10) << " ("
+      << linkName(block.links[s.min_index].link) << ")  median " << cellText(report, s.median, 10) << "  max "
+      << cellText(report, s.max, 10) << " (" << linkName(block.links[s.max_index].link) << ")  "
+      << (latency ? "us" : rateUnitName(c.report_unit)) << "\n";
   if (report.world_size > kMaxMatrixRanks) printWorst(report, block, out, 12);
   const LatencySummary all = block.latency ? *block.latency : LatencySummary::of(block.latency_ns);
   if (all.count > 0) {
-    out << "request latency (all links, in batches of " << c.batch_size << "): p50 " << fit(all.p50 / 1e3, 10, 1)
+    out << "request latency (all links, " << (latency ? std::string("one outstanding per link") : "in batches of " + std::to_string(c.batch_size)) << "): p50 " << fit(all.p50 / 1e3, 10, 1)
         << " us  p99 " << fit(all.p99 / 1e3, 10, 1) << " us  max " << fit(all.max / 1e3, 10, 1) << " us\n";
   }
   printPathSummaries(report, block, out);

@@ -142,6 +142,9 @@ Deadline afterRootWork(const BenchConfig& c, int ranks) {
 AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& details) {
   AnalysisOptions o;
   o.threshold = c.threshold;
+  o.latency = c.metric == Metric::kLatency;
+  o.latency_threshold = c.latency_threshold;
+  o.block_size = c.block_size;
   o.ranks_per_node = c.ranks_per_node;
   o.expect_bytes_per_second = c.expect_bytes_per_second;
   o.expect_line_rate = c.expect_line_rate;
@@ -169,9 +172,10 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   TE_ASSIGN_OR_RETURN(run.memory, gatherMemory(c, bs, memory, run.details));
   std::vector<std::string> hosts;
   for (int r = 0; r < bs.size(); ++r) hosts.push_back(bs.hostname(r));
-  const AnalysisOptions options = analysisOptions(c, run.details);
+  AnalysisOptions options = analysisOptions(c, run.details);
   const std::vector<double> line_rates = lineRates(run.memory, bs.size());
   for (uint64_t block_size : c.block_sizes) {
+    options.block_size = block_size;
     const std::string what = name + " " + workloadName(c.operation) + " " + formatSize(block_size);
     Runner::KeptFn kept;
     if (checkpoint) {

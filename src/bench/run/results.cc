@@ -119,6 +119,17 @@ Matrix throughputMatrix(const std::vector<LinkResult>& results, int n) {
   return m;
 }
 
+Matrix latencyMatrix(const std::vector<LinkResult>& results, int n) {
+  Matrix m(n, std::vector<std::optional<double>>(n));
+  for (const auto& r : results) {
+    if (!r.excluded() && r.latency_ns.count > 0 && r.link.initiator >= 0 && r.link.initiator < n && r.link.target >= 0 &&
+        r.link.target < n) {
+      m[r.link.initiator][r.link.target] = r.latency_ns.p50 / 1e3;
+    }
+  }
+  return m;
+}
+
 namespace {
 std::optional<double> meanOf(const std::vector<std::optional<double>>& v) {
   double sum = 0;

@@ -84,6 +84,9 @@ Summary summarize(const std::vector<double>& values);
 // N x N throughput matrix (bytes/s); nullopt on the diagonal and for unmeasured links.
 using Matrix = std::vector<std::vector<std::optional<double>>>;
 Matrix throughputMatrix(const std::vector<LinkResult>& results, int n);
+// --metric latency: each link's p50 in microseconds; nullopt where throughputMatrix has none
+// or the link recorded no latency.
+Matrix latencyMatrix(const std::vector<LinkResult>& results, int n);
 
 // Mean of each row (initiator) and column (target) over measured links.
 std::vector<std::optional<double>> rowMeans(const Matrix& m);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/bytes.h"
+#include "common/fast_random.h"
 #include "common/logging.h"
 #include "common/thread_name.h"
 #include "common/watchdog.h"
@@ -17,20 +18,6 @@
 namespace te::bench {
 
 namespace {
-
-uint64_t splitmix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-inline uint64_t xorshift(uint64_t& s) {
-  s ^= s << 13;
-  s ^= s >> 7;
-  s ^= s << 17;
-  return s;
-}
 
 // Which of `count` slices of `slice` seconds `elapsed` falls in (the last one past them).
 uint32_t sliceAt(Clock::duration elapsed, double slice, uint32_t count) {
@@ -347,8 +334,14 @@ Status Runner::driveThread(ThreadState& t) {
       continue;
     }
     // Nothing finished: spin briefly, then wait on the transport with a growing bound so
-    // ranks that share cores leave them to the ranks that are measuring.
+    // ranks that share cores leave them to the ranks that are measuring. A latency is
+    // measured polling, as perftest does: a sleep would be counted in it; yielding still
+    // lets ranks that share a core take turns.
     if (++idle_spins < 16) continue;
+    if (config_.metric == Metric::kLatency) {
+      std::this_thread::yield();
+      continue;
+    }
     engine_.waitForProgress(t.pipeline[t.order.front()].batch, backoff);
     backoff = std::min(backoff * 2, std::chrono::microseconds(1000));
   }
@@ -444,7 +437,8 @@ void Runner::preparePhase(const std::vector<int>& targets) {
   for (size_t i = 0; i < m; ++i) {
     const uint64_t pipeline = static_cast<uint64_t>(gates_[i].draining.load()) * config_.batches_in_flight;
     gates_[i].min_batches = std::max<uint64_t>(kMinBatches, 2 * pipeline);
-    gates_[i].most = pipeline * config_.batch_size;
+    // --metric latency: one request on the link at a time, whatever the threads on it.
+    gates_[i].most = config_.metric == Metric::kLatency ? 1 : pipeline * config_.batch_size;
     gates_[i].slots = std::max<uint64_t>(1, pipeline);
     gates_[i].budget = config_.iterations > 0 ? gates_[i].most : 1;
   }
