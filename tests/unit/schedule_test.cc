@@ -1,5 +1,9 @@
 #include "bench/run/schedule.h"
 
+#include "bench/run/results.h"
+
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -36,6 +40,61 @@ INSTANTIATE_TEST_SUITE_P(Sizes, PairsSchedule, ::testing::Values(2, 3, 4, 5, 7, 
 TEST(PairsScheduleEdge, FewerThanTwoRanksHasNoPhase) {
   EXPECT_TRUE(pairsSchedule(0).empty());
   EXPECT_TRUE(pairsSchedule(1).empty());
+}
+
+}  // namespace
+}  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+// Issue 23: the loaded schedules cover what they say, and --groups parses and refuses.
+TEST(LoadedSchedules, AllToAllIncastOutcastAndMToN) {
+  auto a2a = allToAllSchedule(4);
+  ASSERT_EQ(a2a.size(), 1u);
+  EXPECT_EQ(a2a[0].size(), 12u);  // every directed link at once
+  auto in = incastSchedule(4, 0);
+  ASSERT_EQ(in.size(), 4u);  // every rank a target once
+  for (size_t t = 0; t < in.size(); ++t) {
+    EXPECT_EQ(in[t].size(), 3u);
+    for (const Link& l : in[t]) EXPECT_EQ(l.target, static_cast<int>(t));
+  }
+  auto in2 = incastSchedule(5, 2);
+  EXPECT_EQ(in2[4][0], (Link{0, 4}));
+  EXPECT_EQ(in2[4][1], (Link{1, 4}));
+  auto out = outcastSchedule(3, 1);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[2][0], (Link{2, 0}));
+  auto mn = mToNSchedule({0, 1}, {1, 2, 3});
+  ASSERT_EQ(mn.size(), 1u);
+  EXPECT_EQ(mn[0].size(), 5u);  // 1 -> 1 left out
+  std::vector<int> from, to;
+  ASSERT_TRUE(parseGroups("0-2,5:6,8-9", &from, &to).isOk());
+  EXPECT_EQ(from, (std::vector<int>{0, 1, 2, 5}));
+  EXPECT_EQ(to, (std::vector<int>{6, 8, 9}));
+  for (const char* bad : {"", "0-3", "3-1:4", "a:1", "0:", ":1", "0,,1:2"}) {
+    EXPECT_FALSE(parseGroups(bad, &from, &to).isOk()) << bad;
+  }
+}
+
+TEST(LoadedSchedules, RankLoadsSumEachPhasesLinks) {
+  std::vector<LinkResult> links;
+  for (auto [i, t, phase] : std::vector<std::tuple<int, int, uint32_t>>{{0, 1, 0}, {0, 2, 0}, {1, 0, 1}, {2, 0, 1}}) {
+    LinkResult l;
+    l.link = {i, t};
+    l.phase = phase;
+    l.bytes = 1000;
+    l.ops = 1;
+    l.seconds = 1;
+    links.push_back(l);
+  }
+  EXPECT_TRUE(loadedSchedule(links));
+  std::vector<RankLoad> loads = rankLoads(links, 3);
+  EXPECT_DOUBLE_EQ(loads[0].injection, 2000);
+  EXPECT_EQ(loads[0].links_out, 2u);
+  EXPECT_DOUBLE_EQ(loads[0].ejection, 2000);
+  EXPECT_DOUBLE_EQ(loads[1].ejection, 1000);
+  EXPECT_FALSE(loadedSchedule({links[0], links[2]}));
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "bench/cli/config_flags.h"
-#include "bench/cli/metric.h"
+#include "bench/cli/measure_flags.h"
 #include "bench/cli/mooncake_flags.h"
 #include "bench/cli/time_budget.h"
 #include "bench/report/report_writers.h"
@@ -96,7 +96,7 @@ struct FlagStrings {
   bool no_retest = false;
   std::string memory, initiator, target, gpu = "auto";
   std::map<std::string, std::string> transport_choices;  // by flag: the word given (or the default's)
-  MetricFlags metric;
+  MeasureFlags measure;
 };
 
 // "--operation copy: allowed read, write, mix".
@@ -374,7 +374,7 @@ void declareFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   // A flag given twice takes the last value, so a flags file can be overridden on the command line.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   declareRunFlags(app, c, f);
-  declareMetricFlags(app, &f->metric);
+  declareMeasureFlags(app, &f->measure);
   declareReportFlags(app, c, f);
   declareMemoryAndBootstrapFlags(app, c, f);
   declareTransportFlags(app, c, f);
@@ -474,7 +474,7 @@ ParseResult parseCommandLine(int argc, const char* const* argv, const LauncherEn
   flags.mode_given = app.count("--mode") > 0;
   if (s.isOk()) s = checkNoEmptyValues(app);
   if (s.isOk()) s = finishParsing(c, flags);
-  if (s.isOk()) s = finishMetric(app, flags.metric, c);
+  if (s.isOk()) s = finishMeasureFlags(app, flags.measure, c);
   if (!s.isOk()) {
     result.outcome = ParseOutcome::kError;
     result.error = s;

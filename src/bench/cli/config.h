@@ -41,6 +41,8 @@ struct BenchConfig {
   uint64_t iterations = 0;                  // batches per thread per link; 0: use --duration
   int samples = 5;                          // sub-windows per link measurement
   int root = 0;                             // one-to-all / all-to-one
+  int fan = 0;                              // incast / outcast: ranks per phase (0: all others)
+  std::vector<int> group_from, group_to;    // m-to-n: --groups FROM:TO
   std::vector<std::pair<int, int>> pairs;   // --pairs: only these links
   int ranks_per_node = 0;                   // 0: locality from host names
   double threshold = 0.8;

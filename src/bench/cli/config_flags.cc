@@ -41,6 +41,7 @@ const std::map<std::string, NumberRange>& numberTable() {
       {"--warmup", reals(0, 3600, false, false, " seconds")},
       {"--samples", integers(1, 1000)},
       {"--root", integers(0, kMaxRank)},
+      {"--fan", integers(1, kMaxRank, " (ranks per phase; default all others)")},
       {"--ranks-per-node", integers(0, kMaxRank + 1, " (0: locality from host names)")},
       {"--threshold", reals(0, 1, true, true)},
       {"--latency-threshold", reals(1, 1000, true, false, " (2: twice the median p50 of comparable links)")},
@@ -67,6 +68,7 @@ const std::map<std::string, std::string>& valueTable() {
       {"--mode", "values are " "exact, quick"},
       {"--phase-sync", "values are " "pairs, global"},
       {"--time-budget", "a time of 10 s to 30 days: seconds, or a number with s, m, h or d (90, 10m, 1.5h)"},
+      {"--groups", "FROM:TO, each a comma list of ranks and ranges, e.g. 0-7:8-15 or 0,2:1,3"},
       {"--pairs", "INITIATOR:TARGET of two different ranks 0.." + std::to_string(bootstrap::kMaxRanks - 1) +
                       ", comma separated, e.g. 0:3,2:5"},
       {"--expect", "a rate > 0, e.g. 23GB/s, 200Gb/s, 1.5GiB/s, 800MB/s"},

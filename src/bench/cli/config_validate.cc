@@ -142,6 +142,16 @@ Status validateForWorld(const BenchConfig& c, int world_size) {
     return invalidArgument("--root " + std::to_string(c.root) + ": only " + std::to_string(world_size) +
                            " ranks; allowed 0.." + std::to_string(world_size - 1));
   }
+  if (c.fan > world_size - 1) {
+    return invalidArgument("--fan " + std::to_string(c.fan) + ": only " + std::to_string(world_size) +
+                           " ranks; allowed 1.." + std::to_string(world_size - 1));
+  }
+  for (const std::vector<int>* group : {&c.group_from, &c.group_to}) {
+    if (!group->empty() && group->back() >= world_size) {
+      return invalidArgument("--groups: rank " + std::to_string(group->back()) + " but only " +
+                             std::to_string(world_size) + " ranks; allowed ranks 0.." + std::to_string(world_size - 1));
+    }
+  }
   for (const auto& [a, b] : c.pairs) {
     if (a >= world_size || b >= world_size) {
       return invalidArgument("--pairs " + std::to_string(a) + ":" + std::to_string(b) + ": only " +

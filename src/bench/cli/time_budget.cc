@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "bench/cli/config_flags.h"
+#include "bench/cli/measure_flags.h"
 #include "bench/run/progress.h"
 #include "bench/run/schedule.h"
 #include "common/shown_value.h"
@@ -61,7 +62,7 @@ Result<std::string> fitTimeBudget(BenchConfig* c, const World& w) {
   double shortest_need = 0;
   for (bool quick : {c->quick, true}) {
     const std::string schedule = quick ? "bidir" : c->schedule;
-    Result<std::vector<Phase>> phases = makeSchedule(schedule, ranks, c->root, c->pairs);
+    Result<std::vector<Phase>> phases = makeSchedule(schedule, ranks, scheduleArgsOf(*c), c->pairs);
     if (!phases.isOk()) return phases.status();
     const double count = blocks * static_cast<double>(phases->size());
     const double per_phase = measuring / count - control;

@@ -196,6 +196,14 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
                       {"summary", summary},
                       {"analysis", analysisToJson(b.analysis, b.links)}};
   if (latencyRun(report)) addLatencyMatrix(b, index, report, bulk, &j);
+  if (loadedSchedule(b.links)) {
+    nlohmann::json loads = nlohmann::json::array();
+    for (const RankLoad& r : rankLoads(b.links, report.world_size)) {
+      loads.push_back({{"injection_bytes_per_second", r.injection}, {"ejection_bytes_per_second", r.ejection},
+                       {"links_out", r.links_out}, {"links_in", r.links_in}});
+    }
+    j["rank_load"] = loads;
+  }
   return j;
 }
 

@@ -218,6 +218,21 @@ void printAnalysis(const RunReport& report, const ResultBlock& block, std::ostre
   }
 }
 
+// A schedule that loads ranks with several links at once (all-to-all, incast, ...): each
+// rank's total out and in, in the phase where each was largest (results.h, RankLoad).
+void printRankLoads(const RunReport& report, const ResultBlock& block, std::ostream& out) {
+  if (!loadedSchedule(block.links)) return;
+  const BenchConfig& c = *report.config;
+  const std::vector<RankLoad> loads = rankLoads(block.links, report.world_size);
+  out << "per-rank totals, " << rateUnitName(c.report_unit) << " out / in (links), the most at once:";
+  for (size_t r = 0; r < loads.size(); ++r) {
+    out << (r % 4 == 0 ? "\n  " : "   ") << std::setw(4) << r << " " << fit(toRateUnit(loads[r].injection, c.report_unit), 7, c.report_precision)
+        << " (" << loads[r].links_out << ") / " << fit(toRateUnit(loads[r].ejection, c.report_unit), 7, c.report_precision)
+        << " (" << loads[r].links_in << ")";
+  }
+  out << "\n";
+}
+
 void printBlock(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
   const bool latency = latencyRun(report);
@@ -257,6 +272,7 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
     out << "request latency (all links, " << (latency ? std::string("one outstanding per link") : "in batches of " + std::to_string(c.batch_size)) << "): p50 " << fit(all.p50 / 1e3, 10, 1)
         << " us  p99 " << fit(all.p99 / 1e3, 10, 1) << " us  max " << fit(all.max / 1e3, 10, 1) << " us\n";
   }
+  printRankLoads(report, block, out);
   printPathSummaries(report, block, out);
   printAnalysis(report, block, out);
 }

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "bench/analysis/invariants.h"
+#include "bench/cli/measure_flags.h"
 #include "bench/cli/time_budget.h"
 #include "bench/run/bench_memory.h"
 #include "bench/run/progress.h"
@@ -166,7 +167,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   TE_ASSIGN_OR_RETURN(engine::RegionId exposed_region, engine.registerLocalBuffer(*memory.exposed));
   TE_RETURN_IF_ERROR(engine.connect(bs, deadlineFrom(c)));
   TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner, Runner::create(c, bs, engine, memory, exposed_region));
-  TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(c.schedule, bs.size(), c.root, c.pairs));
+  TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(c.schedule, bs.size(), scheduleArgsOf(c), c.pairs));
   TransportRun run;
   run.details = engine.transport().describe();
   TE_ASSIGN_OR_RETURN(run.memory, gatherMemory(c, bs, memory, run.details));

@@ -1,6 +1,8 @@
 #include "bench/run/results.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "common/bytes.h"
 
@@ -117,6 +119,41 @@ Matrix throughputMatrix(const std::vector<LinkResult>& results, int n) {
     }
   }
   return m;
+}
+
+std::vector<RankLoad> rankLoads(const std::vector<LinkResult>& links, int n) {
+  // (phase, rank) -> sums, in one pass over links sorted by phase.
+  std::vector<RankLoad> out(static_cast<size_t>(std::max(n, 0)));
+  std::map<std::pair<uint32_t, int>, RankLoad> by_phase;
+  for (const LinkResult& l : links) {
+    if (!l.hasRate() || l.link.initiator < 0 || l.link.initiator >= n || l.link.target < 0 || l.link.target >= n) continue;
+    RankLoad& from = by_phase[{l.phase, l.link.initiator}];
+    from.injection += l.bytesPerSecond();
+    ++from.links_out;
+    RankLoad& to = by_phase[{l.phase, l.link.target}];
+    to.ejection += l.bytesPerSecond();
+    ++to.links_in;
+  }
+  for (const auto& [key, load] : by_phase) {
+    RankLoad& r = out[static_cast<size_t>(key.second)];
+    if (load.injection > r.injection) {
+      r.injection = load.injection;
+      r.links_out = load.links_out;
+    }
+    if (load.ejection > r.ejection) {
+      r.ejection = load.ejection;
+      r.links_in = load.links_in;
+    }
+  }
+  return out;
+}
+
+bool loadedSchedule(const std::vector<LinkResult>& links) {
+  std::set<std::pair<uint32_t, int>> out, in;
+  for (const LinkResult& l : links) {
+    if (!out.insert({l.phase, l.link.initiator}).second || !in.insert({l.phase, l.link.target}).second) return true;
+  }
+  return false;
 }
 
 Matrix latencyMatrix(const std::vector<LinkResult>& results, int n) {

@@ -88,6 +88,19 @@ Matrix throughputMatrix(const std::vector<LinkResult>& results, int n);
 // or the link recorded no latency.
 Matrix latencyMatrix(const std::vector<LinkResult>& results, int n);
 
+// A rank's load in a schedule where it drives or serves several links at once (issue 23):
+// the sum of its links' rates as initiator (injection) and as target (ejection) in the phase
+// where each was largest, and how many links that phase had it in. A saturated NIC shows as
+// a total at the line rate with each link below its share; a congested path as a total
+// below it.
+struct RankLoad {
+  double injection = 0, ejection = 0;    // bytes/s
+  uint32_t links_out = 0, links_in = 0;  // in the phase of each maximum
+};
+std::vector<RankLoad> rankLoads(const std::vector<LinkResult>& links, int n);
+// Whether some rank had more than one link of a phase (the totals say more than a link).
+bool loadedSchedule(const std::vector<LinkResult>& links);
+
 // Mean of each row (initiator) and column (target) over measured links.
 std::vector<std::optional<double>> rowMeans(const Matrix& m);
 std::vector<std::optional<double>> columnMeans(const Matrix& m);

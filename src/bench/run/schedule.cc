@@ -1,5 +1,6 @@
 #include "bench/run/schedule.h"
 
+#include <algorithm>
 #include <set>
 
 namespace te::bench {
@@ -95,6 +96,95 @@ std::vector<Phase> allToOneSchedule(int n, int root) {
   return p.empty() ? std::vector<Phase>{} : std::vector<Phase>{p};
 }
 
+std::vector<Phase> allToAllSchedule(int n) {
+  Phase p;
+  for (int i = 0; i < n; ++i) {
+    // Each initiator starts with the rank after it, so not every rank hits rank 0 first.
+    for (int k = 1; k < n; ++k) p.push_back({i, (i + k) % n});
+  }
+  return p.empty() ? std::vector<Phase>{} : std::vector<Phase>{p};
+}
+
+std::vector<Phase> incastSchedule(int n, int fan) {
+  std::vector<Phase> phases;
+  const int k = fan > 0 ? std::min(fan, n - 1) : n - 1;
+  for (int t = 0; t < n && k > 0; ++t) {
+    Phase p;
+    for (int j = 1; j <= k; ++j) p.push_back({(t + j) % n, t});
+    phases.push_back(std::move(p));
+  }
+  return phases;
+}
+
+std::vector<Phase> outcastSchedule(int n, int fan) {
+  std::vector<Phase> phases;
+  const int k = fan > 0 ? std::min(fan, n - 1) : n - 1;
+  for (int i = 0; i < n && k > 0; ++i) {
+    Phase p;
+    for (int j = 1; j <= k; ++j) p.push_back({i, (i + j) % n});
+    phases.push_back(std::move(p));
+  }
+  return phases;
+}
+
+std::vector<Phase> mToNSchedule(const std::vector<int>& from, const std::vector<int>& to) {
+  Phase p;
+  for (int i : from) {
+    for (int t : to) {
+      if (i != t) p.push_back({i, t});
+    }
+  }
+  return p.empty() ? std::vector<Phase>{} : std::vector<Phase>{p};
+}
+
+namespace {
+
+// "3" or "0-7" into out; false when malformed.
+bool parseRankRange(const std::string& item, std::vector<int>* out) {
+  const size_t dash = item.find('-');
+  auto number = [](const std::string& t, int* v) {
+    if (t.empty() || t.size() > 7 || t.find_first_not_of("0123456789") != std::string::npos) return false;
+    *v = std::stoi(t);
+    return true;
+  };
+  int lo = 0, hi = 0;
+  if (dash == std::string::npos) {
+    if (!number(item, &lo)) return false;
+    hi = lo;
+  } else if (!number(item.substr(0, dash), &lo) || !number(item.substr(dash + 1), &hi) || hi < lo) {
+    return false;
+  }
+  if (hi - lo > (1 << 16)) return false;
+  for (int r = lo; r <= hi; ++r) out->push_back(r);
+  return true;
+}
+
+bool parseRankList(const std::string& text, std::vector<int>* out) {
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    if (!parseRankRange(text.substr(at, comma - at), out)) return false;
+    at = comma + 1;
+  }
+  std::set<int> unique(out->begin(), out->end());
+  out->assign(unique.begin(), unique.end());
+  return !out->empty();
+}
+
+}  // namespace
+
+Status parseGroups(const std::string& text, std::vector<int>* from, std::vector<int>* to) {
+  const size_t colon = text.find(':');
+  from->clear();
+  to->clear();
+  if (colon == std::string::npos || !parseRankList(text.substr(0, colon), from) ||
+      !parseRankList(text.substr(colon + 1), to)) {
+    return invalidArgument("--groups " + text.substr(0, 64) +
+                           ": allowed FROM:TO, each a comma list of ranks and ranges, e.g. 0-7:8-15 or 0,2:1,3");
+  }
+  return Status::ok();
+}
+
 std::vector<Phase> packLinks(const std::vector<Link>& links) {
   std::vector<Phase> phases;
   std::vector<std::set<int>> busy;
@@ -112,7 +202,7 @@ std::vector<Phase> packLinks(const std::vector<Link>& links) {
   return phases;
 }
 
-Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, int root,
+Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, const ScheduleArgs& args,
                                         const std::vector<std::pair<int, int>>& pairs) {
   if (!pairs.empty()) {
     std::vector<Link> links;
@@ -129,17 +219,22 @@ Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, int root
   }
   const ScheduleInfo* info = findSchedule(name);
   if (!info) return invalidArgument("--schedule " + name + ": unknown");
-  return info->make(n, root);
+  return info->make(n, args);
 }
 
 const std::vector<ScheduleInfo>& schedules() {
   static const std::vector<ScheduleInfo> kSchedules = {
-      {"pairs", [](int n, int) { return pairsSchedule(n); }, false, false},
-      {"shift", [](int n, int) { return shiftSchedule(n); }, false, false},
-      {"sequential", [](int n, int) { return sequentialSchedule(n); }, false, false},
-      {"bidir", [](int n, int) { return bidirSchedule(n); }, false, false},
-      {"one-to-all", oneToAllSchedule, true, false},
-      {"all-to-one", allToOneSchedule, true, true},
+      // name, generator, rooted, shared_target, fanned, grouped, loaded
+      {"pairs", [](int n, const ScheduleArgs&) { return pairsSchedule(n); }, false, false, false, false, false},
+      {"shift", [](int n, const ScheduleArgs&) { return shiftSchedule(n); }, false, false, false, false, false},
+      {"sequential", [](int n, const ScheduleArgs&) { return sequentialSchedule(n); }, false, false, false, false, false},
+      {"bidir", [](int n, const ScheduleArgs&) { return bidirSchedule(n); }, false, false, false, false, false},
+      {"one-to-all", [](int n, const ScheduleArgs& a) { return oneToAllSchedule(n, a.root); }, true, false, false, false, true},
+      {"all-to-one", [](int n, const ScheduleArgs& a) { return allToOneSchedule(n, a.root); }, true, true, false, false, true},
+      {"all-to-all", [](int n, const ScheduleArgs&) { return allToAllSchedule(n); }, false, true, false, false, true},
+      {"incast", [](int n, const ScheduleArgs& a) { return incastSchedule(n, a.fan); }, false, true, true, false, true},
+      {"outcast", [](int n, const ScheduleArgs& a) { return outcastSchedule(n, a.fan); }, false, false, true, false, true},
+      {"m-to-n", [](int, const ScheduleArgs& a) { return mToNSchedule(a.from, a.to); }, false, true, false, true, true},
   };
   return kSchedules;
 }

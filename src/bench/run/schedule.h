@@ -36,24 +36,48 @@ std::vector<Phase> bidirSchedule(int n);
 std::vector<Phase> oneToAllSchedule(int n, int root);
 std::vector<Phase> allToOneSchedule(int n, int root);
 
+// The fabric under load (issue 23). all-to-all: one phase, every rank driving every other at
+// once (a mixture-of-experts exchange). incast: N phases, phase t the `fan` ranks after t
+// (mod N) into t, so every rank is a target once (prefill nodes writing to a decode node);
+// outcast: phase i, i into the `fan` ranks after it. With fan N - 1 every link is measured
+// once. m-to-n: one phase, every rank of `from` driving every rank of `to`.
+std::vector<Phase> allToAllSchedule(int n);
+std::vector<Phase> incastSchedule(int n, int fan);
+std::vector<Phase> outcastSchedule(int n, int fan);
+std::vector<Phase> mToNSchedule(const std::vector<int>& from, const std::vector<int>& to);
+
 // Packs chosen links into as few phases as a greedy pass finds, no rank in two links of
 // a phase (for --pairs and for re-measuring flagged links).
 std::vector<Phase> packLinks(const std::vector<Link>& links);
+
+// What a schedule may take besides the world size: --root, --fan (0: N - 1), --groups.
+struct ScheduleArgs {
+  int root = 0;
+  int fan = 0;
+  std::vector<int> from, to;  // --groups FROM:TO
+};
 
 // One row per schedule --schedule names: what the CLI, the validation and makeSchedule read.
 // A new schedule is a generator above and one row in kSchedules (schedule.cc).
 struct ScheduleInfo {
   const char* name;
-  std::vector<Phase> (*make)(int n, int root);
+  std::vector<Phase> (*make)(int n, const ScheduleArgs& args);
   bool rooted;         // uses --root (which must be a rank of the world)
   bool shared_target;  // several initiators reach one target at once (mixed READs and WRITEs tear its blocks)
+  bool fanned;         // uses --fan
+  bool grouped;        // uses --groups (required)
+  bool loaded;         // a rank drives or serves several links at once: per-rank totals are reported
 };
 const std::vector<ScheduleInfo>& schedules();
 const ScheduleInfo* findSchedule(const std::string& name);  // nullptr: no such schedule
 std::string scheduleNames();                                // "pairs, shift, ...", for help and errors
 
 // The schedule named by --schedule for N ranks (or the --pairs links when given).
-Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, int root,
+Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, const ScheduleArgs& args,
                                         const std::vector<std::pair<int, int>>& pairs);
+
+// "0-7:8-15", "0,2,4:1,3,5" (--groups): two lists of ranks (each a comma list of ranks and
+// ranges), into from / to. Ranks are checked against the world later.
+Status parseGroups(const std::string& text, std::vector<int>* from, std::vector<int>* to);
 
 }  // namespace te::bench

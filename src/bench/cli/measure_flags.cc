@@ -1,9 +1,10 @@
-#include "bench/cli/metric.h"
+#include "bench/cli/measure_flags.h"
 
 #include <CLI/CLI.hpp>
 
 #include "bench/cli/config.h"
 #include "bench/cli/config_flags.h"
+#include "bench/run/schedule.h"
 #include "common/enum_names.h"
 #include "common/shown_value.h"
 
@@ -26,7 +27,9 @@ Status onlyOne(const CLI::App& app, const char* flag, uint64_t value) {
 
 const char* metricName(Metric m) { return enumName(kMetrics, m); }
 
-void declareMetricFlags(CLI::App& app, MetricFlags* m) {
+ScheduleArgs scheduleArgsOf(const BenchConfig& c) { return {c.root, c.fan, c.group_from, c.group_to}; }
+
+void declareMeasureFlags(CLI::App& app, MeasureFlags* m) {
   app.add_option("--metric", m->metric,
                  "bandwidth | latency: judge links by throughput (the pipeline full) or by idle latency (one request "
                  "of --block-size, default 8 bytes, outstanding per link; p50 / p99 / max per link)")
@@ -42,9 +45,48 @@ void declareMetricFlags(CLI::App& app, MetricFlags* m) {
          "--metric latency: flag links whose p50 is above this x the median p50 of comparable links (default 2) [" +
              allowedText(*range) + "]")
       ->type_name("NUMBER");
+  app.add_option_function<std::string>(
+         "--fan",
+         [m](const std::string& text) {
+           Result<long double> v = parseNumber("--fan", text);
+           if (!v.isOk()) throw CLI::ValidationError(v.status().message());
+           m->fan = static_cast<int>(*v);
+         },
+         "incast / outcast: ranks into one target / out of one initiator per phase (default: all others) [" +
+             allowedText(*numberRange("--fan")) + "]")
+      ->type_name("INT");
+  app.add_option("--groups", m->groups, "m-to-n: FROM:TO rank lists, e.g. 0-7:8-15 (every FROM rank drives every TO rank)")
+      ->type_name("FROM:TO");
 }
 
-Status finishMetric(const CLI::App& app, const MetricFlags& m, BenchConfig* c) {
+namespace {
+
+// --fan and --groups with the schedules that take them.
+Status finishShape(const MeasureFlags& m, BenchConfig* c) {
+  const ScheduleInfo* s = findSchedule(c->schedule);
+  if (!s) return Status::ok();  // validateConfig names it
+  if (m.fan && !s->fanned) {
+    return invalidArgument("--fan with --schedule " + shownValue(c->schedule, 32) +
+                           ": allowed only with --schedule incast or outcast");
+  }
+  c->fan = m.fan.value_or(0);
+  if (!m.groups.empty() && !s->grouped) {
+    return invalidArgument("--groups with --schedule " + shownValue(c->schedule, 32) + ": allowed only with --schedule m-to-n");
+  }
+  if (s->grouped && m.groups.empty()) {
+    return invalidArgument("--schedule m-to-n: --groups FROM:TO is required (e.g. --groups 0-7:8-15)");
+  }
+  if (m.groups.empty()) return Status::ok();
+  TE_RETURN_IF_ERROR(parseGroups(m.groups, &c->group_from, &c->group_to));
+  if (!mToNSchedule(c->group_from, c->group_to).empty()) return Status::ok();
+  return invalidArgument(flagValue("--groups", m.groups) + ": no link (a rank does not drive itself); allowed " +
+                         allowedValues("--groups"));
+}
+
+}  // namespace
+
+Status finishMeasureFlags(const CLI::App& app, const MeasureFlags& m, BenchConfig* c) {
+  TE_RETURN_IF_ERROR(finishShape(m, c));
   if (!parseEnum(kMetrics, m.metric, &c->metric)) {
     return invalidArgument(flagValue("--metric", m.metric) + ": allowed " + allowedValues("--metric"));
   }
