@@ -66,12 +66,13 @@ Status finishShape(const MeasureFlags& m, BenchConfig* c) {
   const ScheduleInfo* s = findSchedule(c->schedule);
   if (!s) return Status::ok();  // validateConfig names it
   if (m.fan && !s->fanned) {
-    return invalidArgument("--fan with --schedule " + shownValue(c->schedule, 32) +
+    return invalidArgument("--fan " + std::to_string(*m.fan) + " with --schedule " + shownValue(c->schedule, 32) +
                            ": allowed only with --schedule incast or outcast");
   }
   c->fan = m.fan.value_or(0);
   if (!m.groups.empty() && !s->grouped) {
-    return invalidArgument("--groups with --schedule " + shownValue(c->schedule, 32) + ": allowed only with --schedule m-to-n");
+    return invalidArgument(flagValue("--groups", m.groups) + " with --schedule " + shownValue(c->schedule, 32) +
+                           ": allowed only with --schedule m-to-n");
   }
   if (s->grouped && m.groups.empty()) {
     return invalidArgument("--schedule m-to-n: --groups FROM:TO is required (e.g. --groups 0-7:8-15)");
