@@ -23,6 +23,7 @@ struct PlannedLane {
   uint16_t remote_device = 0;
   uint32_t depth = 0;
   uint32_t max_inline = 0;
+  QpHealth* health = nullptr;  // the QP's async events (its qp_context)
 };
 
 // Send-queue depth per lane and CQ depth, per (worker, device): every lane may have `depth`
@@ -124,8 +125,8 @@ SendPathConfig sendPathBase(const ChannelSetup& s) {
 // Creates every channel's QP on this side (in INIT), in (peer, channel) order, and the QP
 // numbers each peer needs.
 Status createQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans, const CqPlan& cq_plan,
-                 const std::vector<std::vector<WorkerCq>>& cqs, std::vector<QpPtr>* qps,
-                 std::vector<PlannedLane>* lanes, std::vector<Bytes>* to_each) {
+                 const std::vector<std::vector<WorkerCq>>& cqs, std::vector<std::unique_ptr<QpHealth>>* health,
+                 std::vector<QpPtr>* qps, std::vector<PlannedLane>* lanes, std::vector<Bytes>* to_each) {
   const int local_devices = static_cast<int>(s.nics.size());
   for (size_t p = 0; p < plans.size(); ++p) {
     if (static_cast<int>(p) == s.rank) continue;
@@ -138,9 +139,12 @@ Status createQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans, c
       l.local_device = static_cast<uint16_t>(plans[p].device(c, local_devices));
       l.remote_device = static_cast<uint16_t>(plans[p].device(c, remote_devices));
       const LocalNic& nic = s.nics[l.local_device];
+      health->push_back(std::make_unique<QpHealth>());
+      l.health = health->back().get();
+      l.health->label = laneContext(s, l);
       RcQpCaps want{cq_plan.lane_depth[l.worker][l.local_device], kInlineWanted}, got;
       TE_ASSIGN_OR_RETURN(QpPtr qp, createRcQp(nic.pd, cqs[l.worker][l.local_device].cq.get(), want,
-                                               peerName(s, l.peer), &got));
+                                               peerName(s, l.peer), &got, l.health));
       l.qp = qp.get();
       l.depth = std::min(want.max_send_wr, got.max_send_wr);
       l.max_inline = got.max_inline_data;
@@ -195,7 +199,11 @@ Status makeWorkers(const ChannelSetup& s, const std::vector<PlannedLane>& lanes,
     SendPathConfig c = base;
     for (const PlannedLane& l : lanes) {
       if (l.worker != w) continue;
-      c.lanes.push_back(LaneSpec{l.qp, l.peer, l.local_device, l.remote_device, l.depth, l.max_inline});
+      LaneSpec spec{l.qp, l.peer, l.local_device, l.remote_device, l.depth, l.max_inline};
+      spec.health = s.nics[l.local_device].health;
+      spec.qp_health = l.health;
+      spec.port = static_cast<uint8_t>(s.nics[l.local_device].facts->port);
+      c.lanes.push_back(spec);
       min_inline = std::min(min_inline, l.max_inline);
       min_depth = std::min(min_depth, l.depth);
     }
@@ -231,14 +239,16 @@ Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, cons
   for (int w = 0; w < s.workers; ++w) {
     TE_ASSIGN_OR_RETURN(cqs[w], createWorkerCqs(contexts, cq_plan.cq_depth[w]));
   }
+  std::vector<std::unique_ptr<QpHealth>> health;  // outlives the QPs whose qp_context it is
   std::vector<QpPtr> qps;
   std::vector<PlannedLane> lanes;
   std::vector<Bytes> to_each(size);
-  TE_RETURN_IF_ERROR(createQps(s, plans, cq_plan, cqs, &qps, &lanes, &to_each));
+  TE_RETURN_IF_ERROR(createQps(s, plans, cq_plan, cqs, &health, &qps, &lanes, &to_each));
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> from, collective.allToAll(to_each, deadline));
   TE_ASSIGN_OR_RETURN(QpSettings used, connectQps(s, plans, lanes, from));
 
   ChannelSet out;
+  out.qp_health = std::move(health);
   out.qps = std::move(qps);  // from here `out` tears down QPs before the workers' CQs
   TE_RETURN_IF_ERROR(makeWorkers(s, lanes, &cqs, &out));
   out.summary["path_mtu"] = used.path_mtus.empty() ? 0 : *used.path_mtus.begin();

@@ -12,6 +12,7 @@
 #include "common/collective.h"
 #include "engine/rdma_qos.h"
 #include "engine/verbs/verbs_options.h"
+#include "engine/verbs/async_events.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/endpoint.h"
 #include "engine/verbs/verbs_worker.h"
@@ -22,6 +23,7 @@ struct LocalNic {
   ibv_context* context = nullptr;
   ibv_pd* pd = nullptr;
   const PortFacts* facts = nullptr;
+  const DeviceHealth* health = nullptr;  // its async events (EventMonitor)
 };
 
 struct ChannelSetup {
@@ -35,6 +37,8 @@ struct ChannelSetup {
 };
 
 struct ChannelSet {
+  // Each QP's async-event state (its qp_context): destroyed after the QPs and the workers.
+  std::vector<std::unique_ptr<QpHealth>> qp_health;
   // Workers own the CQs; the QPs are declared after them so that they are destroyed first.
   std::vector<std::unique_ptr<VerbsWorker>> workers;
   std::vector<QpPtr> qps;
