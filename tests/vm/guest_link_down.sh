@@ -3,8 +3,8 @@
 # link_down_checks.sh); one te_bench rank per guest over verbs, meeting through redis on the
 # host. Writes WORK/<run>.rank<i>.{log,rc,json} for the host to judge:
 #   memlock   `ulimit -l 64` without CAP_IPC_LOCK (root keeps the limit only without it)
-#   linkdown  a long write run; vm1 takes its data NIC (rxe0's netdev) down LINK_DOWN_AFTER
-#             seconds in, and records when (WORK/linkdown.down_at).
+#   linkdown  a long write run; vm0 takes its data NIC (rxe0's netdev) down once the writes
+#             flow, and records when (WORK/linkdown.down_at).
 BUILD=$1
 WORK=$2
 PORT=$3
@@ -19,9 +19,25 @@ COMMON=(--bootstrap "redis://$TE_VM_HOST_IP:$PORT" --rank "$I" --size 2 --transp
     --buffer-size 64M --duration 0.5 ) > "$WORK/memlock.rank$I.log" 2>&1
 echo $? > "$WORK/memlock.rank$I.rc"
 
-# linkdown: 20 s of writes; the link goes down under it.
-if [ "$I" = 1 ]; then
-  ( sleep "${LINK_DOWN_AFTER:-6}"; date +%s.%N > "$WORK/linkdown.down_at"; ip link set "$TE_VM_DATA_IF" down ) &
+# linkdown: 20 s of writes; the link of the writing side (rank 0 in the first phase of the
+# pairs schedule) goes down under them: vm0 waits for the writes to flow (rxe's packet counter
+# moving by 500; 10 s where it has none), then 1 s more.
+if [ "$I" = 0 ]; then
+  (
+    sent=/sys/class/infiniband/rxe0/ports/1/hw_counters/sent_pkts
+    if [ -r $sent ]; then
+      base=$(cat $sent)
+      for _ in $(seq 600); do
+        [ $(( $(cat $sent) - base )) -gt 500 ] && break
+        sleep 0.1
+      done
+    else
+      sleep 10
+    fi
+    sleep 1
+    date +%s.%N > "$WORK/linkdown.down_at"
+    ip link set "$TE_VM_DATA_IF" down
+  ) &
 fi
 start=$(date +%s.%N)
 timeout -k 5 180 "$BENCH" "${COMMON[@]}" --job-id "linkdown-$PORT" --buffer-size 8M --duration 20 \
