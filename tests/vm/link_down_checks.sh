@@ -67,5 +67,19 @@ for r in (0, 1):
     print("# B rank %d: exit %s, %.1f s after the link went down" % (r, code, after))
     check(code not in ("0", "124", "137", ""), "B rank %d: exits non-zero on its own (exit %s)" % (r, code))
     check(0 < after < 60, "B rank %d: done %.1f s after the link went down (< 60 s)" % (r, after))
+# The report of the stopped run says which port each rank used and why (issue 26 item 4).
+try:
+    import json
+    rep = json.load(open(os.path.join(work, "linkdown.rank0.json")))
+    ports = [r.get("ports") for r in rep["memory"]["ranks"]]
+    print("# B ports: %s" % json.dumps(ports))
+    check(all(p and p[0]["device"] == "rxe0" and p[0]["port"] == 1 and p[0]["link_layer"] == "Ethernet"
+              and p[0]["port_choice"] == "active, Ethernet" and p[0]["gid_index"] >= 0 and p[0]["gid_choice"]
+              and p[0]["pkey_index"] == 0 and p[0]["pkey_choice"].startswith("auto") for p in ports),
+          "B report: every rank's port, link layer, GID index and P_Key, with the reasons")
+    check(rep["options"]["verbs"]["ib_timeout"] == 14 and rep["options"]["verbs"]["pkey_index"] == -1,
+          "B report: options.verbs.ib_timeout 14, pkey_index -1 (auto)")
+except (OSError, KeyError, ValueError, TypeError, IndexError) as e:
+    check(False, "B report: readable with memory.ranks[].ports (%s)" % e)
 sys.exit(1 if fails else 0)
 PY

@@ -112,6 +112,8 @@ Result<nlohmann::json> gatherMemory(const BenchConfig& c, bootstrap::Bootstrap& 
     described["nics"] = std::move(nics);
     described["nic_selection"] = details["selection"];
   }
+  // Each rank's ports and why (verbs: port, link layer, GID index, P_Key and the reasons).
+  if (details.is_object() && details.contains("ports")) described["ports"] = details["ports"];
   // Each rank's QoS settings (verbs: traffic class, SL, path MTUs of its QPs; ucx: what UCX got).
   if (details.is_object() && details.contains("qos")) described["qos"] = details["qos"];
   // Each rank's own line rate, for the rate invariants (invariants.h).

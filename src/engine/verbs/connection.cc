@@ -10,6 +10,17 @@
 #include "engine/worker/peer_label.h"
 
 namespace te::engine::verbs {
+
+std::string globalRoutingReason(const PortFacts& me, const DeviceAddress& them) {
+  if (me.link_layer == LinkLayer::kEthernet) return "RoCE";
+  if (me.gid_index >= 0) return "--gid-index";
+  if (me.grh_required) return "the port requires a GRH";
+  if (!isZeroGid(them.gid) && !isZeroGid(me.gid) && std::memcmp(me.gid.data(), them.gid.data(), 8) != 0) {
+    return "the peer is in another subnet";
+  }
+  return "";
+}
+
 namespace {
 
 constexpr uint32_t kInlineWanted = 128;  // bytes of WRITE payload carried in the WQE
@@ -71,6 +82,7 @@ CqPlan planCqs(const ChannelSetup& s, const std::vector<ChannelPlan>& plans) {
 struct QpSettings {
   std::set<int> path_mtus;  // bytes
   bool global = false;      // some QP routes by GID: the traffic class travels in its GRH
+  std::set<std::string> global_why;
 };
 
 Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_qpn, QpSettings* used) {
@@ -90,7 +102,8 @@ Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_
   r.traffic_class = static_cast<uint8_t>(s.qos.traffic_class);
   r.service_level = static_cast<uint8_t>(s.qos.service_level);
   r.max_dest_rd_atomic = static_cast<uint8_t>(me.max_qp_rd_atom);
-  r.global = me.link_layer == LinkLayer::kEthernet || me.gid_index >= 0;
+  const std::string global_why = globalRoutingReason(me, them);
+  r.global = !global_why.empty();
   r.dlid = them.lid;
   std::memcpy(r.dgid.raw, them.gid.data(), 16);
   r.sgid_index = static_cast<uint8_t>(std::max(me.gid_index, 0));
@@ -100,9 +113,10 @@ Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_
   TE_RETURN_IF_ERROR(modifyQpToRtr(l.qp, r, context));
   used->path_mtus.insert(mtuBytes(r.path_mtu));
   used->global = used->global || r.global;
+  if (r.global) used->global_why.insert(global_why);
   const auto rd_atomic = static_cast<uint8_t>(std::min<int>(me.max_qp_init_rd_atom, them.max_qp_rd_atom));
   return modifyQpToRts(l.qp, initialPsn(l.qp->qp_num), std::max<uint8_t>(rd_atomic, 1),
-                       static_cast<uint8_t>(me.retry_count), context);
+                       static_cast<uint8_t>(me.retry_count), static_cast<uint8_t>(s.options.ib_timeout), context);
 }
 
 SendPathConfig sendPathBase(const ChannelSetup& s) {
@@ -149,7 +163,8 @@ Status createQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans, c
       l.depth = std::min(want.max_send_wr, got.max_send_wr);
       l.max_inline = got.max_inline_data;
       qps->push_back(std::move(qp));
-      TE_RETURN_IF_ERROR(modifyQpToInit(l.qp, static_cast<uint8_t>(nic.facts->port), laneContext(s, l)));
+      TE_RETURN_IF_ERROR(modifyQpToInit(l.qp, static_cast<uint8_t>(nic.facts->port),
+                                        static_cast<uint16_t>(nic.facts->pkey_index), laneContext(s, l)));
       qpns.push_back(l.qp->qp_num);
       lanes->push_back(l);
     }
@@ -182,6 +197,7 @@ nlohmann::json qosSummary(const ChannelSetup& s, const QpSettings& used, size_t 
   j["path_mtu"] = used.path_mtus;
   j["qps"] = qps;
   j["global_routing"] = used.global;
+  j["global_routing_why"] = used.global_why;
   return j;
 }
 
@@ -192,7 +208,7 @@ Status makeWorkers(const ChannelSetup& s, const std::vector<PlannedLane>& lanes,
   TE_ASSIGN_OR_RETURN(std::vector<std::string> faults, applyKeyFaults(s.options.fault_inject, s.rank, &base.peers));
   for (const std::string& f : faults) TE_LOG(WARN) << "verbs: fault injection (TE_FAULT_INJECT) for " << f;
   const auto stall = std::chrono::milliseconds(static_cast<int64_t>(
-      1000 * stallTimeoutSeconds(s.options.slice_size, static_cast<uint32_t>(s.options.max_wr))));
+      1000 * stallTimeoutSeconds(s.options.slice_size, static_cast<uint32_t>(s.options.max_wr), s.options.ib_timeout)));
   nlohmann::json lanes_per_worker = nlohmann::json::array();
   uint32_t min_inline = UINT32_MAX, min_depth = UINT32_MAX;
   for (int w = 0; w < s.workers; ++w) {

@@ -46,6 +46,11 @@ struct ChannelSet {
   nlohmann::json qos;  // traffic class, service level, MTU cap (and who set each), path MTUs used
 };
 
+// Why a QP from `me` to `them` carries a GRH (routes by GID), as NCCL decides: RoCE always;
+// on InfiniBand when asked (--gid-index), when the port requires it (IBV_QPF_GRH_REQUIRED) or
+// when the peer's subnet prefix (the first 8 bytes of its GID) differs. "" for LID routing.
+std::string globalRoutingReason(const PortFacts& me, const DeviceAddress& them);
+
 Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, const ChannelSetup& setup);
 
 }  // namespace te::engine::verbs

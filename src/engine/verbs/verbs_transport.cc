@@ -60,8 +60,10 @@ class VerbsTransport final : public Transport {
   // Members in dependency order, so the default destructor tears down QPs, then CQs, then
   // MRs, then PDs, then device contexts.
   std::vector<VerbsDevice> devices_;  // every usable device found
-  // Async event threads of the selected devices: joined before the contexts close.
+  // Async event threads, one per opened device of the selected ports: joined before the
+  // contexts close.
   std::vector<std::unique_ptr<EventMonitor>> monitors_;
+  std::vector<const DeviceHealth*> nic_health_;  // per selected port: its device's monitor
   std::optional<NicPriorityMatrix> matrix_;
   std::optional<NcclTopology> topology_;  // --topo-file / NCCL_TOPO_FILE, for GPU buffers
   std::vector<size_t> selected_;      // indices into devices_, in use order
@@ -105,14 +107,24 @@ Status VerbsTransport::selectDevicesForGpu(const Buffer& buffer) {
 }
 
 Status VerbsTransport::openPds() {
+  std::vector<ibv_context*> watched;  // parallel to monitors_
   for (size_t i : selected_) {
-    TE_ASSIGN_OR_RETURN(std::unique_ptr<EventMonitor> monitor, EventMonitor::start(devices_[i].context.get()));
-    monitors_.push_back(std::move(monitor));
-    TE_ASSIGN_OR_RETURN(PdPtr pd, allocPd(devices_[i].context.get()));
+    ibv_context* ctx = devices_[i].context.get();
+    auto it = std::find(watched.begin(), watched.end(), ctx);
+    if (it == watched.end()) {
+      TE_ASSIGN_OR_RETURN(std::unique_ptr<EventMonitor> monitor, EventMonitor::start(ctx));
+      monitors_.push_back(std::move(monitor));
+      watched.push_back(ctx);
+      it = watched.end() - 1;
+    }
+    nic_health_.push_back(&monitors_[it - watched.begin()]->health());
+    TE_ASSIGN_OR_RETURN(PdPtr pd, allocPd(ctx));
     pds_.push_back(std::move(pd));
   }
   std::string names;
-  for (size_t i : selected_) names += (names.empty() ? "" : ", ") + devices_[i].facts.device;
+  for (size_t i : selected_) {
+    names += (names.empty() ? "" : ", ") + devices_[i].facts.device + " port " + std::to_string(devices_[i].facts.port);
+  }
   TE_LOG(DEBUG) << "verbs: using " << names << " (" << selection_reason_ << ")";
   return Status::ok();
 }
@@ -212,7 +224,7 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
   }
   for (size_t i = 0; i < selected_.size(); ++i) {
     const VerbsDevice& d = devices_[selected_[i]];
-    setup.nics.push_back(LocalNic{d.context.get(), pds_[i].get(), &d.facts, &monitors_[i]->health()});
+    setup.nics.push_back(LocalNic{d.context.get(), pds_[i].get(), &d.facts, nic_health_[i]});
   }
   for (const LocalRegion& r : regions_) {
     LocalRegionKeys k{r.addr, r.length, {}, r.kind == MemoryKind::kDram};
@@ -226,17 +238,31 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
 
 nlohmann::json VerbsTransport::describe() const {
   nlohmann::json devices = nlohmann::json::array();
+  nlohmann::json ports = nlohmann::json::array();  // the selected ones, for each rank's line in the report
   double line_rate_gbps = 0;  // a link spreads its slices over every selected NIC
   for (size_t i = 0; i < devices_.size(); ++i) {
     nlohmann::json d = portFactsJson(devices_[i].facts);
     bool used = false;
     for (size_t s : selected_) used = used || s == i;
     d["selected"] = used;
-    if (used) line_rate_gbps += lineRateGbps(devices_[i].facts.speed_code, devices_[i].facts.width_code);
+    if (used) {
+      line_rate_gbps += lineRateGbps(devices_[i].facts.speed_code, devices_[i].facts.width_code);
+      const PortFacts& f = devices_[i].facts;
+      ports.push_back({{"device", f.device},
+                       {"port", f.port},
+                       {"port_choice", f.port_choice},
+                       {"link_layer", d["link_layer"]},
+                       {"gid_index", f.gid_index},
+                       {"gid_choice", f.gid_choice},
+                       {"pkey_index", f.pkey_index},
+                       {"pkey_choice", f.pkey_choice},
+                       {"grh_required", f.grh_required}});
+    }
     devices.push_back(std::move(d));
   }
   const VerbsOptions& o = config_.options<VerbsOptions>();
   nlohmann::json j = {{"devices", devices},
+                      {"ports", ports},
                       {"selection", selection_reason_},
                       {"buffer_numa_node", buffer_node_},
                       {"vram_registration", vram_registration_},
@@ -249,8 +275,9 @@ nlohmann::json VerbsTransport::describe() const {
                       {"max_wr", o.max_wr},
                       {"relaxed_ordering", o.relaxed_ordering},
                       {"signal_every", signalInterval(static_cast<uint32_t>(o.max_wr))},
-                      {"qp", {{"timeout", kAckTimeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry},
-                              {"stall_timeout_s", stallTimeoutSeconds(o.slice_size, static_cast<uint32_t>(o.max_wr))}}},
+                      {"qp", {{"timeout", o.ib_timeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry},
+                              {"stall_timeout_s",
+                               stallTimeoutSeconds(o.slice_size, static_cast<uint32_t>(o.max_wr), o.ib_timeout)}}},
                       {"workers", config_.num_workers},
                       // For --expect-line-rate: bytes/s of the NICs one link uses.
                       {"line_rate_bytes_per_second", line_rate_gbps * 1e9 / 8}};
