@@ -40,6 +40,7 @@ def check(cond, what, detail=""):
 for r in (0, 1):
     log, code = text("memlock.rank%d.log" % r), text("memlock.rank%d.rc" % r).strip()
     lines = [l for l in log.splitlines() if "RLIMIT_MEMLOCK" in l]
+    print("# A rank %d: %s" % (r, lines[0] if lines else "(no RLIMIT_MEMLOCK line)"))
     check(code == "1" and len(lines) == 1 and re.search(
         r"RLIMIT_MEMLOCK is 64 KiB but this run pins ~\d+ MiB \(buffers 64 MiB x 1 NIC \+ queues ~\d+ [KM]iB\); "
         r"raise it: ulimit -l unlimited", lines[0]) is not None,

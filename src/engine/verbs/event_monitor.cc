@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "common/logging.h"
@@ -13,6 +14,12 @@ namespace te::engine::verbs {
 namespace {
 
 constexpr uint64_t kQpEventsLogged = 4;  // a port going down fails every QP on it: name a few
+
+std::string hexQpn(uint32_t qpn) {
+  char b[16];
+  std::snprintf(b, sizeof(b), "0x%x", qpn);
+  return b;
+}
 
 }  // namespace
 
@@ -66,7 +73,11 @@ void EventMonitor::handle(const ibv_async_event& event) {
     case EventScope::kPort: {
       const int port = event.element.port_num;
       health_.record(type, port);
-      TE_LOG(WARN) << "verbs: " << health_.name() << " port " << port << ": " << name << " (" << meaning << ")";
+      if (asyncEventSeverity(type) > 0) {
+        TE_LOG(WARN) << "verbs: " << health_.name() << " port " << port << ": " << name << " (" << meaning << ")";
+      } else {  // port active again, a new subnet manager: worth a line, not a warning
+        TE_LOG(INFO) << "verbs: " << health_.name() << " port " << port << ": " << name << " (" << meaning << ")";
+      }
       break;
     }
     case EventScope::kQp: {
@@ -77,7 +88,7 @@ void EventMonitor::handle(const ibv_async_event& event) {
       health_.touch();  // the workers look at their lanes' QPs
       if (qp_events_logged_++ < kQpEventsLogged) {
         TE_LOG(WARN) << "verbs: " << health_.name() << ": " << name << " (" << meaning << ") on the QP "
-                     << (qh ? qh->label : "") << (qp ? " (QP " + std::to_string(qp->qp_num) + ")" : "");
+                     << (qh ? qh->label : "") << (qp ? " (QP " + hexQpn(qp->qp_num) + ")" : "");
       } else {
         ++qp_events_quiet_;
       }
