@@ -13,6 +13,11 @@ namespace te::engine {
 
 struct TransportConfig {
   int num_workers = 1;  // one TransportWorker per bench thread
+  // What the run will do, for limits checked before anything is registered (the verbs
+  // transport's RLIMIT_MEMLOCK): host memory it registers and the ranks it talks to. 0 when
+  // unknown (a transport built in code: then the first region is all it counts).
+  uint64_t pinned_host_bytes = 0;
+  int world_size = 0;
 
   // The options of one transport (`Options::kTransport` names it); its defaults until set.
   template <typename Options>

@@ -54,8 +54,15 @@ Result<std::vector<Link>> decodeLinks(const Bytes& b) {
   return links;
 }
 
-Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::string& name, int rank) {
-  TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, engine::createTransport(name, c.transport_config));
+Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::string& name, int rank, int world_size) {
+  // What the run will register (each side is half of --buffer-size; VRAM is not locked host
+  // memory) and the ranks it talks to, for limits a transport checks up front.
+  engine::TransportConfig config = c.transport_config;
+  config.world_size = world_size;
+  for (engine::MemoryKind side : {c.initiator_memory, c.target_memory}) {
+    if (side == engine::MemoryKind::kDram) config.pinned_host_bytes += c.buffer_size / 2;
+  }
+  TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, engine::createTransport(name, config));
   if (c.fault_inject.empty()) return transport;
   TE_ASSIGN_OR_RETURN(auto rules, engine::parseFaultSpec(c.fault_inject));
   TE_RETURN_IF_ERROR(engine::checkFaultRulesFor(rules, name));
@@ -106,6 +113,8 @@ Result<nlohmann::json> gatherMemory(const BenchConfig& c, bootstrap::Bootstrap& 
     described["nics"] = std::move(nics);
     described["nic_selection"] = details["selection"];
   }
+  // Each rank's ports and why (verbs: port, link layer, GID index, P_Key and the reasons).
+  if (details.is_object() && details.contains("ports")) described["ports"] = details["ports"];
   // Each rank's QoS settings (verbs: traffic class, SL, path MTUs of its QPs; ucx: what UCX got).
   if (details.is_object() && details.contains("qos")) described["qos"] = details["qos"];
   // Each rank's own line rate, for the rate invariants (invariants.h).
@@ -159,7 +168,7 @@ AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& deta
 
 Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap& bs, const std::string& name,
                                       Checkpoint* checkpoint) {
-  TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, createTransport(c, name, bs.rank()));
+  TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, createTransport(c, name, bs.rank(), bs.size()));
   // The memory outlives the engine (declared first): the transport deregisters before it is freed.
   TE_ASSIGN_OR_RETURN(BenchMemory memory, allocateBenchMemory(c, *transport, c.env.local_rank.value_or(0)));
   engine::TransferEngine engine(std::move(transport));

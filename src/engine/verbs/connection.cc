@@ -10,6 +10,17 @@
 #include "engine/worker/peer_label.h"
 
 namespace te::engine::verbs {
+
+std::string globalRoutingReason(const PortFacts& me, const DeviceAddress& them) {
+  if (me.link_layer == LinkLayer::kEthernet) return "RoCE";
+  if (me.gid_index >= 0) return "--gid-index";
+  if (me.grh_required) return "the port requires a GRH";
+  if (!isZeroGid(them.gid) && !isZeroGid(me.gid) && std::memcmp(me.gid.data(), them.gid.data(), 8) != 0) {
+    return "the peer is in another subnet";
+  }
+  return "";
+}
+
 namespace {
 
 constexpr uint32_t kInlineWanted = 128;  // bytes of WRITE payload carried in the WQE
@@ -23,6 +34,7 @@ struct PlannedLane {
   uint16_t remote_device = 0;
   uint32_t depth = 0;
   uint32_t max_inline = 0;
+  QpHealth* health = nullptr;  // the QP's async events (its qp_context)
 };
 
 // Send-queue depth per lane and CQ depth, per (worker, device): every lane may have `depth`
@@ -70,6 +82,7 @@ CqPlan planCqs(const ChannelSetup& s, const std::vector<ChannelPlan>& plans) {
 struct QpSettings {
   std::set<int> path_mtus;  // bytes
   bool global = false;      // some QP routes by GID: the traffic class travels in its GRH
+  std::set<std::string> global_why;
 };
 
 Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_qpn, QpSettings* used) {
@@ -89,7 +102,8 @@ Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_
   r.traffic_class = static_cast<uint8_t>(s.qos.traffic_class);
   r.service_level = static_cast<uint8_t>(s.qos.service_level);
   r.max_dest_rd_atomic = static_cast<uint8_t>(me.max_qp_rd_atom);
-  r.global = me.link_layer == LinkLayer::kEthernet || me.gid_index >= 0;
+  const std::string global_why = globalRoutingReason(me, them);
+  r.global = !global_why.empty();
   r.dlid = them.lid;
   std::memcpy(r.dgid.raw, them.gid.data(), 16);
   r.sgid_index = static_cast<uint8_t>(std::max(me.gid_index, 0));
@@ -99,9 +113,10 @@ Status connectLane(const ChannelSetup& s, const PlannedLane& l, uint32_t remote_
   TE_RETURN_IF_ERROR(modifyQpToRtr(l.qp, r, context));
   used->path_mtus.insert(mtuBytes(r.path_mtu));
   used->global = used->global || r.global;
+  if (r.global) used->global_why.insert(global_why);
   const auto rd_atomic = static_cast<uint8_t>(std::min<int>(me.max_qp_init_rd_atom, them.max_qp_rd_atom));
   return modifyQpToRts(l.qp, initialPsn(l.qp->qp_num), std::max<uint8_t>(rd_atomic, 1),
-                       static_cast<uint8_t>(me.retry_count), context);
+                       static_cast<uint8_t>(me.retry_count), static_cast<uint8_t>(s.options.ib_timeout), context);
 }
 
 SendPathConfig sendPathBase(const ChannelSetup& s) {
@@ -124,8 +139,8 @@ SendPathConfig sendPathBase(const ChannelSetup& s) {
 // Creates every channel's QP on this side (in INIT), in (peer, channel) order, and the QP
 // numbers each peer needs.
 Status createQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans, const CqPlan& cq_plan,
-                 const std::vector<std::vector<WorkerCq>>& cqs, std::vector<QpPtr>* qps,
-                 std::vector<PlannedLane>* lanes, std::vector<Bytes>* to_each) {
+                 const std::vector<std::vector<WorkerCq>>& cqs, std::vector<std::unique_ptr<QpHealth>>* health,
+                 std::vector<QpPtr>* qps, std::vector<PlannedLane>* lanes, std::vector<Bytes>* to_each) {
   const int local_devices = static_cast<int>(s.nics.size());
   for (size_t p = 0; p < plans.size(); ++p) {
     if (static_cast<int>(p) == s.rank) continue;
@@ -138,14 +153,18 @@ Status createQps(const ChannelSetup& s, const std::vector<ChannelPlan>& plans, c
       l.local_device = static_cast<uint16_t>(plans[p].device(c, local_devices));
       l.remote_device = static_cast<uint16_t>(plans[p].device(c, remote_devices));
       const LocalNic& nic = s.nics[l.local_device];
+      health->push_back(std::make_unique<QpHealth>());
+      l.health = health->back().get();
+      l.health->label = laneContext(s, l);
       RcQpCaps want{cq_plan.lane_depth[l.worker][l.local_device], kInlineWanted}, got;
       TE_ASSIGN_OR_RETURN(QpPtr qp, createRcQp(nic.pd, cqs[l.worker][l.local_device].cq.get(), want,
-                                               peerName(s, l.peer), &got));
+                                               peerName(s, l.peer), &got, l.health));
       l.qp = qp.get();
       l.depth = std::min(want.max_send_wr, got.max_send_wr);
       l.max_inline = got.max_inline_data;
       qps->push_back(std::move(qp));
-      TE_RETURN_IF_ERROR(modifyQpToInit(l.qp, static_cast<uint8_t>(nic.facts->port), laneContext(s, l)));
+      TE_RETURN_IF_ERROR(modifyQpToInit(l.qp, static_cast<uint8_t>(nic.facts->port),
+                                        static_cast<uint16_t>(nic.facts->pkey_index), laneContext(s, l)));
       qpns.push_back(l.qp->qp_num);
       lanes->push_back(l);
     }
@@ -178,6 +197,7 @@ nlohmann::json qosSummary(const ChannelSetup& s, const QpSettings& used, size_t 
   j["path_mtu"] = used.path_mtus;
   j["qps"] = qps;
   j["global_routing"] = used.global;
+  j["global_routing_why"] = used.global_why;
   return j;
 }
 
@@ -188,14 +208,18 @@ Status makeWorkers(const ChannelSetup& s, const std::vector<PlannedLane>& lanes,
   TE_ASSIGN_OR_RETURN(std::vector<std::string> faults, applyKeyFaults(s.options.fault_inject, s.rank, &base.peers));
   for (const std::string& f : faults) TE_LOG(WARN) << "verbs: fault injection (TE_FAULT_INJECT) for " << f;
   const auto stall = std::chrono::milliseconds(static_cast<int64_t>(
-      1000 * stallTimeoutSeconds(s.options.slice_size, static_cast<uint32_t>(s.options.max_wr))));
+      1000 * stallTimeoutSeconds(s.options.slice_size, static_cast<uint32_t>(s.options.max_wr), s.options.ib_timeout)));
   nlohmann::json lanes_per_worker = nlohmann::json::array();
   uint32_t min_inline = UINT32_MAX, min_depth = UINT32_MAX;
   for (int w = 0; w < s.workers; ++w) {
     SendPathConfig c = base;
     for (const PlannedLane& l : lanes) {
       if (l.worker != w) continue;
-      c.lanes.push_back(LaneSpec{l.qp, l.peer, l.local_device, l.remote_device, l.depth, l.max_inline});
+      LaneSpec spec{l.qp, l.peer, l.local_device, l.remote_device, l.depth, l.max_inline};
+      spec.health = s.nics[l.local_device].health;
+      spec.qp_health = l.health;
+      spec.port = static_cast<uint8_t>(s.nics[l.local_device].facts->port);
+      c.lanes.push_back(spec);
       min_inline = std::min(min_inline, l.max_inline);
       min_depth = std::min(min_depth, l.depth);
     }
@@ -231,14 +255,16 @@ Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, cons
   for (int w = 0; w < s.workers; ++w) {
     TE_ASSIGN_OR_RETURN(cqs[w], createWorkerCqs(contexts, cq_plan.cq_depth[w]));
   }
+  std::vector<std::unique_ptr<QpHealth>> health;  // outlives the QPs whose qp_context it is
   std::vector<QpPtr> qps;
   std::vector<PlannedLane> lanes;
   std::vector<Bytes> to_each(size);
-  TE_RETURN_IF_ERROR(createQps(s, plans, cq_plan, cqs, &qps, &lanes, &to_each));
+  TE_RETURN_IF_ERROR(createQps(s, plans, cq_plan, cqs, &health, &qps, &lanes, &to_each));
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> from, collective.allToAll(to_each, deadline));
   TE_ASSIGN_OR_RETURN(QpSettings used, connectQps(s, plans, lanes, from));
 
   ChannelSet out;
+  out.qp_health = std::move(health);
   out.qps = std::move(qps);  // from here `out` tears down QPs before the workers' CQs
   TE_RETURN_IF_ERROR(makeWorkers(s, lanes, &cqs, &out));
   out.summary["path_mtu"] = used.path_mtus.empty() ? 0 : *used.path_mtus.begin();

@@ -12,6 +12,7 @@
 #include "common/collective.h"
 #include "engine/rdma_qos.h"
 #include "engine/verbs/verbs_options.h"
+#include "engine/verbs/async_events.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/endpoint.h"
 #include "engine/verbs/verbs_worker.h"
@@ -22,6 +23,7 @@ struct LocalNic {
   ibv_context* context = nullptr;
   ibv_pd* pd = nullptr;
   const PortFacts* facts = nullptr;
+  const DeviceHealth* health = nullptr;  // its async events (EventMonitor)
 };
 
 struct ChannelSetup {
@@ -35,12 +37,19 @@ struct ChannelSetup {
 };
 
 struct ChannelSet {
+  // Each QP's async-event state (its qp_context): destroyed after the QPs and the workers.
+  std::vector<std::unique_ptr<QpHealth>> qp_health;
   // Workers own the CQs; the QPs are declared after them so that they are destroyed first.
   std::vector<std::unique_ptr<VerbsWorker>> workers;
   std::vector<QpPtr> qps;
   nlohmann::json summary;
   nlohmann::json qos;  // traffic class, service level, MTU cap (and who set each), path MTUs used
 };
+
+// Why a QP from `me` to `them` carries a GRH (routes by GID), as NCCL decides: RoCE always;
+// on InfiniBand when asked (--gid-index), when the port requires it (IBV_QPF_GRH_REQUIRED) or
+// when the peer's subnet prefix (the first 8 bytes of its GID) differs. "" for LID routing.
+std::string globalRoutingReason(const PortFacts& me, const DeviceAddress& them);
 
 Result<ChannelSet> buildChannels(Collective& collective, Deadline deadline, const ChannelSetup& setup);
 

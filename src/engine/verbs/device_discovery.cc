@@ -1,8 +1,11 @@
 #include "engine/verbs/device_discovery.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstring>
 
+#include "common/logging.h"
 #include "engine/verbs/qp_state.h"
 
 namespace te::engine::verbs {
@@ -58,20 +61,72 @@ Status chooseRoceGid(ibv_context* ctx, const char* sysfs_dir, const ibv_port_att
   return Status::ok();
 }
 
+// The P_Key of every QP on the port: --pkey-index, else the first full member (bit 15 set, as
+// UCX chooses), else index 0.
+Status choosePkey(ibv_context* ctx, const ibv_port_attr& pa, const VerbsOptions& o, PortFacts* f) {
+  const std::string where = f->device + " port " + std::to_string(f->port);
+  if (o.pkey_index >= 0) {
+    if (o.pkey_index >= pa.pkey_tbl_len) {
+      return invalidArgument("verbs: --pkey-index " + std::to_string(o.pkey_index) + ": " + where + " has " +
+                             std::to_string(pa.pkey_tbl_len) + " P_Key entries");
+    }
+    uint16_t pkey = 0;
+    int rc = ibv_query_pkey(ctx, static_cast<uint8_t>(f->port), o.pkey_index, &pkey);
+    if (rc != 0) return verbsError("ibv_query_pkey(" + std::to_string(o.pkey_index) + ")", where, verbsErrno(rc));
+    f->pkey_index = o.pkey_index;
+    f->pkey = ntohs(pkey);
+    f->pkey_choice = "--pkey-index";
+    return Status::ok();
+  }
+  for (int i = 0; i < pa.pkey_tbl_len; ++i) {
+    uint16_t pkey = 0;
+    if (ibv_query_pkey(ctx, static_cast<uint8_t>(f->port), i, &pkey) != 0) break;
+    const uint16_t host = ntohs(pkey);
+    if ((host & 0x8000) != 0 && (host & 0x7fff) != 0) {
+      f->pkey_index = i;
+      f->pkey = host;
+      f->pkey_choice = "auto: the first full-member P_Key";
+      return Status::ok();
+    }
+  }
+  uint16_t pkey = 0;
+  f->pkey_index = 0;
+  f->pkey = ibv_query_pkey(ctx, static_cast<uint8_t>(f->port), 0, &pkey) == 0 ? ntohs(pkey) : 0xffff;
+  f->pkey_choice = "auto: no full-member P_Key, index 0";
+  return Status::ok();
+}
+
+const char* linkLayerName(LinkLayer l) { return l == LinkLayer::kEthernet ? "Ethernet" : "InfiniBand"; }
+
 // Fills the facts of `port` if it is active; the reason it is not usable otherwise.
 Result<bool> readPort(ibv_context* ctx, ibv_device* dev, const ibv_device_attr& da, int port, const VerbsOptions& o,
                       PortFacts* f, std::string* why_not) {
   ibv_port_attr pa{};
   int rc = ibv_query_port(ctx, static_cast<uint8_t>(port), &pa);
   if (rc != 0) return verbsError("ibv_query_port(" + std::to_string(port) + ")", ibv_get_device_name(dev), verbsErrno(rc));
+  const std::string where = std::string(ibv_get_device_name(dev)) + " port " + std::to_string(port);
   if (pa.state != IBV_PORT_ACTIVE) {
-    *why_not = std::string(ibv_get_device_name(dev)) + " port " + std::to_string(port) + " " +
-               ibv_port_state_str(pa.state);
+    *why_not = where + " " + ibv_port_state_str(pa.state);
+    return false;
+  }
+  // Only RDMA over InfiniBand and RoCE: iWARP (Ethernet link layer, another transport) and a
+  // link layer the provider leaves unspecified are not what the QPs here are set up for.
+  if (dev->transport_type != IBV_TRANSPORT_IB) {
+    *why_not = where + " is not an InfiniBand / RoCE device (node type " +
+               ibv_node_type_str(dev->node_type) + ")";
+    return false;
+  }
+  if (pa.link_layer != IBV_LINK_LAYER_INFINIBAND && pa.link_layer != IBV_LINK_LAYER_ETHERNET) {
+    *why_not = where + " link layer " + std::to_string(pa.link_layer) + " (neither InfiniBand nor Ethernet)";
     return false;
   }
   f->device = ibv_get_device_name(dev);
   f->port = port;
   f->link_layer = pa.link_layer == IBV_LINK_LAYER_ETHERNET ? LinkLayer::kEthernet : LinkLayer::kInfiniBand;
+  f->port_choice = o.ib_port > 0 ? "--ib-port " + std::to_string(o.ib_port)
+                                 : std::string("active, ") + linkLayerName(f->link_layer);
+  f->grh_required = (pa.flags & IBV_QPF_GRH_REQUIRED) != 0;
+  TE_RETURN_IF_ERROR(choosePkey(ctx, pa, o, f));
   f->state = ibv_port_state_str(pa.state);
   f->active_mtu = pa.active_mtu;
   f->speed_code = pa.active_speed;
@@ -89,7 +144,8 @@ Result<bool> readPort(ibv_context* ctx, ibv_device* dev, const ibv_device_attr& 
     ibv_gid g{};
     if (ibv_query_gid(ctx, static_cast<uint8_t>(port), std::max(o.gid_index, 0), &g) == 0) f->gid = toGid(g);
     f->gid_index = o.gid_index;  // IB: GRH only when asked for
-    f->gid_choice = o.gid_index >= 0 ? "--gid-index / MC_GID_INDEX" : "LID routing";
+    f->gid_choice = o.gid_index >= 0 ? "--gid-index / MC_GID_INDEX"
+                                    : "LID routing (GID 0 where a GRH is needed: required, or another subnet)";
     if (f->lid == 0 && o.gid_index < 0) {
       *why_not = f->device + " port " + std::to_string(port) + " has no LID (is the subnet manager running?)";
       return false;
@@ -145,7 +201,8 @@ Result<std::vector<VerbsDevice>> discoverDevices(const VerbsOptions& o) {
   std::vector<VerbsDevice> out;
   std::vector<std::string> unusable;
   for (ibv_device* dev : wanted) {
-    TE_ASSIGN_OR_RETURN(ContextPtr ctx, openDevice(dev));
+    TE_ASSIGN_OR_RETURN(ContextPtr opened, openDevice(dev));
+    std::shared_ptr<ibv_context> ctx(std::move(opened));
     ibv_device_attr da{};
     int rc = ibv_query_device(ctx.get(), &da);
     if (rc != 0) return verbsError("ibv_query_device", ibv_get_device_name(dev), verbsErrno(rc));
@@ -153,22 +210,52 @@ Result<std::vector<VerbsDevice>> discoverDevices(const VerbsOptions& o) {
       return invalidArgument("verbs: --ib-port " + std::to_string(o.ib_port) + ": " + ibv_get_device_name(dev) +
                              " has " + std::to_string(da.phys_port_cnt) + " port(s)");
     }
-    PortFacts facts;
+    // Every port (a dual-port HCA gives two), or the one --ib-port names.
+    const size_t before = out.size();
     std::string why_not;
-    bool found = false;
-    for (int port = o.ib_port > 0 ? o.ib_port : 1; port <= da.phys_port_cnt && !found; ++port) {
-      TE_ASSIGN_OR_RETURN(found, readPort(ctx.get(), dev, da, port, o, &facts, &why_not));
-      if (o.ib_port > 0) break;
+    for (int port = o.ib_port > 0 ? o.ib_port : 1; port <= (o.ib_port > 0 ? o.ib_port : da.phys_port_cnt); ++port) {
+      PortFacts facts;
+      std::string reason;
+      TE_ASSIGN_OR_RETURN(bool usable, readPort(ctx.get(), dev, da, port, o, &facts, &reason));
+      if (usable) {
+        out.push_back(VerbsDevice{ctx, std::move(facts)});
+      } else {
+        TE_LOG(DEBUG) << "verbs: skipped " << reason;
+        unusable.push_back(reason);
+        why_not += (why_not.empty() ? "" : "; ") + reason;
+      }
     }
-    if (!found) {
-      if (!o.devices.empty()) return unavailable("verbs: --devices " + std::string(ibv_get_device_name(dev)) + ": " + why_not);
-      unusable.push_back(why_not);
-      continue;
+    if (out.size() == before && !o.devices.empty()) {
+      return unavailable("verbs: --devices " + std::string(ibv_get_device_name(dev)) + ": " + why_not);
     }
-    out.push_back(VerbsDevice{std::move(ctx), std::move(facts)});
   }
   if (out.empty()) return unavailable("verbs: no RDMA device with an active port (" + joined(unusable) + ")");
+  if (o.devices.empty()) {
+    std::vector<LinkLayer> layers;
+    for (const VerbsDevice& d : out) layers.push_back(d.facts.link_layer);
+    std::string left_out;
+    std::vector<size_t> keep = oneLinkLayer(layers, &left_out);
+    if (!left_out.empty()) {
+      std::vector<VerbsDevice> kept;
+      for (size_t i : keep) kept.push_back(std::move(out[i]));
+      out = std::move(kept);
+      TE_LOG(INFO) << "verbs: " << left_out << " (--devices names devices to use both kinds)";
+    }
+  }
   return out;
+}
+
+std::vector<size_t> oneLinkLayer(const std::vector<LinkLayer>& layers, std::string* left_out) {
+  const size_t ib = static_cast<size_t>(std::count(layers.begin(), layers.end(), LinkLayer::kInfiniBand));
+  std::vector<size_t> keep;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (ib == 0 || ib == layers.size() || layers[i] == LinkLayer::kInfiniBand) keep.push_back(i);
+  }
+  left_out->clear();
+  if (keep.size() < layers.size()) {
+    *left_out = "InfiniBand ports only: " + std::to_string(layers.size() - keep.size()) + " Ethernet (RoCE) port(s) left out";
+  }
+  return keep;
 }
 
 nlohmann::json portFactsJson(const PortFacts& f) {
@@ -184,6 +271,11 @@ nlohmann::json portFactsJson(const PortFacts& f) {
           {"gid_index", f.gid_index},
           {"gid", gidToString(f.gid)},
           {"gid_choice", f.gid_choice},
+          {"port_choice", f.port_choice},
+          {"grh_required", f.grh_required},
+          {"pkey_index", f.pkey_index},
+          {"pkey", f.pkey},
+          {"pkey_choice", f.pkey_choice},
           {"lid", f.lid},
           {"max_qp_rd_atom", f.max_qp_rd_atom},
           {"retry_cnt", f.retry_count}};

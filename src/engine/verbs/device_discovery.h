@@ -1,10 +1,13 @@
-// Device discovery: every RDMA device with an active port (or the ones --devices names), the
-// facts of the chosen port (link layer, MTU, speed x width -> line rate, NUMA node) and its
-// address (LID on InfiniBand; the auto-selected or --gid-index GID on RoCE).
+// Device discovery: every active (device, port) pair of the RDMA devices (or of the ones
+// --devices names; one port with --ib-port), InfiniBand or Ethernet (RoCE) only, one link
+// layer per run unless the devices are named; the facts of each port (link layer, MTU,
+// speed x width -> line rate, NUMA node, P_Key, whether it needs a GRH) and its address (LID
+// on InfiniBand; the auto-selected or --gid-index GID on RoCE).
 #pragma once
 
 #include <infiniband/verbs.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,11 @@ struct PortFacts {
   int gid_index = -1;             // -1: LID routing (IB)
   Gid gid{};
   std::string gid_choice;         // why this GID ("RoCE v2, IPv4-mapped, on eth0" / "--gid-index")
+  std::string port_choice;        // why this port ("active, InfiniBand" / "--ib-port 2")
+  bool grh_required = false;      // IBV_QPF_GRH_REQUIRED: every QP on it routes by GID
+  int pkey_index = 0;
+  uint16_t pkey = 0xffff;         // host order
+  std::string pkey_choice;        // "--pkey-index" / "auto: first full member" / "auto: none full, index 0"
   uint16_t lid = 0;
   int max_qp_rd_atom = 1;         // responder resources per QP
   int max_qp_init_rd_atom = 1;    // initiator depth per QP
@@ -38,8 +46,9 @@ struct PortFacts {
   int retry_count = 7;            // transport retries of its QPs (6 on Soft-RoCE, see qp_state.h)
 };
 
+// One usable port. The ports of a device share its context (closed with the last of them).
 struct VerbsDevice {
-  ContextPtr context;
+  std::shared_ptr<ibv_context> context;
   PortFacts facts;
 };
 
@@ -49,10 +58,16 @@ double laneGbps(int speed_code);
 int widthLanes(int width_code);
 inline double lineRateGbps(int speed_code, int width_code) { return laneGbps(speed_code) * widthLanes(width_code); }
 
-// Opens the devices. kUnavailable "no RDMA device found (ibv_get_device_list: ...)" without
-// any; kInvalidArgument for a --devices name that does not exist (listing the ones found) or
-// a --gid-index / --ib-port the port does not have; kUnavailable when no port is active.
+// Opens the devices, one entry per usable port. kUnavailable "no RDMA device found
+// (ibv_get_device_list: ...)" without any; kInvalidArgument for a --devices name that does
+// not exist (listing the ones found) or a --gid-index / --ib-port / --pkey-index the port does
+// not have; kUnavailable when no port is active.
 Result<std::vector<VerbsDevice>> discoverDevices(const VerbsOptions& options);
+
+// Which link layer a run without --devices keeps when ports of both kinds are up: InfiniBand
+// (RoCE ports beside an InfiniBand fabric are most often a management network). The
+// indices of `layers` to keep, and what was left out ("" when nothing).
+std::vector<size_t> oneLinkLayer(const std::vector<LinkLayer>& layers, std::string* left_out);
 
 nlohmann::json portFactsJson(const PortFacts& f);
 DeviceAddress deviceAddress(const PortFacts& f);

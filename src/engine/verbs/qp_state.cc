@@ -44,9 +44,9 @@ ibv_mtu mtuEnum(int bytes) {
   return IBV_MTU_256;
 }
 
-QpAttr initAttr(uint8_t port) {
+QpAttr initAttr(uint8_t port, uint16_t pkey_index) {
   QpAttr a;
-  a.state(IBV_QPS_INIT).pkeyIndex(0).port(port).accessFlags(kRemoteAccess);
+  a.state(IBV_QPS_INIT).pkeyIndex(pkey_index).port(port).accessFlags(kRemoteAccess);
   return a;
 }
 
@@ -75,10 +75,10 @@ QpAttr rtrAttr(const RtrParams& p) {
   return a;
 }
 
-QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count) {
+QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count, uint8_t ack_timeout) {
   QpAttr a;
   a.state(IBV_QPS_RTS)
-      .timeout(kAckTimeout)
+      .timeout(ack_timeout)
       .retryCount(retry_count)
       .rnrRetry(kRnrRetry)
       .sqPsn(sq_psn)
@@ -86,9 +86,10 @@ QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count) {
   return a;
 }
 
-Status modifyQpToInit(ibv_qp* qp, uint8_t port, const std::string& context) {
-  QpAttr a = initAttr(port);
-  return modify(qp, a, "ibv_modify_qp(INIT)", context, "port " + std::to_string(port));
+Status modifyQpToInit(ibv_qp* qp, uint8_t port, uint16_t pkey_index, const std::string& context) {
+  QpAttr a = initAttr(port, pkey_index);
+  return modify(qp, a, "ibv_modify_qp(INIT)", context,
+                "port " + std::to_string(port) + ", pkey_index " + std::to_string(pkey_index));
 }
 
 Status modifyQpToRtr(ibv_qp* qp, const RtrParams& p, const std::string& context) {
@@ -104,11 +105,12 @@ Status modifyQpToRtr(ibv_qp* qp, const RtrParams& p, const std::string& context)
   return modify(qp, a, "ibv_modify_qp(RTR)", context, detail);
 }
 
-Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count,
+Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count, uint8_t ack_timeout,
                      const std::string& context) {
-  QpAttr a = rtsAttr(sq_psn, max_rd_atomic, retry_count);
+  QpAttr a = rtsAttr(sq_psn, max_rd_atomic, retry_count, ack_timeout);
   return modify(qp, a, "ibv_modify_qp(RTS)", context,
-                "max_rd_atomic " + std::to_string(max_rd_atomic) + ", retry_cnt " + std::to_string(retry_count));
+                "max_rd_atomic " + std::to_string(max_rd_atomic) + ", retry_cnt " + std::to_string(retry_count) +
+                    ", timeout " + std::to_string(ack_timeout));
 }
 
 Status modifyQpToError(ibv_qp* qp, const std::string& context) {

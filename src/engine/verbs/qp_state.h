@@ -44,7 +44,7 @@ class QpAttr {
   int mask_ = 0;
 };
 
-// Retry policy of every RC QP: ack timeout 4.096 us * 2^14 ~ 67 ms, 7 transport retries, 7
+// Retry policy of every RC QP: ack timeout 4.096 us * 2^14 ~ 67 ms (--ib-timeout), 7 transport retries, 7
 // RNR retries, so a dead peer fails a request in about 0.5 s. Soft-RoCE (rdma_rxe) reads a
 // transport retry count of 7 as "retry forever" (rxe_comp.c), so it gets 6 there.
 constexpr uint8_t kAckTimeout = 14;
@@ -78,14 +78,16 @@ struct RtrParams {
 // The PSN a QP starts with: derived from its number, so the peer computes it too.
 inline uint32_t initialPsn(uint32_t qpn) { return (qpn * 2654435761u) & 0xffffffu; }
 
-QpAttr initAttr(uint8_t port);
+QpAttr initAttr(uint8_t port, uint16_t pkey_index = 0);
 QpAttr rtrAttr(const RtrParams& p);
-QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count = kRetryCount);
+// `ack_timeout`: --ib-timeout, 4.096 us x 2^N.
+QpAttr rtsAttr(uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count = kRetryCount,
+               uint8_t ack_timeout = kAckTimeout);
 
 // `context` names the peer and device ("to rank 3 (node07) via mlx5_0 port 1").
-Status modifyQpToInit(ibv_qp* qp, uint8_t port, const std::string& context);
+Status modifyQpToInit(ibv_qp* qp, uint8_t port, uint16_t pkey_index, const std::string& context);
 Status modifyQpToRtr(ibv_qp* qp, const RtrParams& p, const std::string& context);
-Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count,
+Status modifyQpToRts(ibv_qp* qp, uint32_t sq_psn, uint8_t max_rd_atomic, uint8_t retry_count, uint8_t ack_timeout,
                      const std::string& context);
 // Moves a QP to ERR: its outstanding WRs complete with IBV_WC_WR_FLUSH_ERR.
 Status modifyQpToError(ibv_qp* qp, const std::string& context);

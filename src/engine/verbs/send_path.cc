@@ -87,6 +87,9 @@ SendPath::SendPath(const SendPathConfig& config, uint32_t capacity, PostSendFn p
     l.local_device = s.local_device;
     l.remote_device = s.remote_device;
     l.max_inline = s.max_inline;
+    l.health = s.health;
+    l.qp_health = s.qp_health;
+    l.port = s.port;
     uint32_t every = config.signal_every ? std::min(config.signal_every, s.depth) : signalInterval(s.depth);
     l.credits = LaneCredits(s.depth, std::min(every, kMaxRetire));
     Peer& peer = peers_[s.peer];
@@ -273,7 +276,9 @@ void SendPath::flush() {
 // WRs from `bad` on were not posted: no completion will come for them, so their requests
 // are failed and their counting signals dropped here.
 void SendPath::postFailed(uint32_t lane, ibv_send_wr* bad, int err) {
-  markLaneDead(lane, unavailable("verbs: ibv_post_send " + laneName(lane) + ": " + std::strerror(err)));
+  const std::string fault = laneFault(lane);
+  markLaneDead(lane, unavailable("verbs: ibv_post_send " + laneName(lane) + ": " + (fault.empty() ? "" : fault + "; ") +
+                                 std::strerror(err)));
   for (ibv_send_wr* w = bad; w != nullptr; w = w->next) {
     WrTag t = decodeWrId(w->wr_id);
     RequestSlot& s = table_[t.slot];
@@ -297,6 +302,16 @@ void SendPath::markLaneDead(uint32_t lane, Status why) {
   l.dead = true;
   peers_[l.peer].broken = true;
   if (error_.isOk()) error_ = std::move(why);
+}
+
+std::string SendPath::laneFault(uint32_t lane) const {
+  const Lane& l = lanes_[lane];
+  return laneFaultText(l.health, l.port, l.qp_health);
+}
+
+bool SendPath::laneOutOfService(uint32_t lane) const {
+  const Lane& l = lanes_[lane];
+  return !l.dead && verbs::laneOutOfService(l.health, l.port, l.qp_health);
 }
 
 std::string SendPath::laneName(uint32_t lane) const {
@@ -342,9 +357,12 @@ void SendPath::onCompletion(const ibv_wc& wc) {
     // The first error on a lane belongs to a live request (its counting WR on this lane is
     // still outstanding); later flushed WRs without `counts` may name recycled slots.
     if (!l.dead) {
+      // An async event on the lane's port, device or QP is the cause; the wc status follows.
       const Request& r = s.request;
+      const std::string fault = laneFault(t.lane);
       markLaneDead(t.lane, unavailable("verbs: RDMA " + std::string(r.op == OpCode::kWrite ? "WRITE" : "READ") +
                                        " of " + std::to_string(r.length) + " bytes " + laneName(t.lane) + ": " +
+                                       (fault.empty() ? "" : fault + "; the completion: ") +
                                        ibv_wc_status_str(wc.status) + " (wc status " + std::to_string(wc.status) +
                                        ", vendor_err " + hex(wc.vendor_err) + ")"));
     }

@@ -16,6 +16,7 @@
 
 #include "common/status.h"
 #include "engine/types.h"
+#include "engine/verbs/async_events.h"
 #include "engine/verbs/slicing.h"
 #include "engine/worker/accept_prefix.h"
 
@@ -28,6 +29,10 @@ struct LaneSpec {
   uint16_t remote_device = 0;  // index into the peer's devices / rkeys
   uint32_t depth = 0;          // send-queue entries this lane may use
   uint32_t max_inline = 0;     // WRITE slices up to this size go inline (from host memory only)
+  // The async events of its device / port and of its QP (read on the error path only).
+  const DeviceHealth* health = nullptr;
+  const QpHealth* qp_health = nullptr;
+  uint8_t port = 1;
 };
 
 struct LocalRegionKeys {
@@ -102,6 +107,12 @@ class SendPath {
   uint32_t laneCompletions(uint32_t lane) const { return lanes_[lane].completions; }
   ibv_qp* laneQp(uint32_t lane) const { return lanes_[lane].qp; }
   std::string laneName(uint32_t lane) const;
+  // The async event that explains a lane's failure ("rxe0 port 1 went down
+  // (IBV_EVENT_PORT_ERR)"), or "" when none does.
+  std::string laneFault(uint32_t lane) const;
+  // A live lane that an event alone takes out of service (port down, QP or device failed).
+  bool laneOutOfService(uint32_t lane) const;
+  const DeviceHealth* laneHealth(uint32_t lane) const { return lanes_[lane].health; }
   bool peerBroken(int peer) const { return peers_[peer].broken; }
   uint32_t tableCapacity() const { return table_.capacity(); }
 
@@ -118,6 +129,9 @@ class SendPath {
     uint64_t pass = 0;  // last posting pass that touched this lane
     uint32_t completions = 0;
     bool dead = false;
+    uint8_t port = 1;
+    const DeviceHealth* health = nullptr;
+    const QpHealth* qp_health = nullptr;
   };
   struct Peer {
     std::string label;  // "rank 3 (node07)", for messages

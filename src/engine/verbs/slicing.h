@@ -45,9 +45,12 @@ constexpr uint32_t signalInterval(uint32_t depth) {
 // A lane with WRs outstanding and no completion for this long is declared dead (its QP is
 // moved to ERR so that its WRs flush): far beyond the hardware retry budget (~0.5 s), and
 // longer for huge slices, since a lane reports at least once per signal interval of slices
-// (at a floor of 1 MiB/s). A safety net for providers that retry forever.
-inline double stallTimeoutSeconds(uint64_t slice_size, uint32_t depth) {
-  return 10.0 + static_cast<double>(slice_size) * signalInterval(depth) / (1 << 20);
+// (at a floor of 1 MiB/s). A safety net for providers that retry forever. `ack_timeout`
+// (--ib-timeout) sets the retry budget: 8 tries of 4.096 us x 2^N, and twice that here.
+inline double stallTimeoutSeconds(uint64_t slice_size, uint32_t depth, int ack_timeout = 14) {
+  const double retry_budget = 8 * 4.096e-6 * static_cast<double>(1ull << (ack_timeout & 31));
+  const double floor = 2 * retry_budget > 10.0 ? 2 * retry_budget : 10.0;
+  return floor + static_cast<double>(slice_size) * signalInterval(depth) / (1 << 20);
 }
 
 // Send-queue credits of one QP and its run of unsignalled WRs.

@@ -83,11 +83,13 @@ Result<CqPtr> createCq(ibv_context* ctx, int cqe, ibv_comp_channel* channel) {
   return CqPtr(cq);
 }
 
-Result<QpPtr> createRcQp(ibv_pd* pd, ibv_cq* cq, const RcQpCaps& caps, const std::string& context, RcQpCaps* actual) {
+Result<QpPtr> createRcQp(ibv_pd* pd, ibv_cq* cq, const RcQpCaps& caps, const std::string& context, RcQpCaps* actual,
+                         void* qp_context) {
   int err = 0;
   // Some devices refuse inline data (or this much of it): retry without before failing.
   for (uint32_t inline_bytes : {caps.max_inline_data, 0u}) {
     ibv_qp_init_attr init{};
+    init.qp_context = qp_context;
     init.send_cq = cq;
     init.recv_cq = cq;
     init.qp_type = IBV_QPT_RC;

@@ -67,8 +67,10 @@ struct RcQpCaps {
   uint32_t max_send_wr = 256;
   uint32_t max_inline_data = 64;
 };
-// `context` names the peer ("rank 3 (node07)") for the error message.
-Result<QpPtr> createRcQp(ibv_pd* pd, ibv_cq* cq, const RcQpCaps& caps, const std::string& context, RcQpCaps* actual);
+// `context` names the peer ("rank 3 (node07)") for the error message; `qp_context` becomes
+// the QP's qp_context (what its async events point back to).
+Result<QpPtr> createRcQp(ibv_pd* pd, ibv_cq* cq, const RcQpCaps& caps, const std::string& context, RcQpCaps* actual,
+                         void* qp_context = nullptr);
 
 const char* deviceName(ibv_context* ctx);
 

@@ -68,8 +68,15 @@ const TransportDescriptor& descriptor() {
                     "RDMA device names, comma separated, e.g. mlx5_0,mlx5_1")
               .integer("--gid-index", &VerbsOptions::gid_index, "gid_index",
                        "verbs: RoCE GID index (default: auto, or MC_GID_INDEX)", -1, 255, " (-1: auto)", false)
-              .integer("--ib-port", &VerbsOptions::ib_port, "ib_port", "verbs: port number (0: first active)", 0, 255,
-                       " (0: first active)")
+              .integer("--ib-port", &VerbsOptions::ib_port, "ib_port", "verbs: port number (0: every active port)", 0,
+                       255, " (0: every active port)")
+              .integer("--ib-timeout", &VerbsOptions::ib_timeout, "ib_timeout",
+                       "verbs: RC ack timeout exponent, 4.096 us x 2^N (perftest uses 14; NCCL_IB_TIMEOUT 20 for large "
+                       "fabrics)",
+                       0, 31)
+              .integer("--pkey-index", &VerbsOptions::pkey_index, "pkey_index",
+                       "verbs: P_Key table index of every QP (default: the first full-member P_Key, as UCX; else 0)",
+                       -1, 65535, " (-1: auto)", false)
               .integer("--qps-per-peer", &VerbsOptions::qps_per_peer, "qps_per_peer",
                        "verbs: RC QPs per peer and device", 1, 64)
               .size("--slice-size", &VerbsOptions::slice_size, "slice_size",

@@ -25,7 +25,11 @@ struct VerbsOptions {
   // named it: "--topo-file" (unreadable: an error) or NCCL_TOPO_FILE / nccl.conf (a warning).
   std::string topo_file;
   std::string topo_file_from;
-  int ib_port = 0;                   // 0 = first active port
+  int ib_port = 0;                   // 0 = every active port
+  // Ack timeout of every RC QP: 4.096 us x 2^ib_timeout (perftest's 14; NCCL_IB_TIMEOUT is 20
+  // on large fabrics, where 14 retransmits too early under congestion).
+  int ib_timeout = 14;
+  int pkey_index = -1;               // -1 = the first full-member P_Key (as UCX), else index 0
   // IBV_ACCESS_RELAXED_ORDERING on every registration (DRAM and VRAM, as NCCL and perftest
   // set it): PCIe writes may pass each other, which GPUDirect needs for its full rate.
   bool relaxed_ordering = true;

@@ -10,7 +10,9 @@
 #include "engine/verbs/connection.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/device_memory_mr.h"
+#include "engine/verbs/event_monitor.h"
 #include "engine/verbs/nic_selection.h"
+#include "engine/verbs/pin_limits.h"
 #include "engine/verbs/qp_state.h"
 
 namespace te::engine::verbs {
@@ -50,18 +52,26 @@ class VerbsTransport final : public Transport {
   Status selectDevices(int buffer_node);
   Status selectDevicesForGpu(const Buffer& buffer);
   Status openPds();
+  // RLIMIT_MEMLOCK against what this rank will pin, once, before the first registration.
+  Status checkPinnedMemory(uint64_t first_region_bytes);
   RankEndpoint localEndpoint(const std::string& hostname) const;
 
   const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   // Members in dependency order, so the default destructor tears down QPs, then CQs, then
   // MRs, then PDs, then device contexts.
   std::vector<VerbsDevice> devices_;  // every usable device found
+  // Async event threads, one per opened device of the selected ports: joined before the
+  // contexts close.
+  std::vector<std::unique_ptr<EventMonitor>> monitors_;
+  std::vector<const DeviceHealth*> nic_health_;  // per selected port: its device's monitor
   std::optional<NicPriorityMatrix> matrix_;
   std::optional<NcclTopology> topology_;  // --topo-file / NCCL_TOPO_FILE, for GPU buffers
   std::vector<size_t> selected_;      // indices into devices_, in use order
   std::string selection_reason_;
   int buffer_node_ = -1;
   std::string vram_registration_;     // how VRAM was registered ("dma-buf", "peer memory ...")
+  bool memlock_checked_ = false;
+  PinEstimate pin_;                   // what the RLIMIT_MEMLOCK check counted
   std::vector<PdPtr> pds_;            // per selected device
   std::vector<LocalRegion> regions_;
   int rank_ = -1;
@@ -97,14 +107,37 @@ Status VerbsTransport::selectDevicesForGpu(const Buffer& buffer) {
 }
 
 Status VerbsTransport::openPds() {
+  std::vector<ibv_context*> watched;  // parallel to monitors_
   for (size_t i : selected_) {
-    TE_ASSIGN_OR_RETURN(PdPtr pd, allocPd(devices_[i].context.get()));
+    ibv_context* ctx = devices_[i].context.get();
+    auto it = std::find(watched.begin(), watched.end(), ctx);
+    if (it == watched.end()) {
+      TE_ASSIGN_OR_RETURN(std::unique_ptr<EventMonitor> monitor, EventMonitor::start(ctx));
+      monitors_.push_back(std::move(monitor));
+      watched.push_back(ctx);
+      it = watched.end() - 1;
+    }
+    nic_health_.push_back(&monitors_[it - watched.begin()]->health());
+    TE_ASSIGN_OR_RETURN(PdPtr pd, allocPd(ctx));
     pds_.push_back(std::move(pd));
   }
   std::string names;
-  for (size_t i : selected_) names += (names.empty() ? "" : ", ") + devices_[i].facts.device;
+  for (size_t i : selected_) {
+    names += (names.empty() ? "" : ", ") + devices_[i].facts.device + " port " + std::to_string(devices_[i].facts.port);
+  }
   TE_LOG(DEBUG) << "verbs: using " << names << " (" << selection_reason_ << ")";
   return Status::ok();
+}
+
+Status VerbsTransport::checkPinnedMemory(uint64_t first_region_bytes) {
+  if (memlock_checked_) return Status::ok();
+  memlock_checked_ = true;
+  const VerbsOptions& o = config_.options<VerbsOptions>();
+  pin_.buffer_bytes = config_.pinned_host_bytes > 0 ? config_.pinned_host_bytes : first_region_bytes;
+  pin_.nics = static_cast<int>(selected_.size());
+  pin_.qps = plannedQps(config_.world_size, config_.num_workers, pin_.nics, o.qps_per_peer);
+  pin_.depth = static_cast<uint32_t>(o.max_wr);
+  return checkMemlock(pin_);
 }
 
 Result<RegionId> VerbsTransport::registerMemory(void* addr, size_t length, MemoryKind kind) {
@@ -113,6 +146,7 @@ Result<RegionId> VerbsTransport::registerMemory(void* addr, size_t length, Memor
   if (addr == nullptr || length == 0) return invalidArgument("verbs: empty region");
   // The first region decides the NICs: the ones close to its NUMA node.
   if (selected_.empty()) TE_RETURN_IF_ERROR(selectDevices(numaNodeOfAddress(addr)));
+  TE_RETURN_IF_ERROR(checkPinnedMemory(length));
   LocalRegion r{reinterpret_cast<uint64_t>(addr), length, kind, {}};
   for (size_t i = 0; i < selected_.size(); ++i) {
     TE_ASSIGN_OR_RETURN(MrPtr mr, registerMr(pds_[i].get(), addr, length,
@@ -128,6 +162,7 @@ Result<RegionId> VerbsTransport::registerBuffer(const Buffer& buffer) {
   if (connected_) return invalidArgument("verbs: register memory before connect()");
   // A GPU buffer registered first decides the NICs: the ones closest to that GPU.
   if (selected_.empty()) TE_RETURN_IF_ERROR(selectDevicesForGpu(buffer));
+  TE_RETURN_IF_ERROR(checkPinnedMemory(0));  // GPU memory is not counted; host buffers and queues are
   LocalRegion r{reinterpret_cast<uint64_t>(buffer.data()), buffer.length(), buffer.kind(), {}};
   for (size_t i = 0; i < selected_.size(); ++i) {
     TE_ASSIGN_OR_RETURN(DeviceMr m, registerDeviceMemory(pds_[i].get(), buffer,
@@ -189,7 +224,7 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
   }
   for (size_t i = 0; i < selected_.size(); ++i) {
     const VerbsDevice& d = devices_[selected_[i]];
-    setup.nics.push_back(LocalNic{d.context.get(), pds_[i].get(), &d.facts});
+    setup.nics.push_back(LocalNic{d.context.get(), pds_[i].get(), &d.facts, nic_health_[i]});
   }
   for (const LocalRegion& r : regions_) {
     LocalRegionKeys k{r.addr, r.length, {}, r.kind == MemoryKind::kDram};
@@ -203,17 +238,31 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
 
 nlohmann::json VerbsTransport::describe() const {
   nlohmann::json devices = nlohmann::json::array();
+  nlohmann::json ports = nlohmann::json::array();  // the selected ones, for each rank's line in the report
   double line_rate_gbps = 0;  // a link spreads its slices over every selected NIC
   for (size_t i = 0; i < devices_.size(); ++i) {
     nlohmann::json d = portFactsJson(devices_[i].facts);
     bool used = false;
     for (size_t s : selected_) used = used || s == i;
     d["selected"] = used;
-    if (used) line_rate_gbps += lineRateGbps(devices_[i].facts.speed_code, devices_[i].facts.width_code);
+    if (used) {
+      line_rate_gbps += lineRateGbps(devices_[i].facts.speed_code, devices_[i].facts.width_code);
+      const PortFacts& f = devices_[i].facts;
+      ports.push_back({{"device", f.device},
+                       {"port", f.port},
+                       {"port_choice", f.port_choice},
+                       {"link_layer", d["link_layer"]},
+                       {"gid_index", f.gid_index},
+                       {"gid_choice", f.gid_choice},
+                       {"pkey_index", f.pkey_index},
+                       {"pkey_choice", f.pkey_choice},
+                       {"grh_required", f.grh_required}});
+    }
     devices.push_back(std::move(d));
   }
   const VerbsOptions& o = config_.options<VerbsOptions>();
   nlohmann::json j = {{"devices", devices},
+                      {"ports", ports},
                       {"selection", selection_reason_},
                       {"buffer_numa_node", buffer_node_},
                       {"vram_registration", vram_registration_},
@@ -226,11 +275,17 @@ nlohmann::json VerbsTransport::describe() const {
                       {"max_wr", o.max_wr},
                       {"relaxed_ordering", o.relaxed_ordering},
                       {"signal_every", signalInterval(static_cast<uint32_t>(o.max_wr))},
-                      {"qp", {{"timeout", kAckTimeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry},
-                              {"stall_timeout_s", stallTimeoutSeconds(o.slice_size, static_cast<uint32_t>(o.max_wr))}}},
+                      {"qp", {{"timeout", o.ib_timeout}, {"retry_cnt", kRetryCount}, {"rnr_retry", kRnrRetry},
+                              {"stall_timeout_s",
+                               stallTimeoutSeconds(o.slice_size, static_cast<uint32_t>(o.max_wr), o.ib_timeout)}}},
                       {"workers", config_.num_workers},
                       // For --expect-line-rate: bytes/s of the NICs one link uses.
                       {"line_rate_bytes_per_second", line_rate_gbps * 1e9 / 8}};
+  nlohmann::json events = nlohmann::json::object();
+  for (size_t i = 0; i < monitors_.size(); ++i) events[monitors_[i]->health().name()] = monitors_[i]->eventsSeen();
+  j["async_events"] = events;
+  j["pinned_estimate"] = {{"buffer_bytes", pin_.buffer_bytes}, {"nics", pin_.nics}, {"qps", pin_.qps},
+                          {"queue_bytes", pin_.queueBytes()}, {"total_bytes", pin_.total()}};
   j["qos"] = connected_ ? channels_.qos : rdmaQosJson(config_.options<RdmaQosOptions>());
   if (connected_) j["connection"] = channels_.summary;
   return j;
@@ -264,6 +319,7 @@ Status probe(const TransportConfig& config) {
 
 Result<TransportPtr> create(const TransportConfig& config) {
   TE_RETURN_IF_ERROR(validateOptions(config));
+  initForkSafety();  // before the first registration, once per process
   const VerbsOptions& o = config.options<VerbsOptions>();
   std::optional<NicPriorityMatrix> matrix;
   if (!o.nic_priority_matrix.empty()) {

@@ -3,6 +3,7 @@
 #include "engine/verbs/qp_state.h"
 #include "engine/worker/poll_set.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -37,7 +38,13 @@ VerbsWorker::VerbsWorker(std::vector<WorkerCq> cqs, std::unique_ptr<SendPath> pa
       path_(std::move(path)),
       stall_timeout_(stall_timeout),
       stall_window_(std::chrono::steady_clock::now()),
-      stall_marks_(path_->laneCount(), kNotBusy) {}
+      stall_marks_(path_->laneCount(), kNotBusy) {
+  for (uint32_t lane = 0; lane < path_->laneCount(); ++lane) {
+    const DeviceHealth* h = path_->laneHealth(lane);
+    if (h != nullptr && std::find(healths_.begin(), healths_.end(), h) == healths_.end()) healths_.push_back(h);
+  }
+  epochs_.assign(healths_.size(), 0);
+}
 
 VerbsWorker::~VerbsWorker() = default;
 
@@ -52,6 +59,24 @@ void VerbsWorker::fail(Status why) {
   path_->abortAll(why);  // what was in flight will never complete: fail it now
 }
 
+void VerbsWorker::checkEvents() {
+  bool changed = false;
+  for (size_t i = 0; i < healths_.size(); ++i) {
+    const uint64_t epoch = healths_[i]->epoch();
+    changed = changed || epoch != epochs_[i];
+    epochs_[i] = epoch;
+  }
+  if (!changed) return;
+  for (uint32_t lane = 0; lane < path_->laneCount(); ++lane) {
+    if (!path_->laneOutOfService(lane)) continue;
+    const std::string name = path_->laneName(lane);
+    path_->failLane(lane, unavailable("verbs: " + name + ": " + path_->laneFault(lane)));
+    // ERR flushes the lane's WRs, so its requests complete (failed) through the CQ.
+    Status s = modifyQpToError(path_->laneQp(lane), name);
+    if (!s.isOk()) fail(s);
+  }
+}
+
 void VerbsWorker::checkStalls() {
   const auto now = std::chrono::steady_clock::now();
   if (now - stall_window_ < stall_timeout_) return;
@@ -60,7 +85,8 @@ void VerbsWorker::checkStalls() {
     const uint64_t done = path_->laneCompletions(lane);
     if (busy && stall_marks_[lane] == done) {
       const std::string name = path_->laneName(lane);
-      path_->failLane(lane, unavailable("verbs: no completion " + name + " for " +
+      const std::string fault = path_->laneFault(lane);
+      path_->failLane(lane, unavailable("verbs: " + (fault.empty() ? "" : fault + ": ") + "no completion " + name + " for " +
                                         std::to_string(stall_timeout_.count() / 1000) +
                                         " s with work requests outstanding (peer dead or fabric down?)"));
       // ERR flushes the lane's WRs, so its requests complete (failed) through the CQ.
@@ -106,6 +132,7 @@ size_t VerbsWorker::poll(std::span<Completion> out) {
 }
 
 void VerbsWorker::waitForProgress(std::chrono::microseconds max_wait) {
+  if (!failed_ && !healths_.empty()) checkEvents();
   if (path_->hasReady()) return;
   if (failed_ || path_->inFlight() == 0) {
     std::this_thread::sleep_for(max_wait);

@@ -46,6 +46,9 @@ class VerbsWorker final : public TransportWorker {
   void fail(Status why);
   // Idle path only: fails lanes that stayed busy without a completion for a whole window.
   void checkStalls();
+  // Idle path only: after a new async event on a device, fails the lanes it took out of
+  // service (port down, QP or device failed) with the event named.
+  void checkEvents();
 
   std::vector<WorkerCq> cqs_;
   std::unique_ptr<SendPath> path_;
@@ -54,6 +57,8 @@ class VerbsWorker final : public TransportWorker {
   const std::chrono::milliseconds stall_timeout_;
   std::chrono::steady_clock::time_point stall_window_;
   std::vector<uint64_t> stall_marks_;  // per lane: completions at the window's start, or kNotBusy
+  std::vector<const DeviceHealth*> healths_;  // the devices of this worker's lanes
+  std::vector<uint64_t> epochs_;              // their event epochs when last looked at
 };
 
 // ibv_post_send as a PostSendFn.
