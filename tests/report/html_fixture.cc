@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   report.launcher = "none";
   report.bootstrap = "fixture";
   report.start_time = report.end_time = "2025-01-01T00:00:00Z";
-  ResultBlock block{"tcp", "write", 65536, {}, {}, {}, {}};
+  ResultBlock block{"tcp", "write", 65536, {}, {}, {}, {}, "pairs", {}};
   block.links = te::testing::fullMatrixLinks(n, [n](int i, int t) -> uint64_t {
     if (i == 0 && t == 1) return 3'000'000'000ull;
     if (i == n - 1 && t == 0) return 6'000'000'000ull;

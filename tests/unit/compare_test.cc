@@ -31,7 +31,7 @@ class CompareTest : public ::testing::Test {
     r.config = &config_;
     r.world_size = n;
     for (int i = 0; i < n; ++i) r.hosts.push_back("node" + std::to_string(i));
-    ResultBlock b{"tcp", "write", block_size, {}, {}, {}, {}};
+    ResultBlock b{"tcp", "write", block_size, {}, {}, {}, {}, "pairs", {}};
     b.links = testing::fullMatrixLinks(n, [&bps](int i, int t) { return static_cast<uint64_t>(bps(i, t)); });
     r.blocks.push_back(std::move(b));
     return writeText(name, reportToJson(r).dump());

@@ -37,7 +37,7 @@ std::unique_ptr<Fixture> makeReport() {
   r.transport = "tcp";
   r.launcher = "mpirun";
   r.bootstrap = "mpi";
-  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}};
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}, "pairs", {}};
   b.links = testing::fullMatrixLinks(kRanks, [](int i, int t) {
     return (i == 1 && t == 2) ? 2'000'000'000ull : 10'000'000'000ull;
   });
@@ -113,7 +113,8 @@ TEST(CsvReport, HeaderRowsAndQuoting) {
       "bytes_per_second", "ops_per_second", "latency_p50_us", "latency_p90_us", "latency_p99_us", "latency_max_us",
       "flagged", "confirmed", "retest_bytes_per_second", "reference_bytes_per_second", "status", "batches",
       "lower_bound", "seconds", "precision", "path", "common_switch", "initiator_switch", "target_switch", "rail",
-      "initiator_rail", "target_rail"};
+      "initiator_rail", "target_rail", "schedule", "idle_bytes_per_second", "congestion_impact", "latency_impact",
+      "impact_flagged"};
   EXPECT_EQ(rows[0], header);
   int flagged = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
@@ -259,7 +260,7 @@ TEST(JsonReport, TheFileWrittenLinkByLinkIsTheReportsDom) {
   second.block_size = 1 << 20;
   second.links[0].bytes /= 2;  // the blocks' links differ, so a mix-up shows
   f->report.blocks.push_back(second);
-  f->report.blocks.push_back(ResultBlock{"tcp", "read", 4096, {}, {}, {}, {}});  // nothing measured
+  f->report.blocks.push_back(ResultBlock{"tcp", "read", 4096, {}, {}, {}, {}, "pairs", {}});  // nothing measured
   const std::string path = tempPath("report.json");
   ASSERT_TRUE(writeJsonReport(f->report, path).isOk());
   const std::string text = readFile(path);
@@ -287,7 +288,7 @@ TEST(HtmlReport, PastSixtyFourRanksTheHeatmapIsACanvasWithEveryLinksRate) {
   r.world_size = n;
   for (int i = 0; i < n; ++i) r.hosts.push_back(i == 0 ? "</script><b>" : "h" + std::to_string(i));
   r.transport = "tcp";
-  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}};
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}, "pairs", {}};
   b.links = testing::fullMatrixLinks(n, [](int i, int t) { return (i == 5 && t == 6) ? 1'000'000'000ull : 10'000'000'000ull; });
   for (LinkResult& l : b.links) {
     if (l.link.initiator == 7 && l.link.target == 8) l.error = "reset";

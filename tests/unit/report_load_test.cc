@@ -48,7 +48,7 @@ std::unique_ptr<Fixture> makeReport(bool with_topology) {
   r.end_time = "2026-12-02T10:00:42Z";
   r.memory = {{"kind", "dram"}, {"bytes", 1 << 20}};
   r.failure = "phase 9 of 10: rank 5 (h5) sent nothing for 60 s";
-  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}};
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}, "pairs", {}};
   b.links = testing::fullMatrixLinks(6, [](int i, int t) {
     return i == 2 || t == 2 ? 1'000'000'000ull + 7'777ull * uint64_t(i + t) : 10'000'000'000ull + 123'457ull * uint64_t(i * 6 + t);
   });

@@ -38,7 +38,7 @@ std::unique_ptr<Fixture> makeReport() {
   r.transport = "tcp";
   r.start_time = "2026-12-02T10:00:00Z";
   r.end_time = "2026-12-02T10:01:40Z";
-  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}};
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}, "pairs", {}};
   b.links = testing::fullMatrixLinks(kRanks, [](int i, int t) {
     return (i == 1 && t == 2) ? 2'000'000'000ull : 10'000'000'000ull + 1'000'000ull * uint64_t(i * kRanks + t);
   });
@@ -218,7 +218,7 @@ TEST(MetricsReport, SuspectsAreTheAnalysisVerdict) {
   r.config = &config;
   r.world_size = 6;
   r.hosts = {"h0", "h1", "h2", "h3", "h4", "h5"};
-  ResultBlock b{"tcp", "read", 4096, {}, {}, {}, {}};
+  ResultBlock b{"tcp", "read", 4096, {}, {}, {}, {}, "pairs", {}};
   b.links = testing::fullMatrixLinks(6, [](int i, int t) {
     return i == 5 || t == 5 ? 1'000'000'000ull : 10'000'000'000ull + 1'000'000ull * uint64_t(i + t);
   });

@@ -79,7 +79,7 @@ TEST(ReportScale, TwoHundredFiftySixRanksInBoundedMemory) {
   r.world_size = kRanks;
   r.transport = "tcp";
   for (int i = 0; i < kRanks; ++i) r.hosts.push_back("node" + std::to_string(i / 8));
-  ResultBlock b{"tcp", "write", 65536, std::move(all.links), {}, all.latency_ns, {}};
+  ResultBlock b{"tcp", "write", 65536, std::move(all.links), {}, all.latency_ns, {}, "pairs", {}};
   b.analysis = analyzeLinks(b.links, r.hosts, {});
   applyRetests(b.links, {}, r.hosts, {}, &b.analysis);
   r.blocks.push_back(std::move(b));

@@ -33,7 +33,7 @@ std::unique_ptr<Fixture> makeReport() {
   r.world_size = 6;
   r.hosts = {"h0", "h1", "h2", "h3", "h4", "h5"};
   r.transport = "tcp";
-  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}};
+  ResultBlock b{"tcp", "write", 65536, {}, {}, {}, {}, "pairs", {}};
   auto under2 = [](int r) { return r == 2 || r == 3; };
   b.links = testing::fullMatrixLinks(6, [&](int i, int t) {
     return under2(i) != under2(t) ? 1'000'000'000ull : 10'000'000'000ull + 100'000'000ull * uint64_t(i + t);
@@ -105,7 +105,7 @@ TEST(TopologyReport, ASlowRailIsNamedWithItsNics) {
   r.world_size = 8;
   r.hosts = {"h0", "h0", "h1", "h1", "h2", "h2", "h3", "h3"};
   for (int rank = 0; rank < 8; ++rank) r.memory["ranks"].push_back({{"nics", {rank % 2 ? "mlx5_1" : "mlx5_0"}}});
-  ResultBlock b{"verbs", "write", 65536, {}, {}, {}, {}};
+  ResultBlock b{"verbs", "write", 65536, {}, {}, {}, {}, "pairs", {}};
   b.links = testing::fullMatrixLinks(8, [](int i, int t) {
     return i / 2 != t / 2 && (i % 2 || t % 2) ? 1'000'000'000ull : 10'000'000'000ull + 10'000'000ull * uint64_t(i + t);
   });

@@ -40,7 +40,13 @@ struct ReportBlock {
   std::string transport, operation;
   uint64_t block_size = 0;
   std::vector<ReportLink> links;
+  std::string schedule;  // "" in reports from before --schedule lists: matches any
 };
+
+bool sameBlock(const ReportBlock& a, const ReportBlock& b) {
+  return a.transport == b.transport && a.operation == b.operation && a.block_size == b.block_size &&
+         (a.schedule.empty() || b.schedule.empty() || a.schedule == b.schedule);
+}
 
 constexpr int64_t kMaxRanks = 1 << 20;
 
@@ -98,7 +104,8 @@ Result<ReportBlock> parseBlock(const nlohmann::json& b, const std::string& which
     return malformed(which, where, "lacks transport, operation, block_size or links");
   }
   ReportBlock rb{shownValue(b["transport"].get<std::string>(), 32), shownValue(b["operation"].get<std::string>(), 32),
-                 b["block_size"].get<uint64_t>(), {}};
+                 b["block_size"].get<uint64_t>(), {},
+                 isString(b, "schedule") ? shownValue(b["schedule"].get<std::string>(), 64) : ""};
   std::set<std::pair<int, int>> seen;
   for (size_t i = 0; i < b["links"].size(); ++i) {
     const std::string at = where + ".links[" + std::to_string(i) + "]";
@@ -130,9 +137,9 @@ Result<std::vector<ReportBlock>> parseBlocks(const nlohmann::json& report, const
     const std::string at = "results[" + std::to_string(i) + "]";
     TE_ASSIGN_OR_RETURN(ReportBlock rb, parseBlock(report["results"][i], which, at));
     for (const auto& other : blocks) {
-      if (other.transport == rb.transport && other.operation == rb.operation && other.block_size == rb.block_size) {
+      if (sameBlock(other, rb)) {
         return malformed(which, at, "block " + rb.transport + " " + rb.operation + " " + formatSize(rb.block_size) +
-                                        " appears twice");
+                                        (rb.schedule.empty() ? "" : " " + rb.schedule) + " appears twice");
       }
     }
     links += rb.links.size();
@@ -165,7 +172,7 @@ std::vector<HostComparison> hostRatios(const std::vector<LinkComparison>& links)
 }
 
 BlockComparison compareBlock(const ReportBlock& o, const ReportBlock& n, double threshold) {
-  BlockComparison bc{n.transport, n.operation, n.block_size, {}, {}, 0, 0, 0, {}};
+  BlockComparison bc{n.transport, n.operation, n.block_size, {}, {}, 0, 0, 0, {}, n.schedule};
   std::map<std::pair<int, int>, const ReportLink*> old_links;
   for (const auto& l : o.links) old_links[{l.initiator, l.target}] = &l;
   std::map<int, std::pair<std::string, std::string>> moved;  // rank -> (old host, new host)
@@ -198,7 +205,8 @@ BlockComparison compareBlock(const ReportBlock& o, const ReportBlock& n, double 
 }
 
 std::string blockName(const BlockComparison& b) {
-  return b.transport + " " + b.operation + ", block " + formatSize(b.block_size);
+  return b.transport + " " + b.operation + ", block " + formatSize(b.block_size) +
+         (b.schedule.empty() || b.schedule == "pairs" ? "" : ", schedule " + b.schedule);
 }
 
 std::string ratioText(const std::optional<double>& r) {
@@ -263,7 +271,7 @@ Result<Comparison> compareReports(const nlohmann::json& old_report, const nlohma
   c.threshold = threshold;
   for (const auto& n : new_blocks) {
     auto o = std::find_if(old_blocks.begin(), old_blocks.end(), [&n](const ReportBlock& b) {
-      return b.transport == n.transport && b.operation == n.operation && b.block_size == n.block_size;
+      return sameBlock(b, n);
     });
     if (o == old_blocks.end()) continue;
     c.blocks.push_back(compareBlock(*o, n, threshold));
@@ -294,7 +302,7 @@ nlohmann::json comparisonToJson(const Comparison& c) {
     }
     for (const auto& h : b.hosts) hosts.push_back({{"host", h.host}, {"mean_ratio", h.mean_ratio}, {"links", h.links}});
     blocks.push_back({{"transport", b.transport}, {"operation", b.operation}, {"block_size", b.block_size},
-                      {"links", links}, {"hosts", hosts}, {"only_in_old", b.only_in_old},
+                      {"schedule", b.schedule}, {"links", links}, {"hosts", hosts}, {"only_in_old", b.only_in_old},
                       {"only_in_new", b.only_in_new}, {"worse", b.worse}, {"notes", b.notes}});
   }
   return {{"tool", "te_bench compare"}, {"threshold", c.threshold}, {"worse", c.worse}, {"blocks", blocks}};

@@ -35,6 +35,7 @@ struct BlockComparison {
   size_t only_in_old = 0, only_in_new = 0;  // links measured in one report only
   size_t worse = 0;
   std::vector<std::string> notes;           // e.g. a rank that moved to another host
+  std::string schedule;                     // the new report's ("" before --schedule lists)
 };
 
 struct Comparison {

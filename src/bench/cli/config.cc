@@ -273,7 +273,11 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
   addNumber(app, "--iterations", &c->iterations, "batches per thread per link instead of --duration");
   addNumberWithDefault(app, "--warmup", &c->warmup, "seconds of warm-up per link");
   addNumberWithDefault(app, "--samples", &c->samples, "sub-windows per link (median and spread)");
-  app.add_option("--schedule", c->schedule, "link schedule: " + scheduleNames())->capture_default_str();
+  app.add_option("--schedule", c->schedule,
+                 "link schedule: " + scheduleNames() +
+                     "; a comma list measures each in turn, and an idle one (pairs, sequential) with loaded ones "
+                     "gives each link's congestion impact (loaded / idle)")
+      ->capture_default_str();
   app.add_option("--phase-sync", c->phase_sync,
                  "pairs | global: a phase starts once the ranks near its links are through the last one "
                  "(pairs, where the schedule allows) or after a hand-off of every rank at rank 0 (global)")

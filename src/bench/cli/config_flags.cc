@@ -64,7 +64,7 @@ const std::map<std::string, std::string>& valueTable() {
       {"--metric", "values are " "bandwidth, latency"},
       {"--block-size", "a size (64K), a list (4K,64K,1M) or a range (4K:64M) of sizes of at least 1 byte"},
       {"--buffer-size", engine::kAllowedSize},
-      {"--schedule", "values are " + scheduleNames()},
+      {"--schedule", "values are " + scheduleNames() + ", or a comma list of them (e.g. pairs,all-to-all)"},
       {"--mode", "values are " "exact, quick"},
       {"--phase-sync", "values are " "pairs, global"},
       {"--time-budget", "a time of 10 s to 30 days: seconds, or a number with s, m, h or d (90, 10m, 1.5h)"},

@@ -57,6 +57,26 @@ Status checkNumbers(const BenchConfig& c) {
   return Status::ok();
 }
 
+// --schedule NAME or a list of names, each once; a list cannot go with --pairs (which
+// replaces the schedule).
+Status checkSchedules(const BenchConfig& c) {
+  const std::vector<std::string> names = scheduleList(c.schedule);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!findSchedule(names[i])) {
+      return invalidArgument(flagValue("--schedule", c.schedule) + ": " +
+                             (names.size() > 1 ? shownValue(names[i], 32) + " is not a schedule; " : "") + "allowed " +
+                             allowedValues("--schedule"));
+    }
+    if (std::find(names.begin(), names.begin() + i, names[i]) != names.begin() + i) {
+      return invalidArgument(flagValue("--schedule", c.schedule) + ": " + names[i] + " named twice; allowed each schedule once");
+    }
+  }
+  if (names.size() > 1 && !c.pairs.empty()) {
+    return invalidArgument(flagValue("--schedule", c.schedule) + " with --pairs: allowed one schedule (--pairs replaces it)");
+  }
+  return Status::ok();
+}
+
 Status validateRun(const BenchConfig& c) {
   TE_RETURN_IF_ERROR(checkNumbers(c));
   if (c.threads * c.batches_in_flight > 1024) {
@@ -67,9 +87,7 @@ Status validateRun(const BenchConfig& c) {
     return invalidArgument("--iterations " + std::to_string(c.iterations) + ": allowed at least --samples (" +
                            std::to_string(c.samples) + ")");
   }
-  if (!findSchedule(c.schedule)) {
-    return invalidArgument(flagValue("--schedule", c.schedule) + ": allowed " + allowedValues("--schedule"));
-  }
+  TE_RETURN_IF_ERROR(checkSchedules(c));
   if (c.phase_sync != "pairs" && c.phase_sync != "global") {
     return invalidArgument(flagValue("--phase-sync", c.phase_sync) + ": allowed " + allowedValues("--phase-sync"));
   }
@@ -87,8 +105,7 @@ Status validateRun(const BenchConfig& c) {
   }
   if (c.integrity_check && c.operation == Workload::kMix) {
     // Mixed READs and WRITEs of one block at the same time leave it torn, legitimately.
-    const ScheduleInfo* schedule = findSchedule(c.schedule);
-    if (schedule && schedule->shared_target) {
+    if (anySchedule(c.schedule, &ScheduleInfo::shared_target)) {
       return invalidArgument("--integrity-check with --operation mix: --schedule " + c.schedule +
                              " lets several initiators read and write one target block at once; use write or read, "
                              "or another schedule");
@@ -137,8 +154,7 @@ Status validateForWorld(const BenchConfig& c, int world_size) {
     return invalidArgument(flagValue("--schedule", c.schedule) + " needs at least 2 ranks, got " + std::to_string(world_size) +
                            " (launch with mpirun -np N, N >= 2)");
   }
-  const ScheduleInfo* schedule = findSchedule(c.schedule);
-  if (schedule && schedule->rooted && c.root >= world_size) {
+  if (anySchedule(c.schedule, &ScheduleInfo::rooted) && c.root >= world_size) {
     return invalidArgument("--root " + std::to_string(c.root) + ": only " + std::to_string(world_size) +
                            " ranks; allowed 0.." + std::to_string(world_size - 1));
   }

@@ -63,18 +63,20 @@ namespace {
 
 // --fan and --groups with the schedules that take them.
 Status finishShape(const MeasureFlags& m, BenchConfig* c) {
-  const ScheduleInfo* s = findSchedule(c->schedule);
-  if (!s) return Status::ok();  // validateConfig names it
-  if (m.fan && !s->fanned) {
+  for (const std::string& name : scheduleList(c->schedule)) {
+    if (!findSchedule(name)) return Status::ok();  // validateConfig names it
+  }
+  if (m.fan && !anySchedule(c->schedule, &ScheduleInfo::fanned)) {
     return invalidArgument("--fan " + std::to_string(*m.fan) + " with --schedule " + shownValue(c->schedule, 32) +
                            ": allowed only with --schedule incast or outcast");
   }
   c->fan = m.fan.value_or(0);
-  if (!m.groups.empty() && !s->grouped) {
+  const bool grouped = anySchedule(c->schedule, &ScheduleInfo::grouped);
+  if (!m.groups.empty() && !grouped) {
     return invalidArgument(flagValue("--groups", m.groups) + " with --schedule " + shownValue(c->schedule, 32) +
                            ": allowed only with --schedule m-to-n");
   }
-  if (s->grouped && m.groups.empty()) {
+  if (grouped && m.groups.empty()) {
     return invalidArgument("--schedule m-to-n: --groups FROM:TO is required (e.g. --groups 0-7:8-15)");
   }
   if (m.groups.empty()) return Status::ok();

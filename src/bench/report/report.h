@@ -10,13 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/analysis/analysis.h"
+#include "bench/analysis/congestion.h"
 #include "bench/cli/config.h"
 #include "bench/run/results.h"
 #include "common/version.h"
 
 namespace te::bench {
 
-// One measured configuration (transport x operation x block size).
+// One measured configuration (transport x operation x block size x schedule).
 struct ResultBlock {
   std::string transport;
   std::string operation;            // "read", "write", "mix"
@@ -26,6 +27,9 @@ struct ResultBlock {
   Histogram latency_ns;             // every request of every link
   // Read back from a JSON report (te_bench report), which holds the histogram's summary only.
   std::optional<LatencySummary> latency;
+  std::string schedule;             // the --schedule (of its list) that measured it
+  // A loaded schedule's links against the same links idle (--schedule pairs,all-to-all).
+  std::optional<CongestionImpact> congestion;
 };
 
 struct RunReport {

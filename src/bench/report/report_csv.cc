@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "bench/report/report.h"
+#include "bench/report/report_congestion.h"
 #include "bench/report/report_topology.h"
 #include "common/files.h"
 
@@ -59,7 +60,7 @@ void writeRow(const RunReport& report, const ResultBlock& b, size_t i, std::ostr
       << (v && v->retested ? number(v->retest_bytes_per_second) : "") << ',' << (v ? number(v->reference) : "")
       << ',' << csvField(l.error.empty() ? std::string(l.statusName()) : std::string(l.statusName()) + ": " + l.error)
       << ',' << l.batches << ',' << (l.lower_bound ? "true" : "false") << ',' << number(l.seconds) << ','
-      << (l.precision >= 0 ? number(l.precision) : "") << csvPathValues(v, topologyOf(report)) << '\n';
+      << (l.precision >= 0 ? number(l.precision) : "") << csvPathValues(v, topologyOf(report)) << csvCongestionValues(b, i) << '\n';
 }
 
 }  // namespace
@@ -68,7 +69,7 @@ Status writeCsvReport(const RunReport& report, const std::string& path) {
   // Straight to the file: a million links is ~140 MB of CSV. LF line ends rather than RFC
   // 4180's CRLF: CSV readers take both, cut / awk only LF.
   return writeFileAtomically(path, [&report](std::ostream& f) {
-    f << kCsvHeader << ',' << kCsvPathColumns << '\n';
+    f << kCsvHeader << ',' << kCsvPathColumns << ',' << kCsvCongestionColumns << '\n';
     for (const auto& b : report.blocks) {
       for (size_t i = 0; i < b.links.size(); ++i) writeRow(report, b, i, f);
     }

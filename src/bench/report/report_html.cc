@@ -10,6 +10,7 @@
 
 #include "bench/report/report.h"
 #include "bench/report/report_html_page.h"
+#include "bench/report/report_congestion.h"
 #include "bench/report/report_topology.h"
 #include "common/files.h"
 #include "common/version.h"
@@ -336,7 +337,8 @@ Status writeHtmlReport(const RunReport& report, const std::string& path) {
     for (size_t k = 0; k < report.blocks.size(); ++k) {
       const ResultBlock& b = report.blocks[k];
       page << "<section class=\"block\" id=\"block-" << k << "\">\n<h2>" << html::escape(b.transport) << " "
-           << html::escape(b.operation) << ", block " << html::escape(formatSize(b.block_size)) << "</h2>\n";
+           << html::escape(b.operation) << ", block " << html::escape(formatSize(b.block_size))
+           << (b.schedule.empty() ? "" : ", schedule " + html::escape(b.schedule)) << "</h2>\n";
       if (report.config && report.config->metric == Metric::kLatency && report.world_size <= kMaxTableRanks) {
         writeLatencyHeatmap(report, b, page);
       } else if (report.world_size <= kMaxTableRanks) {
@@ -345,6 +347,7 @@ Status writeHtmlReport(const RunReport& report, const std::string& path) {
         writeCanvasHeatmap(report, b, page);
       }
       writeSummary(report, b, st, page);
+      writeCongestionHtml(report, b, kMaxTableRanks, page);
       writeFindings(report, b, st, page);
       page << "</section>\n";
     }

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <random>
 
+#include "bench/report/report_congestion.h"
 #include "bench/report/report_topology.h"
 #include "common/files.h"
 #include "common/shown_value.h"
@@ -97,7 +98,9 @@ nlohmann::json latencyToJson(const LatencySummary& h) {
           {"min", h.min / 1e3}, {"max", h.max / 1e3}, {"mean", h.mean / 1e3}};
 }
 
-nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const RunReport& report, uint64_t block_size) {
+nlohmann::json linkToJson(const ResultBlock& b, size_t i, const RunReport& report) {
+  const LinkResult& l = b.links[i];
+  const LinkVerdict* verdict = i < b.analysis.verdicts.size() ? &b.analysis.verdicts[i] : nullptr;
   nlohmann::json j = {
       {"initiator", l.link.initiator},
       {"target", l.link.target},
@@ -118,9 +121,10 @@ nlohmann::json linkToJson(const LinkResult& l, const LinkVerdict* verdict, const
   };
   if (!l.error.empty()) j["error"] = l.error;
   if (verdict) {
-    j["analysis"] = verdictToJson(*verdict, latencyRun(report) ? block_size : 0);
+    j["analysis"] = verdictToJson(*verdict, latencyRun(report) ? b.block_size : 0);
     addLinkPath(*verdict, topologyOf(report), &j["analysis"]);
   }
+  if (const LinkImpact* impact = impactOf(b, i)) j["congestion"] = linkImpactToJson(*impact);
   return j;
 }
 
@@ -130,9 +134,6 @@ nlohmann::json optionalsToJson(const std::vector<std::optional<double>>& v) {
   return out;
 }
 
-const LinkVerdict* verdictOf(const ResultBlock& b, size_t i) {
-  return i < b.analysis.verdicts.size() ? &b.analysis.verdicts[i] : nullptr;
-}
 
 // --metric latency: each link's p50 (us) as a matrix, its row and column means, and the p50s'
 // spread over the block's links.
@@ -161,7 +162,7 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
   std::vector<size_t> value_link;  // the link of each value: measurement errors have none
   for (size_t i = 0; i < b.links.size(); ++i) {
     const auto& l = b.links[i];
-    if (!bulk) links.push_back(linkToJson(l, verdictOf(b, i), report, b.block_size));
+    if (!bulk) links.push_back(linkToJson(b, i, report));
     if (l.excluded()) continue;
     values.push_back(l.bytesPerSecond());
     value_link.push_back(i);
@@ -188,6 +189,7 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
   nlohmann::json j = {{"transport", b.transport},
                       {"operation", b.operation},
                       {"block_size", b.block_size},
+                      {"schedule", b.schedule},
                       {"metric", latencyRun(report) ? "latency" : "bandwidth"},
                       {"links", links},
                       {"matrix_bytes_per_second", matrix},
@@ -196,6 +198,7 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
                       {"summary", summary},
                       {"analysis", analysisToJson(b.analysis, b.links)}};
   if (latencyRun(report)) addLatencyMatrix(b, index, report, bulk, &j);
+  if (b.congestion) j["congestion"] = blockImpactToJson(b);
   if (loadedSchedule(b.links)) {
     nlohmann::json loads = nlohmann::json::array();
     for (const RankLoad& r : rankLoads(b.links, report.world_size)) {
@@ -274,7 +277,7 @@ void writeWithBulk(std::ostream& out, const std::string& text, const std::string
     const size_t indent = text.find_first_not_of(' ', line) - line;
     if (what.compare(0, colon, "links") == 0) {
       writeLines(out, b.links.size(), indent,
-                 [&](size_t i) { return linkToJson(b.links[i], verdictOf(b, i), report, b.block_size); });
+                 [&](size_t i) { return linkToJson(b, i, report); });
     } else {
       const Matrix m = what.compare(0, colon, "latency") == 0 ? latencyMatrix(b.links, report.world_size)
                                                               : throughputMatrix(b.links, report.world_size);

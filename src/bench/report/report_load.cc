@@ -8,6 +8,7 @@
 
 #include "bench/analysis/topology_conf.h"
 #include "bench/report/json_filter.h"
+#include "bench/report/report_congestion.h"
 #include "common/shown_value.h"
 
 namespace te::bench {
@@ -117,6 +118,8 @@ class Reader {
     const Json& results = field(j_, "results", "the report");
     if (!results.is_array()) throw Malformed{"results", "is not an array"};
     for (size_t i = 0; i < results.size(); ++i) r.blocks.push_back(readBlock(results[i], "results[" + std::to_string(i) + "]"));
+    // Recomputed from the links as the run computed it (the same rates, the same rule).
+    addCongestionImpacts(&r);
   }
 
  private:
@@ -244,7 +247,9 @@ class Reader {
 
   ResultBlock readBlock(const Json& b, const std::string& at) {
     ResultBlock block{get<std::string>(b, "transport", at), get<std::string>(b, "operation", at),
-                      get<uint64_t>(b, "block_size", at), {}, {}, {}, {}};
+                      get<uint64_t>(b, "block_size", at), {}, {}, {}, {}, {}, {}};
+    // Reports from before --schedule lists: the run's one schedule.
+    block.schedule = b.contains("schedule") ? get<std::string>(b, "schedule", at) : out_->config->schedule;
     const Json& links = field(b, "links", at);
     const Json& matrix = field(b, "matrix_bytes_per_second", at);
     bool analysed = true;

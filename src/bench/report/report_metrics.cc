@@ -61,7 +61,8 @@ std::string labels(const Labels& l) {
 }
 
 std::string blockLabels(const ResultBlock& b) {
-  return labels({{"transport", b.transport}, {"operation", b.operation}, {"block_size", std::to_string(b.block_size)}});
+  return labels({{"transport", b.transport}, {"operation", b.operation}, {"block_size", std::to_string(b.block_size)},
+                 {"schedule", b.schedule}});
 }
 
 std::string with(const std::string& base, const Labels& more) { return base + "," + labels(more); }

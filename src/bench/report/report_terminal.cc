@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "bench/report/report_congestion.h"
 #include "bench/report/report_topology.h"
 #include "common/version.h"
 
@@ -236,7 +237,8 @@ void printRankLoads(const RunReport& report, const ResultBlock& block, std::ostr
 void printBlock(const RunReport& report, const ResultBlock& block, std::ostream& out) {
   const BenchConfig& c = *report.config;
   const bool latency = latencyRun(report);
-  out << "\n" << block.transport << " " << block.operation << ", block " << formatSize(block.block_size) << ": "
+  out << "\n" << block.transport << " " << block.operation << ", block " << formatSize(block.block_size)
+      << (block.schedule.empty() || block.schedule == c.schedule ? "" : ", schedule " + block.schedule) << ": "
       << (latency ? "latency p50 us, one request outstanding" : "throughput " + std::string(rateUnitName(c.report_unit)))
       << " (rows: initiator, columns: target";
   if (report.world_size <= kMaxMatrixRanks) {
@@ -273,6 +275,7 @@ void printBlock(const RunReport& report, const ResultBlock& block, std::ostream&
         << " us  p99 " << fit(all.p99 / 1e3, 10, 1) << " us  max " << fit(all.max / 1e3, 10, 1) << " us\n";
   }
   printRankLoads(report, block, out);
+  printCongestion(report, block, out);
   printPathSummaries(report, block, out);
   printAnalysis(report, block, out);
 }
@@ -287,7 +290,7 @@ void printComparison(const RunReport& report, std::ostream& out) {
   for (const auto& b : report.blocks) {
     const ResultBlock* first = nullptr;
     for (const auto& f : report.blocks) {
-      if (f.operation == b.operation && f.block_size == b.block_size) {
+      if (f.operation == b.operation && f.block_size == b.block_size && f.schedule == b.schedule) {
         first = &f;
         break;
       }

@@ -9,6 +9,7 @@
 
 #include "bench/cli/time_budget.h"
 #include "bench/report/report.h"
+#include "bench/report/report_congestion.h"
 #include "bench/report/report_writers.h"
 #include "bench/run/measure.h"
 #include "bench/run/transport_choice.h"
@@ -285,6 +286,7 @@ int runBench(const BenchConfig& given) {
     }
   }
   report.end_time = isoTimeNow();
+  addCongestionImpacts(&report);
   if (!stopped.isOk()) return reportStopped(report, c, bs, stopped, *checkpoint);
 
   int code = kExitOk;

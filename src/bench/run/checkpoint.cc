@@ -24,9 +24,9 @@ extern "C" void onTerminate(int sig) {
 }  // namespace
 
 void Checkpoint::beginBlock(const std::string& transport, const std::string& operation, uint64_t block_size,
-                            const std::vector<Phase>& phases) {
+                            const std::string& schedule, const std::vector<Phase>& phases) {
   std::lock_guard<std::mutex> lock(mutex_);
-  report_.blocks.push_back(ResultBlock{transport, operation, block_size, {}, {}, {}, {}});
+  report_.blocks.push_back(ResultBlock{transport, operation, block_size, {}, {}, {}, {}, schedule, {}});
   phases_ = phases;
   phases_done_ = 0;
   open_ = true;

@@ -21,7 +21,7 @@ class Checkpoint {
 
   // A block's schedule starts; its links arrive phase by phase; it ends analysed.
   void beginBlock(const std::string& transport, const std::string& operation, uint64_t block_size,
-                  const std::vector<Phase>& phases);
+                  const std::string& schedule, const std::vector<Phase>& phases);
   void addLinks(const std::vector<LinkResult>& links, size_t from, size_t phases_done);
   void endBlock(const ResultBlock& block);
   void setDetails(const nlohmann::json& transport_details, const nlohmann::json& memory);

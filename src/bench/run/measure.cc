@@ -166,6 +166,93 @@ AnalysisOptions analysisOptions(const BenchConfig& c, const nlohmann::json& deta
   return o;
 }
 
+namespace {
+
+// What every block of one transport shares.
+struct BlockContext {
+  const BenchConfig& c;
+  bootstrap::Bootstrap& bs;
+  const std::string& name;
+  Runner& runner;
+  Checkpoint* checkpoint;
+  const std::vector<std::string>& hosts;
+  const std::vector<double>& line_rates;
+  AnalysisOptions options;
+  bool several_schedules;
+};
+
+// One block: a schedule's phases at one block size, analysed on rank 0, its flagged links
+// re-measured alone. false: the run stops here (run->stopped says why; rank 0 keeps the
+// block); an error: the job's (a failed integrity check, exit 3).
+Result<bool> measureBlock(BlockContext& m, const std::string& schedule, const std::vector<Phase>& phases,
+                          uint64_t block_size, TransportRun* run) {
+  const BenchConfig& c = m.c;
+  bootstrap::Bootstrap& bs = m.bs;
+  m.options.block_size = block_size;
+  const std::string what = m.name + " " + workloadName(c.operation) + " " + formatSize(block_size) +
+                           (m.several_schedules ? " " + schedule : "");
+  Runner::KeptFn kept;
+  if (m.checkpoint) {
+    m.checkpoint->beginBlock(m.name, workloadName(c.operation), block_size, schedule, phases);
+    kept = [checkpoint = m.checkpoint](const std::vector<LinkResult>& links, size_t from, size_t done) {
+      checkpoint->addLinks(links, from, done);
+    };
+  }
+  Runner::Outcome measured = m.runner.run(phases, block_size, progressLine(c, what), kept);
+  // A failed integrity check is every rank's verdict (agreed): the job's error, exit 3.
+  if (measured.stopped.code() == StatusCode::kDataLoss) return measured.stopped;
+  // A run stopped early: rank 0 reports what it holds (runner.h); the others leave.
+  if (bs.rank() != 0 && !measured.stopped.isOk()) {
+    run->stopped = measured.stopped;
+    return false;
+  }
+  ResultBlock block{m.name, workloadName(c.operation), block_size, std::move(measured.results.links), {},
+                    measured.results.latency_ns, {}, schedule, {}};
+  std::vector<Link> flagged;
+  if (bs.rank() == 0) {
+    checkRates(block.links, m.line_rates, c.operation);
+    block.analysis = analyzeLinks(block.links, m.hosts, m.options);
+    if (c.retest && measured.stopped.isOk()) {
+      // Worst first, as many as --max-retests and what is left of a --time-budget allow.
+      flagged = linksToRetest(block.links, block.analysis,
+                              retestsThatFit(c, static_cast<size_t>(c.max_retests), Clock::now()));
+    }
+  }
+  if (!measured.stopped.isOk()) {
+    run->blocks.push_back(std::move(block));
+    run->stopped = measured.stopped;
+    return false;
+  }
+  Runner::Outcome retests;
+  if (c.retest) {
+    retests = retestFlagged(c, bs, m.runner, block_size, flagged, what);
+  } else {
+    // The others wait for rank 0's analysis here rather than in the next phase's barrier.
+    retests.stopped = rendezvous(bs, afterRootWork(c, bs.size())).withContext("analysis of " + what);
+  }
+  if (retests.stopped.code() == StatusCode::kDataLoss) return retests.stopped;
+  if (bs.rank() != 0 && !retests.stopped.isOk()) {
+    run->stopped = retests.stopped;
+    return false;
+  }
+  if (bs.rank() == 0) {
+    // Retests cut short count as not retested: the all-pairs verdict stands for them.
+    std::vector<LinkResult>& alone = retests.results.links;
+    alone.erase(std::remove_if(alone.begin(), alone.end(), [](const LinkResult& l) { return l.cut; }), alone.end());
+    checkRates(alone, m.line_rates, c.operation);
+    applyRetests(block.links, alone, m.hosts, m.options, &block.analysis);
+    if (m.checkpoint) m.checkpoint->endBlock(block);
+    run->blocks.push_back(std::move(block));
+    if (!retests.stopped.isOk()) {
+      run->stopped = retests.stopped;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap& bs, const std::string& name,
                                       Checkpoint* checkpoint) {
   TE_ASSIGN_OR_RETURN(engine::TransportPtr transport, createTransport(c, name, bs.rank(), bs.size()));
@@ -176,73 +263,24 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   TE_ASSIGN_OR_RETURN(engine::RegionId exposed_region, engine.registerLocalBuffer(*memory.exposed));
   TE_RETURN_IF_ERROR(engine.connect(bs, deadlineFrom(c)));
   TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner, Runner::create(c, bs, engine, memory, exposed_region));
-  TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(c.schedule, bs.size(), scheduleArgsOf(c), c.pairs));
+  // --schedule's list, each measured in turn at every block size (idle and loaded: congestion).
+  std::vector<std::pair<std::string, std::vector<Phase>>> schedules;
+  for (const std::string& schedule : scheduleList(c.schedule)) {
+    TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(schedule, bs.size(), scheduleArgsOf(c), c.pairs));
+    schedules.emplace_back(schedule, std::move(phases));
+  }
   TransportRun run;
   run.details = engine.transport().describe();
   TE_ASSIGN_OR_RETURN(run.memory, gatherMemory(c, bs, memory, run.details));
   std::vector<std::string> hosts;
   for (int r = 0; r < bs.size(); ++r) hosts.push_back(bs.hostname(r));
-  AnalysisOptions options = analysisOptions(c, run.details);
   const std::vector<double> line_rates = lineRates(run.memory, bs.size());
+  BlockContext context{c, bs, name, *runner, checkpoint, hosts, line_rates, analysisOptions(c, run.details),
+                       schedules.size() > 1};
   for (uint64_t block_size : c.block_sizes) {
-    options.block_size = block_size;
-    const std::string what = name + " " + workloadName(c.operation) + " " + formatSize(block_size);
-    Runner::KeptFn kept;
-    if (checkpoint) {
-      checkpoint->beginBlock(name, workloadName(c.operation), block_size, phases);
-      kept = [checkpoint](const std::vector<LinkResult>& links, size_t from, size_t done) {
-        checkpoint->addLinks(links, from, done);
-      };
-    }
-    Runner::Outcome measured = runner->run(phases, block_size, progressLine(c, what), kept);
-    // A failed integrity check is every rank's verdict (agreed): the job's error, exit 3.
-    if (measured.stopped.code() == StatusCode::kDataLoss) return measured.stopped;
-    // A run stopped early: rank 0 reports what it holds (runner.h); the others leave.
-    if (bs.rank() != 0 && !measured.stopped.isOk()) {
-      run.stopped = measured.stopped;
-      return run;
-    }
-    ResultBlock block{name, workloadName(c.operation), block_size, std::move(measured.results.links), {},
-                      measured.results.latency_ns, {}};
-    std::vector<Link> flagged;
-    if (bs.rank() == 0) {
-      checkRates(block.links, line_rates, c.operation);
-      block.analysis = analyzeLinks(block.links, hosts, options);
-      if (c.retest && measured.stopped.isOk()) {
-        // Worst first, as many as --max-retests and what is left of a --time-budget allow.
-        flagged = linksToRetest(block.links, block.analysis,
-                                retestsThatFit(c, static_cast<size_t>(c.max_retests), Clock::now()));
-      }
-    }
-    if (!measured.stopped.isOk()) {
-      run.blocks.push_back(std::move(block));
-      run.stopped = measured.stopped;
-      return run;
-    }
-    Runner::Outcome retests;
-    if (c.retest) {
-      retests = retestFlagged(c, bs, *runner, block_size, flagged, what);
-    } else {
-      // The others wait for rank 0's analysis here rather than in the next phase's barrier.
-      retests.stopped = rendezvous(bs, afterRootWork(c, bs.size())).withContext("analysis of " + what);
-    }
-    if (retests.stopped.code() == StatusCode::kDataLoss) return retests.stopped;
-    if (bs.rank() != 0 && !retests.stopped.isOk()) {
-      run.stopped = retests.stopped;
-      return run;
-    }
-    if (bs.rank() == 0) {
-      // Retests cut short count as not retested: the all-pairs verdict stands for them.
-      std::vector<LinkResult>& alone = retests.results.links;
-      alone.erase(std::remove_if(alone.begin(), alone.end(), [](const LinkResult& l) { return l.cut; }), alone.end());
-      checkRates(alone, line_rates, c.operation);
-      applyRetests(block.links, alone, hosts, options, &block.analysis);
-      if (checkpoint) checkpoint->endBlock(block);
-      run.blocks.push_back(std::move(block));
-      if (!retests.stopped.isOk()) {
-        run.stopped = retests.stopped;
-        return run;
-      }
+    for (const auto& [schedule, phases] : schedules) {
+      TE_ASSIGN_OR_RETURN(bool go_on, measureBlock(context, schedule, phases, block_size, &run));
+      if (!go_on) return run;
     }
   }
   // Targets keep serving until every initiator is done with this transport. A rank lost

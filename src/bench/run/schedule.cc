@@ -252,4 +252,23 @@ std::string scheduleNames() {
   return out;
 }
 
+std::vector<std::string> scheduleList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  for (;;) {
+    const size_t comma = text.find(',', from);
+    out.push_back(text.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+    if (comma == std::string::npos) return out;
+    from = comma + 1;
+  }
+}
+
+bool anySchedule(const std::string& list, bool ScheduleInfo::*property) {
+  for (const std::string& name : scheduleList(list)) {
+    const ScheduleInfo* s = findSchedule(name);
+    if (s && s->*property) return true;
+  }
+  return false;
+}
+
 }  // namespace te::bench

@@ -71,6 +71,11 @@ struct ScheduleInfo {
 const std::vector<ScheduleInfo>& schedules();
 const ScheduleInfo* findSchedule(const std::string& name);  // nullptr: no such schedule
 std::string scheduleNames();                                // "pairs, shift, ...", for help and errors
+// --schedule's list, "pairs,all-to-all" (the same links idle and under load: a congestion
+// impact, analysis/congestion.h): the names in order, empty ones kept for the validation.
+std::vector<std::string> scheduleList(const std::string& text);
+// Whether a schedule of the list has the property (e.g. &ScheduleInfo::rooted).
+bool anySchedule(const std::string& list, bool ScheduleInfo::*property);
 
 // The schedule named by --schedule for N ranks (or the --pairs links when given).
 Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, const ScheduleArgs& args,
