@@ -65,6 +65,29 @@ grep -q 'LOW UNDER LOAD' "$WORK/run.out" && ok "the terminal names the links low
 grep -q 'Congestion impact: shift against sequential' "$WORK/run.html" && ok "the HTML report has the impact table" \
     || fail "the HTML report has no impact table"
 
+# m-to-n between the two leaves, named by switch (the cluster's topology.conf); a switch the
+# topology lacks is the user's mistake: exit 2, one line naming it and the switches there are.
+mton() {   # mton NAME GROUPS: report $WORK/NAME.json, output $WORK/NAME.out
+    TE_BENCH_BIN=$BENCH TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
+        "$HERE/netns_cluster.sh" exec head timeout 120 "$ROOT/jobs/mpirun_hostfile.sh" "$TE_CLUSTER_STATE/hostfile" \
+        --transport tcp --schedule m-to-n --groups "$2" --topology "$TE_CLUSTER_STATE/topology.conf" --block-size 64K \
+        --duration 0.5 --warmup 0.2 --buffer-size 64M --threads 2 --progress off --json "$WORK/$1.json" > "$WORK/$1.out" 2>&1
+}
+rc=0; mton leaves leaf1:leaf2 || rc=$?
+got=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["options"]["groups"], sorted((l["initiator"], l["target"]) for l in r["results"][0]["links"]))' \
+    "$WORK/leaves.json" 2>&1)
+if [ $rc = 0 ] && [ "$got" = "[[0, 1], [2, 3]] [(0, 2), (0, 3), (1, 2), (1, 3)]" ]; then
+    ok "--groups leaf1:leaf2: ranks $got"
+else
+    fail "--groups leaf1:leaf2: exit $rc, $got"; show "$WORK/leaves.out" 20
+fi
+rc=0; mton wrong leaf1:leaf7 || rc=$?
+if [ $rc = 2 ] && [ "$(grep -c 'leaf7 is neither a rank, a host of the job nor a switch of the topology; hosts: h0, h1, h2, h3; switches: ' "$WORK/wrong.out")" = 1 ]; then
+    ok "--groups leaf1:leaf7: exit 2, $(grep -m1 "is neither" "$WORK/wrong.out")"
+else
+    fail "--groups leaf1:leaf7: exit $rc"; show "$WORK/wrong.out" 10
+fi
+
 echo "# $((SECONDS - T0)) s"
 [ $FAILS = 0 ] || { echo "FAILED: $FAILS check(s)"; exit 1; }
 echo "PASSED"

@@ -1,5 +1,6 @@
 #include "bench/run/schedule.h"
 
+#include "bench/run/group_names.h"
 #include "bench/run/results.h"
 
 #include <tuple>
@@ -95,6 +96,42 @@ TEST(LoadedSchedules, RankLoadsSumEachPhasesLinks) {
   EXPECT_DOUBLE_EQ(loads[0].ejection, 2000);
   EXPECT_DOUBLE_EQ(loads[1].ejection, 1000);
   EXPECT_FALSE(loadedSchedule({links[0], links[2]}));
+}
+
+}  // namespace
+}  // namespace te::bench
+
+namespace te::bench {
+namespace {
+
+TEST(LoadedSchedules, GroupsByHostOrSwitch) {
+  EXPECT_FALSE(groupsNameHosts("0-3,7:8-15"));
+  EXPECT_TRUE(groupsNameHosts("leaf1:leaf2"));
+  EXPECT_TRUE(groupsNameHosts("0-1:node7"));
+  const std::vector<std::string> hosts = {"n0", "n0", "n1.cluster", "n2", "n3", "n3"};
+  const Topology topo =
+      Topology::parse("SwitchName=leaf1 Nodes=n[0-1]\nSwitchName=leaf2 Nodes=n[2-3]\nSwitchName=spine Switches=leaf[1-2]\n",
+                      "topo.conf")
+          .value();
+  std::vector<int> from, to;
+  ASSERT_TRUE(resolveGroups("leaf1:leaf2", hosts, &topo, &from, &to).isOk());
+  EXPECT_EQ(from, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(to, (std::vector<int>{3, 4, 5}));
+  ASSERT_TRUE(resolveGroups("n0,5:n1", hosts, nullptr, &from, &to).isOk()) << "hosts, by their short name too";
+  EXPECT_EQ(from, (std::vector<int>{0, 1, 5}));
+  EXPECT_EQ(to, (std::vector<int>{2}));
+  ASSERT_TRUE(resolveGroups("spine:n3", hosts, &topo, &from, &to).isOk());
+  EXPECT_EQ(from.size(), 6u);
+
+  Status s = resolveGroups("leaf1:leaf9", hosts, &topo, &from, &to);
+  EXPECT_EQ(s.message(), "--groups leaf1:leaf9: leaf9 is neither a rank, a host of the job nor a switch of the topology; "
+                         "hosts: n0, n1.cluster, n2, n3; switches: leaf1, leaf2, spine");
+  s = resolveGroups("leaf1:leaf2", hosts, nullptr, &from, &to);
+  EXPECT_NE(s.message().find("no topology (--topology FILE)"), std::string::npos) << s.message();
+  EXPECT_NE(resolveGroups("n0", hosts, nullptr, &from, &to).message().find("allowed FROM:TO"), std::string::npos);
+  EXPECT_NE(resolveGroups("n2:n2", hosts, nullptr, &from, &to).message().find("no link"), std::string::npos);
+  EXPECT_NE(resolveGroups("n0:3-1", hosts, nullptr, &from, &to).message().find("3-1 is not a rank or a range"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ struct BenchConfig {
   int root = 0;                             // one-to-all / all-to-one
   int fan = 0;                              // incast / outcast: ranks per phase (0: all others)
   std::vector<int> group_from, group_to;    // m-to-n: --groups FROM:TO
+  std::string group_names;                  // --groups naming hosts or switches: resolved at start (group_names.h)
   std::vector<std::pair<int, int>> pairs;   // --pairs: only these links
   int ranks_per_node = 0;                   // 0: locality from host names
   double threshold = 0.8;

@@ -68,7 +68,8 @@ const std::map<std::string, std::string>& valueTable() {
       {"--mode", "values are " "exact, quick"},
       {"--phase-sync", "values are " "pairs, global"},
       {"--time-budget", "a time of 10 s to 30 days: seconds, or a number with s, m, h or d (90, 10m, 1.5h)"},
-      {"--groups", "FROM:TO, each a comma list of ranks and ranges, e.g. 0-7:8-15 or 0,2:1,3"},
+      {"--groups", "FROM:TO, each a comma list of ranks and ranges, e.g. 0-7:8-15 or 0,2:1,3, or of hosts and "
+                   "switches (with --topology), e.g. leaf1:leaf2"},
       {"--pairs", "INITIATOR:TARGET of two different ranks 0.." + std::to_string(bootstrap::kMaxRanks - 1) +
                       ", comma separated, e.g. 0:3,2:5"},
       {"--expect", "a rate > 0, e.g. 23GB/s, 200Gb/s, 1.5GiB/s, 800MB/s"},

@@ -4,6 +4,7 @@
 
 #include "bench/cli/config.h"
 #include "bench/cli/config_flags.h"
+#include "bench/run/group_names.h"
 #include "bench/run/schedule.h"
 #include "common/enum_names.h"
 #include "common/shown_value.h"
@@ -55,7 +56,8 @@ void declareMeasureFlags(CLI::App& app, MeasureFlags* m) {
          "incast / outcast: ranks into one target / out of one initiator per phase (default: all others) [" +
              allowedText(*numberRange("--fan")) + "]")
       ->type_name("INT");
-  app.add_option("--groups", m->groups, "m-to-n: FROM:TO rank lists, e.g. 0-7:8-15 (every FROM rank drives every TO rank)")
+  app.add_option("--groups", m->groups, "m-to-n: FROM:TO lists of ranks, hosts or switches, e.g. 0-7:8-15 or leaf1:leaf2 (every FROM rank "
+                 "drives every TO rank)")
       ->type_name("FROM:TO");
 }
 
@@ -80,6 +82,10 @@ Status finishShape(const MeasureFlags& m, BenchConfig* c) {
     return invalidArgument("--schedule m-to-n: --groups FROM:TO is required (e.g. --groups 0-7:8-15)");
   }
   if (m.groups.empty()) return Status::ok();
+  if (groupsNameHosts(m.groups)) {  // hosts or switches: known once the world is
+    c->group_names = m.groups;
+    return Status::ok();
+  }
   TE_RETURN_IF_ERROR(parseGroups(m.groups, &c->group_from, &c->group_to));
   if (!mToNSchedule(c->group_from, c->group_to).empty()) return Status::ok();
   return invalidArgument(flagValue("--groups", m.groups) + ": no link (a rank does not drive itself); allowed " +

@@ -11,6 +11,7 @@
 #include "bench/report/report.h"
 #include "bench/report/report_congestion.h"
 #include "bench/report/report_writers.h"
+#include "bench/run/group_names.h"
 #include "bench/run/measure.h"
 #include "bench/run/transport_choice.h"
 #include "bootstrap/factory.h"
@@ -214,7 +215,9 @@ int runBench(const BenchConfig& given) {
   const bool root = bs.rank() == 0;
   setLogIdentity(bs.rank(), bs.hostname(bs.rank()));
 
-  Status world = checkWorld(c, bs);
+  // --groups by host or switch, now that the hosts are known (every rank gets rank 0's ranks).
+  Status world = shareGroups(&c, bs, deadlineFrom(c));
+  if (world.isOk()) world = checkWorld(c, bs);
   if (!world.isOk()) {
     if (root) printError(world);
     return exitCodeFor(world);

@@ -159,6 +159,8 @@ bool parseRankRange(const std::string& item, std::vector<int>* out) {
   return true;
 }
 
+}  // namespace
+
 bool parseRankList(const std::string& text, std::vector<int>* out) {
   size_t at = 0;
   while (at <= text.size()) {
@@ -170,8 +172,6 @@ bool parseRankList(const std::string& text, std::vector<int>* out) {
   out->assign(unique.begin(), unique.end());
   return !out->empty();
 }
-
-}  // namespace
 
 Status parseGroups(const std::string& text, std::vector<int>* from, std::vector<int>* to) {
   const size_t colon = text.find(':');

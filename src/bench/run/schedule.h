@@ -84,5 +84,7 @@ Result<std::vector<Phase>> makeSchedule(const std::string& name, int n, const Sc
 // "0-7:8-15", "0,2,4:1,3,5" (--groups): two lists of ranks (each a comma list of ranks and
 // ranges), into from / to. Ranks are checked against the world later.
 Status parseGroups(const std::string& text, std::vector<int>* from, std::vector<int>* to);
+// "0-3,7": ranks and ranges, sorted, each once; false when malformed or empty.
+bool parseRankList(const std::string& text, std::vector<int>* out);
 
 }  // namespace te::bench
