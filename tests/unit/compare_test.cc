@@ -72,6 +72,45 @@ TEST_F(CompareTest, SameThroughputExitsZero) {
   EXPECT_EQ(err_.str(), "");
 }
 
+// --metric latency reports are compared on their p50s (the rate at depth one, block / p50).
+TEST_F(CompareTest, LatencyReportsCompareP50s) {
+  config_.metric = Metric::kLatency;
+  auto report = [&](const std::string& name, uint64_t slow_ns) {
+    RunReport r;
+    r.config = &config_;
+    r.world_size = 3;
+    r.hosts = {"node0", "node1", "node2"};
+    ResultBlock b{"tcp", "write", 8, testing::fullMatrixLinks(3, [](int, int) { return 800000ull; }), {}, {}, {},
+                  "pairs", {}};
+    for (LinkResult& l : b.links) {
+      Histogram h;
+      h.record(l.link.initiator == 0 && l.link.target == 2 ? slow_ns : 20000);
+      l.latency_ns = LatencySummary::of(h);
+    }
+    r.blocks.push_back(std::move(b));
+    return writeText(name, reportToJson(r).dump());
+  };
+  const std::string a = report("lat_a.json", 20000), b = report("lat_b.json", 60000);
+  std::string json_out = ::testing::TempDir() + "te_compare_" + std::to_string(::getpid()) + "_lat.json";
+  written_.push_back(json_out);
+  EXPECT_EQ(run({a, b, "--json", json_out}), 4) << err_.str();
+  const std::string text = out_.str();
+  const size_t header = text.find("old p50 us  new p50 us old/new\n");
+  ASSERT_NE(header, std::string::npos) << text;
+  EXPECT_EQ(text.find("0->2", header), header + 33) << text;
+  EXPECT_NE(text.find("WORSE"), std::string::npos) << text;
+  Result<nlohmann::json> j = loadReport(json_out);
+  ASSERT_TRUE(j.isOk()) << j.status().message();
+  const auto& link = (*j)["blocks"][0]["links"][0];
+  EXPECT_EQ((*j)["blocks"][0]["metric"], "latency");
+  EXPECT_NEAR(link["old_latency_p50_us"].get<double>(), 20, 1);
+  EXPECT_NEAR(link["new_latency_p50_us"].get<double>(), 60, 2);
+  EXPECT_NEAR(link["ratio"].get<double>(), 1.0 / 3, 0.03);
+  // A bandwidth report of the same size is not compared with it.
+  config_.metric = Metric::kBandwidth;
+  EXPECT_EQ(run({a, writeReport("bw.json", 3, [](int, int) { return kFast; }, 8)}), 2);
+}
+
 TEST_F(CompareTest, WorseLinkExitsFourAndIsListedFirst) {
   std::string a = writeReport("a.json", 4, [](int, int) { return kFast; });
   std::string b = writeReport("b.json", 4, [](int i, int t) { return i == 1 && t == 2 ? 0.5 * kFast : kFast * 1.05; });

@@ -11,6 +11,7 @@
 #include "bench/cli/config.h"
 #include "bench/report/report_congestion.h"
 #include "bench/report/report_load.h"
+#include "bench/report/report_metrics.h"
 #include "bench/run/schedule.h"
 #include "support/parse_args.h"
 #include "support/synthetic_links.h"
@@ -173,6 +174,14 @@ TEST(CongestionReports, EveryReportShowsTheImpactAndTheReportCommandReadsItBack)
   EXPECT_NE(csv_text.find(",shift,1e+09,0.5,4,true\n"), std::string::npos) << csv_text;
   EXPECT_NE(csv_text.find(",pairs,,,,\n"), std::string::npos);
   EXPECT_NE(testing::readFile(html).find("Congestion impact: shift against pairs"), std::string::npos);
+  std::ostringstream metrics;
+  writeMetrics(f->report, false, metrics);
+  EXPECT_NE(metrics.str().find("te_bench_block_congestion_impact{transport=\"tcp\",operation=\"write\",block_size=\"65536\","
+                               "schedule=\"shift\",stat=\"worst\"} 0.5\n"),
+            std::string::npos) << metrics.str();
+  EXPECT_NE(metrics.str().find("te_bench_block_congestion_flagged_links{transport=\"tcp\",operation=\"write\","
+                               "block_size=\"65536\",schedule=\"shift\"} 4\n"),
+            std::string::npos);
 
   Result<std::unique_ptr<LoadedReport>> loaded = loadRunReport(json);
   ASSERT_TRUE(loaded.isOk()) << loaded.status().message();

@@ -41,10 +41,12 @@ struct ReportBlock {
   uint64_t block_size = 0;
   std::vector<ReportLink> links;
   std::string schedule;  // "" in reports from before --schedule lists: matches any
+  bool latency = false;  // --metric latency: links carry their rate at depth one, block / p50
 };
 
 bool sameBlock(const ReportBlock& a, const ReportBlock& b) {
   return a.transport == b.transport && a.operation == b.operation && a.block_size == b.block_size &&
+         a.latency == b.latency &&
          (a.schedule.empty() || b.schedule.empty() || a.schedule == b.schedule);
 }
 
@@ -105,11 +107,21 @@ Result<ReportBlock> parseBlock(const nlohmann::json& b, const std::string& which
   }
   ReportBlock rb{shownValue(b["transport"].get<std::string>(), 32), shownValue(b["operation"].get<std::string>(), 32),
                  b["block_size"].get<uint64_t>(), {},
-                 isString(b, "schedule") ? shownValue(b["schedule"].get<std::string>(), 64) : ""};
+                 isString(b, "schedule") ? shownValue(b["schedule"].get<std::string>(), 64) : "",
+                 isString(b, "metric") && b["metric"] == "latency"};
   std::set<std::pair<int, int>> seen;
   for (size_t i = 0; i < b["links"].size(); ++i) {
     const std::string at = where + ".links[" + std::to_string(i) + "]";
     TE_ASSIGN_OR_RETURN(ReportLink rl, parseLink(b["links"][i], which, at));
+    if (rb.latency) {
+      // Judged as the run judged it: block / p50, the rate at queue depth one (0: no p50).
+      const nlohmann::json& latency = b["links"][i].value("latency_us", nlohmann::json());
+      if (!latency.is_object() || !isRate(latency, "p50")) {
+        return malformed(which, at, "a --metric latency link without latency_us.p50");
+      }
+      const double p50 = latency["p50"].get<double>();
+      rl.bytes_per_second = p50 > 0 ? double(rb.block_size) / (p50 * 1e-6) : 0;
+    }
     if (!seen.insert({rl.initiator, rl.target}).second) {
       return malformed(which, at, "link " + std::to_string(rl.initiator) + "->" + std::to_string(rl.target) +
                                       " appears twice in one block");
@@ -172,7 +184,7 @@ std::vector<HostComparison> hostRatios(const std::vector<LinkComparison>& links)
 }
 
 BlockComparison compareBlock(const ReportBlock& o, const ReportBlock& n, double threshold) {
-  BlockComparison bc{n.transport, n.operation, n.block_size, {}, {}, 0, 0, 0, {}, n.schedule};
+  BlockComparison bc{n.transport, n.operation, n.block_size, {}, {}, 0, 0, 0, {}, n.schedule, n.latency};
   std::map<std::pair<int, int>, const ReportLink*> old_links;
   for (const auto& l : o.links) old_links[{l.initiator, l.target}] = &l;
   std::map<int, std::pair<std::string, std::string>> moved;  // rank -> (old host, new host)
@@ -221,15 +233,21 @@ void printBlock(const BlockComparison& b, double threshold, std::ostream& out) {
   if (b.only_in_old || b.only_in_new) out << " (" << b.only_in_old << " only in OLD, " << b.only_in_new << " only in NEW)";
   out << "\n";
   for (const auto& note : b.notes) out << "  note: " << note << "\n";
+  // --metric latency: p50s, and the ratio old p50 / new p50 (below 1: slower), as rates compare.
+  auto shown = [&b](double bytes_per_second) {
+    if (!b.latency) return toRateUnit(bytes_per_second, RateUnit::kGB);
+    return bytes_per_second > 0 ? double(b.block_size) / bytes_per_second * 1e6 : 0.0;
+  };
   out << "  " << std::left << std::setw(10) << "link" << std::setw(32) << "hosts" << std::right << std::setw(12)
-      << "old GB/s" << std::setw(12) << "new GB/s" << std::setw(8) << "new/old" << "\n";
+      << (b.latency ? "old p50 us" : "old GB/s") << std::setw(12) << (b.latency ? "new p50 us" : "new GB/s")
+      << std::setw(8) << (b.latency ? "old/new" : "new/old") << "\n";
   out << std::fixed << std::setprecision(2);
   for (size_t i = 0; i < b.links.size() && i < kMaxRows; ++i) {
     const LinkComparison& l = b.links[i];
     out << "  " << std::left << std::setw(10) << (std::to_string(l.initiator) + "->" + std::to_string(l.target))
         << std::setw(32) << (l.initiator_host + "->" + l.target_host) << std::right << std::setw(12)
-        << toRateUnit(l.old_bytes_per_second, RateUnit::kGB) << std::setw(12)
-        << toRateUnit(l.new_bytes_per_second, RateUnit::kGB) << std::setw(8) << ratioText(l.ratio)
+        << shown(l.old_bytes_per_second) << std::setw(12) << shown(l.new_bytes_per_second) << std::setw(8)
+        << ratioText(l.ratio)
         << (l.worse ? "  WORSE" : "") << "\n";
   }
   if (b.links.size() > kMaxRows) out << "  ... " << b.links.size() - kMaxRows << " more links, ratio >= "
@@ -256,7 +274,9 @@ Result<nlohmann::json> loadReport(const std::string& path) {
   // What no comparison reads is dropped as it is parsed: a link's counts, samples, latency
   // and verdict, a block's analysis and matrices. A report of 1024 ranks is 815 MB of JSON, and
   // its whole DOM would be several GB.
-  static const std::set<std::string> kUnread = {"samples", "latency_us", "analysis", "matrix_bytes_per_second",
+  // Of latency_us only p50 is kept: --metric latency blocks are compared on it.
+  static const std::set<std::string> kUnread = {"samples", "p90", "p99", "min", "max", "mean", "analysis",
+                                                "matrix_bytes_per_second", "matrix_latency_p50_us",
                                                 "row_mean_bytes_per_second", "column_mean_bytes_per_second",
                                                 "bytes", "ops", "ops_per_second", "seconds", "batches", "phase",
                                                 "lower_bound", "error"};
@@ -299,10 +319,15 @@ nlohmann::json comparisonToJson(const Comparison& c) {
                        {"target_host", l.target_host}, {"old_bytes_per_second", l.old_bytes_per_second},
                        {"new_bytes_per_second", l.new_bytes_per_second},
                        {"ratio", l.ratio ? nlohmann::json(*l.ratio) : nlohmann::json(nullptr)}, {"worse", l.worse}});
+      if (!b.latency) continue;
+      auto p50 = [&b](double rate) { return rate > 0 ? nlohmann::json(double(b.block_size) / rate * 1e6) : nlohmann::json(nullptr); };
+      links.back()["old_latency_p50_us"] = p50(l.old_bytes_per_second);
+      links.back()["new_latency_p50_us"] = p50(l.new_bytes_per_second);
     }
     for (const auto& h : b.hosts) hosts.push_back({{"host", h.host}, {"mean_ratio", h.mean_ratio}, {"links", h.links}});
     blocks.push_back({{"transport", b.transport}, {"operation", b.operation}, {"block_size", b.block_size},
-                      {"schedule", b.schedule}, {"links", links}, {"hosts", hosts}, {"only_in_old", b.only_in_old},
+                      {"schedule", b.schedule}, {"metric", b.latency ? "latency" : "bandwidth"}, {"links", links},
+                      {"hosts", hosts}, {"only_in_old", b.only_in_old},
                       {"only_in_new", b.only_in_new}, {"worse", b.worse}, {"notes", b.notes}});
   }
   return {{"tool", "te_bench compare"}, {"threshold", c.threshold}, {"worse", c.worse}, {"blocks", blocks}};

@@ -36,6 +36,8 @@ struct BlockComparison {
   size_t worse = 0;
   std::vector<std::string> notes;           // e.g. a rank that moved to another host
   std::string schedule;                     // the new report's ("" before --schedule lists)
+  // --metric latency: the links' rates are block_size / p50 (new/old = old p50 / new p50).
+  bool latency = false;
 };
 
 struct Comparison {

@@ -138,6 +138,19 @@ void writeBlocks(const RunReport& report, Exposition& e) {
            [&](const ResultBlock& b, const std::string& l) {
              if (b.analysis.expected_bytes_per_second) e.sample(l, *b.analysis.expected_bytes_per_second);
            });
+  // A loaded schedule's block against the same links idle (--schedule pairs,all-to-all).
+  perBlock(report, e, "block_congestion_impact", "loaded / idle throughput of a loaded schedule's links",
+           [&](const ResultBlock& b, const std::string& l) {
+             if (!b.congestion) return;
+             const ImpactSummary& s = b.congestion->summary;
+             for (const auto& [stat, v] : {std::pair{"median", s.median}, {"mean", s.mean}, {"p1", s.p1}, {"worst", s.worst}}) {
+               e.sample(with(l, {{"stat", stat}}), v);
+             }
+           });
+  perBlock(report, e, "block_congestion_flagged_links", "links of a loaded schedule low under load",
+           [&](const ResultBlock& b, const std::string& l) {
+             if (b.congestion) e.sample(l, static_cast<double>(b.congestion->flagged.size()));
+           });
 }
 
 // Per host or per switch: the analysis's summaries of its links as initiator and as target.

@@ -73,6 +73,14 @@ Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootst
     ts.finished.resize(config.batch_size);
     ts.rng = splitmix(config.seed ^ (static_cast<uint64_t>(bootstrap.rank()) << 32) ^ static_cast<uint64_t>(i)) | 1;
   }
+  if (config.metric == Metric::kLatency) {
+    int here = 0;
+    for (int k = 0; k < bootstrap.size(); ++k) here += bootstrap.hostname(k) == bootstrap.hostname(bootstrap.rank());
+    const int busy = config.threads + (engine.transport().capabilities().one_sided ? 0 : 1);
+    r->spin_ = static_cast<unsigned>(here * busy) <= std::thread::hardware_concurrency();
+    TE_LOG(DEBUG) << "latency: " << here << " rank(s) here x " << busy << " busy thread(s), "
+                  << std::thread::hardware_concurrency() << " cores: " << (r->spin_ ? "spinning" : "yielding");
+  }
   return r;
 }
 
@@ -335,11 +343,11 @@ Status Runner::driveThread(ThreadState& t) {
     }
     // Nothing finished: spin briefly, then wait on the transport with a growing bound so
     // ranks that share cores leave them to the ranks that are measuring. A latency is
-    // measured polling, as perftest does: a sleep would be counted in it; yielding still
+    // measured polling, as perftest does: a sleep would be counted in it; yielding (spin_)
     // lets ranks that share a core take turns.
     if (++idle_spins < 16) continue;
     if (config_.metric == Metric::kLatency) {
-      std::this_thread::yield();
+      if (!spin_) std::this_thread::yield();
       continue;
     }
     engine_.waitForProgress(t.pipeline[t.order.front()].batch, backoff);

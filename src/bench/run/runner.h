@@ -127,6 +127,10 @@ class Runner {
   std::vector<std::unique_ptr<ThreadState>> threads_;
   std::unique_ptr<LinkGate[]> gates_;  // one per link of the phase
   std::atomic<bool> abort_{false};
+  // --metric latency with a core for every busy thread of this host (its ranks' measuring
+  // threads, and their target service threads where the transport is not one-sided): poll
+  // without yielding, as perftest does. Otherwise a yield lets ranks that share a core take turns.
+  bool spin_ = false;
   // Called by the measuring rank's main thread at each heartbeat (rank 0, pair handshakes:
   // what the others sent while it measures).
   std::function<void()> while_measuring_;
