@@ -134,7 +134,8 @@ Status Runner::measureMine(const std::vector<Phase>& phases, size_t p, Histogram
   if (targets.empty()) return Status::ok();
   TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
   Result<std::vector<LinkResult>> r = measurePhase(targets, latency);
-  if (!r.isOk()) return r.status().withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me));
+  // The phase is named by whoever stops the schedule ("phase 3 of 6: rank 2 (node7): ...").
+  if (!r.isOk()) return r.status().withContext("rank " + std::to_string(me) + " (" + bootstrap_.hostname(me) + ")");
   *links = std::move(*r);
   return Status::ok();
 }
