@@ -9,6 +9,10 @@
 # qdisc on each end sends everything through one class of RATE: every path between a host
 # under leaf J and a host under another leaf is limited, paths inside a leaf are not.
 #
+# TE_SHAPE_LIMIT=N: the class queues at most N packets (a pfifo under it), as a switch's
+# buffer would, rather than the device's 1000: a deep queue delays the ACKs of the flows
+# going the other way and couples the two directions.
+#
 # Needs the cluster from netns_cluster.sh (same TE_CLUSTER_PREFIX).
 set -eu
 P=${TE_CLUSTER_PREFIX:-te-}
@@ -24,5 +28,6 @@ for dev in "up$j" "dn$j"; do
     [ "$2" = off ] && continue
     ip netns exec "$ns" tc qdisc add dev "$dev" root handle 1: htb default 1
     ip netns exec "$ns" tc class add dev "$dev" parent 1: classid 1:1 htb rate "$2" ceil "$2" quantum 60000
+    [ -z "${TE_SHAPE_LIMIT:-}" ] || ip netns exec "$ns" tc qdisc add dev "$dev" parent 1:1 handle 10: pfifo limit "$TE_SHAPE_LIMIT"
 done
 echo "slow_uplink: $1 $2"

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "bench/analysis/invariants.h"
@@ -262,13 +263,20 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
   TE_RETURN_IF_ERROR(engine.registerLocalBuffer(*memory.local).status());
   TE_ASSIGN_OR_RETURN(engine::RegionId exposed_region, engine.registerLocalBuffer(*memory.exposed));
   TE_RETURN_IF_ERROR(engine.connect(bs, deadlineFrom(c)));
-  TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner, Runner::create(c, bs, engine, memory, exposed_region));
   // --schedule's list, each measured in turn at every block size (idle and loaded: congestion).
   std::vector<std::pair<std::string, std::vector<Phase>>> schedules;
+  size_t max_links = 1;  // the most links this rank drives in one phase
   for (const std::string& schedule : scheduleList(c.schedule)) {
     TE_ASSIGN_OR_RETURN(std::vector<Phase> phases, makeSchedule(schedule, bs.size(), scheduleArgsOf(c), c.pairs));
+    for (const Phase& phase : phases) {
+      max_links = std::max<size_t>(max_links, std::count_if(phase.begin(), phase.end(), [&bs](const Link& l) {
+                                     return l.initiator == bs.rank();
+                                   }));
+    }
     schedules.emplace_back(schedule, std::move(phases));
   }
+  TE_ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner,
+                      Runner::create(c, bs, engine, memory, exposed_region, max_links));
   TransportRun run;
   run.details = engine.transport().describe();
   TE_ASSIGN_OR_RETURN(run.memory, gatherMemory(c, bs, memory, run.details));

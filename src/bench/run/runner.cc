@@ -56,15 +56,23 @@ Runner::~Runner() {
 
 Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
                                                engine::TransferEngine& engine, BenchMemory& memory,
-                                               engine::RegionId exposed_region) {
+                                               engine::RegionId exposed_region, size_t max_links) {
   std::unique_ptr<Runner> r(new Runner(config, bootstrap, engine, memory, exposed_region));
+  // --batches-in-flight per thread, or one batch for each link a thread alternates between
+  // (within the engine's batches), so that a slow link never holds its neighbours' slots.
+  // --integrity-check keeps --batches-in-flight: what is in flight must fit the blocks a
+  // thread owns (config_validate.cc).
+  const size_t threads = static_cast<size_t>(config.threads);
+  const size_t per_link = config.integrity_check ? 1 : (max_links + threads - 1) / threads;
+  const size_t slots = std::max<size_t>(static_cast<size_t>(config.batches_in_flight),
+                                        std::min(per_link, engine::TransferEngine::kMaxBatches / threads));
   for (int i = 0; i < config.threads; ++i) {
     auto t = std::make_unique<ThreadState>();
     t->index = i;
     // Pushed one by one so that the destructor frees whatever was allocated before a failure.
     r->threads_.push_back(std::move(t));
     ThreadState& ts = *r->threads_.back();
-    for (int k = 0; k < config.batches_in_flight; ++k) {
+    for (size_t k = 0; k < slots; ++k) {
       TE_ASSIGN_OR_RETURN(engine::BatchId id, engine.allocateBatch(i, config.batch_size));
       ts.pipeline.push_back({id});
     }
@@ -417,6 +425,7 @@ void Runner::preparePhase(const std::vector<int>& targets) {
     if (warm_count > 0) gates_[i].warm_slices = zeroed(warm_count);
     gates_[i].warm_count = warm_count;
   }
+  std::vector<uint64_t> pipeline(m, 0);
   for (auto& t : threads_) {
     t->links.assign(m, LinkAccum{});
     for (size_t i = 0; i < m; ++i) {
@@ -432,7 +441,13 @@ void Runner::preparePhase(const std::vector<int>& targets) {
     } else {
       for (size_t i = t->index; i < m; i += nthreads) t->assigned.push_back(i);
     }
-    for (size_t i : t->assigned) gates_[i].draining.fetch_add(1, std::memory_order_relaxed);
+    // The thread's batches are shared between its links: each may have its share in flight
+    // (at least one), so that a slow link cannot take the slots its thread's other links need.
+    const uint64_t share = std::max<uint64_t>(1, t->pipeline.size() / t->assigned.size());
+    for (size_t i : t->assigned) {
+      gates_[i].draining.fetch_add(1, std::memory_order_relaxed);
+      pipeline[i] += share;
+    }
     for (auto& req : t->requests) {
       req.opcode = config_.operation == Workload::kRead ? engine::OpCode::kRead : engine::OpCode::kWrite;
       req.target_region = exposed_region_;
@@ -443,11 +458,10 @@ void Runner::preparePhase(const std::vector<int>& targets) {
   // --iterations: whole batches from the start; else the budget starts at one request and
   // grows with the link's pace (adaptBudget).
   for (size_t i = 0; i < m; ++i) {
-    const uint64_t pipeline = static_cast<uint64_t>(gates_[i].draining.load()) * config_.batches_in_flight;
-    gates_[i].min_batches = std::max<uint64_t>(kMinBatches, 2 * pipeline);
+    gates_[i].min_batches = std::max<uint64_t>(kMinBatches, 2 * pipeline[i]);
     // --metric latency: one request on the link at a time, whatever the threads on it.
-    gates_[i].most = config_.metric == Metric::kLatency ? 1 : pipeline * config_.batch_size;
-    gates_[i].slots = std::max<uint64_t>(1, pipeline);
+    gates_[i].most = config_.metric == Metric::kLatency ? 1 : pipeline[i] * config_.batch_size;
+    gates_[i].slots = std::max<uint64_t>(1, pipeline[i]);
     gates_[i].budget = config_.iterations > 0 ? gates_[i].most : 1;
   }
 }

@@ -27,10 +27,12 @@ class Runner {
  public:
   // `memory`: this rank's buffers, both registered with `engine`, the exposed one as region
   // `exposed_region` (the same id on every rank): transfers go from / to the local buffer
-  // (named by address) into / from peers' exposed ones.
+  // (named by address) into / from peers' exposed ones. `max_links`: the most links this
+  // rank drives in one phase of the schedules to run; a thread gets enough batches for each
+  // of its links to have one of its own (loaded schedules, fewer threads than links).
   static Result<std::unique_ptr<Runner>> create(const BenchConfig& config, bootstrap::Bootstrap& bootstrap,
                                                 engine::TransferEngine& engine, BenchMemory& memory,
-                                                engine::RegionId exposed_region);
+                                                engine::RegionId exposed_region, size_t max_links = 1);
   ~Runner();
 
   using ProgressFn = std::function<void(size_t done, size_t total)>;

@@ -48,11 +48,11 @@ struct Runner::LinkGate {
   // Requests all threads may have on the link at once: adapted to the link's pace so what is
   // in flight drains within the drain target however slow the link is (a slow link is
   // measured, not mistaken for a dead one, and its phase stays bounded). `most`: the whole
-  // pipeline, threads x --batches-in-flight x --batch-size.
+  // pipeline: its threads' shares of their batches (runner.cc, preparePhase) x --batch-size.
   std::atomic<uint64_t> budget{1};
   std::atomic<uint64_t> inflight{0};
   uint64_t most = 0;
-  uint64_t slots = 1;  // the link's pipeline: threads x --batches-in-flight batches
+  uint64_t slots = 1;  // the link's pipeline: its threads' shares of their batches
   // The link's pace over an epoch of at least the allowed drain time: requests completed
   // since `epoch` began (a shrink rests on this, not on one batch: a descheduled thread's
   // hiccup must not starve a fast link).
