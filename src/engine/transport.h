@@ -83,6 +83,18 @@ class Transport {
   // allToAll for per-pair data) and connects to every other rank. Collective across ranks.
   virtual Status connect(Collective& collective, Deadline deadline) = 0;
 
+  // Connections on demand. A transport that connects peers as phases need them (verbs under
+  // --max-connected-peers) says so here; the runner then calls preparePhase before every
+  // phase of every schedule, on every rank and in the same order, with the phase's links (the
+  // same on every rank), and runs the phases in step (a hand-off at rank 0 after each), since
+  // preparePhase may exchange through `collective`. Nothing may be in flight. Default: every
+  // peer is connected in connect() and this does nothing.
+  virtual bool connectsPerPhase() const { return false; }
+  virtual Status preparePhase(std::span<const PhaseLink> links, Collective& collective, Deadline deadline) {
+    (void)links, (void)collective, (void)deadline;
+    return Status::ok();
+  }
+
   virtual int numWorkers() const = 0;
   virtual TransportWorker& worker(int index) = 0;
 

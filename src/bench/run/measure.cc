@@ -245,6 +245,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
       }
     }
   }
+  run.details = engine.transport().describe();  // after the schedule: what connecting on demand cost
   // Targets keep serving until every initiator is done with this transport. A rank lost
   // here costs nothing measured: rank 0 reports it all, the run marked incomplete.
   run.stopped = rendezvous(bs, deadlineFrom(c)).withContext("end of " + name);

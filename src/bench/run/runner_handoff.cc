@@ -118,8 +118,9 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
 Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_size, const ProgressFn& progress,
                             const KeptFn& kept) {
   grid_ = makeGrid(2 * memory_.half(), block_size, config_.threads);
+  // A transport that connects per phase exchanges in every phase: the phases go in step.
   if (config_.phase_sync == "pairs" && !config_.integrity_check && bootstrap_.hasPointToPoint() &&
-      PhaseDeps::suits(phases, bootstrap_.size())) {
+      PhaseDeps::suits(phases, bootstrap_.size()) && !engine_.transport().connectsPerPhase()) {
     return runPaired(phases, progress, kept);
   }
   return runHandingOff(phases, progress, kept);
@@ -127,6 +128,16 @@ Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_siz
 
 Status Runner::measureMine(const std::vector<Phase>& phases, size_t p, Histogram* latency, std::vector<LinkResult>* links) {
   const int me = bootstrap_.rank();
+  if (engine_.transport().connectsPerPhase()) {
+    // Connections on demand (transport.h): every rank, before every phase, in step.
+    std::vector<engine::PhaseLink> all;
+    all.reserve(phases[p].size());
+    for (const Link& link : phases[p]) all.push_back({link.initiator, link.target});
+    Status connected = engine_.transport().preparePhase(all, bootstrap_, Clock::now() + seconds(config_.timeout));
+    if (!connected.isOk()) {
+      return connected.withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me) + ", connecting");
+    }
+  }
   std::vector<int> targets;
   for (const Link& link : phases[p]) {
     if (link.initiator == me) targets.push_back(link.target);
