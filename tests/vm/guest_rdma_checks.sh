@@ -59,6 +59,11 @@ c = json.load(open(sys.argv[1]))["transport"]["details"]["connection"]
 assert c["on_demand"] is False and c["max_connected_peers"] == 0, c
 assert c["qps_created"] == c["qps_live_max"] == c["qps_live"] > 0, c
 assert c["queue_bytes_pinned"] > 0 and c["connect_seconds"] > 0, c
+# Lean queues: no lane deeper than a worker can fill (8 x 2 batches of up to 4 slices over 2 lanes).
+assert 0 < c["lane_depth"] <= 32 and isinstance(c["lean_ops"], bool), c
+print("# eager: %d QPs, lane depth %d, inline %d B, lean ops %s, WQE %d B, ~%d KiB queues, %.3f s connecting" %
+      (c["qps_created"], c["lane_depth"], c["max_inline_data"], c["lean_ops"], c["wqe_bytes"],
+       c["queue_bytes_pinned"] // 1024, c["connect_seconds"]))
 EOF
 step "te_bench -np 4 --max-connected-peers 1 (pairs, integrity)"
 if timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${QUICK[@]}" --operation write --block-size 64K --integrity-check \

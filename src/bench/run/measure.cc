@@ -59,6 +59,9 @@ Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::st
   // memory) and the ranks it talks to, for limits a transport checks up front.
   engine::TransportConfig config = c.transport_config;
   config.world_size = world_size;
+  config.requests_in_flight = static_cast<uint64_t>(c.batch_size) * static_cast<uint64_t>(c.batches_in_flight);
+  config.largest_request = c.block_size;
+  config.smallest_write = c.operation == Workload::kRead ? 0 : *std::min_element(c.block_sizes.begin(), c.block_sizes.end());
   for (engine::MemoryKind side : {c.initiator_memory, c.target_memory}) {
     if (side == engine::MemoryKind::kDram) config.pinned_host_bytes += c.buffer_size / 2;
   }

@@ -4,6 +4,8 @@
 
 #include "common/logging.h"
 #include "engine/verbs/key_faults.h"
+#include "engine/verbs/pin_limits.h"
+#include "engine/verbs/queue_sizing.h"
 
 namespace te::engine::verbs {
 namespace {
@@ -25,15 +27,27 @@ SendPathConfig sendPathBase(const ChannelSetup& s) {
   return c;
 }
 
-uint64_t entriesOf(const PeerChannels& pc) {
+uint64_t bytesOf(const PeerChannels& pc) {
   uint64_t n = 0;
-  for (const PeerLane& l : pc.lanes) n += l.depth;
+  for (const PeerLane& l : pc.lanes) n += l.queue_bytes + kQpFixedBytesEstimate;
   return n;
 }
 
 }  // namespace
 
 ChannelSet::~ChannelSet() = default;
+
+uint64_t ChannelSet::cqBytes() const {
+  uint64_t bytes = 0;
+  for (const auto& worker : cq_plan_.cq_depth) {
+    for (int d : worker) {
+      uint64_t entries = 1;
+      while (entries < static_cast<uint64_t>(d) + 1) entries <<= 1;  // mlx5: a power of two, one spare
+      bytes += entries * kCqeBytesEstimate;
+    }
+  }
+  return bytes;
+}
 
 Result<std::unique_ptr<ChannelSet>> ChannelSet::create(ChannelSetup setup, int planned_peers) {
   std::unique_ptr<ChannelSet> set(new ChannelSet(std::move(setup)));
@@ -88,12 +102,12 @@ Status ChannelSet::connectPeers(const std::vector<int>& peers, Collective& colle
     const int p = pc->lanes.front().peer;
     TE_RETURN_IF_ERROR(connectPeerQps(s, *pc, from[static_cast<size_t>(p)], &used_));
     qps_live_ += pc->qps.size();
-    queue_entries_ += entriesOf(*pc);
+    qp_bytes_ += bytesOf(*pc);
     ++peers_live_;
     peers_[static_cast<size_t>(p)] = std::move(pc);
   }
   qps_live_max_ = std::max(qps_live_max_, qps_live_);
-  queue_entries_max_ = std::max(queue_entries_max_, queue_entries_);
+  qp_bytes_max_ = std::max(qp_bytes_max_, qp_bytes_);
   peers_live_max_ = std::max(peers_live_max_, peers_live_);
   return Status::ok();
 }
@@ -103,7 +117,7 @@ void ChannelSet::releasePeers(const std::vector<int>& peers) {
     if (p < 0 || static_cast<size_t>(p) >= peers_.size() || !peers_[static_cast<size_t>(p)]) continue;
     std::unique_ptr<PeerChannels>& pc = peers_[static_cast<size_t>(p)];
     qps_live_ -= pc->qps.size();
-    queue_entries_ -= entriesOf(*pc);
+    qp_bytes_ -= bytesOf(*pc);
     --peers_live_;
     released_.push_back(std::move(pc));
   }
@@ -119,7 +133,8 @@ Status ChannelSet::rebuild() {
     for (const PeerLane& l : pc->lanes) ++live[static_cast<size_t>(l.worker)][l.local_device];
   }
   nlohmann::json lanes_per_worker = nlohmann::json::array();
-  uint32_t min_inline = UINT32_MAX, min_depth = UINT32_MAX;
+  uint32_t min_inline = UINT32_MAX, min_depth = UINT32_MAX, wqe_bytes = 0;
+  bool lean = true;
   for (size_t w = 0; w < workers; ++w) {
     SendPathConfig c = base_;
     for (const auto& pc : peers_) {
@@ -135,6 +150,8 @@ Status ChannelSet::rebuild() {
         c.lanes.push_back(spec);
         min_inline = std::min(min_inline, l.max_inline);
         min_depth = std::min(min_depth, depth);
+        lean = lean && l.lean_ops;
+        wqe_bytes = std::max(wqe_bytes, sendWqeBytes(l.max_inline, l.lean_ops));
       }
     }
     lanes_per_worker.push_back(c.lanes.size());
@@ -147,6 +164,10 @@ Status ChannelSet::rebuild() {
   summary_["lanes_per_worker"] = lanes_per_worker;
   summary_["lane_depth"] = any ? min_depth : 0;
   summary_["max_inline_data"] = any ? min_inline : 0;
+  if (any) {
+    summary_["lean_ops"] = lean;        // every QP made with ibv_create_qp_ex, RDMA WRITE / READ only
+    summary_["wqe_bytes"] = wqe_bytes;  // on mlx5 (queue_sizing.h)
+  }
   summary_["request_table"] = workers_.empty() ? 0 : workers_[0]->path().tableCapacity();
   summary_["path_mtu"] = used_.path_mtus.empty() ? 0 : *used_.path_mtus.begin();
   return Status::ok();

@@ -43,8 +43,10 @@ class ChannelSet {
   uint64_t qpsLiveMax() const { return qps_live_max_; }
   int peersLive() const { return peers_live_; }
   int peersLiveMax() const { return peers_live_max_; }
-  // Send-queue entries of the most QPs live at once (the pinned queue memory's driver).
-  uint64_t queueEntriesMax() const { return queue_entries_max_; }
+  // Queue memory pinned (modelled on mlx5, queue_sizing.h): the QPs' at their peak (send
+  // queue and a page for the receive queue and doorbell each), and the CQs', made once.
+  uint64_t qpBytesMax() const { return qp_bytes_max_; }
+  uint64_t cqBytes() const;
   const CqPlan& cqPlan() const { return cq_plan_; }
 
  private:
@@ -57,7 +59,7 @@ class ChannelSet {
   QpSettings used_;
   nlohmann::json summary_;
   uint64_t qps_created_ = 0, qps_live_ = 0, qps_live_max_ = 0;
-  uint64_t queue_entries_ = 0, queue_entries_max_ = 0;
+  uint64_t qp_bytes_ = 0, qp_bytes_max_ = 0;
   int peers_live_ = 0, peers_live_max_ = 0;
   // Teardown order: QPs (peers_, released_) before the workers' CQs.
   std::vector<std::unique_ptr<VerbsWorker>> workers_;

@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "engine/verbs/key_faults.h"
 #include "engine/verbs/qp_state.h"
+#include "engine/verbs/queue_sizing.h"
 #include "engine/worker/peer_label.h"
 
 namespace te::engine::verbs {
@@ -22,8 +23,6 @@ std::string globalRoutingReason(const PortFacts& me, const DeviceAddress& them) 
 }
 
 namespace {
-
-constexpr uint32_t kInlineWanted = 128;  // bytes of WRITE payload carried in the WQE
 
 std::string laneContext(const ChannelSetup& s, const PeerLane& l) {
   const PortFacts& me = *s.nics[l.local_device].facts;
@@ -89,8 +88,12 @@ CqPlan planCqs(const ChannelSetup& s, int planned_peers) {
   for (int w = 0; w < workers; ++w) {
     for (size_t d = 0; d < devices; ++d) {
       const PortFacts& f = *s.nics[d].facts;
+      // --max-wr, under what the device allows and what the run can have outstanding on a lane.
       uint64_t depth = static_cast<uint64_t>(s.options.max_wr);
       if (f.max_qp_wr > 0) depth = std::min<uint64_t>(depth, f.max_qp_wr);
+      const uint32_t needed = depthNeeded(s.requests_in_flight, s.largest_request, s.options.slice_size,
+                                          static_cast<int>(devices) * s.options.qps_per_peer);
+      if (needed > 0) depth = std::min<uint64_t>(depth, needed);
       // The lanes of `planned_peers` peers out of all of them (the same share of each).
       uint64_t n = lanes[w][d];
       if (others > 0 && planned_peers < others) n = (n * static_cast<uint64_t>(planned_peers) + others - 1) / others;
@@ -108,6 +111,9 @@ Status createPeerQps(const ChannelSetup& s, int peer, const CqPlan& cq_plan, con
   const int local_devices = static_cast<int>(s.nics.size());
   const int remote_devices = static_cast<int>(s.endpoints[peer].devices.size());
   const ChannelPlan plan = planFor(s, peer);
+  bool host_region = false;
+  for (const LocalRegionKeys& r : s.regions) host_region = host_region || r.host_readable;
+  const uint32_t inline_wanted = inlineWanted(s.smallest_write, s.options.slice_size, host_region);
   for (int c = 0; c < plan.count(); ++c) {
     PeerLane l;
     l.peer = peer;
@@ -118,12 +124,14 @@ Status createPeerQps(const ChannelSetup& s, int peer, const CqPlan& cq_plan, con
     out->health.push_back(std::make_unique<QpHealth>());
     l.health = out->health.back().get();
     l.health->label = laneContext(s, l);
-    RcQpCaps want{cq_plan.lane_depth[l.worker][l.local_device], kInlineWanted}, got;
+    RcQpCaps want{cq_plan.lane_depth[l.worker][l.local_device], inline_wanted, true}, got;
     TE_ASSIGN_OR_RETURN(QpPtr qp, createRcQp(nic.pd, cqs[l.worker][l.local_device], want, peerName(s, peer), &got,
                                              l.health));
     l.qp = qp.get();
     l.depth = std::min(want.max_send_wr, got.max_send_wr);
     l.max_inline = got.max_inline_data;
+    l.lean_ops = got.lean_ops;
+    l.queue_bytes = sendQueueBytes(got.max_send_wr, got.max_inline_data, got.lean_ops);
     out->qps.push_back(std::move(qp));
     TE_RETURN_IF_ERROR(modifyQpToInit(l.qp, static_cast<uint8_t>(nic.facts->port),
                                       static_cast<uint16_t>(nic.facts->pkey_index), laneContext(s, l)));

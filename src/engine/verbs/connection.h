@@ -36,6 +36,10 @@ struct ChannelSetup {
   std::vector<LocalNic> nics;               // the devices this rank uses, in endpoint order
   std::vector<LocalRegionKeys> regions;     // lkeys in the same device order
   std::vector<RankEndpoint> endpoints;      // every rank's, indexed by rank
+  // What the run posts (TransportConfig): queues sized to it (queue_sizing.h).
+  uint64_t requests_in_flight = 0;
+  uint64_t largest_request = 0;
+  uint64_t smallest_write = ~0ull;
 };
 
 // Why a QP from `me` to `them` carries a GRH (routes by GID), as NCCL decides: RoCE always;
@@ -59,6 +63,8 @@ struct PeerLane {
   uint16_t remote_device = 0;
   uint32_t depth = 0;          // send-queue entries the QP was made with
   uint32_t max_inline = 0;
+  bool lean_ops = false;       // made with only RDMA WRITE / READ declared (ibv_create_qp_ex)
+  uint64_t queue_bytes = 0;    // its send queue, modelled on mlx5 (queue_sizing.h)
   QpHealth* health = nullptr;  // the QP's async events (its qp_context)
 };
 

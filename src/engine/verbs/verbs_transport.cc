@@ -228,6 +228,9 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
   setup.workers = config_.num_workers;
   setup.options = config_.options<VerbsOptions>();
   setup.qos = config_.options<RdmaQosOptions>();
+  setup.requests_in_flight = config_.requests_in_flight;
+  setup.largest_request = config_.largest_request;
+  setup.smallest_write = config_.smallest_write;
   setup.endpoints.resize(size);
   remote_regions_.assign(size, {});
   for (int r = 0; r < size; ++r) {
@@ -295,14 +298,9 @@ Status VerbsTransport::preparePhase(std::span<const PhaseLink> links, Collective
 
 nlohmann::json VerbsTransport::connectionFacts() const {
   nlohmann::json j = channels_->summary();
-  // Pinned queue memory at the peak (estimates per entry from pin_limits.h): the send queues
-  // of the most QPs live at once, and the CQs, which are made once.
-  uint64_t cqes = 0;
-  for (const auto& worker : channels_->cqPlan().cq_depth) {
-    for (int d : worker) cqes += static_cast<uint64_t>(d);
-  }
-  const uint64_t queue_bytes = channels_->queueEntriesMax() * kWqeBytesEstimate +
-                               channels_->qpsLiveMax() * kQpFixedBytesEstimate + cqes * kCqeBytesEstimate;
+  // Pinned queue memory at the peak (modelled on mlx5, queue_sizing.h): the most QPs live
+  // at once, and the CQs, which are made once.
+  const uint64_t queue_bytes = channels_->qpBytesMax() + channels_->cqBytes();
   j["on_demand"] = plan_ != nullptr;
   j["max_connected_peers"] = max_peers_;
   j["qps_created"] = channels_->qpsCreated();
@@ -310,6 +308,7 @@ nlohmann::json VerbsTransport::connectionFacts() const {
   j["qps_live_max"] = channels_->qpsLiveMax();
   j["peers_live_max"] = channels_->peersLiveMax();
   j["queue_bytes_pinned"] = queue_bytes;
+  j["queue_bytes_cqs"] = channels_->cqBytes();
   j["connect_seconds"] = connect_seconds_;
   if (!plan_) return j;
   j["prepare_seconds_max"] = prepare_seconds_max_;
