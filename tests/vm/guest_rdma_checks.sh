@@ -65,8 +65,11 @@ print("# eager: %d QPs, lane depth %d, inline %d B, lean ops %s, WQE %d B, ~%d K
       (c["qps_created"], c["lane_depth"], c["max_inline_data"], c["lean_ops"], c["wqe_bytes"],
        c["queue_bytes_pinned"] // 1024, c["connect_seconds"]))
 EOF
-step "te_bench -np 4 --max-connected-peers 1 (pairs, integrity)"
-if timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${QUICK[@]}" --operation write --block-size 64K --integrity-check \
+# With --integrity-check the phases hand off at rank 0; without, they follow by pair handshakes
+# and each new pair exchanges its QP numbers point to point.
+for sync in --integrity-check --phase-sync=pairs; do
+step "te_bench -np 4 --max-connected-peers 1 (pairs, $sync)"
+if timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${QUICK[@]}" --operation write --block-size 64K $sync \
      --max-connected-peers 1 --json "$OUT/lazy.json" > "$OUT/lazy.log" 2>&1 \
    && python3 "$CHECK" "$OUT/lazy.json" 4 verbs --blocks 1 && python3 - "$OUT/lazy.json" <<'EOF'
 import json, sys
@@ -88,10 +91,11 @@ print("# on demand: %d QPs created, at most %d live, %.3f s connecting, ~%d KiB 
       (c["qps_created"], per_peer, c["connect_seconds"], c["queue_bytes_pinned"] // 1024))
 EOF
 then
-  ok "--max-connected-peers 1 at -np 4: full matrix, QPs of one peer live at a time"
+  ok "--max-connected-peers 1 at -np 4 ($sync): full matrix, QPs of one peer live at a time"
 else
-  bad "--max-connected-peers 1 at -np 4"; tail -20 "$OUT/lazy.log"
+  bad "--max-connected-peers 1 at -np 4 ($sync)"; tail -20 "$OUT/lazy.log"
 fi
+done
 step "te_bench -np 3 --schedule all-to-all --max-connected-peers 1"
 if timeout -k 10 300 "${MPI[@]}" -np 3 "$BENCH" "${QUICK[@]}" --schedule all-to-all --operation write --block-size 64K \
      --max-connected-peers 1 --json "$OUT/lazy3.json" > "$OUT/lazy3.log" 2>&1 \
@@ -99,7 +103,8 @@ if timeout -k 10 300 "${MPI[@]}" -np 3 "$BENCH" "${QUICK[@]}" --schedule all-to-
 import json, sys
 c = json.load(open(sys.argv[1]))["transport"]["details"]["connection"]
 assert c["on_demand"] is True and c["peers_live_max"] == 2, c
-assert c["qps_live_max"] == c["qps_created"], c
+assert c["qps_created"] >= c["qps_live_max"] > 0, c  # retests of flagged links may connect a pair again
+assert all(b["peers_live_max"] == 2 for b in c["by_rank"]), c
 EOF
 then
   ok "--max-connected-peers 1, all-to-all at -np 3: both peers connected for the phase"

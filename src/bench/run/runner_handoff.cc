@@ -3,6 +3,7 @@
 // sparse (retests), with --integrity-check, and where the bootstrap has no point-to-point
 // messages; runner_paired.cc has the pair handshakes used otherwise.
 #include <algorithm>
+#include <thread>
 
 #include "bench/run/phase_deps.h"
 #include "bench/run/runner.h"
@@ -12,6 +13,47 @@
 #include "common/watchdog.h"
 
 namespace te::bench {
+namespace {
+
+// The bootstrap channel of a transport's connection messages (runner_paired.cc uses 0..2).
+constexpr int kConnectChannel = 3;
+
+// Point-to-point messages for a transport that connects pair by pair (transport.h,
+// preparePhase). Waiting for a partner heartbeats (and on rank 0 takes the others' parts), so
+// that the wait never reads as silence.
+class PairMessages final : public PeerMessages {
+ public:
+  PairMessages(bootstrap::Bootstrap& bs, Clock::duration beat, const std::function<void()>& on_beat)
+      : bs_(bs), beat_(beat), on_beat_(on_beat) {}
+  Status send(int to, Bytes data) override { return bs_.post(to, kConnectChannel, std::move(data)); }
+  Result<Bytes> receive(int from, Deadline deadline) override {
+    auto pause = std::chrono::microseconds(10);
+    Clock::time_point beat_at = Clock::now() + beat_;
+    while (true) {
+      TE_ASSIGN_OR_RETURN(std::optional<bootstrap::Bootstrap::Message> m, bs_.receive(from, kConnectChannel));
+      if (m) return std::move(m->data);
+      const Clock::time_point now = Clock::now();
+      if (now >= deadline) {
+        return deadlineExceeded("no connection data from rank " + std::to_string(from) + " (" + bs_.hostname(from) +
+                                ") in time");
+      }
+      if (now >= beat_at) {
+        bs_.heartbeat();
+        if (on_beat_) on_beat_();
+        beat_at = now + beat_;
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    }
+  }
+
+ private:
+  bootstrap::Bootstrap& bs_;
+  const Clock::duration beat_;
+  const std::function<void()>& on_beat_;
+};
+
+}  // namespace
 
 Status Runner::verifyPhase(const Phase& phase, uint64_t epoch) {
   const int me = bootstrap_.rank();
@@ -118,9 +160,10 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
 Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_size, const ProgressFn& progress,
                             const KeptFn& kept) {
   grid_ = makeGrid(2 * memory_.half(), block_size, config_.threads);
-  // A transport that connects per phase exchanges in every phase: the phases go in step.
+  // A transport that connects per phase does so pair by pair over the point-to-point messages
+  // the handshakes need too (without them it exchanges through collectives, in step).
   if (config_.phase_sync == "pairs" && !config_.integrity_check && bootstrap_.hasPointToPoint() &&
-      PhaseDeps::suits(phases, bootstrap_.size()) && !engine_.transport().connectsPerPhase()) {
+      PhaseDeps::suits(phases, bootstrap_.size())) {
     return runPaired(phases, progress, kept);
   }
   return runHandingOff(phases, progress, kept);
@@ -129,11 +172,14 @@ Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_siz
 Status Runner::measureMine(const std::vector<Phase>& phases, size_t p, Histogram* latency, std::vector<LinkResult>* links) {
   const int me = bootstrap_.rank();
   if (engine_.transport().connectsPerPhase()) {
-    // Connections on demand (transport.h): every rank, before every phase, in step.
+    // Connections on demand (transport.h): every rank, before every phase, once the ranks near
+    // its links are through the phase before (a hand-off, or the handshakes).
     std::vector<engine::PhaseLink> all;
     all.reserve(phases[p].size());
     for (const Link& link : phases[p]) all.push_back({link.initiator, link.target});
-    Status connected = engine_.transport().preparePhase(all, bootstrap_, Clock::now() + seconds(config_.timeout));
+    PairMessages pairs(bootstrap_, silence() / 4, while_measuring_);
+    Status connected = engine_.transport().preparePhase(all, bootstrap_, bootstrap_.hasPointToPoint() ? &pairs : nullptr,
+                                                        handOffDeadline());
     if (!connected.isOk()) {
       return connected.withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me) + ", connecting");
     }

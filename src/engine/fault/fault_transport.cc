@@ -168,8 +168,9 @@ class FaultTransport final : public Transport {
     return inner_->allocateBuffer(length, kind, numa_node);
   }
   bool connectsPerPhase() const override { return inner_->connectsPerPhase(); }
-  Status preparePhase(std::span<const PhaseLink> links, Collective& collective, Deadline deadline) override {
-    return inner_->preparePhase(links, collective, deadline);
+  Status preparePhase(std::span<const PhaseLink> links, Collective& collective, PeerMessages* pairs,
+                      Deadline deadline) override {
+    return inner_->preparePhase(links, collective, pairs, deadline);
   }
   int numWorkers() const override { return inner_->numWorkers(); }
   TransportWorker& worker(int index) override { return *workers_[index]; }

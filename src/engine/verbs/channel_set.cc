@@ -70,45 +70,108 @@ Result<std::unique_ptr<ChannelSet>> ChannelSet::create(ChannelSetup setup, int p
   return set;
 }
 
-Status ChannelSet::connectPeers(const std::vector<int>& peers, Collective& collective, Deadline deadline) {
-  const ChannelSetup& s = setup_;
-  const size_t size = s.endpoints.size();
+Result<std::unique_ptr<PeerChannels>> ChannelSet::makePeer(int peer, std::vector<uint32_t>* qpns) {
+  if (peer < 0 || static_cast<size_t>(peer) >= peers_.size() || peer == setup_.rank || peers_[static_cast<size_t>(peer)]) {
+    return internalError("verbs: cannot connect to rank " + std::to_string(peer) + " (not a peer, or connected already)");
+  }
   std::vector<std::vector<ibv_cq*>> cqs(workers_.size());
   for (size_t w = 0; w < workers_.size(); ++w) {
     for (const WorkerCq& c : workers_[w]->cqs()) cqs[w].push_back(c.cq.get());
   }
-  std::vector<Bytes> to_each(size);
-  std::vector<std::unique_ptr<PeerChannels>> made;
-  Status mine;
-  for (int p : peers) {
-    if (p < 0 || static_cast<size_t>(p) >= size || p == s.rank || peers_[static_cast<size_t>(p)]) {
-      mine = internalError("verbs: cannot connect to rank " + std::to_string(p) + " (not a peer, or connected already)");
-      break;
-    }
-    auto pc = std::make_unique<PeerChannels>();
-    std::vector<uint32_t> qpns;
-    mine = createPeerQps(s, p, cq_plan_, cqs, pc.get(), &qpns);
-    qps_created_ += pc->qps.size();
-    if (!mine.isOk()) break;
-    to_each[static_cast<size_t>(p)] = encodeQpNumbers(qpns);
-    made.push_back(std::move(pc));
-  }
-  // Every rank joins the exchange, even after a failure of its own: its peers then fail at
-  // once (no QP numbers from it) instead of at the deadline.
-  if (!mine.isOk()) to_each.assign(size, Bytes{});
-  TE_ASSIGN_OR_RETURN(std::vector<Bytes> from, collective.allToAll(to_each, deadline));
-  TE_RETURN_IF_ERROR(mine);
-  for (std::unique_ptr<PeerChannels>& pc : made) {
-    const int p = pc->lanes.front().peer;
-    TE_RETURN_IF_ERROR(connectPeerQps(s, *pc, from[static_cast<size_t>(p)], &used_));
-    qps_live_ += pc->qps.size();
-    qp_bytes_ += bytesOf(*pc);
-    ++peers_live_;
-    peers_[static_cast<size_t>(p)] = std::move(pc);
-  }
+  auto pc = std::make_unique<PeerChannels>();
+  Status made = createPeerQps(setup_, peer, cq_plan_, cqs, pc.get(), qpns);
+  qps_created_ += pc->qps.size();
+  if (!made.isOk()) return made;
+  return pc;
+}
+
+void ChannelSet::adopt(std::unique_ptr<PeerChannels> pc) {
+  const int p = pc->lanes.front().peer;
+  qps_live_ += pc->qps.size();
+  qp_bytes_ += bytesOf(*pc);
+  ++peers_live_;
+  peers_[static_cast<size_t>(p)] = std::move(pc);
   qps_live_max_ = std::max(qps_live_max_, qps_live_);
   qp_bytes_max_ = std::max(qp_bytes_max_, qp_bytes_);
   peers_live_max_ = std::max(peers_live_max_, peers_live_);
+}
+
+Status ChannelSet::connectPeers(const std::vector<int>& peers, Collective& collective, Deadline deadline) {
+  std::vector<Bytes> to_each(setup_.endpoints.size());
+  std::vector<std::unique_ptr<PeerChannels>> made;
+  Status mine;
+  for (int p : peers) {
+    std::vector<uint32_t> qpns;
+    Result<std::unique_ptr<PeerChannels>> pc = makePeer(p, &qpns);
+    if (!pc.isOk()) {
+      mine = pc.status();
+      break;
+    }
+    to_each[static_cast<size_t>(p)] = encodeQpNumbers(qpns);
+    made.push_back(std::move(*pc));
+  }
+  // Every rank joins the exchange, even after a failure of its own: its peers then fail at
+  // once (no QP numbers from it) instead of at the deadline.
+  if (!mine.isOk()) to_each.assign(to_each.size(), Bytes{});
+  TE_ASSIGN_OR_RETURN(std::vector<Bytes> from, collective.allToAll(to_each, deadline));
+  TE_RETURN_IF_ERROR(mine);
+  for (std::unique_ptr<PeerChannels>& pc : made) {
+    TE_RETURN_IF_ERROR(connectPeerQps(setup_, *pc, from[static_cast<size_t>(pc->lanes.front().peer)], &used_));
+  }
+  for (std::unique_ptr<PeerChannels>& pc : made) adopt(std::move(pc));
+  return Status::ok();
+}
+
+namespace {
+
+// What goes between the two ranks of a new pair: its QP numbers, then "ready" (at RTS), or
+// "failed" in place of either.
+constexpr uint8_t kQpNumbers = 1, kReady = 2, kFailed = 3;
+
+Bytes tagged(uint8_t tag, const Bytes& body = {}) {
+  Bytes b(body.size() + 1);
+  b[0] = tag;
+  std::copy(body.begin(), body.end(), b.begin() + 1);
+  return b;
+}
+
+// The next message from `peer`, which must carry `tag`; its body.
+Result<Bytes> expect(PeerMessages& pairs, const ChannelSetup& s, int peer, uint8_t tag, Deadline deadline) {
+  TE_ASSIGN_OR_RETURN(Bytes m, pairs.receive(peer, deadline));
+  if (!m.empty() && m[0] == tag) return Bytes(m.begin() + 1, m.end());
+  if (!m.empty() && m[0] == kFailed) {
+    return unavailable("verbs: " + peerName(s, peer) + " failed to connect to this rank (its error says why)");
+  }
+  return internalError("verbs: unexpected connection message from " + peerName(s, peer));
+}
+
+}  // namespace
+
+Status ChannelSet::connectPairwise(const std::vector<int>& peers, PeerMessages& pairs, Deadline deadline) {
+  std::vector<std::unique_ptr<PeerChannels>> made;
+  // On a failure every peer still waiting for this rank hears so at once (not at its deadline).
+  auto failAll = [&](Status why) {
+    for (int p : peers) (void)pairs.send(p, tagged(kFailed));
+    return why;
+  };
+  for (int p : peers) {
+    std::vector<uint32_t> qpns;
+    Result<std::unique_ptr<PeerChannels>> pc = makePeer(p, &qpns);
+    if (!pc.isOk()) return failAll(pc.status());
+    TE_RETURN_IF_ERROR(pairs.send(p, tagged(kQpNumbers, encodeQpNumbers(qpns))));
+    made.push_back(std::move(*pc));
+  }
+  for (std::unique_ptr<PeerChannels>& pc : made) {
+    const int p = pc->lanes.front().peer;
+    Result<Bytes> numbers = expect(pairs, setup_, p, kQpNumbers, deadline);
+    if (!numbers.isOk()) return failAll(numbers.status());
+    Status connected = connectPeerQps(setup_, *pc, *numbers, &used_);
+    if (!connected.isOk()) return failAll(connected);
+  }
+  // Both ends at RTS before either posts: a QP still in INIT drops what arrives.
+  for (std::unique_ptr<PeerChannels>& pc : made) TE_RETURN_IF_ERROR(pairs.send(pc->lanes.front().peer, tagged(kReady)));
+  for (std::unique_ptr<PeerChannels>& pc : made) TE_RETURN_IF_ERROR(expect(pairs, setup_, pc->lanes.front().peer, kReady, deadline).status());
+  for (std::unique_ptr<PeerChannels>& pc : made) adopt(std::move(pc));
   return Status::ok();
 }
 

@@ -26,6 +26,10 @@ class ChannelSet {
   // (with its own peers, or none) when any rank connects. QPs reach RTS; rebuild() hands them
   // to the workers.
   Status connectPeers(const std::vector<int>& peers, Collective& collective, Deadline deadline);
+  // The same pair by pair, through point-to-point messages: to each of `peers` its QP numbers,
+  // then "ready" once this end is at RTS; returns when every one of them is ready too. Only
+  // the ranks of a new pair take part (each calls it with the other among its peers).
+  Status connectPairwise(const std::vector<int>& peers, PeerMessages& pairs, Deadline deadline);
   // Takes `peers`' QPs out of service (destroyed by the next rebuild, once no path uses them).
   void releasePeers(const std::vector<int>& peers);
   // Gives each worker a SendPath over the connected lanes (nothing may be in flight), then
@@ -51,6 +55,10 @@ class ChannelSet {
 
  private:
   explicit ChannelSet(ChannelSetup setup) : setup_(std::move(setup)) {}
+  // Makes one peer's QPs (in INIT), their numbers into `qpns`.
+  Result<std::unique_ptr<PeerChannels>> makePeer(int peer, std::vector<uint32_t>* qpns);
+  // A peer's QPs are at RTS: they count as live from now.
+  void adopt(std::unique_ptr<PeerChannels> pc);
 
   ChannelSetup setup_;
   CqPlan cq_plan_;

@@ -48,7 +48,8 @@ class VerbsTransport final : public Transport {
   int preferredNumaNode() const override;
   Status connect(Collective& collective, Deadline deadline) override;
   bool connectsPerPhase() const override { return plan_ != nullptr; }
-  Status preparePhase(std::span<const PhaseLink> links, Collective& collective, Deadline deadline) override;
+  Status preparePhase(std::span<const PhaseLink> links, Collective& collective, PeerMessages* pairs,
+                      Deadline deadline) override;
   nlohmann::json describe() const override;
 
  private:
@@ -275,7 +276,8 @@ void VerbsTransport::startPlan(const std::vector<RankEndpoint>& endpoints, int m
   });
 }
 
-Status VerbsTransport::preparePhase(std::span<const PhaseLink> links, Collective& collective, Deadline deadline) {
+Status VerbsTransport::preparePhase(std::span<const PhaseLink> links, Collective& collective, PeerMessages* pairs,
+                                    Deadline deadline) {
   if (!plan_) return Status::ok();
   if (!connected_) return invalidArgument("verbs: preparePhase before connect()");
   const Clock::time_point started = Clock::now();
@@ -285,7 +287,13 @@ Status VerbsTransport::preparePhase(std::span<const PhaseLink> links, Collective
     channels_->releasePeers(step.release);
     TE_RETURN_IF_ERROR(channels_->rebuild());
   }
-  if (step.exchange) {
+  if (pairs != nullptr) {
+    // Pair by pair: only the two ranks of a new pair wait for each other.
+    if (!step.connect.empty()) {
+      TE_RETURN_IF_ERROR(channels_->connectPairwise(step.connect, *pairs, deadline));
+      TE_RETURN_IF_ERROR(channels_->rebuild());
+    }
+  } else if (step.exchange) {
     TE_RETURN_IF_ERROR(channels_->connectPeers(step.connect, collective, deadline));
     if (!step.connect.empty()) TE_RETURN_IF_ERROR(channels_->rebuild());
     TE_RETURN_IF_ERROR(collective.barrier(deadline));  // both ends at RTS before anyone posts
