@@ -3,11 +3,11 @@
 // sparse (retests), with --integrity-check, and where the bootstrap has no point-to-point
 // messages; runner_paired.cc has the pair handshakes used otherwise.
 #include <algorithm>
-#include <thread>
 
 #include "bench/run/phase_deps.h"
 #include "bench/run/runner.h"
 #include "bench/run/runner_state.h"
+#include "bootstrap/pair_messages.h"
 #include "common/bytes.h"
 #include "common/logging.h"
 #include "common/watchdog.h"
@@ -17,41 +17,6 @@ namespace {
 
 // The bootstrap channel of a transport's connection messages (runner_paired.cc uses 0..2).
 constexpr int kConnectChannel = 3;
-
-// Point-to-point messages for a transport that connects pair by pair (transport.h,
-// preparePhase). Waiting for a partner heartbeats (and on rank 0 takes the others' parts), so
-// that the wait never reads as silence.
-class PairMessages final : public PeerMessages {
- public:
-  PairMessages(bootstrap::Bootstrap& bs, Clock::duration beat, const std::function<void()>& on_beat)
-      : bs_(bs), beat_(beat), on_beat_(on_beat) {}
-  Status send(int to, Bytes data) override { return bs_.post(to, kConnectChannel, std::move(data)); }
-  Result<Bytes> receive(int from, Deadline deadline) override {
-    auto pause = std::chrono::microseconds(10);
-    Clock::time_point beat_at = Clock::now() + beat_;
-    while (true) {
-      TE_ASSIGN_OR_RETURN(std::optional<bootstrap::Bootstrap::Message> m, bs_.receive(from, kConnectChannel));
-      if (m) return std::move(m->data);
-      const Clock::time_point now = Clock::now();
-      if (now >= deadline) {
-        return deadlineExceeded("no connection data from rank " + std::to_string(from) + " (" + bs_.hostname(from) +
-                                ") in time");
-      }
-      if (now >= beat_at) {
-        bs_.heartbeat();
-        if (on_beat_) on_beat_();
-        beat_at = now + beat_;
-      }
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::microseconds(1000));
-    }
-  }
-
- private:
-  bootstrap::Bootstrap& bs_;
-  const Clock::duration beat_;
-  const std::function<void()>& on_beat_;
-};
 
 }  // namespace
 
@@ -177,7 +142,7 @@ Status Runner::measureMine(const std::vector<Phase>& phases, size_t p, Histogram
     std::vector<engine::PhaseLink> all;
     all.reserve(phases[p].size());
     for (const Link& link : phases[p]) all.push_back({link.initiator, link.target});
-    PairMessages pairs(bootstrap_, silence() / 4, while_measuring_);
+    bootstrap::PairMessages pairs(bootstrap_, kConnectChannel, silence() / 4, while_measuring_);
     Status connected = engine_.transport().preparePhase(all, bootstrap_, bootstrap_.hasPointToPoint() ? &pairs : nullptr,
                                                         handOffDeadline());
     if (!connected.isOk()) {
