@@ -25,6 +25,9 @@ struct TransportConfig {
   uint64_t requests_in_flight = 0;
   uint64_t largest_request = 0;
   uint64_t smallest_write = kUnknown;
+  // The caller calls Transport::preparePhase before every phase (the bench's runner does): a
+  // transport may then connect peers on demand by default (verbs above 64 ranks).
+  bool prepares_phases = false;
 
   // The options of one transport (`Options::kTransport` names it); its defaults until set.
   template <typename Options>

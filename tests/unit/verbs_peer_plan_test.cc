@@ -8,6 +8,7 @@
 
 #include "bench/run/schedule.h"
 #include "engine/verbs/peer_plan.h"
+#include "engine/verbs/verbs_options.h"
 
 namespace te::engine::verbs {
 namespace {
@@ -149,6 +150,18 @@ TEST(VerbsPeerPlan, ThousandRanksPairsScheduleStaysSmall) {
     EXPECT_EQ(p.qpsLiveMax(r), 16u * 8u);  // the cap, not N
     EXPECT_LE(p.liveCount(r), 16);
   }
+}
+
+TEST(VerbsPeerPlan, TheCapInEffect) {
+  VerbsOptions o;  // auto
+  EXPECT_EQ(effectiveMaxPeers(o, 64, true), 0);                                // small world: the full mesh
+  EXPECT_EQ(effectiveMaxPeers(o, 1024, true), VerbsOptions::kAutoMaxPeers);    // the bench prepares phases
+  EXPECT_EQ(effectiveMaxPeers(o, 1024, false), 0);  // a caller that never calls preparePhase
+  o.max_connected_peers = 1;
+  EXPECT_EQ(effectiveMaxPeers(o, 4, false), 1);     // asked for: on demand
+  EXPECT_EQ(effectiveMaxPeers(o, 2, true), 0);      // one peer anyway: up front
+  o.max_connected_peers = 0;
+  EXPECT_EQ(effectiveMaxPeers(o, 1024, true), 0);
 }
 
 }  // namespace

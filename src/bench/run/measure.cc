@@ -59,6 +59,7 @@ Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::st
   // memory) and the ranks it talks to, for limits a transport checks up front.
   engine::TransportConfig config = c.transport_config;
   config.world_size = world_size;
+  config.prepares_phases = true;  // the runner calls preparePhase (connections on demand)
   config.requests_in_flight = static_cast<uint64_t>(c.batch_size) * static_cast<uint64_t>(c.batches_in_flight);
   config.largest_request = c.block_size;
   config.smallest_write = c.operation == Workload::kRead ? 0 : *std::min_element(c.block_sizes.begin(), c.block_sizes.end());

@@ -59,9 +59,9 @@ Status validate(const TransportConfig& config) {
 
 }  // namespace
 
-int effectiveMaxPeers(const VerbsOptions& o, int world_size) {
+int effectiveMaxPeers(const VerbsOptions& o, int world_size, bool prepares_phases) {
   if (o.max_connected_peers >= 0) return o.max_connected_peers >= world_size - 1 ? 0 : o.max_connected_peers;
-  return world_size <= VerbsOptions::kEagerWorld ? 0 : VerbsOptions::kAutoMaxPeers;
+  return !prepares_phases || world_size <= VerbsOptions::kEagerWorld ? 0 : VerbsOptions::kAutoMaxPeers;
 }
 
 const TransportDescriptor& descriptor() {

@@ -45,6 +45,7 @@ struct VerbsOptions {
 const TransportDescriptor& descriptor();
 
 // --max-connected-peers for a world of `world_size` ranks: 0 (every peer, up front) or the cap.
-int effectiveMaxPeers(const VerbsOptions& o, int world_size);
+// Auto (-1) is on demand only for a caller that prepares its phases (TransportConfig).
+int effectiveMaxPeers(const VerbsOptions& o, int world_size, bool prepares_phases);
 
 }  // namespace te::engine::verbs

@@ -148,7 +148,7 @@ Status VerbsTransport::checkPinnedMemory(uint64_t first_region_bytes) {
   pin_.buffer_bytes = config_.pinned_host_bytes > 0 ? config_.pinned_host_bytes : first_region_bytes;
   pin_.nics = static_cast<int>(selected_.size());
   // Connections on demand hold at most the cap's peers (more only while a phase needs them).
-  const int cap = effectiveMaxPeers(o, config_.world_size);
+  const int cap = effectiveMaxPeers(o, config_.world_size, config_.prepares_phases);
   pin_.qps = plannedQps(cap == 0 ? config_.world_size : cap + 1, config_.num_workers, pin_.nics, o.qps_per_peer);
   pin_.depth = static_cast<uint32_t>(o.max_wr);
   return checkMemlock(pin_);
@@ -249,7 +249,7 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
     setup.regions.push_back(std::move(k));
   }
   const Clock::time_point started = Clock::now();
-  max_peers_ = effectiveMaxPeers(setup.options, size);
+  max_peers_ = effectiveMaxPeers(setup.options, size, config_.prepares_phases);
   if (max_peers_ > 0) startPlan(setup.endpoints, max_peers_);
   TE_ASSIGN_OR_RETURN(channels_, ChannelSet::create(std::move(setup), max_peers_ > 0 ? max_peers_ : size - 1));
   if (!plan_) {
