@@ -35,4 +35,14 @@ class Collective {
   virtual Status barrier(Deadline deadline) = 0;
 };
 
+// Point-to-point messages between two ranks, for a transport that connects peers pair by pair
+// (verbs on demand): what one rank sends another arrives in order; receive() waits for the
+// next message from `from` until `deadline`. The bootstrap provides them where it can.
+class PeerMessages {
+ public:
+  virtual ~PeerMessages() = default;
+  virtual Status send(int to, Bytes data) = 0;
+  virtual Result<Bytes> receive(int from, Deadline deadline) = 0;
+};
+
 }  // namespace te

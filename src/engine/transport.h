@@ -83,6 +83,21 @@ class Transport {
   // allToAll for per-pair data) and connects to every other rank. Collective across ranks.
   virtual Status connect(Collective& collective, Deadline deadline) = 0;
 
+  // Connections on demand. A transport that connects peers as phases need them (verbs under
+  // --max-connected-peers) says so here; the runner then calls preparePhase before every
+  // phase of every schedule, on every rank and in the same order, with the phase's links (the
+  // same on every rank), once the ranks near this rank's links are through the phase before
+  // (nothing of theirs in flight). With `pairs` (point-to-point messages; null where the
+  // bootstrap has none) the transport connects pair by pair and phases need not go in step;
+  // without, it exchanges through `collective`, which every rank joins: the runner then hands
+  // off at rank 0 after every phase. Default: every peer is connected in connect().
+  virtual bool connectsPerPhase() const { return false; }
+  virtual Status preparePhase(std::span<const PhaseLink> links, Collective& collective, PeerMessages* pairs,
+                              Deadline deadline) {
+    (void)links, (void)collective, (void)pairs, (void)deadline;
+    return Status::ok();
+  }
+
   virtual int numWorkers() const = 0;
   virtual TransportWorker& worker(int index) = 0;
 

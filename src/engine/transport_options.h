@@ -18,6 +18,16 @@ struct TransportConfig {
   // unknown (a transport built in code: then the first region is all it counts).
   uint64_t pinned_host_bytes = 0;
   int world_size = 0;
+  // What the run posts, for queues sized to it (verbs: send-queue depth, inline data): each
+  // worker's requests outstanding at most, the largest request, the smallest WRITE (0: the run
+  // posts none). 0 / kUnknown when unknown (a transport built in code): the options decide.
+  static constexpr uint64_t kUnknown = ~0ull;
+  uint64_t requests_in_flight = 0;
+  uint64_t largest_request = 0;
+  uint64_t smallest_write = kUnknown;
+  // The caller calls Transport::preparePhase before every phase (the bench's runner does): a
+  // transport may then connect peers on demand by default (verbs above 64 ranks).
+  bool prepares_phases = false;
 
   // The options of one transport (`Options::kTransport` names it); its defaults until set.
   template <typename Options>

@@ -42,6 +42,12 @@ struct Completion {
 };
 
 // What a remote region looks like to an initiator.
+// One link of a schedule's phase, as a transport that connects per phase is told it.
+struct PhaseLink {
+  int initiator = -1;
+  int target = -1;
+};
+
 struct RemoteRegionInfo {
   uint64_t length = 0;
   MemoryKind kind = MemoryKind::kDram;

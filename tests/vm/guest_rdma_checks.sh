@@ -48,6 +48,70 @@ else
   bad "no 'NICs: 0=rxe0 1=rxe0' line"; grep -m3 -i nic "$OUT/run.log"
 fi
 
+# 3b. Connections on demand (--max-connected-peers, issue 26): at -np 4 with a cap of one
+# peer, the pairs schedule still gives a full matrix with every byte verified, while each rank
+# holds one peer's QPs at a time and creates QPs for all three peers in turn; all-to-all at
+# -np 3 connects both peers for its phase (the cap yields to what a phase needs). The eager
+# run before (-np 2, no cap) made every QP once, up front.
+python3 - "$OUT/r.json" <<'EOF' && ok "no cap at -np 2: every QP made up front" || bad "eager connection facts"
+import json, sys
+c = json.load(open(sys.argv[1]))["transport"]["details"]["connection"]
+assert c["on_demand"] is False and c["max_connected_peers"] == 0, c
+assert c["qps_created"] == c["qps_live_max"] == c["qps_live"] > 0, c
+assert c["queue_bytes_pinned"] > 0 and c["connect_seconds"] > 0, c
+# Lean queues: no lane deeper than a worker can fill (8 x 2 batches of up to 4 slices over 2 lanes).
+assert 0 < c["lane_depth"] <= 32 and isinstance(c["lean_ops"], bool), c
+print("# eager: %d QPs, lane depth %d, inline %d B, lean ops %s, WQE %d B, ~%d KiB queues, %.3f s connecting" %
+      (c["qps_created"], c["lane_depth"], c["max_inline_data"], c["lean_ops"], c["wqe_bytes"],
+       c["queue_bytes_pinned"] // 1024, c["connect_seconds"]))
+EOF
+# With --integrity-check the phases hand off at rank 0; without, they follow by pair handshakes
+# and each new pair exchanges its QP numbers point to point.
+for sync in --integrity-check --phase-sync=pairs; do
+step "te_bench -np 4 --max-connected-peers 1 (pairs, $sync)"
+if timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${QUICK[@]}" --operation write --block-size 64K $sync \
+     --max-connected-peers 1 --json "$OUT/lazy.json" > "$OUT/lazy.log" 2>&1 \
+   && python3 "$CHECK" "$OUT/lazy.json" 4 verbs --blocks 1 && python3 - "$OUT/lazy.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["transport"]["details"]["connection"]
+assert c["on_demand"] is True and c["max_connected_peers"] == 1, c
+per_peer = c["qps_live_max"]
+assert per_peer > 0 and c["peers_live_max"] == 1, c
+# Three peers, one at a time (retests of flagged links may connect a pair again); a round's
+# reversed phase reuses its connection: one exchange per round, plus retests'.
+assert c["qps_created"] >= 3 * per_peer and c["qps_created"] % per_peer == 0, c
+assert c["exchanges"] >= 3, c
+assert 0 < c["queue_bytes_pinned"] and c["connect_seconds"] > 0, c
+# Every rank's, from the plan they all run: rank 0's matches what its QPs did.
+assert len(c["by_rank"]) == 4 and c["by_rank"][0]["qps_created"] == c["qps_created"], c
+for r, b in enumerate(c["by_rank"]):
+    assert b["peers_live_max"] == 1 and b["qps_live_max"] == per_peer and b["qps_created"] >= 3 * per_peer, (r, b)
+print("# on demand: %d QPs created, at most %d live, %.3f s connecting, ~%d KiB queues" %
+      (c["qps_created"], per_peer, c["connect_seconds"], c["queue_bytes_pinned"] // 1024))
+EOF
+then
+  ok "--max-connected-peers 1 at -np 4 ($sync): full matrix, QPs of one peer live at a time"
+else
+  bad "--max-connected-peers 1 at -np 4 ($sync)"; tail -20 "$OUT/lazy.log"
+fi
+done
+step "te_bench -np 3 --schedule all-to-all --max-connected-peers 1"
+if timeout -k 10 300 "${MPI[@]}" -np 3 "$BENCH" "${QUICK[@]}" --schedule all-to-all --operation write --block-size 64K \
+     --max-connected-peers 1 --json "$OUT/lazy3.json" > "$OUT/lazy3.log" 2>&1 \
+   && python3 "$CHECK" "$OUT/lazy3.json" 3 verbs --blocks 1 && python3 - "$OUT/lazy3.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))["transport"]["details"]["connection"]
+assert c["on_demand"] is True and c["peers_live_max"] == 2, c
+assert c["qps_created"] >= c["qps_live_max"] > 0, c  # retests of flagged links may connect a pair again
+assert all(b["peers_live_max"] == 2 for b in c["by_rank"]), c
+EOF
+then
+  ok "--max-connected-peers 1, all-to-all at -np 3: both peers connected for the phase"
+else
+  bad "all-to-all with --max-connected-peers 1"; tail -20 "$OUT/lazy3.log"
+fi
+
 # 4. An unknown device: the user's mistake, exit 2, the devices found listed.
 step "--devices mlx5_9"
 rc=0

@@ -60,6 +60,10 @@ Result<engine::TransportPtr> createTransport(const BenchConfig& c, const std::st
   // memory) and the ranks it talks to, for limits a transport checks up front.
   engine::TransportConfig config = c.transport_config;
   config.world_size = world_size;
+  config.prepares_phases = true;  // the runner calls preparePhase (connections on demand)
+  config.requests_in_flight = static_cast<uint64_t>(c.batch_size) * static_cast<uint64_t>(c.batches_in_flight);
+  config.largest_request = c.block_size;
+  config.smallest_write = c.operation == Workload::kRead ? 0 : *std::min_element(c.block_sizes.begin(), c.block_sizes.end());
   for (engine::MemoryKind side : {c.initiator_memory, c.target_memory}) {
     if (side == engine::MemoryKind::kDram) config.pinned_host_bytes += c.buffer_size / 2;
   }
@@ -291,6 +295,7 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
       if (!go_on) return run;
     }
   }
+  run.details = engine.transport().describe();  // after the schedule: what connecting on demand cost
   // Targets keep serving until every initiator is done with this transport. A rank lost
   // here costs nothing measured: rank 0 reports it all, the run marked incomplete.
   run.stopped = rendezvous(bs, deadlineFrom(c)).withContext("end of " + name);

@@ -7,11 +7,18 @@
 #include "bench/run/phase_deps.h"
 #include "bench/run/runner.h"
 #include "bench/run/runner_state.h"
+#include "bootstrap/pair_messages.h"
 #include "common/bytes.h"
 #include "common/logging.h"
 #include "common/watchdog.h"
 
 namespace te::bench {
+namespace {
+
+// The bootstrap channel of a transport's connection messages (runner_paired.cc uses 0..2).
+constexpr int kConnectChannel = 3;
+
+}  // namespace
 
 Status Runner::verifyPhase(const Phase& phase, uint64_t epoch) {
   const int me = bootstrap_.rank();
@@ -118,6 +125,8 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
 Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_size, const ProgressFn& progress,
                             const KeptFn& kept) {
   grid_ = makeGrid(2 * memory_.half(), block_size, config_.threads);
+  // A transport that connects per phase does so pair by pair over the point-to-point messages
+  // the handshakes need too (without them it exchanges through collectives, in step).
   if (config_.phase_sync == "pairs" && !config_.integrity_check && bootstrap_.hasPointToPoint() &&
       PhaseDeps::suits(phases, bootstrap_.size())) {
     return runPaired(phases, progress, kept);
@@ -127,6 +136,19 @@ Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_siz
 
 Status Runner::measureMine(const std::vector<Phase>& phases, size_t p, Histogram* latency, std::vector<LinkResult>* links) {
   const int me = bootstrap_.rank();
+  if (engine_.transport().connectsPerPhase()) {
+    // Connections on demand (transport.h): every rank, before every phase, once the ranks near
+    // its links are through the phase before (a hand-off, or the handshakes).
+    std::vector<engine::PhaseLink> all;
+    all.reserve(phases[p].size());
+    for (const Link& link : phases[p]) all.push_back({link.initiator, link.target});
+    bootstrap::PairMessages pairs(bootstrap_, kConnectChannel, silence() / 4, while_measuring_);
+    Status connected = engine_.transport().preparePhase(all, bootstrap_, bootstrap_.hasPointToPoint() ? &pairs : nullptr,
+                                                        handOffDeadline());
+    if (!connected.isOk()) {
+      return connected.withContext("phase " + std::to_string(p + 1) + ", rank " + std::to_string(me) + ", connecting");
+    }
+  }
   std::vector<int> targets;
   for (const Link& link : phases[p]) {
     if (link.initiator == me) targets.push_back(link.target);

@@ -167,6 +167,11 @@ class FaultTransport final : public Transport {
   Result<BufferPtr> allocateBuffer(size_t length, MemoryKind kind, int numa_node) override {
     return inner_->allocateBuffer(length, kind, numa_node);
   }
+  bool connectsPerPhase() const override { return inner_->connectsPerPhase(); }
+  Status preparePhase(std::span<const PhaseLink> links, Collective& collective, PeerMessages* pairs,
+                      Deadline deadline) override {
+    return inner_->preparePhase(links, collective, pairs, deadline);
+  }
   int numWorkers() const override { return inner_->numWorkers(); }
   TransportWorker& worker(int index) override { return *workers_[index]; }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override { return inner_->remoteRegions(peer); }

@@ -88,6 +88,27 @@ Result<QpPtr> createRcQp(ibv_pd* pd, ibv_cq* cq, const RcQpCaps& caps, const std
   int err = 0;
   // Some devices refuse inline data (or this much of it): retry without before failing.
   for (uint32_t inline_bytes : {caps.max_inline_data, 0u}) {
+    if (caps.lean_ops) {
+      ibv_qp_init_attr_ex ex{};
+      ex.qp_context = qp_context;
+      ex.send_cq = cq;
+      ex.recv_cq = cq;
+      ex.qp_type = IBV_QPT_RC;
+      ex.cap.max_send_wr = caps.max_send_wr;
+      ex.cap.max_recv_wr = 1;
+      ex.cap.max_send_sge = 1;
+      ex.cap.max_recv_sge = 1;
+      ex.cap.max_inline_data = inline_bytes;
+      ex.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
+      ex.pd = pd;
+      ex.send_ops_flags = IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_READ;
+      errno = 0;
+      if (ibv_qp* qp = ibv_create_qp_ex(pd->context, &ex)) {
+        if (actual) *actual = RcQpCaps{ex.cap.max_send_wr, ex.cap.max_inline_data, true};
+        return QpPtr(qp);
+      }
+      // Not for this provider (no extended create, or not these send ops): the plain verb.
+    }
     ibv_qp_init_attr init{};
     init.qp_context = qp_context;
     init.send_cq = cq;
@@ -102,7 +123,7 @@ Result<QpPtr> createRcQp(ibv_pd* pd, ibv_cq* cq, const RcQpCaps& caps, const std
     errno = 0;
     ibv_qp* qp = ibv_create_qp(pd, &init);
     if (qp) {
-      if (actual) *actual = RcQpCaps{init.cap.max_send_wr, init.cap.max_inline_data};
+      if (actual) *actual = RcQpCaps{init.cap.max_send_wr, init.cap.max_inline_data, false};
       return QpPtr(qp);
     }
     err = errno ? errno : ENOMEM;

@@ -62,13 +62,16 @@ Result<CompChannelPtr> createCompChannel(ibv_context* ctx);
 Result<CqPtr> createCq(ibv_context* ctx, int cqe, ibv_comp_channel* channel);
 
 // Send-side capacities of an RC QP. max_inline_data is a request: a device that refuses it
-// gets a QP without inline data.
+// gets a QP without inline data. lean_ops: made with ibv_create_qp_ex declaring the only send
+// ops used (RDMA WRITE and READ), so a provider can size its WQEs for them (mlx5: 64 B
+// instead of 256 B without inline data); where the provider refuses, ibv_create_qp.
 struct RcQpCaps {
   uint32_t max_send_wr = 256;
   uint32_t max_inline_data = 64;
+  bool lean_ops = true;
 };
 // `context` names the peer ("rank 3 (node07)") for the error message; `qp_context` becomes
-// the QP's qp_context (what its async events point back to).
+// the QP's qp_context (what its async events point back to). `actual` gets what the QP got.
 Result<QpPtr> createRcQp(ibv_pd* pd, ibv_cq* cq, const RcQpCaps& caps, const std::string& context, RcQpCaps* actual,
                          void* qp_context = nullptr);
 

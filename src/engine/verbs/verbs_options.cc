@@ -59,6 +59,11 @@ Status validate(const TransportConfig& config) {
 
 }  // namespace
 
+int effectiveMaxPeers(const VerbsOptions& o, int world_size, bool prepares_phases) {
+  if (o.max_connected_peers >= 0) return o.max_connected_peers >= world_size - 1 ? 0 : o.max_connected_peers;
+  return !prepares_phases || world_size <= VerbsOptions::kEagerWorld ? 0 : VerbsOptions::kAutoMaxPeers;
+}
+
 const TransportDescriptor& descriptor() {
   static const TransportDescriptor kDescriptor{
       .options = joined(
@@ -79,6 +84,11 @@ const TransportDescriptor& descriptor() {
                        -1, 65535, " (-1: auto)", false)
               .integer("--qps-per-peer", &VerbsOptions::qps_per_peer, "qps_per_peer",
                        "verbs: RC QPs per peer and device", 1, 64)
+              .integer("--max-connected-peers", &VerbsOptions::max_connected_peers, "max_connected_peers",
+                       "verbs: peers a rank keeps connected at once; the others connect when a phase needs them and "
+                       "the least recently used are released (0: every peer, up front; default: 0 up to 64 ranks, "
+                       "else 16)",
+                       -1, 1 << 20, " (-1: auto)", false)
               .size("--slice-size", &VerbsOptions::slice_size, "slice_size",
                     "verbs: requests are split into slices of this size (default 64K)")
               .integer("--max-wr", &VerbsOptions::max_wr, "max_wr", "verbs: send queue depth per QP", 1, 32768)

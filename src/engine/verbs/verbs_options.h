@@ -18,6 +18,12 @@ struct VerbsOptions {
   std::vector<std::string> devices;  // empty = every device with an active port
   int gid_index = -1;                // -1 = auto (RoCE v2, IPv4-mapped); MC_GID_INDEX
   int qps_per_peer = 2;
+  // Connections on demand: peers a rank keeps connected at once, the least recently used
+  // released first (a phase that needs more connects them all). 0: every peer, connected up
+  // front (the full mesh); -1: auto, 0 up to kEagerWorld ranks, else kAutoMaxPeers.
+  int max_connected_peers = -1;
+  static constexpr int kEagerWorld = 64;
+  static constexpr int kAutoMaxPeers = 16;
   uint64_t slice_size = 64 * 1024;
   int max_wr = 256;
   std::string nic_priority_matrix;   // Mooncake's JSON file; empty = automatic
@@ -37,5 +43,9 @@ struct VerbsOptions {
 };
 
 const TransportDescriptor& descriptor();
+
+// --max-connected-peers for a world of `world_size` ranks: 0 (every peer, up front) or the cap.
+// Auto (-1) is on demand only for a caller that prepares its phases (TransportConfig).
+int effectiveMaxPeers(const VerbsOptions& o, int world_size, bool prepares_phases);
 
 }  // namespace te::engine::verbs

@@ -7,11 +7,12 @@
 #include "engine/memory/numa.h"
 #include "engine/rdma_qos.h"
 #include "engine/transport_descriptor.h"
-#include "engine/verbs/connection.h"
+#include "engine/verbs/channel_set.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/device_memory_mr.h"
 #include "engine/verbs/event_monitor.h"
 #include "engine/verbs/nic_selection.h"
+#include "engine/verbs/peer_plan.h"
 #include "engine/verbs/pin_limits.h"
 #include "engine/verbs/qp_state.h"
 
@@ -33,8 +34,8 @@ class VerbsTransport final : public Transport {
 
   std::string name() const override { return "verbs"; }
   TransportCapabilities capabilities() const override { return verbs::descriptor().capabilities; }
-  int numWorkers() const override { return static_cast<int>(channels_.workers.size()); }
-  TransportWorker& worker(int index) override { return *channels_.workers[index]; }
+  int numWorkers() const override { return channels_ ? channels_->numWorkers() : 0; }
+  TransportWorker& worker(int index) override { return channels_->worker(index); }
   const std::vector<RemoteRegionInfo>& remoteRegions(int peer) const override {
     static const std::vector<RemoteRegionInfo> kNone;
     return peer >= 0 && peer < static_cast<int>(remote_regions_.size()) && peer != rank_ ? remote_regions_[peer]
@@ -46,6 +47,9 @@ class VerbsTransport final : public Transport {
   Result<RegionId> registerBuffer(const Buffer& buffer) override;
   int preferredNumaNode() const override;
   Status connect(Collective& collective, Deadline deadline) override;
+  bool connectsPerPhase() const override { return plan_ != nullptr; }
+  Status preparePhase(std::span<const PhaseLink> links, Collective& collective, PeerMessages* pairs,
+                      Deadline deadline) override;
   nlohmann::json describe() const override;
 
  private:
@@ -55,6 +59,10 @@ class VerbsTransport final : public Transport {
   // RLIMIT_MEMLOCK against what this rank will pin, once, before the first registration.
   Status checkPinnedMemory(uint64_t first_region_bytes);
   RankEndpoint localEndpoint(const std::string& hostname) const;
+  // Connections on demand: the plan every rank runs (peer_plan.h), QPs counted per pair.
+  void startPlan(const std::vector<RankEndpoint>& endpoints, int max_peers);
+  // What the connections cost, for describe(): this rank's and, on demand, every rank's.
+  nlohmann::json connectionFacts() const;
 
   const TransportConfig config_;  // const: workers read options concurrently (the const lookup only)
   // Members in dependency order, so the default destructor tears down QPs, then CQs, then
@@ -77,7 +85,11 @@ class VerbsTransport final : public Transport {
   int rank_ = -1;
   bool connected_ = false;
   std::vector<std::vector<RemoteRegionInfo>> remote_regions_;
-  ChannelSet channels_;               // workers (CQs), then QPs
+  std::unique_ptr<ChannelSet> channels_;  // workers (CQs), then QPs
+  std::unique_ptr<PeerPlan> plan_;         // connections on demand; null: every peer up front
+  int max_peers_ = 0;                      // --max-connected-peers in effect (0: no cap)
+  double connect_seconds_ = 0;             // connect() and every preparePhase, together
+  double prepare_seconds_max_ = 0;         // the longest preparePhase
 };
 
 Status VerbsTransport::selectDevices(int buffer_node) {
@@ -135,7 +147,9 @@ Status VerbsTransport::checkPinnedMemory(uint64_t first_region_bytes) {
   const VerbsOptions& o = config_.options<VerbsOptions>();
   pin_.buffer_bytes = config_.pinned_host_bytes > 0 ? config_.pinned_host_bytes : first_region_bytes;
   pin_.nics = static_cast<int>(selected_.size());
-  pin_.qps = plannedQps(config_.world_size, config_.num_workers, pin_.nics, o.qps_per_peer);
+  // Connections on demand hold at most the cap's peers (more only while a phase needs them).
+  const int cap = effectiveMaxPeers(o, config_.world_size, config_.prepares_phases);
+  pin_.qps = plannedQps(cap == 0 ? config_.world_size : cap + 1, config_.num_workers, pin_.nics, o.qps_per_peer);
   pin_.depth = static_cast<uint32_t>(o.max_wr);
   return checkMemlock(pin_);
 }
@@ -215,6 +229,9 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
   setup.workers = config_.num_workers;
   setup.options = config_.options<VerbsOptions>();
   setup.qos = config_.options<RdmaQosOptions>();
+  setup.requests_in_flight = config_.requests_in_flight;
+  setup.largest_request = config_.largest_request;
+  setup.smallest_write = config_.smallest_write;
   setup.endpoints.resize(size);
   remote_regions_.assign(size, {});
   for (int r = 0; r < size; ++r) {
@@ -231,9 +248,88 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
     for (const MrPtr& mr : r.mrs) k.lkeys.push_back(mr->lkey);
     setup.regions.push_back(std::move(k));
   }
-  TE_ASSIGN_OR_RETURN(channels_, buildChannels(collective, deadline, setup));
+  const Clock::time_point started = Clock::now();
+  max_peers_ = effectiveMaxPeers(setup.options, size, config_.prepares_phases);
+  if (max_peers_ > 0) startPlan(setup.endpoints, max_peers_);
+  TE_ASSIGN_OR_RETURN(channels_, ChannelSet::create(std::move(setup), max_peers_ > 0 ? max_peers_ : size - 1));
+  if (!plan_) {
+    std::vector<int> everyone;
+    for (int r = 0; r < size; ++r) {
+      if (r != rank_) everyone.push_back(r);
+    }
+    TE_RETURN_IF_ERROR(channels_->connectPeers(everyone, collective, deadline));
+  }
+  TE_RETURN_IF_ERROR(channels_->rebuild());
+  // Every QP of every rank is at RTS before anyone posts (a QP still in INIT drops packets).
+  if (!plan_) TE_RETURN_IF_ERROR(collective.barrier(deadline));
+  connect_seconds_ = std::chrono::duration<double>(Clock::now() - started).count();
   connected_ = true;
   return Status::ok();
+}
+
+void VerbsTransport::startPlan(const std::vector<RankEndpoint>& endpoints, int max_peers) {
+  std::vector<std::pair<int, int>> shape;  // per rank: workers, devices
+  for (const RankEndpoint& e : endpoints) shape.emplace_back(e.workers, static_cast<int>(e.devices.size()));
+  const int q = config_.options<VerbsOptions>().qps_per_peer;
+  plan_ = std::make_unique<PeerPlan>(static_cast<int>(endpoints.size()), max_peers, [shape, q](int a, int b) {
+    return static_cast<uint32_t>(planChannels(shape[a].first, shape[a].second, shape[b].first, shape[b].second, q).count());
+  });
+}
+
+Status VerbsTransport::preparePhase(std::span<const PhaseLink> links, Collective& collective, PeerMessages* pairs,
+                                    Deadline deadline) {
+  if (!plan_) return Status::ok();
+  if (!connected_) return invalidArgument("verbs: preparePhase before connect()");
+  const Clock::time_point started = Clock::now();
+  const PhasePeers step = plan_->next(links, rank_);
+  // Release first, so that this rank never holds more than the cap (or the phase's need).
+  if (!step.release.empty()) {
+    channels_->releasePeers(step.release);
+    TE_RETURN_IF_ERROR(channels_->rebuild());
+  }
+  if (pairs != nullptr) {
+    // Pair by pair: only the two ranks of a new pair wait for each other.
+    if (!step.connect.empty()) {
+      TE_RETURN_IF_ERROR(channels_->connectPairwise(step.connect, *pairs, deadline));
+      TE_RETURN_IF_ERROR(channels_->rebuild());
+    }
+  } else if (step.exchange) {
+    TE_RETURN_IF_ERROR(channels_->connectPeers(step.connect, collective, deadline));
+    if (!step.connect.empty()) TE_RETURN_IF_ERROR(channels_->rebuild());
+    TE_RETURN_IF_ERROR(collective.barrier(deadline));  // both ends at RTS before anyone posts
+  }
+  const double took = std::chrono::duration<double>(Clock::now() - started).count();
+  connect_seconds_ += took;
+  prepare_seconds_max_ = std::max(prepare_seconds_max_, took);
+  return Status::ok();
+}
+
+nlohmann::json VerbsTransport::connectionFacts() const {
+  nlohmann::json j = channels_->summary();
+  // Pinned queue memory at the peak (modelled on mlx5, queue_sizing.h): the most QPs live
+  // at once, and the CQs, which are made once.
+  const uint64_t queue_bytes = channels_->qpBytesMax() + channels_->cqBytes();
+  j["on_demand"] = plan_ != nullptr;
+  j["max_connected_peers"] = max_peers_;
+  j["qps_created"] = channels_->qpsCreated();
+  j["qps_live"] = channels_->qpsLive();
+  j["qps_live_max"] = channels_->qpsLiveMax();
+  j["peers_live_max"] = channels_->peersLiveMax();
+  j["queue_bytes_pinned"] = queue_bytes;
+  j["queue_bytes_cqs"] = channels_->cqBytes();
+  j["connect_seconds"] = connect_seconds_;
+  if (!plan_) return j;
+  j["prepare_seconds_max"] = prepare_seconds_max_;
+  j["exchanges"] = plan_->exchanges();
+  // Every rank runs the same plan: what each one created and held, without a gather.
+  nlohmann::json by_rank = nlohmann::json::array();
+  for (int r = 0; r < static_cast<int>(remote_regions_.size()); ++r) {
+    by_rank.push_back({{"qps_created", plan_->qpsCreated(r)},
+                       {"qps_live_max", plan_->qpsLiveMax(r)},
+                       {"peers_live_max", plan_->peersLiveMax(r)}});
+  }
+  j["by_rank"] = std::move(by_rank);
+  return j;
 }
 
 nlohmann::json VerbsTransport::describe() const {
@@ -286,8 +382,8 @@ nlohmann::json VerbsTransport::describe() const {
   j["async_events"] = events;
   j["pinned_estimate"] = {{"buffer_bytes", pin_.buffer_bytes}, {"nics", pin_.nics}, {"qps", pin_.qps},
                           {"queue_bytes", pin_.queueBytes()}, {"total_bytes", pin_.total()}};
-  j["qos"] = connected_ ? channels_.qos : rdmaQosJson(config_.options<RdmaQosOptions>());
-  if (connected_) j["connection"] = channels_.summary;
+  j["qos"] = connected_ ? channels_->qos() : rdmaQosJson(config_.options<RdmaQosOptions>());
+  if (connected_) j["connection"] = connectionFacts();
   return j;
 }
 

@@ -37,13 +37,30 @@ VerbsWorker::VerbsWorker(std::vector<WorkerCq> cqs, std::unique_ptr<SendPath> pa
     : cqs_(std::move(cqs)),
       path_(std::move(path)),
       stall_timeout_(stall_timeout),
-      stall_window_(std::chrono::steady_clock::now()),
-      stall_marks_(path_->laneCount(), kNotBusy) {
+      stall_window_(std::chrono::steady_clock::now()) {
+  watchLanes();
+}
+
+void VerbsWorker::watchLanes() {
+  stall_window_ = std::chrono::steady_clock::now();
+  stall_marks_.assign(path_->laneCount(), kNotBusy);
+  healths_.clear();
   for (uint32_t lane = 0; lane < path_->laneCount(); ++lane) {
     const DeviceHealth* h = path_->laneHealth(lane);
     if (h != nullptr && std::find(healths_.begin(), healths_.end(), h) == healths_.end()) healths_.push_back(h);
   }
-  epochs_.assign(healths_.size(), 0);
+  epochs_.assign(healths_.size(), 0);  // the first look checks every lane against what happened so far
+}
+
+Status VerbsWorker::replacePath(std::unique_ptr<SendPath> path) {
+  if (path_->inFlight() > 0 || path_->hasReady()) {
+    return internalError("verbs: connections changed with " + std::to_string(path_->inFlight()) +
+                         " requests in flight");
+  }
+  if (failed_) return error_;
+  path_ = std::move(path);
+  watchLanes();
+  return Status::ok();
 }
 
 VerbsWorker::~VerbsWorker() = default;

@@ -37,6 +37,10 @@ class VerbsWorker final : public TransportWorker {
   void waitForProgress(std::chrono::microseconds max_wait) override;
   Status lastError() const override;
 
+  // Connections on demand: a new SendPath over the lanes now connected, between phases
+  // (kInternal when requests are still in flight: their lanes may be going away).
+  Status replacePath(std::unique_ptr<SendPath> path);
+
   const SendPath& path() const { return *path_; }
   const std::vector<WorkerCq>& cqs() const { return cqs_; }
 
@@ -49,6 +53,8 @@ class VerbsWorker final : public TransportWorker {
   // Idle path only: after a new async event on a device, fails the lanes it took out of
   // service (port down, QP or device failed) with the event named.
   void checkEvents();
+  // The devices of the path's lanes and a clean stall window.
+  void watchLanes();
 
   std::vector<WorkerCq> cqs_;
   std::unique_ptr<SendPath> path_;
