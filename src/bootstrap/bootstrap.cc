@@ -25,6 +25,10 @@ Result<Bytes> Bootstrap::tell(const Bytes& data, int root, Deadline deadline, Cl
   return broadcast(data, root, deadline);
 }
 
+Status Bootstrap::exclude(int rank) {
+  return internalError(kind() + " bootstrap: cannot go on without rank " + std::to_string(rank));
+}
+
 Status Bootstrap::post(int, int, Bytes) { return internalError(kind() + " bootstrap: no point-to-point messages"); }
 
 Result<std::optional<Bootstrap::Message>> Bootstrap::receive(int, int) {
@@ -50,6 +54,7 @@ Status agreeOnStatus(Bootstrap& bootstrap, const Status& mine, Deadline deadline
   w.put<int32_t>(static_cast<int32_t>(mine.code())).putString(mine.message());
   TE_ASSIGN_OR_RETURN(std::vector<Bytes> all, bootstrap.allGather(w.take(), deadline));
   for (size_t r = 0; r < all.size(); ++r) {
+    if (bootstrap.excluded(static_cast<int>(r))) continue;  // lost earlier (--on-failure continue)
     ByteReader reader(all[r]);
     int32_t code = 0;
     std::string message;

@@ -41,6 +41,17 @@ class Bootstrap : public Collective {
   // while it works): a root silent for `silence` is an error naming it. Default: broadcast().
   virtual Result<Bytes> tell(const Bytes& data, int root, Deadline deadline, Clock::duration silence);
 
+  // --on-failure continue: a job that goes on without a lost rank. survivingLosses(): whether
+  // this bootstrap can (etcd / redis: every rank's keys are its own; MPI ends the whole job
+  // when a process dies). Once enabled, gatherSurviving at the root keeps waiting for the
+  // ranks still alive after one is lost (until its deadline), rather than stopping there.
+  virtual bool enableSurvivingLosses() { return false; }
+  // Every later collective of this rank goes on without `rank` (its part: empty bytes; a
+  // gatherSurviving: nullopt). Every surviving rank must exclude the same ranks, at the same
+  // point of the job (the runner does it on rank 0's word).
+  virtual Status exclude(int rank);
+  virtual bool excluded(int /*rank*/) const { return false; }
+
   // Point to point, for the runner's pair handshakes (a phase starts once the ranks near its
   // links are through the previous one, with no hand-off at rank 0 in between). A bootstrap
   // without it (the default) leaves the runner to hand off at rank 0 after every phase.

@@ -32,12 +32,13 @@ class TeBenchServicesTest : public BackendTest {
 
   // launch_local.sh N -- te_bench ... --json FILE; returns the run and the parsed report.
   RunResult launch(int n, const std::string& job, const std::string& json_path, std::vector<std::string> extra = {},
-                   const std::string& server_url = "") {
+                   const std::string& server_url = "", std::map<std::string, std::string> env = {}) {
     extra.insert(extra.end(), {"--json", json_path, "--bootstrap-timeout", "30"});
     std::vector<std::string> argv = {LAUNCH_LOCAL_PATH, std::to_string(n), "--"};
     auto te = rankArgs(server_url.empty() ? url() : server_url, extra);
     argv.insert(argv.end(), te.begin(), te.end());
-    return runToEnd(argv, 90s, {{"TE_JOB_ID", job}, {"TE_LAUNCH_TIMEOUT", "80"}});
+    env.insert({{"TE_JOB_ID", job}, {"TE_LAUNCH_TIMEOUT", "80"}});
+    return runToEnd(argv, 90s, env);
   }
 
   std::unique_ptr<ChildProcess> startRank(int rank, int size, const std::string& job, std::vector<std::string> extra,
@@ -295,6 +296,86 @@ TEST_P(TeBenchServicesTest, ARootFrozenMidRunIsNamedByTheOthers) {
   EXPECT_LT(Clock::now() - t0, 4s + 10s + 6s);
   procs[0]->kill(SIGKILL);
   procs[0]->wait(5s);
+}
+
+// --on-failure continue: rank 2 of 4 lost at its third phase (frozen under etcd, killed
+// under redis: one case each keeps the suite short). Rank 0 learns it from the claim key
+// that expires with the process, tells the others, and the schedule finishes without it:
+// every link of the other three ranks measured, rank 2's links before the loss kept, the
+// rest marked, the report naming it, exit 1 on every survivor.
+TEST_P(TeBenchServicesTest, OnFailureContinueFinishesTheScheduleWithoutALostRank) {
+  const bool freeze = GetParam() == "etcd";
+  const std::string job = uniqueName("goon");
+  const std::string json = tempJson("goon");
+  const std::map<std::string, std::string> env = {{"TE_TEST_STOP_AT", freeze ? "phase3:2" : "phase3:2:kill"}};
+  std::vector<std::unique_ptr<ChildProcess>> procs;
+  const auto t0 = Clock::now();
+  for (int r = 0; r < 4; ++r) {
+    std::vector<std::string> extra = {"--rank",    std::to_string(r), "--size",     "4",    "--job-id", job,
+                                      "--timeout", "4",               "--no-retest", "--duration", "0.3",
+                                      "--warmup",  "0.05",            "--on-failure", "continue"};
+    if (r == 0) extra.insert(extra.end(), {"--json", json});
+    procs.push_back(ChildProcess::start(rankArgs(url(), extra), env));
+  }
+  for (int r : {0, 1, 3}) {
+    auto code = procs[r]->wait(60s);
+    ASSERT_TRUE(code) << "rank " << r << " still running 60 s after the start\n" << procs[r]->output();
+    EXPECT_EQ(*code, 1) << procs[r]->output();
+  }
+  EXPECT_LT(Clock::now() - t0, 45s) << "the loss costs the claim's lease (10 s) and --timeout, once";
+  EXPECT_NE(procs[0]->output().find("went on without rank 2 ("), std::string::npos) << procs[0]->output();
+  procs[2]->kill(SIGKILL);
+  procs[2]->wait(5s);
+  std::ifstream in(json);
+  ASSERT_TRUE(in.good()) << procs[0]->output();
+  nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  EXPECT_EQ(report["complete"], false);
+  ASSERT_EQ(report["lost_ranks"].size(), 1u) << report.dump();
+  EXPECT_EQ(report["lost_ranks"][0]["rank"], 2);
+  EXPECT_NE(report["lost_ranks"][0]["where"].get<std::string>().find("phase 3 of"), std::string::npos);
+  const auto& links = report["results"][0]["links"];
+  ASSERT_EQ(links.size(), 12u);
+  int later_ok = 0, marked = 0;
+  for (const auto& l : links) {
+    const int phase = l["phase"];
+    const bool touches = l["initiator"] == 2 || l["target"] == 2;
+    if (!touches || phase < 2) {
+      EXPECT_EQ(l["status"], "ok") << l.dump();
+      later_ok += !touches && phase > 2;
+    } else {
+      EXPECT_TRUE(l["status"] == "failed" || l["status"] == "not_measured") << l.dump();
+      EXPECT_FALSE(l.value("error", "").empty()) << l.dump();
+      ++marked;
+    }
+  }
+  EXPECT_GT(later_ok, 0) << "the schedule went on after the loss";
+  EXPECT_GT(marked, 0);
+  std::remove(json.c_str());
+}
+
+// --on-failure continue and a link that fails while both its ranks live: the link `failed`
+// with its reason, every other link measured, exit 1 naming it.
+TEST_P(TeBenchServicesTest, OnFailureContinueGoesOnPastAFailedLink) {
+  const std::string job = uniqueName("pastlink");
+  const std::string json = tempJson("pastlink");
+  RunResult r = launch(3, job, json, {"--on-failure", "continue", "--no-retest", "--timeout", "4"}, "",
+                       {{"TE_FAULT_INJECT", "fail:1->2"}});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("went on past 1 failed link, first 1->2"), std::string::npos) << r.output;
+  std::ifstream in(json);
+  ASSERT_TRUE(in.good()) << r.output;
+  nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  EXPECT_EQ(report["complete"], false);
+  EXPECT_TRUE(report["lost_ranks"].is_array() && report["lost_ranks"].empty()) << report.dump();
+  const auto& links = report["results"][0]["links"];
+  ASSERT_EQ(links.size(), 6u);
+  for (const auto& l : links) {
+    const bool broken = l["initiator"] == 1 && l["target"] == 2;
+    EXPECT_EQ(l["status"], broken ? "failed" : "ok") << l.dump();
+  }
+  std::remove(json.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TeBenchServicesTest, ::testing::Values("etcd", "redis"), backendName);

@@ -32,6 +32,10 @@ TEST(Config, DefaultsMatchTheDocumentation) {
   // Without a launcher in the environment the bootstrap must be named.
   Parsed named = parse({"--bootstrap", "mpi"});
   EXPECT_TRUE(validateConfig(named.config).isOk()) << validateConfig(named.config).message();
+  EXPECT_EQ(p.config.on_failure, "stop");
+  Parsed going_on = parse({"--on-failure", "continue", "--bootstrap", "redis://127.0.0.1:6379", "--rank", "0",
+                           "--size", "2", "--job-id", "j"});
+  EXPECT_TRUE(validateConfig(going_on.config).isOk()) << validateConfig(going_on.config).message();
 }
 
 TEST(Config, ParsesUnitsAndMooncakeSpellings) {
@@ -58,6 +62,8 @@ TEST(Config, BadValuesNameTheFlagTheValueAndWhatIsAllowed) {
   const std::vector<Case> cases = {
       {{"--transport", "carrier-pigeon"}, {"--transport", "carrier-pigeon", "tcp"}},
       {{"--operation", "copy"}, {"--operation", "copy", "read, write, mix"}},
+      {{"--on-failure", "ignore"}, {"--on-failure", "ignore", "stop, continue"}},
+      {{"--on-failure", "continue", "--bootstrap", "mpi"}, {"--on-failure continue", "etcd://", "redis://"}},
       {{"--block-size", "0"}, {"--block-size", "0"}},
       {{"--block-size", "2G", "--buffer-size", "1G"}, {"--block-size", "larger than half of --buffer-size"}},
       {{"--block-size", "12Q"}, {"--block-size", "12Q"}},

@@ -282,6 +282,10 @@ void declareRunFlags(CLI::App& app, BenchConfig* c, FlagStrings* f) {
                  "pairs | global: a phase starts once the ranks near its links are through the last one "
                  "(pairs, where the schedule allows) or after a hand-off of every rank at rank 0 (global)")
       ->capture_default_str();
+  app.add_option("--on-failure", c->on_failure,
+                 "stop | continue: a rank lost mid-run (dead, frozen) stops the run with the report of what was "
+                 "measured (stop), or the schedule finishes without it (continue; --bootstrap etcd:// or redis://)")
+      ->capture_default_str();
   app.add_option("--mode", f->mode,
                  "exact | quick: quick screens every pair in both directions at once (--schedule bidir, --duration auto "
                  "to 5%, N-1 phases) and re-measures what it flags alone")

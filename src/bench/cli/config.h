@@ -74,6 +74,9 @@ struct BenchConfig {
   // How one phase follows another: "pairs" (handshakes between the ranks near each link,
   // phase_deps.h) where the schedule allows, else "global" (a hand-off at rank 0).
   std::string phase_sync = "pairs";
+  // What a rank lost mid-run (dead, frozen, cut off) does to the run: "stop" (report what was
+  // measured, exit 1) or "continue" (etcd / redis bootstrap: finish the schedule without it).
+  std::string on_failure = "stop";
   // --mode quick: a screen (--schedule bidir, auto windows to 5%) whose flagged links are
   // re-measured alone; exact: the schedule as asked.
   bool quick = false;

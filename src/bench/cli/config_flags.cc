@@ -67,6 +67,7 @@ const std::map<std::string, std::string>& valueTable() {
       {"--schedule", "values are " + scheduleNames() + ", or a comma list of them (e.g. pairs,all-to-all)"},
       {"--mode", "values are " "exact, quick"},
       {"--phase-sync", "values are " "pairs, global"},
+      {"--on-failure", "values are " "stop, continue"},
       {"--time-budget", "a time of 10 s to 30 days: seconds, or a number with s, m, h or d (90, 10m, 1.5h)"},
       {"--groups", "FROM:TO, each a comma list of ranks and ranges, e.g. 0-7:8-15 or 0,2:1,3, or of hosts and "
                    "switches (with --topology), e.g. leaf1:leaf2"},

@@ -34,6 +34,7 @@ nlohmann::json configToJson(const BenchConfig& c) {
       {"precision", c.adaptive ? nlohmann::json(c.precision) : nlohmann::json(nullptr)},
       {"iterations", c.iterations}, {"warmup", c.warmup}, {"samples", c.samples},
       {"schedule", c.schedule}, {"mode", c.quick ? "quick" : "exact"}, {"phase_sync", c.phase_sync},
+      {"on_failure", c.on_failure},
       {"time_budget", c.time_budget > 0 ? nlohmann::json(c.time_budget) : nlohmann::json(nullptr)},
       {"root", c.root}, {"fan", c.fan > 0 ? nlohmann::json(c.fan) : nlohmann::json(nullptr)},
       {"groups", c.group_from.empty() ? nlohmann::json(nullptr) : nlohmann::json({c.group_from, c.group_to})},

@@ -91,6 +91,13 @@ Status validateRun(const BenchConfig& c) {
   if (c.phase_sync != "pairs" && c.phase_sync != "global") {
     return invalidArgument(flagValue("--phase-sync", c.phase_sync) + ": allowed " + allowedValues("--phase-sync"));
   }
+  if (c.on_failure != "stop" && c.on_failure != "continue") {
+    return invalidArgument(flagValue("--on-failure", c.on_failure) + ": allowed " + allowedValues("--on-failure"));
+  }
+  if (c.on_failure == "continue" && c.bootstrap.spec.rfind("etcd://", 0) != 0 && c.bootstrap.spec.rfind("redis://", 0) != 0) {
+    return invalidArgument("--on-failure continue: needs --bootstrap etcd://HOST:PORT or redis://HOST:PORT "
+                           "(under mpirun or srun a rank that dies ends the whole job)");
+  }
   if (c.progress != "auto" && c.progress != "on" && c.progress != "off") {
     return invalidArgument(flagValue("--progress", c.progress) + ": allowed " + allowedValues("--progress"));
   }

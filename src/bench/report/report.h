@@ -54,7 +54,15 @@ struct RunReport {
   // Why the run stopped before its schedule ended ("" when it did not): the report holds
   // what was measured before, the rest of the last block cut (LinkResult::cut).
   std::string failure;
+  // --on-failure continue, and a rank was lost or a link failed: the schedule finished
+  // without them (`failure` says what; the JSON's lost_ranks, maybe empty, marks it).
+  bool went_on = false;
+  std::vector<LostRank> lost;
 };
+
+// --on-failure continue: what the run went on without ("rank 2 (node7), lost in tcp write
+// 64 KiB, phase 3 of 6 (...)", and the links that failed), "" when nothing.
+std::string wentOnWithoutText(const RunReport& report);
 
 void printTerminalReport(const RunReport& report, std::ostream& out);
 

@@ -302,7 +302,8 @@ void writeHead(const RunReport& r, const Style& st, std::ostream& out) {
   }
   out << "</select></p>\n";
   if (!r.failure.empty()) {
-    out << "<p class=\"incomplete\"><strong>Incomplete:</strong> the run stopped early: " << html::escape(r.failure)
+    out << "<p class=\"incomplete\"><strong>Incomplete:</strong> " << (r.went_on ? "" : "the run stopped early: ")
+        << html::escape(r.failure)
         << ". Links marked failed or not measured have no rate.</p>\n";
   }
 }

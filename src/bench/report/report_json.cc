@@ -212,6 +212,32 @@ nlohmann::json blockToJson(const ResultBlock& b, size_t index, const RunReport& 
 
 }  // namespace
 
+std::string wentOnWithoutText(const RunReport& report) {
+  std::string lost;
+  for (size_t i = 0; i < report.lost.size(); ++i) {
+    const LostRank& l = report.lost[i];
+    lost += (i ? "; " : "without ") + std::string("rank ") + std::to_string(l.rank) + " (" + l.host + "), lost in " +
+            l.where + (l.reason.empty() ? "" : " (" + l.reason + ")");
+  }
+  if (!lost.empty()) lost += ": " + std::string(report.lost.size() > 1 ? "their" : "its") + " later links were not measured";
+  size_t failed = 0;
+  const LinkResult* first = nullptr;
+  for (const ResultBlock& b : report.blocks) {
+    for (const LinkResult& l : b.links) {
+      if (!l.cut || l.not_measured) continue;
+      if (!first) first = &l;
+      ++failed;
+    }
+  }
+  std::string links;
+  if (failed > 0) {
+    links = "past " + std::to_string(failed) + " failed link" + (failed > 1 ? "s" : "") + ", first " +
+            std::to_string(first->link.initiator) + "->" + std::to_string(first->link.target) + ": " + first->error;
+  }
+  if (lost.empty() && links.empty()) return "";
+  return "the run went on " + lost + (lost.empty() || links.empty() ? "" : "; and ") + links + " (--on-failure continue)";
+}
+
 std::string isoTimeNow() {
   std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -247,6 +273,13 @@ nlohmann::json reportToJson(const RunReport& report, const std::string* bulk) {
       {"complete", report.failure.empty()},
   };
   if (!report.failure.empty()) out["failure"] = report.failure;
+  if (report.went_on) {
+    nlohmann::json lost = nlohmann::json::array();
+    for (const LostRank& l : report.lost) {
+      lost.push_back({{"rank", l.rank}, {"host", l.host}, {"where", l.where}, {"reason", l.reason}});
+    }
+    out["lost_ranks"] = std::move(lost);
+  }
   return out;
 }
 

@@ -114,6 +114,15 @@ class Reader {
     r.memory = field(j_, "memory", "the report");
     r.options = field(j_, "options", "the report");
     if (!get<bool>(j_, "complete", "the report")) r.failure = get<std::string>(j_, "failure", "the report");
+    r.went_on = j_.contains("lost_ranks");
+    if (r.went_on) {
+      const Json& lost = field(j_, "lost_ranks", "the report");
+      if (!lost.is_array()) throw Malformed{"lost_ranks", "is not an array"};
+      for (const Json& l : lost) {
+        r.lost.push_back({get<int>(l, "rank", "lost_ranks"), get<std::string>(l, "host", "lost_ranks"),
+                          get<std::string>(l, "where", "lost_ranks"), get<std::string>(l, "reason", "lost_ranks")});
+      }
+    }
     readConfig();
     const Json& results = field(j_, "results", "the report");
     if (!results.is_array()) throw Malformed{"results", "is not an array"};

@@ -151,8 +151,10 @@ void printRateNotes(const RunReport& report, const ResultBlock& block, std::ostr
     not_measured += l.not_measured;
   }
   if (failed + not_measured > 0) {
-    out << "STOPPED: " << failed << " link" << (failed == 1 ? "" : "s") << " failed (x), " << not_measured
-        << " not measured (?): the run stopped (the reason is below, each link's in the JSON)\n";
+    out << (report.went_on ? "UNMEASURED: " : "STOPPED: ") << failed << " link" << (failed == 1 ? "" : "s")
+        << " failed (x), " << not_measured << " not measured (?): "
+        << (report.went_on ? "the run went on without them" : "the run stopped")
+        << " (the reason is below, each link's in the JSON)\n";
   }
   const std::vector<size_t>& errors = block.analysis.measurement_errors;
   for (size_t k = 0; k < errors.size() && k < 5; ++k) {
@@ -368,7 +370,9 @@ void printTerminalReport(const RunReport& report, std::ostream& out) {
   }
   for (const auto& block : report.blocks) printBlock(report, block, out);
   printComparison(report, out);
-  if (!report.failure.empty()) out << "\nINCOMPLETE: the run stopped early: " << report.failure << "\n";
+  if (!report.failure.empty()) {
+    out << "\nINCOMPLETE: " << (report.went_on ? "" : "the run stopped early: ") << report.failure << "\n";
+  }
   out.flush();
 }
 

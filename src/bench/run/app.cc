@@ -213,6 +213,11 @@ int runBench(const BenchConfig& given) {
   }
   bootstrap::Bootstrap& bs = **created;
   const bool root = bs.rank() == 0;
+  if (c.on_failure == "continue" && !bs.enableSurvivingLosses()) {
+    const Status s = invalidArgument("--on-failure continue: the " + bs.kind() + " bootstrap cannot go on without a rank");
+    if (root) printError(s);
+    return exitCodeFor(s);
+  }
   setLogIdentity(bs.rank(), bs.hostname(bs.rank()));
 
   // --groups by host or switch, now that the hosts are known (every rank gets rank 0's ranks).
@@ -273,6 +278,7 @@ int runBench(const BenchConfig& given) {
     checkpoint->writeOnTermination([&c](const RunReport& r) { (void)writeReports(r, c); });
   }
   Status stopped;
+  std::string not_run;
   for (const std::string& name : *transports) {
     Result<TransportRun> run = measureTransport(c, bs, name, checkpoint);
     if (!run.isOk()) return fail(run.status().withContext(name));
@@ -287,10 +293,21 @@ int runBench(const BenchConfig& given) {
       stopped = run->stopped.withContext(name);
       break;
     }
+    // --on-failure continue: a transport connects every rank, so the next ones are not run.
+    report.lost = run->lost;
+    if (!report.lost.empty() && name != transports->back()) {
+      not_run = "; not measured: the transports after " + name;
+      break;
+    }
   }
   report.end_time = isoTimeNow();
   addCongestionImpacts(&report);
   if (!stopped.isOk()) return reportStopped(report, c, bs, stopped, *checkpoint);
+  if (c.on_failure == "continue") {
+    report.failure = wentOnWithoutText(report);
+    report.went_on = !report.failure.empty();
+    if (report.went_on) report.failure += not_run;
+  }
 
   int code = kExitOk;
   if (root) {
@@ -300,8 +317,10 @@ int runBench(const BenchConfig& given) {
     code = checkpoint->writeFinal([&] {
       printTerminalReport(report, std::cout);
       if (!writeReports(report, c).isOk()) return int(kExitEnvironment);
+      if (report.went_on) return int(kExitEnvironment);  // a rank lost or a link failed: a partial verdict
       return anyExpectationFailed(report) ? int(kExitExpectation) : int(kExitOk);
     });
+    if (report.went_on) printError(unavailable(report.failure));
   }
   // Every rank leaves with rank 0's verdict.
   Result<Bytes> verdict = bs.broadcast(Bytes{static_cast<uint8_t>(code)}, 0, afterRootWork(c, bs.size()));

@@ -203,6 +203,7 @@ Result<bool> measureBlock(BlockContext& m, const std::string& schedule, const st
       checkpoint->addLinks(links, from, done);
     };
   }
+  m.runner.setBlockName(what);
   Runner::Outcome measured = m.runner.run(phases, block_size, progressLine(c, what), kept);
   // A failed integrity check is every rank's verdict (agreed): the job's error, exit 3.
   if (measured.stopped.code() == StatusCode::kDataLoss) return measured.stopped;
@@ -291,8 +292,10 @@ Result<TransportRun> measureTransport(const BenchConfig& c, bootstrap::Bootstrap
                        schedules.size() > 1};
   for (uint64_t block_size : c.block_sizes) {
     for (const auto& [schedule, phases] : schedules) {
-      TE_ASSIGN_OR_RETURN(bool go_on, measureBlock(context, schedule, phases, block_size, &run));
-      if (!go_on) return run;
+      Result<bool> go_on = measureBlock(context, schedule, phases, block_size, &run);
+      run.lost = runner->lost();
+      if (!go_on.isOk()) return go_on.status();
+      if (!*go_on) return run;
     }
   }
   run.details = engine.transport().describe();  // after the schedule: what connecting on demand cost

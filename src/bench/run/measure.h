@@ -19,6 +19,8 @@ struct TransportRun {
   // The schedule stopped early (a rank lost, a link dead: Runner::Outcome). Rank 0: `blocks`
   // holds what was measured, the last one partial, its other links cut with the reason.
   Status stopped;
+  // --on-failure continue: the ranks the schedule went on without (Runner::lost()).
+  std::vector<LostRank> lost;
 };
 
 // `checkpoint` (rank 0, may be null): kept up to date phase by phase (checkpoint.h).

@@ -63,6 +63,15 @@ struct LinkResult {
 void appendCut(const Phase& phase, int initiator, uint32_t p, bool ran, const std::string& why,
                std::vector<LinkResult>* out);
 
+// A rank the run went on without (--on-failure continue): lost (dead, frozen, cut off from
+// the bootstrap server) in `where` ("tcp write 64 KiB, phase 3 of 6"), and why.
+struct LostRank {
+  int rank = -1;
+  std::string host;
+  std::string where;
+  std::string reason;
+};
+
 // What one rank sends rank 0 after a schedule: its links, and one histogram of the latency
 // of all their requests (for the block's all-links percentiles), not one per link.
 struct GatheredResults {

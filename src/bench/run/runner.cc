@@ -58,6 +58,7 @@ Result<std::unique_ptr<Runner>> Runner::create(const BenchConfig& config, bootst
                                                engine::TransferEngine& engine, BenchMemory& memory,
                                                engine::RegionId exposed_region, size_t max_links) {
   std::unique_ptr<Runner> r(new Runner(config, bootstrap, engine, memory, exposed_region));
+  r->is_lost_.assign(static_cast<size_t>(bootstrap.size()), false);
   // --batches-in-flight per thread, or one batch for each link a thread alternates between
   // (within the engine's batches), so that a slow link never holds its neighbours' slots.
   // --integrity-check keeps --batches-in-flight: what is in flight must fit the blocks a
@@ -466,6 +467,39 @@ void Runner::preparePhase(const std::vector<int>& targets) {
   }
 }
 
+void Runner::replaceStuckBatches() {
+  // What healthy links still had in flight drains within half a second; the rest is stuck.
+  const Clock::time_point until = Clock::now() + std::chrono::milliseconds(500);
+  bool busy = true;
+  while (busy && Clock::now() < until) {
+    busy = false;
+    for (auto& t : threads_) {
+      for (InFlight& f : t->pipeline) {
+        if (!f.link) continue;
+        (void)engine_.progress(f.batch, t->finished);
+        if (engine_.batchDone(f.batch) && engine_.reuseBatch(f.batch).isOk()) f.link = nullptr;
+        else busy = true;
+      }
+    }
+    if (busy) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (auto& t : threads_) {
+    for (InFlight& f : t->pipeline) {
+      if (!f.link) continue;
+      // Its requests may never complete (RDMA work cannot be cancelled): the engine keeps the
+      // batch, this slot gets a new one (without one it stays out of use).
+      Result<engine::BatchId> fresh = engine_.allocateBatch(t->index, config_.batch_size);
+      if (!fresh.isOk()) {
+        TE_LOG(WARN) << "worker " << t->index << ": a batch stuck in flight and no batch to replace it: "
+                     << fresh.status().message();
+        continue;
+      }
+      f.batch = *fresh;
+      f.link = nullptr;
+    }
+  }
+}
+
 Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& targets, Histogram* all) {
   const size_t m = targets.size();
   preparePhase(targets);
@@ -500,7 +534,11 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
     }
   }
   for (auto& w : workers) w.join();
-  for (auto& t : threads_) TE_RETURN_IF_ERROR(t->status);
+  for (auto& t : threads_) {
+    if (t->status.isOk()) continue;
+    replaceStuckBatches();
+    return t->status;
+  }
   std::vector<LinkResult> out;
   for (size_t i = 0; i < m; ++i) {
     LinkResult r = collect(i, targets[i], all);

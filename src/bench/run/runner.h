@@ -53,6 +53,11 @@ class Runner {
   using KeptFn = std::function<void(const std::vector<LinkResult>& kept, size_t from, size_t phases_done)>;
   Outcome run(const std::vector<Phase>& phases, uint64_t block_size, const ProgressFn& progress = nullptr,
               const KeptFn& kept = nullptr);
+  // --on-failure continue: the ranks lost so far, in the order lost (every rank knows them;
+  // rank 0 knows where and why). Later phases and runs leave their links out (not measured).
+  const std::vector<LostRank>& lost() const { return lost_; }
+  // `what` names the block in a lost rank's `where` ("tcp write 64 KiB").
+  void setBlockName(std::string what) { block_name_ = std::move(what); }
 
   struct ThreadState;
   struct RootBook;
@@ -76,7 +81,16 @@ class Runner {
   void preparePhase(const std::vector<int>& targets);
   Result<std::vector<LinkResult>> measurePhase(const std::vector<int>& targets, Histogram* all);
   // This rank's links of phase `p` (none: OK and no links), the failure with its phase and rank.
-  Status measureMine(const std::vector<Phase>& phases, size_t p, Histogram* latency, std::vector<LinkResult>* links);
+  Status measureMine(const Phase& phase, size_t p, size_t count, Histogram* latency, std::vector<LinkResult>* links);
+  // The phase's links without those of lost ranks; rank 0 appends those as not measured.
+  Phase liveLinks(const Phase& phase, uint32_t p, std::vector<LinkResult>* cut) const;
+  // --on-failure continue, rank 0 after a phase: the ranks lost in it join lost_ and every
+  // survivor is told to go on without them; elsewhere: rank 0's word applied.
+  Status goOnWithout(const std::vector<int>& ranks, const std::string& where, const std::string& why);
+  Status applyWord(const Bytes& word, const std::string& where);
+  // After a failed phase: batches still in flight (to a dead or frozen peer) are left to the
+  // engine and replaced, so that the next phase has its pipeline.
+  void replaceStuckBatches();
   void workerLoop(ThreadState& t, const PhaseClock& clock);
   Status driveThread(ThreadState& t);
   Next nextLink(ThreadState& t, Clock::time_point now, LinkAccum** out);
@@ -109,8 +123,8 @@ class Runner {
   // Says to every other rank that the schedule stops (why: the first failure).
   void sayStop(const Status& why, PairedState& st);
   // The hand-off after phase `p` (see Outcome): OK when the schedule goes on.
-  Status handOff(const std::vector<Phase>& phases, size_t p, const Status& measured, std::vector<LinkResult> links,
-                 Outcome* out);
+  Status handOff(const std::vector<Phase>& phases, size_t p, const Phase& live, const Status& measured,
+                 std::vector<LinkResult> links, Outcome* out);
   // How long a rank may send nothing (no hand-off, no heartbeat) before it counts as lost.
   Clock::duration silence() const;
   // A hard cap on a hand-off's wait, beyond the silence rule: a phase's longest healthy run.
@@ -136,6 +150,9 @@ class Runner {
   // Called by the measuring rank's main thread at each heartbeat (rank 0, pair handshakes:
   // what the others sent while it measures).
   std::function<void()> while_measuring_;
+  std::vector<LostRank> lost_;
+  std::vector<bool> is_lost_;  // by rank
+  std::string block_name_;
 };
 
 }  // namespace te::bench

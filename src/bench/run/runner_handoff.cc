@@ -67,8 +67,64 @@ Status decodeHandOff(const Bytes& bytes, GatheredResults* links) {
   return deserializeResults(body, links);
 }
 
-Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status& measured, std::vector<LinkResult> links,
-                       Outcome* out) {
+Phase Runner::liveLinks(const Phase& phase, uint32_t p, std::vector<LinkResult>* cut) const {
+  if (lost_.empty()) return phase;
+  Phase live;
+  for (const Link& l : phase) {
+    const int gone = is_lost_[static_cast<size_t>(l.initiator)] ? l.initiator
+                     : is_lost_[static_cast<size_t>(l.target)] ? l.target : -1;
+    if (gone < 0) {
+      live.push_back(l);
+      continue;
+    }
+    if (!cut) continue;
+    auto it = std::find_if(lost_.begin(), lost_.end(), [gone](const LostRank& x) { return x.rank == gone; });
+    appendCut({l}, -1, p, false, "not measured: rank " + std::to_string(gone) + " (" + bootstrap_.hostname(gone) +
+              ") was lost in " + it->where, cut);
+  }
+  return live;
+}
+
+// The word after a phase: 1 go on; 2 go on without the ranks listed (u32 count, i32 ranks).
+Status Runner::goOnWithout(const std::vector<int>& ranks, const std::string& where, const std::string& why) {
+  ByteWriter w;
+  w.put<uint8_t>(ranks.empty() ? 1 : 2).put<uint32_t>(static_cast<uint32_t>(ranks.size()));
+  for (int r : ranks) {
+    w.put<int32_t>(r);
+    is_lost_[static_cast<size_t>(r)] = true;
+    lost_.push_back({r, bootstrap_.hostname(r), block_name_.empty() ? where : block_name_ + ", " + where, why});
+    TE_RETURN_IF_ERROR(bootstrap_.exclude(r));
+  }
+  if (!ranks.empty()) {
+    TE_LOG(WARN) << where << ": going on without rank(s) lost (--on-failure continue): " << why;
+  }
+  return bootstrap_.tell(w.take(), 0, handOffDeadline(), silence()).status().withContext("after " + where);
+}
+
+Status Runner::applyWord(const Bytes& word, const std::string& where) {
+  ByteReader r(word);
+  uint8_t kind = 0;
+  uint32_t n = 0;
+  if (!r.get(&kind) || kind < 1 || kind > 2 || !r.get(&n) || n > static_cast<uint32_t>(bootstrap_.size())) {
+    return internalError("rank 0's word after " + where + " is malformed");
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    int32_t gone = -1;
+    if (!r.get(&gone) || gone <= 0 || gone >= bootstrap_.size()) return internalError("rank 0's word after " + where + " is malformed");
+    if (gone == bootstrap_.rank()) {
+      return unavailable("rank 0 counted this rank as lost in " + where +
+                         " (it handed in too late: frozen, or cut off from the bootstrap server); the others went on "
+                         "without it (--on-failure continue)");
+    }
+    is_lost_[static_cast<size_t>(gone)] = true;
+    lost_.push_back({gone, bootstrap_.hostname(gone), where, ""});
+    TE_RETURN_IF_ERROR(bootstrap_.exclude(gone));
+  }
+  return Status::ok();
+}
+
+Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Phase& live, const Status& measured,
+                       std::vector<LinkResult> links, Outcome* out) {
   const int me = bootstrap_.rank();
   std::string lost;
   Result<std::vector<std::optional<Bytes>>> arrived =
@@ -78,17 +134,20 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
   if (me != 0) {
     Result<Bytes> word = bootstrap_.tell({}, 0, handOffDeadline(), silence());
     if (!word.isOk()) return word.status().withContext("after " + where);
-    return Status::ok();
+    return applyWord(*word, where);
   }
   // Rank 0: keep every link that arrived; the failed and the lost ranks' links of the phase
   // are cut with their reason.
   std::vector<LinkResult>& kept = out->results.links;
   Status first;
   size_t failures = 0;
+  std::vector<int> lost_now;
   for (int r = 0; r < bootstrap_.size(); ++r) {
     const std::optional<Bytes>& b = (*arrived)[static_cast<size_t>(r)];
     if (!b) {
-      appendCut(phases[p], r, static_cast<uint32_t>(p), true, "rank " + std::to_string(r) + " (" + bootstrap_.hostname(r) +
+      if (is_lost_[static_cast<size_t>(r)]) continue;  // lost in an earlier phase: none of its links ran
+      lost_now.push_back(r);
+      appendCut(live, r, static_cast<uint32_t>(p), true, "rank " + std::to_string(r) + " (" + bootstrap_.hostname(r) +
               ") lost in " + where, &kept);
       continue;
     }
@@ -97,7 +156,7 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
     if (!s.isOk()) {
       if (first.isOk()) first = s;
       ++failures;
-      appendCut(phases[p], r, static_cast<uint32_t>(p), true, s.message(), &kept);
+      appendCut(live, r, static_cast<uint32_t>(p), true, s.message(), &kept);
       continue;
     }
     for (auto& l : mine.links) {
@@ -105,9 +164,14 @@ Status Runner::handOff(const std::vector<Phase>& phases, size_t p, const Status&
       kept.push_back(std::move(l));
     }
   }
-  if (lost.empty() && failures == 0) {
-    Result<Bytes> said = bootstrap_.tell({1}, 0, handOffDeadline(), silence());
-    return said.status().withContext("after " + where);
+  if (lost_now.empty() && failures == 0) return goOnWithout({}, where, "");
+  if (config_.on_failure == "continue") {
+    // A failed link is kept as failed; a lost rank's later links are left out (liveLinks).
+    if (failures > 0) {
+      TE_LOG(WARN) << where << ": " << failures << " rank(s) failed, first: " << first.message()
+                   << "; going on (--on-failure continue)";
+    }
+    return goOnWithout(lost_now, where, lost.empty() ? "not handed in before the deadline" : lost);
   }
   // The schedule stops here: the lost rank first (it explains the others' stalls), then the
   // first failure, each with how many more.
@@ -134,14 +198,15 @@ Runner::Outcome Runner::run(const std::vector<Phase>& phases, uint64_t block_siz
   return runHandingOff(phases, progress, kept);
 }
 
-Status Runner::measureMine(const std::vector<Phase>& phases, size_t p, Histogram* latency, std::vector<LinkResult>* links) {
+Status Runner::measureMine(const Phase& phase, size_t p, size_t count, Histogram* latency,
+                           std::vector<LinkResult>* links) {
   const int me = bootstrap_.rank();
   if (engine_.transport().connectsPerPhase()) {
     // Connections on demand (transport.h): every rank, before every phase, once the ranks near
     // its links are through the phase before (a hand-off, or the handshakes).
     std::vector<engine::PhaseLink> all;
-    all.reserve(phases[p].size());
-    for (const Link& link : phases[p]) all.push_back({link.initiator, link.target});
+    all.reserve(phase.size());
+    for (const Link& link : phase) all.push_back({link.initiator, link.target});
     bootstrap::PairMessages pairs(bootstrap_, kConnectChannel, silence() / 4, while_measuring_);
     Status connected = engine_.transport().preparePhase(all, bootstrap_, bootstrap_.hasPointToPoint() ? &pairs : nullptr,
                                                         handOffDeadline());
@@ -150,11 +215,11 @@ Status Runner::measureMine(const std::vector<Phase>& phases, size_t p, Histogram
     }
   }
   std::vector<int> targets;
-  for (const Link& link : phases[p]) {
+  for (const Link& link : phase) {
     if (link.initiator == me) targets.push_back(link.target);
   }
   if (targets.empty()) return Status::ok();
-  TE_LOG(DEBUG) << "phase " << p + 1 << "/" << phases.size() << ": " << targets.size() << " link(s)";
+  TE_LOG(DEBUG) << "phase " << p + 1 << "/" << count << ": " << targets.size() << " link(s)";
   Result<std::vector<LinkResult>> r = measurePhase(targets, latency);
   // The phase is named by whoever stops the schedule ("phase 3 of 6: rank 2 (node7): ...").
   if (!r.isOk()) return r.status().withContext("rank " + std::to_string(me) + " (" + bootstrap_.hostname(me) + ")");
@@ -183,10 +248,12 @@ Runner::Outcome Runner::runHandingOff(const std::vector<Phase>& phases, const Pr
     }
     stopHereForTests(("phase" + std::to_string(p + 1)).c_str(), me);
     if (progress && me == 0) progress(p, phases.size());
-    std::vector<LinkResult> links;
-    Status measured = measureMine(phases, p, &mine.latency_ns, &links);
     const size_t before = mine.links.size();
-    Status go = handOff(phases, p, measured, std::move(links), &out);
+    // --on-failure continue: the links of ranks lost earlier are not measured (rank 0 says so).
+    const Phase live = liveLinks(phases[p], static_cast<uint32_t>(p), me == 0 ? &mine.links : nullptr);
+    std::vector<LinkResult> links;
+    Status measured = measureMine(live, p, phases.size(), &mine.latency_ns, &links);
+    Status go = handOff(phases, p, live, measured, std::move(links), &out);
     if (go.isOk() && kept && me == 0) kept(mine.links, before, p + 1);
     if (!go.isOk()) {
       // Rank 0's reason is the job's (its own failure among the others'); elsewhere the hand-off
@@ -199,7 +266,7 @@ Runner::Outcome Runner::runHandingOff(const std::vector<Phase>& phases, const Pr
       // Every initiator of the phase has finished before anyone looks at the bytes.
       out.stopped = bootstrap_.barrier(Clock::now() + phase_timeout);
       if (out.stopped.isOk()) {
-        Status verified = verifyPhase(phases[p], epoch);
+        Status verified = verifyPhase(live, epoch);
         out.stopped = bootstrap::agreeOnStatus(bootstrap_, verified, Clock::now() + phase_timeout);
       }
       if (!out.stopped.isOk()) return out;

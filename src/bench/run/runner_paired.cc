@@ -261,7 +261,7 @@ Runner::Outcome Runner::runPaired(const std::vector<Phase>& phases, const Progre
     stopHereForTests(("phase" + std::to_string(p + 1)).c_str(), me);
     if (progress && me == 0) progress(p, total);
     std::vector<LinkResult> links;
-    Status measured = measureMine(phases, p, &latency, &links);
+    Status measured = measureMine(phases[p], p, phases.size(), &latency, &links);
     Status sent = handIn(p, measured, std::move(links), st);
     if (measured.isOk()) measured = sent;
     if (!measured.isOk()) {

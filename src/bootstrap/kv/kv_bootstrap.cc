@@ -32,12 +32,16 @@ Result<std::unique_ptr<KvBootstrap>> KvBootstrap::create(KvStorePtr store, const
 
 KvBootstrap::KvBootstrap(KvStorePtr store, KvJobOptions options, Identity me, JoinedJob job)
     : store_(std::move(store)), options_(std::move(options)), me_(std::move(me)), job_(std::move(job)),
-      keys_(options_.job_id, job_.epoch) {}
+      keys_(options_.job_id, job_.epoch), excluded_(static_cast<size_t>(options_.size), false) {}
 
 KvBootstrap::~KvBootstrap() {
   const Deadline deadline = Clock::now() + kLeaveWait;
   // Keys of the last collective stay: a slower rank may still be reading them.
-  Status left = store_->write({{keys_.leftPrefix() + std::to_string(rank()), Bytes{}}}, keys_prev2_, deadline);
+  std::vector<KeyValue> left_keys{{keys_.leftPrefix() + std::to_string(rank()), Bytes{}}};
+  for (int r = 0; r < size(); ++r) {
+    if (excluded_[static_cast<size_t>(r)]) left_keys.push_back({keys_.leftPrefix() + std::to_string(r), Bytes{}});
+  }
+  Status left = store_->write(left_keys, keys_prev2_, deadline);
   if (!left.isOk()) {
     TE_LOG(WARN) << "leaving the job: " << left.message() << " (its keys expire by themselves)";
     return;
@@ -72,21 +76,40 @@ Status KvBootstrap::checkAbort(Deadline deadline) {
   return a->exit_code == 2 ? invalidArgument(why) : unavailable(why);  // 2: a duplicate --job-id
 }
 
+std::string KvBootstrap::goneText(const std::vector<int>& gone) const {
+  return ranksText(gone) + (gone.size() > 1 ? " are" : " is") +
+         " gone: the claim key expired (the process died, hung, or lost " + store_->describe() + " for longer than " +
+         std::to_string(store_->ttl().count() / 1000) + " s)";
+}
+
 Status KvBootstrap::checkPeers(Deadline deadline) {
   TE_RETURN_IF_ERROR(checkAbort(deadline));
   TE_ASSIGN_OR_RETURN(auto claims, store_->presentIndexed(keys_.claimPrefix(), size(), deadline));
   std::vector<int> gone;
   for (int r = 0; r < size(); ++r) {
-    if (!claims[r]) gone.push_back(r);
+    if (!claims[r] && !excluded_[static_cast<size_t>(r)]) gone.push_back(r);
   }
   if (gone.empty()) return Status::ok();
-  return unavailable(ranksText(gone) + (gone.size() > 1 ? " are" : " is") +
-                     " gone: the claim key expired (the process died, hung, or lost " + store_->describe() +
-                     " for longer than " + std::to_string(store_->ttl().count() / 1000) + " s)");
+  return unavailable(goneText(gone));
+}
+
+Status KvBootstrap::exclude(int r) {
+  if (r < 0 || r >= size() || r == rank()) return invalidArgument("exclude: rank " + std::to_string(r));
+  excluded_[static_cast<size_t>(r)] = true;
+  return Status::ok();
+}
+
+KeyValue KvBootstrap::emptyPart(const std::string& prefix, uint64_t op, int r) const {
+  return {prefix + std::to_string(r), encodeOpValue(job_.epoch, op, r, job_.ranks[static_cast<size_t>(r)].instance, {})};
 }
 
 Result<std::vector<Bytes>> KvBootstrap::exchange(const char* what, uint64_t op, std::vector<KeyValue> puts,
-                                                 const std::string& wait_prefix, Deadline deadline) {
+                                                 const std::string& wait_prefix, Deadline deadline,
+                                                 const PollCheck& check) {
+  // The parts of ranks lost earlier (--on-failure continue): empty, written by each survivor.
+  for (int r = 0; r < size(); ++r) {
+    if (excluded_[static_cast<size_t>(r)]) puts.push_back(emptyPart(wait_prefix, op, r));
+  }
   std::vector<std::string> mine;
   mine.reserve(puts.size());
   for (const auto& kv : puts) mine.push_back(kv.key);
@@ -106,7 +129,8 @@ Result<std::vector<Bytes>> KvBootstrap::exchange(const char* what, uint64_t op, 
   }
   std::vector<int> missing;
   Result<std::vector<Bytes>> values =
-      store_->waitFor(wait_prefix, size(), deadline, [&] { return checkPeers(deadline); }, &missing);
+      store_->waitFor(wait_prefix, size(), deadline, check ? check : PollCheck([&] { return checkPeers(deadline); }),
+                      &missing);
   if (!values.isOk()) {
     if (values.status().code() != StatusCode::kDeadlineExceeded || missing.empty()) {
       return values.status().withContext(context);
@@ -151,6 +175,7 @@ Result<std::vector<std::optional<Bytes>>> KvBootstrap::gatherSurviving(const Byt
     TE_RETURN_IF_ERROR(gather(mine, root, deadline).status());
     return std::vector<std::optional<Bytes>>{};
   }
+  if (survive_) return gatherSurvivors(mine, deadline, lost);
   const uint64_t op = next_op_;
   Result<std::vector<Bytes>> all = gather(mine, root, deadline);
   std::vector<std::optional<Bytes>> out(size());
@@ -170,6 +195,52 @@ Result<std::vector<std::optional<Bytes>>> KvBootstrap::gatherSurviving(const Byt
   }
   if (missing.empty()) return all.status();
   *lost = all.status().message();
+  return out;
+}
+
+Result<std::vector<std::optional<Bytes>>> KvBootstrap::gatherSurvivors(const Bytes& mine, Deadline deadline,
+                                                                       std::string* lost) {
+  const uint64_t op = next_op_++;
+  const std::string prefix = keys_.opPrefix(op);
+  std::vector<bool> gone = excluded_;
+  std::vector<int> newly;
+  std::vector<std::string> filled;
+  // Each poll: a rank whose claim expired before its part arrived is lost; its part is
+  // written empty for it, and the wait goes on for the ranks still alive.
+  auto check = [&]() -> Status {
+    TE_RETURN_IF_ERROR(checkAbort(deadline));
+    TE_ASSIGN_OR_RETURN(auto claims, store_->presentIndexed(keys_.claimPrefix(), size(), deadline));
+    TE_ASSIGN_OR_RETURN(auto present, store_->presentIndexed(prefix, size(), deadline));
+    std::vector<KeyValue> fill;
+    for (int r = 0; r < size(); ++r) {
+      if (claims[r] || present[r] || gone[static_cast<size_t>(r)]) continue;
+      gone[static_cast<size_t>(r)] = true;
+      newly.push_back(r);
+      fill.push_back(emptyPart(prefix, op, r));
+      filled.push_back(fill.back().key);
+    }
+    return fill.empty() ? Status::ok() : store_->write(fill, {}, deadline);
+  };
+  std::vector<KeyValue> puts{{prefix + std::to_string(rank()), encodeOpValue(job_.epoch, op, rank(), me_.instance, mine)}};
+  Result<std::vector<Bytes>> all = exchange("gather", op, std::move(puts), prefix, deadline, check);
+  keys_prev_.insert(keys_prev_.end(), filled.begin(), filled.end());
+  std::vector<std::optional<Bytes>> out(size());
+  if (all.isOk()) {
+    for (int r = 0; r < size(); ++r) {
+      if (!gone[static_cast<size_t>(r)]) out[r] = std::move((*all)[r]);
+    }
+    if (!newly.empty()) *lost = goneText(newly);
+    return out;
+  }
+  if (all.status().code() != StatusCode::kDeadlineExceeded) return all.status();
+  // Ranks alive but not through by the deadline count as lost too: keep what arrived.
+  TE_ASSIGN_OR_RETURN(auto values, store_->getIndexed(prefix, size(), Clock::now() + kAbortWrite));
+  for (int r = 0; r < size(); ++r) {
+    if (gone[static_cast<size_t>(r)] || !values[r]) continue;
+    Result<Bytes> payload = decodeOpValue(*values[r], job_.epoch, op, r, job_.ranks[r].instance);
+    if (payload.isOk()) out[r] = std::move(*payload);
+  }
+  *lost = all.status().message() + (newly.empty() ? "" : "; " + goneText(newly));
   return out;
 }
 

@@ -56,6 +56,14 @@ class KvBootstrap final : public Bootstrap {
   // The root writes one key; the others wait for it while the root's claim lives (a rank
   // lost elsewhere is the root's to name, not theirs).
   Result<Bytes> tell(const Bytes& data, int root, Deadline deadline, Clock::duration silence) override;
+  // --on-failure continue (bootstrap.h): a lost rank's part of every later collective is an
+  // empty value that each survivor writes for it, so that the others' waits still complete.
+  bool enableSurvivingLosses() override {
+    survive_ = true;
+    return true;
+  }
+  Status exclude(int rank) override;
+  bool excluded(int rank) const override { return excluded_[static_cast<size_t>(rank)]; }
   // Marks the job aborted (the other ranks stop within a second) and exits.
   [[noreturn]] void abortJob(int exit_code) override;
 
@@ -65,8 +73,15 @@ class KvBootstrap final : public Bootstrap {
  private:
   KvBootstrap(KvStorePtr store, KvJobOptions options, Identity me, JoinedJob job);
   // One numbered collective: write `puts`, wait for `size()` keys under `wait_prefix`.
+  // `check` replaces checkPeers while waiting (gatherSurvivors).
   Result<std::vector<Bytes>> exchange(const char* what, uint64_t op, std::vector<KeyValue> puts,
-                                      const std::string& wait_prefix, Deadline deadline);
+                                      const std::string& wait_prefix, Deadline deadline, const PollCheck& check = {});
+  // The root's gatherSurviving with --on-failure continue: a rank whose claim expires gets an
+  // empty part written for it (nullopt in the result) and the wait goes on for the others.
+  Result<std::vector<std::optional<Bytes>>> gatherSurvivors(const Bytes& mine, Deadline deadline, std::string* lost);
+  // "rank 2 (h) is gone: the claim key expired (...)".
+  std::string goneText(const std::vector<int>& gone) const;
+  KeyValue emptyPart(const std::string& prefix, uint64_t op, int rank) const;
   // Abort marker or a rank whose claim expired: the reason to stop waiting.
   Status checkPeers(Deadline deadline);
   Status checkAbort(Deadline deadline);
@@ -79,6 +94,8 @@ class KvBootstrap final : public Bootstrap {
   const JoinedJob job_;
   const KeyLayout keys_;
   uint64_t next_op_ = 0;
+  bool survive_ = false;
+  std::vector<bool> excluded_;  // per rank: lost earlier, its parts written by the others
   Clock::time_point next_abort_check_{};  // exchange() reads the abort key at most once a second
   // This rank's keys of the last two collectives: everyone has read a collective's keys once
   // every rank has written the next one, so keys are deleted two collectives later.
