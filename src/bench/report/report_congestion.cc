@@ -3,25 +3,12 @@
 #include <charconv>
 #include <cstdio>
 
+#include "bench/report/format.h"
 #include "bench/report/report_html_page.h"
 #include "common/units.h"
 
 namespace te::bench {
 namespace {
-
-std::string fixed(double v, int precision) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", precision, v);
-  return buf;
-}
-
-std::string number(double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return ec == std::errc() ? std::string(buf, end) : std::string("nan");
-}
-
-std::string linkName(const Link& l) { return std::to_string(l.initiator) + "->" + std::to_string(l.target); }
 
 constexpr int kMaxMatrixRanks = 16;
 
@@ -133,8 +120,8 @@ std::string csvCongestionValues(const ResultBlock& b, size_t i) {
   std::string out = "," + b.schedule;  // schedule names hold no comma or quote
   const LinkImpact* l = impactOf(b, i);
   if (!l) return out + ",,,,";
-  return out + "," + number(l->idle_bytes_per_second) + "," + number(l->ratio) + "," +
-         (l->latency_ratio > 0 ? number(l->latency_ratio) : "") + "," + (l->flagged ? "true" : "false");
+  return out + "," + shortestNumber(l->idle_bytes_per_second) + "," + shortestNumber(l->ratio) + "," +
+         (l->latency_ratio > 0 ? shortestNumber(l->latency_ratio) : "") + "," + (l->flagged ? "true" : "false");
 }
 
 void writeCongestionHtml(const RunReport& report, const ResultBlock& b, int max_ranks, std::ostream& out) {

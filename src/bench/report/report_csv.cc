@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "bench/report/format.h"
 #include "bench/report/report.h"
 #include "bench/report/report_congestion.h"
 #include "bench/report/report_topology.h"
@@ -30,13 +31,6 @@ std::string csvField(const std::string& s) {
   return out + "\"";
 }
 
-// Shortest text that reads back as the same double (no locale, no trailing zeros).
-std::string number(double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return ec == std::errc() ? std::string(buf, end) : std::string("nan");
-}
-
 std::string hostOf(const RunReport& report, int rank) {
   return rank >= 0 && static_cast<size_t>(rank) < report.hosts.size() ? report.hosts[rank] : "";
 }
@@ -53,14 +47,14 @@ void writeRow(const RunReport& report, const ResultBlock& b, size_t i, std::ostr
   auto flag = [v](bool LinkVerdict::*field) { return v ? std::string(v->*field ? "true" : "false") : ""; };
   out << csvField(b.transport) << ',' << csvField(b.operation) << ',' << b.block_size << ',' << l.link.initiator
       << ',' << l.link.target << ',' << csvField(initiator_host) << ',' << csvField(target_host) << ','
-      << localityName(locality) << ',' << number(l.bytesPerSecond()) << ',' << number(l.opsPerSecond()) << ','
-      << number(h.p50 / 1e3) << ',' << number(h.p90 / 1e3) << ',' << number(h.p99 / 1e3) << ','
-      << number(h.max / 1e3) << ',' << flag(&LinkVerdict::flagged)
+      << localityName(locality) << ',' << shortestNumber(l.bytesPerSecond()) << ',' << shortestNumber(l.opsPerSecond()) << ','
+      << shortestNumber(h.p50 / 1e3) << ',' << shortestNumber(h.p90 / 1e3) << ',' << shortestNumber(h.p99 / 1e3) << ','
+      << shortestNumber(h.max / 1e3) << ',' << flag(&LinkVerdict::flagged)
       << ',' << flag(&LinkVerdict::confirmed) << ','
-      << (v && v->retested ? number(v->retest_bytes_per_second) : "") << ',' << (v ? number(v->reference) : "")
+      << (v && v->retested ? shortestNumber(v->retest_bytes_per_second) : "") << ',' << (v ? shortestNumber(v->reference) : "")
       << ',' << csvField(l.error.empty() ? std::string(l.statusName()) : std::string(l.statusName()) + ": " + l.error)
-      << ',' << l.batches << ',' << (l.lower_bound ? "true" : "false") << ',' << number(l.seconds) << ','
-      << (l.precision >= 0 ? number(l.precision) : "") << csvPathValues(v, topologyOf(report)) << csvCongestionValues(b, i) << '\n';
+      << ',' << l.batches << ',' << (l.lower_bound ? "true" : "false") << ',' << shortestNumber(l.seconds) << ','
+      << (l.precision >= 0 ? shortestNumber(l.precision) : "") << csvPathValues(v, topologyOf(report)) << csvCongestionValues(b, i) << '\n';
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "bench/report/format.h"
+
 namespace te::bench::html {
 
 std::string escape(const std::string& s) {
@@ -22,12 +24,7 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-std::string fixed(double v, int precision) {
-  if (!std::isfinite(v)) return "-";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", std::clamp(precision, 0, 9), v);
-  return buf;
-}
+std::string fixed(double v, int precision) { return bench::fixed(v, precision); }
 
 std::string rate(double bytes_per_second, RateUnit unit, int precision) {
   return fixed(toRateUnit(bytes_per_second, unit), precision) + " " + rateUnitName(unit);

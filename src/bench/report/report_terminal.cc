@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "bench/report/format.h"
 #include "bench/report/report_congestion.h"
 #include "bench/report/report_topology.h"
 #include "common/version.h"
@@ -26,8 +27,6 @@ std::string fit(double value, int width, int precision) {
   }
   return std::string(width, '#');
 }
-
-std::string linkName(const Link& l) { return std::to_string(l.initiator) + "->" + std::to_string(l.target); }
 
 bool latencyRun(const RunReport& report) { return report.config->metric == Metric::kLatency; }
 
