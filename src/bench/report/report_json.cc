@@ -222,9 +222,13 @@ std::string wentOnWithoutText(const RunReport& report) {
   if (!lost.empty()) lost += ": " + std::string(report.lost.size() > 1 ? "their" : "its") + " later links were not measured";
   size_t failed = 0;
   const LinkResult* first = nullptr;
+  auto lostRank = [&report](int r) {
+    return std::any_of(report.lost.begin(), report.lost.end(), [r](const LostRank& x) { return x.rank == r; });
+  };
   for (const ResultBlock& b : report.blocks) {
     for (const LinkResult& l : b.links) {
-      if (!l.cut || l.not_measured) continue;
+      // A lost rank's own links are said above.
+      if (!l.cut || l.not_measured || lostRank(l.link.initiator) || lostRank(l.link.target)) continue;
       if (!first) first = &l;
       ++failed;
     }
