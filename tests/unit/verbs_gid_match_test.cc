@@ -225,8 +225,8 @@ TEST(VerbsGidPlan, BothEndsOfEveryPairReachTheSamePair) {
   // n2 is pinned to its v1 GID 2 on mlx5_0, which n0 mlx5_0 (v2 only) cannot pair with.
   Result<GidPlan::Use> v1 = plans[0].use(world, 2, 0, 0);
   ASSERT_FALSE(v1.isOk()) << "n0 mlx5_0 has no v1 GID for n2's pinned one";
-  EXPECT_NE(v1.status().message().find("n0 mlx5_0"), std::string::npos) << v1.status().message();
-  EXPECT_NE(v1.status().message().find("n2 mlx5_0 [2 v1 10.0.2.17/24] (--gid-index / MC_GID_INDEX)"),
+  EXPECT_NE(v1.status().message().find("rank 0 (n0) mlx5_0"), std::string::npos) << v1.status().message();
+  EXPECT_NE(v1.status().message().find("rank 2 (n2) mlx5_0 [2 v1 10.0.2.17/24] (--gid-index / MC_GID_INDEX)"),
             std::string::npos)
       << v1.status().message();
 }

@@ -10,6 +10,8 @@
 # guest's own GID choice (the lowest index) lies in another subnet than the other's, and vm1
 # filters sources it has no route to: the ranks must match their GIDs in 10.0.3.0/24 to
 # connect across the guests.
+# With --gid-mismatch, vm0's ranks pin --gid-index 0 (IPv6 link-local), vm1's 1 (IPv4): no
+# pair matches across the guests, and the run must fail with one line naming both ends.
 # Exit: 0 pass, 1 fail, 77 cannot run here (reason printed).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +19,7 @@ BUILD=$(cd "${1:?usage: two_guest_checks.sh BUILD_DIR}" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 SLOW=0; [ "${2:-}" = --slow ] && SLOW=1
 SUBNETS=0; [ "${2:-}" = --gid-subnets ] && SUBNETS=1
+MISMATCH=0; [ "${2:-}" = --gid-mismatch ] && MISMATCH=1
 WORK_NAME=two_guests
 # shellcheck source=guest_pair_redis.sh
 . "$HERE/guest_pair_redis.sh"
@@ -33,16 +36,25 @@ fi
 if [ '"$SUBNETS"' = 1 ] && [ $TE_VM_INDEX = 1 ]; then
   for c in all $TE_VM_DATA_IF; do echo 1 > /proc/sys/net/ipv4/conf/$c/rp_filter || exit 1; done
 fi
+gid=(); [ '"$MISMATCH"' = 1 ] && gid=(--gid-index $TE_VM_INDEX)
 for i in 0 1; do
   r=$((TE_VM_INDEX * 2 + i))
   extra=(); [ $r = 0 ] && extra=(--json '"$WORK"'/report.json)
   '"$BUILD"'/src/bench/te_bench --bootstrap redis://$TE_VM_HOST_IP:'"$PORT"' --rank $r --size 4 --job-id '"$JOB"' \
     --transport verbs --buffer-size 8M --threads 1 --batch-size 8 --duration 0.5 --warmup 0.1 --progress off \
-    --integrity-check --timeout 90 "${extra[@]}" > '"$WORK"'/rank$r.log 2>&1 &
+    --integrity-check --timeout 90 "${gid[@]}" "${extra[@]}" > '"$WORK"'/rank$r.log 2>&1 &
 done
 rc=0; for p in $(jobs -p); do wait $p || rc=$?; done; exit $rc'
 rc=0
 "$HERE/run_in_guest.sh" --guests 2 --timeout 400 "${shares[@]}" -- bash -c "$inner" || rc=$?
+if [ $MISMATCH = 1 ]; then
+  want='verbs: no RoCE GID pair between rank 0 (vm0) rxe0 \[0 v2 fe80::'
+  if [ $rc != 0 ] && grep -q "$want" "$WORK"/rank0.log; then
+    echo "ok - GIDs pinned to different families: the run failed, saying so: $(grep -o 'verbs: no RoCE GID.*' "$WORK"/rank0.log | head -1)"
+    exit 0
+  fi
+  echo "not ok - GIDs that cannot pair: exit $rc, no clear error"; tail -n 5 "$WORK"/rank*.log; exit 1
+fi
 if [ $rc != 0 ]; then
   echo "not ok - two guests: exit $rc"; tail -n 15 "$WORK"/rank*.log 2>/dev/null; exit 1
 fi

@@ -183,10 +183,10 @@ std::string gidMatchReason(const DeviceAddress& mine, const GidCandidate& my_gid
   }
 }
 
-std::string gidMismatchError(const std::string& my_host, const DeviceAddress& mine, const std::string& their_host,
+std::string gidMismatchError(const std::string& me, const DeviceAddress& mine, const std::string& them,
                              const DeviceAddress& theirs) {
-  return "verbs: no RoCE GID pair between " + my_host + " " + mine.name + " " + candidatesText(mine) + " and " +
-         their_host + " " + theirs.name + " " + candidatesText(theirs) +
+  return "verbs: no RoCE GID pair between " + me + " " + mine.name + " " + candidatesText(mine) + " and " + them + " " +
+         theirs.name + " " + candidatesText(theirs) +
          ": both ends need the same RoCE type (v1 / v2) and address family (IPv4, IPv6, link-local)";
 }
 

@@ -49,8 +49,8 @@ GidPick matchGids(const DeviceAddress& lo, const DeviceAddress& hi);
 // The one-line reason, from `mine`'s side ("RoCE v2, IPv4 10.0.2.0/24 on both ends").
 std::string gidMatchReason(const DeviceAddress& mine, const GidCandidate& my_gid, const DeviceAddress& theirs,
                            const GidCandidate& their_gid, GidMatchKind kind);
-// The error for kNoMatch: both ends and their candidates, in one line.
-std::string gidMismatchError(const std::string& my_host, const DeviceAddress& mine, const std::string& their_host,
+// The error for kNoMatch: both ends ("rank 3 (node07)") and their candidates, in one line.
+std::string gidMismatchError(const std::string& me, const DeviceAddress& mine, const std::string& them,
                              const DeviceAddress& theirs);
 // "3 v2 10.0.2.15/24" (index, type, address / prefix length).
 std::string gidCandidateText(const GidCandidate& c);

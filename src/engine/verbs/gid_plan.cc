@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/worker/peer_label.h"
+
 namespace te::engine::verbs {
 
 GidPlan GidPlan::make(const std::vector<RankEndpoint>& endpoints, int rank) {
@@ -41,8 +43,8 @@ Result<GidPlan::Use> GidPlan::use(const std::vector<RankEndpoint>& endpoints, in
   const DeviceAddress& a = endpoints[static_cast<size_t>(rank_)].devices[static_cast<size_t>(local_device)];
   const DeviceAddress& b = endpoints[static_cast<size_t>(peer)].devices[static_cast<size_t>(remote_device)];
   if (pick.kind == GidMatchKind::kNoMatch) {
-    return unavailable(gidMismatchError(endpoints[static_cast<size_t>(rank_)].hostname, a,
-                                        endpoints[static_cast<size_t>(peer)].hostname, b));
+    return unavailable(gidMismatchError(worker::peerLabel(rank_, endpoints[static_cast<size_t>(rank_)].hostname), a,
+                                        worker::peerLabel(peer, endpoints[static_cast<size_t>(peer)].hostname), b));
   }
   const bool lower = rank_ < peer;
   return Use{gidCandidatesOf(a)[static_cast<size_t>(lower ? pick.lo : pick.hi)],
