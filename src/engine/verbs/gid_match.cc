@@ -22,6 +22,7 @@ size_t firstByte(const Gid& g) { return isIpv4MappedGid(g) ? 12 : 0; }
 
 bool samePrefix(const Gid& a, const Gid& b, int bits) {
   const size_t start = firstByte(a);
+  bits = std::min(bits, static_cast<int>(16 - start) * 8);
   for (size_t i = start; bits > 0; ++i, bits -= 8) {
     const uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
     if ((a[i] & mask) != (b[i] & mask)) return false;
