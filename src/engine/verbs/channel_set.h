@@ -52,6 +52,7 @@ class ChannelSet {
   uint64_t qpBytesMax() const { return qp_bytes_max_; }
   uint64_t cqBytes() const;
   const CqPlan& cqPlan() const { return cq_plan_; }
+  const GidPlan& gids() const { return setup_.gids; }
 
  private:
   explicit ChannelSet(ChannelSetup setup) : setup_(std::move(setup)) {}

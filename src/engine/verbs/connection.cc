@@ -57,6 +57,12 @@ Status connectLane(const ChannelSetup& s, const PeerLane& l, uint32_t remote_qpn
   r.dlid = them.lid;
   std::memcpy(r.dgid.raw, them.gid.data(), 16);
   r.sgid_index = static_cast<uint8_t>(std::max(me.gid_index, 0));
+  // RoCE: the pair both ends matched (gid_plan.h), not each end's own default.
+  TE_ASSIGN_OR_RETURN(GidPlan::Use gid, s.gids.use(s.endpoints, l.peer, l.local_device, l.remote_device));
+  if (gid.kind != GidMatchKind::kUnused) {
+    std::memcpy(r.dgid.raw, gid.theirs.gid.data(), 16);
+    r.sgid_index = static_cast<uint8_t>(gid.mine.index);
+  }
   if (r.global && isZeroGid(them.gid)) {
     return unavailable("verbs: " + context + ": the peer published no GID for " + them.name);
   }

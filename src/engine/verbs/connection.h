@@ -17,6 +17,7 @@
 #include "engine/verbs/async_events.h"
 #include "engine/verbs/device_discovery.h"
 #include "engine/verbs/endpoint.h"
+#include "engine/verbs/gid_plan.h"
 #include "engine/verbs/verbs_worker.h"
 
 namespace te::engine::verbs {
@@ -36,6 +37,7 @@ struct ChannelSetup {
   std::vector<LocalNic> nics;               // the devices this rank uses, in endpoint order
   std::vector<LocalRegionKeys> regions;     // lkeys in the same device order
   std::vector<RankEndpoint> endpoints;      // every rank's, indexed by rank
+  GidPlan gids;                             // RoCE: the GID pair towards each peer (gid_plan.h)
   // What the run posts (TransportConfig): queues sized to it (queue_sizing.h).
   uint64_t requests_in_flight = 0;
   uint64_t largest_request = 0;

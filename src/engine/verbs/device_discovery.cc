@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/logging.h"
+#include "engine/verbs/gid_match.h"
 #include "engine/verbs/qp_state.h"
 
 namespace te::engine::verbs {
@@ -23,11 +24,24 @@ Gid toGid(const ibv_gid& g) {
   return out;
 }
 
-// The GID of an Ethernet (RoCE) port: --gid-index when given, else auto-selection from
-// sysfs, else (no sysfs) the best entry ibv_query_gid shows.
+// The GID table of a port: from sysfs, else (no sysfs) the entries ibv_query_gid shows.
+std::vector<GidEntry> roceGidTable(ibv_context* ctx, const char* sysfs_dir, const ibv_port_attr& pa, int port) {
+  std::vector<GidEntry> table = readGidTable(std::string(sysfs_dir) + "/ports/" + std::to_string(port));
+  if (!table.empty()) return table;
+  for (int i = 0; i < pa.gid_tbl_len && i < 256; ++i) {
+    ibv_gid g{};
+    if (ibv_query_gid(ctx, static_cast<uint8_t>(port), i, &g) != 0) continue;
+    if (!isZeroGid(toGid(g))) table.push_back(GidEntry{i, toGid(g), GidType::kUnknown, ""});
+  }
+  return table;
+}
+
+// The GID of an Ethernet (RoCE) port: --gid-index when given, else auto-selection; and the
+// candidates a peer may match (gid_match.h), pinned to that one with --gid-index.
 Status chooseRoceGid(ibv_context* ctx, const char* sysfs_dir, const ibv_port_attr& pa, const VerbsOptions& o,
                      PortFacts* f) {
   const std::string where = f->device + " port " + std::to_string(f->port);
+  const std::vector<GidEntry> table = roceGidTable(ctx, sysfs_dir, pa, f->port);
   if (o.gid_index >= 0) {
     if (o.gid_index >= pa.gid_tbl_len) {
       return invalidArgument("verbs: --gid-index " + std::to_string(o.gid_index) + ": " + where + " has " +
@@ -43,21 +57,15 @@ Status chooseRoceGid(ibv_context* ctx, const char* sysfs_dir, const ibv_port_att
     f->gid_index = o.gid_index;
     f->gid = toGid(g);
     f->gid_choice = "--gid-index / MC_GID_INDEX";
-    return Status::ok();
+    f->gid_pinned = true;
+  } else {
+    Result<GidChoice> c = chooseGid(table);
+    if (!c.isOk()) return unavailable("verbs: no usable RoCE GID on " + where + ": " + c.status().message());
+    f->gid_index = c->index;
+    f->gid = c->gid;
+    f->gid_choice = "auto: " + c->why;
   }
-  std::vector<GidEntry> table = readGidTable(std::string(sysfs_dir) + "/ports/" + std::to_string(f->port));
-  if (table.empty()) {
-    for (int i = 0; i < pa.gid_tbl_len && i < 256; ++i) {
-      ibv_gid g{};
-      if (ibv_query_gid(ctx, static_cast<uint8_t>(f->port), i, &g) != 0) continue;
-      if (!isZeroGid(toGid(g))) table.push_back(GidEntry{i, toGid(g), GidType::kUnknown, ""});
-    }
-  }
-  Result<GidChoice> c = chooseGid(table);
-  if (!c.isOk()) return unavailable("verbs: no usable RoCE GID on " + where + ": " + c.status().message());
-  f->gid_index = c->index;
-  f->gid = c->gid;
-  f->gid_choice = "auto: " + c->why;
+  f->gid_candidates = gidCandidates(table, f->gid_index, f->gid, readInterfaceAddresses());
   return Status::ok();
 }
 
@@ -258,6 +266,16 @@ std::vector<size_t> oneLinkLayer(const std::vector<LinkLayer>& layers, std::stri
   return keep;
 }
 
+namespace {
+
+nlohmann::json candidatesJson(const std::vector<GidCandidate>& candidates) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const GidCandidate& c : candidates) out.push_back(gidCandidateText(c));
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json portFactsJson(const PortFacts& f) {
   return {{"name", f.device},
           {"port", f.port},
@@ -271,6 +289,7 @@ nlohmann::json portFactsJson(const PortFacts& f) {
           {"gid_index", f.gid_index},
           {"gid", gidToString(f.gid)},
           {"gid_choice", f.gid_choice},
+          {"gid_candidates", candidatesJson(f.gid_candidates)},
           {"port_choice", f.port_choice},
           {"grh_required", f.grh_required},
           {"pkey_index", f.pkey_index},
@@ -291,6 +310,8 @@ DeviceAddress deviceAddress(const PortFacts& f) {
   a.gid = f.gid;
   a.gid_index = static_cast<int16_t>(f.gid_index);
   a.max_qp_rd_atom = static_cast<uint8_t>(f.max_qp_rd_atom);
+  a.gid_pinned = f.gid_pinned;
+  a.gid_candidates = f.gid_candidates;
   return a;
 }
 

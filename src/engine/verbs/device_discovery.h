@@ -2,7 +2,8 @@
 // --devices names; one port with --ib-port), InfiniBand or Ethernet (RoCE) only, one link
 // layer per run unless the devices are named; the facts of each port (link layer, MTU,
 // speed x width -> line rate, NUMA node, P_Key, whether it needs a GRH) and its address (LID
-// on InfiniBand; the auto-selected or --gid-index GID on RoCE).
+// on InfiniBand; on RoCE the auto-selected or --gid-index GID, and the candidates a peer may
+// match).
 #pragma once
 
 #include <infiniband/verbs.h>
@@ -33,6 +34,10 @@ struct PortFacts {
   int gid_index = -1;             // -1: LID routing (IB)
   Gid gid{};
   std::string gid_choice;         // why this GID ("RoCE v2, IPv4-mapped, on eth0" / "--gid-index")
+  // RoCE: what a peer may pair with (gid_match.h), this default among them; pinned by
+  // --gid-index / MC_GID_INDEX.
+  std::vector<GidCandidate> gid_candidates;
+  bool gid_pinned = false;
   std::string port_choice;        // why this port ("active, InfiniBand" / "--ib-port 2")
   bool grh_required = false;      // IBV_QPF_GRH_REQUIRED: every QP on it routes by GID
   int pkey_index = 0;

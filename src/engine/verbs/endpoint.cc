@@ -7,10 +7,34 @@ namespace {
 
 constexpr uint32_t kEndpointMagic = 0x56524253;  // "VRBS"
 constexpr uint32_t kQpnMagic = 0x5650514e;       // "VPQN"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: RoCE GID candidates
 constexpr uint32_t kMaxDevices = 64;
 constexpr uint32_t kMaxRegions = 4096;
 constexpr size_t kMaxChannels = 1 << 20;
+
+template <typename Bad>
+Status decodeGidCandidates(ByteReader& r, DeviceAddress* d, const Bad& bad) {
+  uint8_t pinned = 0, n = 0;
+  if (!r.get(&pinned) || pinned > 1 || !r.get(&n)) return bad("GID candidates of " + d->name);
+  if (n > kMaxGidCandidates) {
+    return bad(std::to_string(n) + " GID candidates of " + d->name + ", at most " + std::to_string(kMaxGidCandidates));
+  }
+  d->gid_pinned = pinned != 0;
+  d->gid_candidates.resize(n);
+  for (GidCandidate& c : d->gid_candidates) {
+    uint8_t type = 0;
+    if (!r.get(&c.index) || !r.get(&c.gid) || !r.get(&type) || !r.get(&c.prefix_len)) {
+      return bad("GID candidates of " + d->name);
+    }
+    if (type > static_cast<uint8_t>(GidType::kRoceV2)) return bad("GID type " + std::to_string(type) + " of " + d->name);
+    const int most = isIpv4MappedGid(c.gid) ? 32 : 128;
+    if (c.prefix_len > most) {
+      return bad("GID " + std::to_string(c.index) + " of " + d->name + ": prefix length " + std::to_string(c.prefix_len));
+    }
+    c.type = static_cast<GidType>(type);
+  }
+  return Status::ok();
+}
 
 }  // namespace
 
@@ -21,6 +45,10 @@ Bytes encodeEndpoint(const RankEndpoint& e) {
   for (const DeviceAddress& d : e.devices) {
     w.putString(d.name).put(d.port).put(static_cast<uint8_t>(d.link_layer)).put(d.active_mtu).put(d.lid);
     w.put(d.gid).put(d.gid_index).put(d.max_qp_rd_atom);
+    w.put<uint8_t>(d.gid_pinned ? 1 : 0).put<uint8_t>(static_cast<uint8_t>(d.gid_candidates.size()));
+    for (const GidCandidate& c : d.gid_candidates) {
+      w.put(c.index).put(c.gid).put(static_cast<uint8_t>(c.type)).put(c.prefix_len);
+    }
   }
   w.put<uint32_t>(static_cast<uint32_t>(e.regions.size()));
   for (const RegionDescriptor& r : e.regions) {
@@ -53,6 +81,7 @@ Status decodeEndpoint(const Bytes& b, int rank, RankEndpoint* e) {
       return bad("link layer");
     }
     d.link_layer = static_cast<LinkLayer>(ll);
+    TE_RETURN_IF_ERROR(decodeGidCandidates(r, &d, bad));
   }
   if (!r.get(&n) || n > kMaxRegions) return bad("region count");
   e->regions.resize(n);

@@ -1,5 +1,5 @@
-// What a rank publishes through the Collective to connect: its devices (port, LID, GID, MTU)
-// and its regions (address, length, one rkey per device), gathered once with allGather; and
+// What a rank publishes through the Collective to connect: its devices (port, LID, GID, MTU,
+// on RoCE its candidate GIDs, so that both ends of a pair match theirs) and its regions (address, length, one rkey per device), gathered once with allGather; and
 // the per-pair QP numbers, sent with allToAll (O(N) bytes per rank). Pure encoding.
 #pragma once
 
@@ -11,10 +11,20 @@
 #include "common/collective.h"
 #include "common/status.h"
 #include "engine/types.h"
+#include "engine/verbs/sysfs_topology.h"
 
 namespace te::engine::verbs {
 
 enum class LinkLayer : uint8_t { kInfiniBand = 1, kEthernet = 2 };
+
+// A GID of a RoCE port that a peer may pair with (gid_match.h).
+struct GidCandidate {
+  uint16_t index = 0;
+  Gid gid{};
+  GidType type = GidType::kUnknown;
+  uint8_t prefix_len = 0;  // of its address on its netdev (IPv4: up to 32, IPv6: 128); 0: unknown
+};
+constexpr size_t kMaxGidCandidates = 8;
 
 struct DeviceAddress {
   std::string name;
@@ -25,6 +35,10 @@ struct DeviceAddress {
   std::array<uint8_t, 16> gid{};
   int16_t gid_index = -1;        // -1: no GID used (IB inside a subnet)
   uint8_t max_qp_rd_atom = 1;    // responder resources this device offers per QP
+  // RoCE: the default GID above is one of these; pinned: --gid-index / MC_GID_INDEX chose it,
+  // and a peer pairs with it only. Empty on InfiniBand.
+  bool gid_pinned = false;
+  std::vector<GidCandidate> gid_candidates;
 };
 
 struct RegionDescriptor {

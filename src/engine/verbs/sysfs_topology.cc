@@ -1,8 +1,12 @@
 #include "engine/verbs/sysfs_topology.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 namespace te::engine::verbs {
@@ -78,14 +82,12 @@ std::vector<GidEntry> readGidTable(const std::string& port_dir) {
   return out;
 }
 
-Result<GidChoice> chooseGid(const std::vector<GidEntry>& table) {
+std::vector<size_t> rankGids(const std::vector<GidEntry>& table) {
   // The port's own netdev: GID 0 is the default GID, derived from that netdev.
   std::string port_netdev;
   for (const GidEntry& e : table) {
     if (e.index == 0) port_netdev = e.netdev;
   }
-  const GidEntry* best = nullptr;
-  int best_score = -1;
   auto score = [&](const GidEntry& e) {
     int s = 0;
     if (e.type == GidType::kRoceV2) s += 8;
@@ -94,19 +96,72 @@ Result<GidChoice> chooseGid(const std::vector<GidEntry>& table) {
     if (!port_netdev.empty() && e.netdev == port_netdev) s += 1;
     return s;
   };
-  for (const GidEntry& e : table) {
-    int s = score(e);
-    if (s > best_score) {  // strict: the lowest index wins ties
-      best = &e;
-      best_score = s;
-    }
-  }
-  if (!best) return notFound("the GID table has no non-zero entry");
+  std::vector<size_t> order(table.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const int sa = score(table[a]), sb = score(table[b]);
+    return sa != sb ? sa > sb : table[a].index < table[b].index;
+  });
+  return order;
+}
+
+Result<GidChoice> chooseGid(const std::vector<GidEntry>& table) {
+  if (table.empty()) return notFound("the GID table has no non-zero entry");
+  const GidEntry* best = &table[rankGids(table).front()];
   GidChoice c{best->index, best->gid, best->type, best->netdev, ""};
   c.why = best->type == GidType::kRoceV2 ? "RoCE v2" : best->type == GidType::kIbRoceV1 ? "RoCE v1" : "type unknown";
   c.why += isIpv4MappedGid(best->gid) ? ", IPv4-mapped" : isLinkLocalGid(best->gid) ? ", link-local" : ", IPv6";
   if (!best->netdev.empty()) c.why += ", on " + best->netdev;
   return c;
+}
+
+namespace {
+
+int maskBits(const uint8_t* mask, size_t bytes) {
+  int n = 0;
+  for (size_t i = 0; i < bytes; ++i) n += __builtin_popcount(mask[i]);
+  return n;
+}
+
+}  // namespace
+
+std::vector<InterfaceAddress> readInterfaceAddresses() {
+  std::vector<InterfaceAddress> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_netmask == nullptr || a->ifa_name == nullptr) continue;
+    InterfaceAddress ia;
+    ia.netdev = a->ifa_name;
+    if (a->ifa_addr->sa_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      const auto* mask = reinterpret_cast<const sockaddr_in*>(a->ifa_netmask);
+      ia.address[10] = 0xff;
+      ia.address[11] = 0xff;
+      std::memcpy(ia.address.data() + 12, &in->sin_addr, 4);
+      ia.prefix_len = maskBits(reinterpret_cast<const uint8_t*>(&mask->sin_addr), 4);
+    } else if (a->ifa_addr->sa_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+      const auto* mask = reinterpret_cast<const sockaddr_in6*>(a->ifa_netmask);
+      std::memcpy(ia.address.data(), &in6->sin6_addr, 16);
+      ia.prefix_len = maskBits(reinterpret_cast<const uint8_t*>(&mask->sin6_addr), 16);
+    } else {
+      continue;
+    }
+    out.push_back(std::move(ia));
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+int prefixLengthOf(const Gid& gid, const std::string& netdev, const std::vector<InterfaceAddress>& addresses) {
+  int anywhere = 0;
+  for (const InterfaceAddress& a : addresses) {
+    if (a.address != gid) continue;
+    if (netdev.empty() || a.netdev == netdev) return a.prefix_len;
+    if (anywhere == 0) anywhere = a.prefix_len;
+  }
+  return anywhere;
 }
 
 int readDeviceNumaNode(const std::string& device_dir) {

@@ -1,6 +1,7 @@
-// Host facts read from sysfs without verbs: RoCE GID table entries and their types, a
-// device's NUMA node. Pure functions over a directory so that unit tests run them on a
-// recorded fixture (tests/unit/fixtures/verbs_sysfs).
+// Host facts read without verbs: RoCE GID table entries and their types, a device's NUMA
+// node (sysfs), the prefix length of an interface address (getifaddrs). Pure functions over
+// a directory or a list so that unit tests run them on a recorded fixture
+// (tests/unit/fixtures/verbs_sysfs).
 #pragma once
 
 #include <array>
@@ -48,6 +49,19 @@ struct GidChoice {
 // the port's own netdev (the one of GID 0) over VLAN / macvlan netdevs; lowest index on ties.
 // kNotFound when the table has no usable entry.
 Result<GidChoice> chooseGid(const std::vector<GidEntry>& table);
+// Positions in `table`, best first in chooseGid's order.
+std::vector<size_t> rankGids(const std::vector<GidEntry>& table);
+
+// One address of a network interface (getifaddrs): IPv4 as an IPv4-mapped GID.
+struct InterfaceAddress {
+  std::string netdev;
+  Gid address{};
+  int prefix_len = 0;
+};
+std::vector<InterfaceAddress> readInterfaceAddresses();
+// The prefix length of `gid`'s address on `netdev` (on any interface when `netdev` is empty
+// or does not hold it); 0 when unknown.
+int prefixLengthOf(const Gid& gid, const std::string& netdev, const std::vector<InterfaceAddress>& addresses);
 
 // <device_dir>/device/numa_node (device_dir = /sys/class/infiniband/<dev>); -1 when unknown.
 int readDeviceNumaNode(const std::string& device_dir);

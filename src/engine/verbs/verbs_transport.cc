@@ -239,6 +239,7 @@ Status VerbsTransport::connect(Collective& collective, Deadline deadline) {
     if (r == rank_) continue;
     for (const RegionDescriptor& d : setup.endpoints[r].regions) remote_regions_[r].push_back({d.length, d.kind});
   }
+  setup.gids = GidPlan::make(setup.endpoints, rank_);
   for (size_t i = 0; i < selected_.size(); ++i) {
     const VerbsDevice& d = devices_[selected_[i]];
     setup.nics.push_back(LocalNic{d.context.get(), pds_[i].get(), &d.facts, nic_health_[i]});
@@ -338,8 +339,8 @@ nlohmann::json VerbsTransport::describe() const {
   double line_rate_gbps = 0;  // a link spreads its slices over every selected NIC
   for (size_t i = 0; i < devices_.size(); ++i) {
     nlohmann::json d = portFactsJson(devices_[i].facts);
-    bool used = false;
-    for (size_t s : selected_) used = used || s == i;
+    const auto at = std::find(selected_.begin(), selected_.end(), i);
+    const bool used = at != selected_.end();
     d["selected"] = used;
     if (used) {
       line_rate_gbps += lineRateGbps(devices_[i].facts.speed_code, devices_[i].facts.width_code);
@@ -353,6 +354,10 @@ nlohmann::json VerbsTransport::describe() const {
                        {"pkey_index", f.pkey_index},
                        {"pkey_choice", f.pkey_choice},
                        {"grh_required", f.grh_required}});
+      // RoCE: the GID pairs matched with every peer, counted (gid_plan.h).
+      if (connected_ && f.link_layer == LinkLayer::kEthernet) {
+        ports.back()["gid_match"] = channels_->gids().summary(static_cast<size_t>(at - selected_.begin()));
+      }
     }
     devices.push_back(std::move(d));
   }
