@@ -26,6 +26,11 @@ std::string Status::toString() const {
 
 Status Status::withContext(const std::string& context) const {
   if (isOk()) return *this;
+  // A message that already starts with this context ("verbs: ..." given "verbs") keeps it once.
+  if (message_.size() > context.size() + 2 && message_.compare(0, context.size(), context) == 0 &&
+      message_.compare(context.size(), 2, ": ") == 0) {
+    return *this;
+  }
   return Status(code_, context + ": " + message_);
 }
 
