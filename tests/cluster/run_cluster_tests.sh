@@ -12,7 +12,7 @@
 #   bench  jobs/mpirun_hostfile.sh, 4 hosts, TCP, pairs schedule, slow link h1<->h2:
 #          report links[] h1->h2 and h2->h1 are the two lowest bytes_per_second;
 #          h1<->h2 at 20 Mbit/s, 1 MiB blocks, 256 MiB buffers, WRITE and READ: exit 0, the
-#          link named, wall time within TE_SLOW_WALL_RATIO (2) x the run without it;
+#          link named, wall time at most TE_SLOW_EXTRA_S (30) s above the run without it;
 #          jobs/te_bench_prolog.sh on h0: pass, and bad flag -> exit 2;
 #          Slurm with Prolog=te_bench_prolog.sh (so every job below is gated by it):
 #          jobs/te_bench.sbatch with srun and with TE_LAUNCHER=mpirun (exit 0 + report),
@@ -41,9 +41,13 @@ export TE_CLUSTER_STATE=/tmp/te_cluster.tc$$
 on() { "$HERE/netns_cluster.sh" exec "$@"; }    # on HOST CMD...
 # Short and light: 2 shared cores, 4 ranks (12 links, measured in rounds of disjoint pairs).
 LIGHT="--duration 1 --warmup 0.2 --buffer-size 64M --threads 1"
-# A 400x slower link may cost this much more wall time than none (it is measured, retested
-# alone and its windows run to their cap; see docs/PERFORMANCE.md, "Slow is not dead").
-TE_SLOW_WALL_RATIO=${TE_SLOW_WALL_RATIO:-2}
+# A 400x slower link may cost this much more wall time than none: it is measured, retested
+# alone (2 links) and its windows run to their cap (2 x --duration), each with its hand-offs;
+# see docs/RELIABILITY.md, "Slow is not dead". Seconds, not a ratio: the extra is a number of
+# phases, and a ratio to a fast run's wall time fails on the faster host (CI measured 12.8 and
+# 15.2 s extra, 1.80x and 2.05x). Without the adaptive budget a phase would drain the 256 MiB
+# it has in flight through 20 Mbit/s: ~107 s per phase, caught far below this bound.
+TE_SLOW_EXTRA_S=${TE_SLOW_EXTRA_S:-30}
 
 # The binary under test (resolved first: the Slurm prolog needs it).
 BENCH=${TE_BENCH_BIN:-$BUILD/src/bench/te_bench}
@@ -181,12 +185,14 @@ done
 "$HERE/slow_link.sh" h1 h2 off >/dev/null
 for op in write read; do
     rc=0; big_run "fast_$op" "$op" || rc=$?
-    ratio=$(awk -v s="$(cat "$WORK/slow_$op.s")" -v f="$(cat "$WORK/fast_$op.s")" 'BEGIN { printf "%.2f", s / f }')
+    slow_s=$(cat "$WORK/slow_$op.s"); fast_s=$(cat "$WORK/fast_$op.s")
+    extra=$(awk -v s="$slow_s" -v f="$fast_s" 'BEGIN { printf "%.1f", s - f }')
+    what="wall time with the slow link $slow_s s, without it $fast_s s: +$extra s"
     grep -E "^(SLOW|SUSPECT|LOWER|RETEST)" "$WORK/slow_$op.out" | sed 's/^/#   /'
-    if [ $rc = 0 ] && awk -v r="$ratio" -v m="$TE_SLOW_WALL_RATIO" 'BEGIN { exit !(r <= m) }'; then
-        ok "1 MiB $op: wall time with the slow link ${ratio}x the run without it ($(cat "$WORK/fast_$op.s") s)"
+    if [ $rc = 0 ] && awk -v e="$extra" -v m="$TE_SLOW_EXTRA_S" 'BEGIN { exit !(e <= m) }'; then
+        ok "1 MiB $op: $what (limit +$TE_SLOW_EXTRA_S s)"
     else
-        fail "1 MiB $op: wall time with the slow link ${ratio}x the run without it (exit $rc, limit ${TE_SLOW_WALL_RATIO}x)"
+        fail "1 MiB $op: $what (exit $rc, limit +$TE_SLOW_EXTRA_S s)"
     fi
 done
 : the job must end non-zero, in bounded time, naming it.

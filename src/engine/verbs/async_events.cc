@@ -1,5 +1,8 @@
 #include "engine/verbs/async_events.h"
 
+#include <chrono>
+#include <thread>
+
 namespace te::engine::verbs {
 namespace {
 
@@ -108,6 +111,28 @@ bool laneOutOfService(const DeviceHealth* device, int port, const QpHealth* qp) 
   const EventInfo* d = stored(device->deviceEvent());
   const EventInfo* p = stored(device->portEvent(port));
   return (d != nullptr && d->severity >= 3) || (p != nullptr && p->severity >= 2);
+}
+
+std::string awaitLaneFault(ibv_context* context, const DeviceHealth* device, int port, const QpHealth* qp,
+                           int wc_status, int wait_ms) {
+  if (context == nullptr || device == nullptr) return "";
+  const auto port_state = [&] {
+    ibv_port_attr attr{};
+    return ibv_query_port(context, static_cast<uint8_t>(port), &attr) == 0 ? attr.state : IBV_PORT_NOP;
+  };
+  const bool local = wc_status == IBV_WC_LOC_QP_OP_ERR || wc_status == IBV_WC_WR_FLUSH_ERR ||
+                     wc_status == IBV_WC_FATAL_ERR;
+  if (!local && port_state() == IBV_PORT_ACTIVE) return "";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    std::string fault = laneFaultText(device, port, qp);
+    if (!fault.empty()) return fault;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const ibv_port_state state = port_state();
+  if (state == IBV_PORT_ACTIVE || state == IBV_PORT_NOP) return "";
+  return device->name() + " port " + std::to_string(port) + " is " + ibv_port_state_str(state) + " (ibv_query_port)";
 }
 
 }  // namespace te::engine::verbs

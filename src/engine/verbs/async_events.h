@@ -69,4 +69,15 @@ std::string laneFaultText(const DeviceHealth* device, int port, const QpHealth* 
 // rather than waiting for the transport's retries to run out.
 bool laneOutOfService(const DeviceHealth* device, int port, const QpHealth* qp);
 
+// The error path of a completion that no recorded event explains yet: the CQE that a port
+// going down flushes and the port's async event reach user space separately, and the CQE
+// may come first (rxe fails the send as the netdev stops, before its port is marked down).
+// When `context`'s `port` is not ACTIVE (ibv_query_port) or `wc_status` is a local failure
+// (a QP operation error, a flush, a fatal error), waits up to `wait_ms` for the event thread
+// to record why and returns laneFaultText; if nothing was recorded by then but the port is
+// down, "rxe0 port 1 is PORT_DOWN (ibv_query_port)". "" otherwise, and when `context` is
+// null (device-less tests). Error path only: it may sleep.
+std::string awaitLaneFault(ibv_context* context, const DeviceHealth* device, int port, const QpHealth* qp,
+                           int wc_status, int wait_ms);
+
 }  // namespace te::engine::verbs

@@ -11,6 +11,7 @@ namespace te::engine::verbs {
 namespace {
 
 constexpr uint32_t kNoLane = 0xffffffffu;
+constexpr int kPortEventWaitMs = 500;  // the event thread reads it at once; a loaded host may lag
 
 std::string hex(uint32_t v) {
   char b[16];
@@ -359,7 +360,11 @@ void SendPath::onCompletion(const ibv_wc& wc) {
     if (!l.dead) {
       // An async event on the lane's port, device or QP is the cause; the wc status follows.
       const Request& r = s.request;
-      const std::string fault = laneFault(t.lane);
+      std::string fault = laneFault(t.lane);
+      // The first failure names the run's: give a port that went down time to say so.
+      if (fault.empty() && error_.isOk() && l.qp != nullptr) {
+        fault = awaitLaneFault(l.qp->context, l.health, l.port, l.qp_health, wc.status, kPortEventWaitMs);
+      }
       markLaneDead(t.lane, unavailable("verbs: RDMA " + std::string(r.op == OpCode::kWrite ? "WRITE" : "READ") +
                                        " of " + std::to_string(r.length) + " bytes " + laneName(t.lane) + ": " +
                                        (fault.empty() ? "" : fault + "; the completion: ") +
