@@ -4,8 +4,9 @@
 # Runs as PID 1 under busybox ash. Steps: load modules -> mount the run dir (writable 9p,
 # tag "terun") -> mount the host's / read-only (tag "hostroot") at /mnt/root with tmpfs
 # and proc/sys/dev inside -> mount the --share exports at their host paths -> configure
-# the data NIC + management NIC -> rdma link add rxe0 -> wait for PORT_ACTIVE -> barrier
-# with the other guests -> run job.sh chrooted -> write rc.<idx> -> power off.
+# the data NIC + management NIC -> rdma link add rxe0 (and rxe1 on a second data NIC, for
+# run_in_guest.sh --nic2) -> wait for PORT_ACTIVE -> barrier with the other guests -> run
+# job.sh chrooted -> write rc.<idx> -> power off.
 #
 # Everything the guest reports goes to files in the run dir (out.<idx>, rc.<idx>,
 # fail.<idx>) so that kernel messages on the serial console never mix with job output;
@@ -91,6 +92,25 @@ hostname "$TE_VM_HOSTNAME"
 ip link set lo up
 ip link set "$DATA_IF" up
 ip addr add "$TE_VM_DATA_IP/24" dev "$DATA_IF" || die "ip addr on $DATA_IF failed"
+# run_in_guest.sh --nic2: a second address (another subnet) on the data NIC, or a second
+# data NIC. Two NICs on one L2: each answers ARP only for its own addresses, and asks with
+# its own, so that the frames for one rxe never arrive on the other's netdev.
+if [ -n "${TE_VM_DATA_ALT_IP:-}" ]; then
+  ip addr add "$TE_VM_DATA_ALT_IP/24" dev "$DATA_IF" || die "ip addr $TE_VM_DATA_ALT_IP on $DATA_IF failed"
+fi
+DATA2_IF=""
+if [ -n "${TE_VM_DATA2_MAC:-}" ]; then
+  for d in /sys/class/net/*; do
+    [ "$(cat $d/address)" = "$TE_VM_DATA2_MAC" ] && DATA2_IF=${d##*/}
+  done
+  [ -n "$DATA2_IF" ] || die "no NIC with MAC $TE_VM_DATA2_MAC"
+  for c in all default "$DATA_IF" "$DATA2_IF"; do
+    echo 1 >/proc/sys/net/ipv4/conf/$c/arp_ignore && echo 2 >/proc/sys/net/ipv4/conf/$c/arp_announce \
+      || die "arp_ignore / arp_announce on $c failed"
+  done
+  ip link set "$DATA2_IF" up
+  ip addr add "$TE_VM_DATA2_IP/24" dev "$DATA2_IF" || die "ip addr on $DATA2_IF failed"
+fi
 ip link set "$MGMT_IF" up
 ip addr add "$TE_VM_MGMT_IP/24" dev "$MGMT_IF" || die "ip addr on $MGMT_IF failed"
 
@@ -103,7 +123,18 @@ until chroot $ROOT ibv_devinfo -d rxe0 2>/dev/null | grep -q PORT_ACTIVE; do
   [ $i -le 100 ] || die "rxe0 not PORT_ACTIVE after 20 s"
   sleep 0.2
 done
-say "rxe0 PORT_ACTIVE on $DATA_IF $TE_VM_DATA_IP"
+say "rxe0 PORT_ACTIVE on $DATA_IF $TE_VM_DATA_IP${TE_VM_DATA_ALT_IP:+ $TE_VM_DATA_ALT_IP}"
+if [ -n "$DATA2_IF" ]; then
+  chroot $ROOT rdma link add rxe1 type rxe netdev "$DATA2_IF" >/dev/console 2>&1 \
+    || die "rdma link add rxe1 netdev $DATA2_IF failed"
+  i=0
+  until chroot $ROOT ibv_devinfo -d rxe1 2>/dev/null | grep -q PORT_ACTIVE; do
+    i=$((i + 1))
+    [ $i -le 100 ] || die "rxe1 not PORT_ACTIVE after 20 s"
+    sleep 0.2
+  done
+  say "rxe1 PORT_ACTIVE on $DATA2_IF $TE_VM_DATA2_IP"
+fi
 
 # --- barrier: start the job only when every guest is ready (bounded wait) ---------------
 touch $RUN/ready.$IDX
@@ -123,6 +154,7 @@ env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
   TE_VM=1 TE_VM_INDEX="$IDX" TE_VM_COUNT="$TE_VM_COUNT" TE_VM_DATA_IP="$TE_VM_DATA_IP" \
   TE_VM_DATA_IF="$DATA_IF" TE_VM_HOST_IP="$TE_VM_HOST_IP" TE_VM_PEER_IPS="$TE_VM_PEER_IPS" \
+  TE_VM_DATA2_IF="$DATA2_IF" TE_VM_DATA2_IP="${TE_VM_DATA2_IP:-}" TE_VM_DATA_ALT_IP="${TE_VM_DATA_ALT_IP:-}" \
   chroot $ROOT /bin/bash /run/te_vm/job.sh </dev/null >>$RUN/out.$IDX 2>&1
 rc=$?
 echo $rc >$RUN/rc.$IDX.tmp && mv $RUN/rc.$IDX.tmp $RUN/rc.$IDX

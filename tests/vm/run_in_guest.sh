@@ -2,13 +2,19 @@
 # run_in_guest.sh — run a command inside 1 or 2 QEMU guests that have a Soft-RoCE device.
 #
 # Usage: tests/vm/run_in_guest.sh [--guests 1|2] [--smp N] [--mem MB] [--timeout SECONDS]
-#                                 [--share DIR]... -- CMD [ARG]...
+#                                 [--nic2] [--share DIR]... -- CMD [ARG]...
 #
 # Every guest runs CMD (as root, chrooted into the host's / exported read-only over 9p,
 # cwd = the caller's cwd) once rxe0 is PORT_ACTIVE in every guest. Guest i gets:
 #   TE_VM=1 TE_VM_INDEX=i TE_VM_COUNT=n TE_VM_DATA_IP=10.0.3.(i+1) TE_VM_DATA_IF=ethX
 #   TE_VM_HOST_IP=10.0.2.2 (the host's loopback, via the user-mode NIC)
 #   TE_VM_PEER_IPS="10.0.3.1 10.0.3.2"  OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1
+# --nic2 (with --guests 2): vm0 gets a second data NIC (rxe1 on it, 10.0.4.1/24), vm1 gets
+# 10.0.4.2/24 next to 10.0.3.2/24 on its one data NIC (its rxe0 then has both IPv4 GIDs), and
+# the three data NICs share one L2 through udp_hub.py on the host (a learning switch) instead
+# of a socket pair. vm0 then also gets TE_VM_DATA2_IF=ethY TE_VM_DATA2_IP=10.0.4.1, vm1
+# TE_VM_DATA_ALT_IP=10.0.4.2; both are empty otherwise. vm0 answers ARP only on the NIC
+# that holds the address (arp_ignore=1, arp_announce=2), so each rxe gets its own frames.
 # Host names are vm0, vm1 (also in the guest's /etc/hosts). /tmp /run /dev/shm /var/tmp
 # are private tmpfs in the guest; use --share DIR (writable, same path in the guest) for a
 # build tree or anything the command must write back (CI clones under /tmp need it).
@@ -38,8 +44,9 @@ SMP=""
 MEM=1024
 TIMEOUT=300
 SHARES=()
+NIC2=0
 
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; }
 log() { [[ ${TE_VM_VERBOSE:-0} == 1 ]] && echo "$ME: $*" >&2 || true; }
 skip() { echo "$ME: SKIP: $*" >&2; exit 77; }
 fail() { echo "$ME: $*" >&2; exit 125; }
@@ -54,6 +61,7 @@ while [[ $# -gt 0 ]]; do
     --mem) MEM=${2:?}; shift 2 ;;
     --timeout) TIMEOUT=${2:?}; shift 2 ;;
     --share) SHARES+=("${2:?}"); shift 2 ;;
+    --nic2) NIC2=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
     *) echo "$ME: unknown option '$1' (command goes after --)" >&2; exit 2 ;;
@@ -61,6 +69,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $# -gt 0 ]] || { echo "$ME: no command given (… -- CMD ARGS)" >&2; exit 2; }
 [[ $GUESTS == 1 || $GUESTS == 2 ]] || { echo "$ME: --guests must be 1 or 2" >&2; exit 2; }
+[[ $NIC2 == 0 || $GUESTS == 2 ]] || { echo "$ME: --nic2 needs --guests 2" >&2; exit 2; }
 [[ $TIMEOUT =~ ^[0-9]+$ && $MEM =~ ^[0-9]+$ ]] || { echo "$ME: bad --timeout/--mem" >&2; exit 2; }
 # Default vCPUs: the whole (2-core) machine for one guest, one each for two guests.
 [[ -n $SMP ]] || SMP=$(( GUESTS == 1 ? 2 : 1 ))
@@ -94,6 +103,7 @@ find "$CACHE/runs" -mindepth 1 -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -r
 RUN=$(mktemp -d "$CACHE/runs/run.XXXXXX")
 QEMU_PIDS=()
 STREAM_PIDS=()
+HUB_PID=""
 
 cleanup() {
   local rc=$? pid i
@@ -115,6 +125,8 @@ cleanup() {
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  # The hub (--nic2) only after the guests, so that no frame of theirs meets a closed port.
+  [[ -n $HUB_PID ]] && { kill -TERM "$HUB_PID" 2>/dev/null || true; wait "$HUB_PID" 2>/dev/null || true; }
   [[ -n ${WATCHDOG_PID:-} ]] && { kill "$WATCHDOG_PID" 2>/dev/null || true; wait "$WATCHDOG_PID" 2>/dev/null || true; }
   # Keep the run dir when asked, or after a harness/guest failure (125) to debug it.
   if [[ ${TE_VM_KEEP_LOG:-0} == 1 || $rc == 125 ]]; then
@@ -210,9 +222,33 @@ esac
 
 # Data network: 2 guests share an L2 through a pair of UDP sockets on loopback (fast, no
 # multicast, nothing leaves the host). 1 guest: an isolated user-mode net (rxe loops back
-# inside the guest anyway). MACs identify the NICs inside the guest.
+# inside the guest anyway). MACs identify the NICs inside the guest. --nic2: three NICs
+# (vm0's two, vm1's one) on one L2 through udp_hub.py, see the header.
 DATA_NET=()
-if [[ $GUESTS == 2 ]]; then
+DATA2_NET=""
+if [[ $NIC2 == 1 ]]; then
+  # NIC k: vm0's first, vm1's, vm0's second. The hub binds its own ports and names them in
+  # hub.ports; it exits by itself within 1 s of this script being gone.
+  NP=()
+  for _ in 0 1 2; do
+    p=$(free_udp_port) || fail "no free UDP port"
+    while [[ " ${NP[*]-} " == *" $p "* ]]; do p=$(free_udp_port) || fail "no free UDP port"; done
+    NP+=("$p")
+  done
+  setsid python3 "$HERE/udp_hub.py" --ports-file "$RUN/hub.ports" --parent $$ "${NP[@]}" \
+    </dev/null >"$RUN/hub.log" 2>&1 &
+  HUB_PID=$!
+  for _ in $(seq 100); do
+    [[ -s $RUN/hub.ports ]] && break
+    proc_alive "$HUB_PID" || fail "udp_hub.py failed: $(tail -n1 "$RUN/hub.log")"
+    sleep 0.1
+  done
+  read -r H0 H1 H2 <"$RUN/hub.ports" 2>/dev/null || fail "udp_hub.py named no ports in 10 s"
+  log "hub pid $HUB_PID: NIC ports ${NP[*]}, hub ports $H0 $H1 $H2"
+  DATA_NET[0]="socket,id=data,udp=127.0.0.1:$H0,localaddr=127.0.0.1:${NP[0]}"
+  DATA_NET[1]="socket,id=data,udp=127.0.0.1:$H1,localaddr=127.0.0.1:${NP[1]}"
+  DATA2_NET="socket,id=data2,udp=127.0.0.1:$H2,localaddr=127.0.0.1:${NP[2]}"
+elif [[ $GUESTS == 2 ]]; then
   P0=$(free_udp_port) && P1=$(free_udp_port) || fail "no free UDP port"
   while [[ $P1 == "$P0" ]]; do P1=$(free_udp_port); done
   DATA_NET[0]="socket,id=data,udp=127.0.0.1:$P1,localaddr=127.0.0.1:$P0"
@@ -237,6 +273,14 @@ TE_VM_MGMT_MAC=52:54:00:7e:02:0$i
 TE_VM_HOST_IP=10.0.2.2
 TE_VM_PEER_IPS='$(for ((j = 0; j < GUESTS; j++)); do printf '10.0.3.%d ' $((j + 1)); done)'
 EOF
+  # --nic2: vm0's second data NIC, vm1's second address (see the header).
+  NIC2_ARGS=()
+  if [[ $NIC2 == 1 && $i == 0 ]]; then
+    printf 'TE_VM_DATA2_IP=10.0.4.1\nTE_VM_DATA2_MAC=52:54:00:7e:04:00\n' >>"$RUN/guest.$i.env"
+    NIC2_ARGS=(-netdev "$DATA2_NET" -device "virtio-net-pci,netdev=data2,mac=52:54:00:7e:04:00")
+  elif [[ $NIC2 == 1 ]]; then
+    echo "TE_VM_DATA_ALT_IP=10.0.4.$((i + 1))" >>"$RUN/guest.$i.env"
+  fi
   : >"$RUN/out.$i"
   # setsid: QEMU must not see the terminal's Ctrl-C itself (it would exit and look like a
   # guest crash); the INT trap below stops it deliberately instead.
@@ -253,6 +297,7 @@ EOF
     -device virtio-9p-pci,fsdev=run,mount_tag=terun \
     ${SHARE_ARGS[@]+"${SHARE_ARGS[@]}"} \
     -netdev "${DATA_NET[$i]}" -device "virtio-net-pci,netdev=data,mac=52:54:00:7e:03:0$i" \
+    ${NIC2_ARGS[@]+"${NIC2_ARGS[@]}"} \
     -netdev user,id=mgmt -device "virtio-net-pci,netdev=mgmt,mac=52:54:00:7e:02:0$i" \
     -device virtio-rng-pci \
     ${TE_VM_QEMU_ARGS:-} \
