@@ -1,21 +1,24 @@
 #!/bin/bash
-# guest_two_nics.sh BUILD_DIR WORK PORT DELAY — runs INSIDE each of two Soft-RoCE guests
+# guest_two_nics.sh BUILD_DIR WORK PORT NETEM [DEVICES] — runs INSIDE each of two Soft-RoCE guests
 # started with run_in_guest.sh --nic2 (see two_nics_checks.sh): vm0 has rxe0 and rxe1, vm1
 # rxe0 only, one L2. One te_bench rank per guest over verbs, meeting through redis on the
-# host. DELAY 1: vm0's second data NIC (rxe1's netdev) gets netem delay 20ms first.
+# host. NETEM (e.g. "delay 20ms"; "" for none): vm0's second data NIC (rxe1's netdev) gets
+# `tc qdisc add ... root netem NETEM` first. DEVICES: vm0's --devices (default: te_bench's).
 # Writes WORK/vm<i>.info (rdma link, ibv_devices, GID tables, addresses, qdiscs) and
 # WORK/vm<i>.counters.{before,after} (rxe packet counters), WORK/rank<i>.{out,err,rc}; rank 0
 # also WORK/report.json.
 BUILD=$1
 WORK=$2
 PORT=$3
-DELAY=$4
+NETEM=$4
+DEVICES=${5:-}
 I=$TE_VM_INDEX
 BENCH=$BUILD/src/bench/te_bench
 
-if [ "$I" = 0 ] && [ "$DELAY" = 1 ]; then
-  [ -n "$TE_VM_DATA2_IF" ] || { echo "no second data NIC (run_in_guest.sh --nic2?)"; exit 1; }
-  tc qdisc add dev "$TE_VM_DATA2_IF" root netem delay 20ms || exit 1
+[ -n "$TE_VM_DATA2_IF" ] || [ "$I" != 0 ] || { echo "no second data NIC (run_in_guest.sh --nic2?)"; exit 1; }
+if [ "$I" = 0 ] && [ -n "$NETEM" ]; then
+  # shellcheck disable=SC2086  # netem's arguments, word-split
+  tc qdisc add dev "$TE_VM_DATA2_IF" root netem $NETEM || exit 1
 fi
 {
   echo "# rdma link"; rdma link
@@ -50,6 +53,7 @@ counters() {
 counters > "$WORK/vm$I.counters.before"
 extra=()
 [ "$I" = 0 ] && extra=(--json "$WORK/report.json")
+[ "$I" = 0 ] && [ -n "$DEVICES" ] && extra+=(--devices "$DEVICES")
 timeout -k 5 240 "$BENCH" --bootstrap "redis://$TE_VM_HOST_IP:$PORT" --rank "$I" --size 2 --job-id "two-nics-$PORT" \
   --transport verbs --operation write --threads 1 --qps-per-peer 2 --buffer-size 8M --batch-size 8 \
   --duration 2 --warmup 0.2 --progress off --timeout 90 "${extra[@]}" \

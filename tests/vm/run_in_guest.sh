@@ -126,7 +126,11 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   # The hub (--nic2) only after the guests, so that no frame of theirs meets a closed port.
-  [[ -n $HUB_PID ]] && { kill -TERM "$HUB_PID" 2>/dev/null || true; wait "$HUB_PID" 2>/dev/null || true; }
+  if [[ -n $HUB_PID ]]; then
+    kill -TERM "$HUB_PID" 2>/dev/null || true
+    wait "$HUB_PID" 2>/dev/null || true
+    [[ ${TE_VM_VERBOSE:-0} == 1 ]] && sed "s/^/$ME: /" "$RUN/hub.log" >&2
+  fi
   [[ -n ${WATCHDOG_PID:-} ]] && { kill "$WATCHDOG_PID" 2>/dev/null || true; wait "$WATCHDOG_PID" 2>/dev/null || true; }
   # Keep the run dir when asked, or after a harness/guest failure (125) to debug it.
   if [[ ${TE_VM_KEEP_LOG:-0} == 1 || $rc == 125 ]]; then

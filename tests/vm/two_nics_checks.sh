@@ -1,5 +1,5 @@
 #!/bin/bash
-# two_nics_checks.sh BUILD_DIR [--no-delay] — ctest label `rdma`: a slow NIC named among
+# two_nics_checks.sh BUILD_DIR [--no-delay | --netem ARGS] [--vm0-devices LIST] — ctest label `rdma`: a slow NIC named among
 # several on one host. Two Soft-RoCE guests (run_in_guest.sh --nic2): vm0 has two data NICs
 # (rxe0, rxe1), vm1 one (rxe0), all on one L2; vm0's second NIC gets netem delay 20ms. One
 # te_bench rank per guest (guest_two_nics.sh), verbs, 2 QPs per peer and device, so that
@@ -13,14 +13,28 @@
 #   - results[*].analysis.suspects has {"kind": "nic", "host": "vm0", "name": "rxe1",
 #     "ratio" < 0.8}, and no nic suspect names rxe0 or vm1;
 #   - rank 0's stdout has "SUSPECT NIC rxe1 on host vm0".
-# --no-delay: the same run without netem, by hand (not in ctest): prints the shares and only
-# checks that both ranks exit 0 and both of vm0's NICs carried bytes.
+# By hand (not in ctest): --no-delay, the same run without netem: prints the shares and only
+# checks that both ranks exit 0 and both of vm0's NICs carried bytes; --netem ARGS, other
+# netem arguments than "delay 20ms" (e.g. "delay 20ms rate 20mbit"); --vm0-devices LIST,
+# vm0's --devices (e.g. rxe1, to measure one NIC alone: the checks on shares then fail).
 # Exit: 0 pass, 1 fail, 77 cannot run here (reason printed).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=$(cd "${1:?usage: two_nics_checks.sh BUILD_DIR [--no-delay]}" && pwd)
+BUILD=$(cd "${1:?usage: two_nics_checks.sh BUILD_DIR [--no-delay | --netem ARGS] [--vm0-devices LIST]}" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
-DELAY=1; [ "${2:-}" = --no-delay ] && DELAY=0
+shift
+NETEM="delay 20ms"
+DEVICES=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --no-delay) NETEM=""; shift ;;
+    --netem) NETEM=${2:?--netem ARGS}; shift 2 ;;
+    --vm0-devices) DEVICES=${2:?--vm0-devices LIST}; shift 2 ;;
+    *) echo "two_nics_checks.sh: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+DELAY=1; [ -z "$NETEM" ] && DELAY=0
+echo "# vm0's second data NIC: netem ${NETEM:-(none)}; vm0's devices: ${DEVICES:-all active (te_bench default)}"
 command -v tc >/dev/null || { echo "SKIP: no tc (iproute2) for netem in the guest"; exit 77; }
 WORK_NAME=two_nics
 # shellcheck source=guest_pair_redis.sh
@@ -28,7 +42,7 @@ WORK_NAME=two_nics
 rc=0
 start=$SECONDS
 "$HERE/run_in_guest.sh" --guests 2 --nic2 --timeout 400 "${shares[@]}" -- \
-  bash "$HERE/guest_two_nics.sh" "$BUILD" "$WORK" "$PORT" "$DELAY" || rc=$?
+  bash "$HERE/guest_two_nics.sh" "$BUILD" "$WORK" "$PORT" "$NETEM" "$DEVICES" || rc=$?
 echo "# guests done in $((SECONDS - start)) s (exit $rc)"
 [ $rc = 77 ] && { echo "SKIP: guests cannot run here"; exit 77; }
 python3 - "$WORK" "$rc" "$DELAY" <<'PY'

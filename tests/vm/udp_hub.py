@@ -11,7 +11,8 @@ A frame (one datagram) that NIC k sends to HUBPORT_k goes to the NIC that last s
 destination MAC, or to every other NIC (broadcast, multicast, a MAC not seen yet), sent from
 that NIC's own hub socket. Frames are never sent back to the NIC they came from.
 The hub exits on SIGTERM / SIGINT, or within 1 s of PID (run_in_guest.sh) being gone, so
-nothing is left behind if its parent dies without its traps.
+nothing is left behind if its parent dies without its traps. On its way out it prints one
+line per NIC (frames received, frames sent to it, frames dropped for it) and its CPU time.
 """
 import argparse
 import os
@@ -45,6 +46,22 @@ def main():
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    n = len(socks)
+    rx, tx, dropped = [0] * n, [0] * n, [0] * n
+    def summary():
+        for k in range(n):
+            print("udp_hub: NIC %d (port %d): %d frames in, %d out, %d dropped"
+                  % (k, a.nic_ports[k], rx[k], tx[k], dropped[k]), file=sys.stderr)
+        t = os.times()
+        print("udp_hub: CPU %.1f s" % (t.user + t.system), file=sys.stderr)
+    try:
+        forward(a, socks, rx, tx, dropped)
+    finally:
+        summary()
+    return 0
+
+
+def forward(a, socks, rx, tx, dropped):
     dests = [("127.0.0.1", port) for port in a.nic_ports]
     index = {s.fileno(): k for k, s in enumerate(socks)}
     others = [[j for j in range(len(socks)) if j != k] for k in range(len(socks))]
@@ -54,7 +71,7 @@ def main():
         ready, _, _ = select.select(socks, [], [], 1.0)
         if a.parent and time.monotonic() - checked >= 1.0:
             if not os.path.exists("/proc/%d" % a.parent):
-                return 0
+                return
             checked = time.monotonic()
         for s in ready:
             k = index[s.fileno()]
@@ -67,14 +84,16 @@ def main():
                     continue
                 if len(frame) < 14:
                     continue
+                rx[k] += 1
                 where[frame[6:12]] = k
                 out = where.get(frame[0:6])
                 targets = others[k] if frame[0] & 1 or out is None else ([out] if out != k else [])
                 for j in targets:
                     try:
                         socks[j].sendto(frame, dests[j])
+                        tx[j] += 1
                     except (BlockingIOError, ConnectionRefusedError):
-                        pass  # the NIC is not up yet, or its socket is full: a dropped frame
+                        dropped[j] += 1  # the NIC is not up yet, or its socket is full
 
 
 if __name__ == "__main__":
