@@ -95,7 +95,7 @@ except (OSError, ValueError) as e:
     sys.exit(1)
 
 details = rep.get("transport", {}).get("details")
-print("# " + dump("transport.details", details))
+print("# " + dump("transport.details", details).replace("\n", "\n# "))
 ports = [m.get("ports") for m in rep.get("memory", {}).get("ranks", [])]
 nics = [m.get("nics") for m in rep.get("memory", {}).get("ranks", [])]
 print("# memory.ranks[].nics: %s" % json.dumps(nics))
