@@ -106,6 +106,15 @@ class Transport {
 
   // Facts for the report: devices, chosen paths, effective settings.
   virtual nlohmann::json describe() const = 0;
+
+  // What this rank has posted to `peer` through each (local NIC, remote NIC) pair since the
+  // transport last rebuilt its lanes (before a phase); a caller takes the difference over a
+  // phase. Empty for transports that do not choose NICs themselves (TCP, UCX). Not the data
+  // path: called between phases, with no request in flight being posted.
+  virtual std::vector<NicTraffic> nicTraffic(int peer) const {
+    (void)peer;
+    return {};
+  }
 };
 
 using TransportPtr = std::unique_ptr<Transport>;

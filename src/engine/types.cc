@@ -19,4 +19,21 @@ void TransportWorker::waitForProgress(std::chrono::microseconds max_wait) {
   std::this_thread::sleep_for(max_wait);
 }
 
+std::vector<NicTraffic> nicTrafficSince(const std::vector<NicTraffic>& before, const std::vector<NicTraffic>& after) {
+  std::vector<NicTraffic> out;
+  for (const NicTraffic& a : after) {
+    NicTraffic d = a;
+    for (const NicTraffic& b : before) {
+      if (b.local_device != a.local_device || b.remote_device != a.remote_device) continue;
+      if (b.bytes <= a.bytes && b.slices <= a.slices) {
+        d.bytes -= b.bytes;
+        d.slices -= b.slices;
+      }
+      break;
+    }
+    out.push_back(std::move(d));  // a pair that moved nothing says so
+  }
+  return out;
+}
+
 }  // namespace te::engine

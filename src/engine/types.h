@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -52,5 +53,18 @@ struct RemoteRegionInfo {
   uint64_t length = 0;
   MemoryKind kind = MemoryKind::kDram;
 };
+
+// Bytes and slices posted to a peer through one (local NIC, remote NIC) pair
+// (Transport::nicTraffic).
+struct NicTraffic {
+  std::string local_device;
+  std::string remote_device;
+  uint64_t bytes = 0;
+  uint64_t slices = 0;
+};
+
+// The part of `after` that is new since `before` (same pairs; a pair missing from `before`,
+// or counted from zero again since, is all new). A pair that moved nothing stays, zeros.
+std::vector<NicTraffic> nicTrafficSince(const std::vector<NicTraffic>& before, const std::vector<NicTraffic>& after);
 
 }  // namespace te::engine

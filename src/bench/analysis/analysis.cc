@@ -2,6 +2,8 @@
 // cannot drag down, suspects, expectation checks and per-rank / per-host summaries.
 #include "bench/analysis/analysis.h"
 
+#include "bench/analysis/nic_analysis.h"
+
 #include <algorithm>
 #include <cmath>
 #include <iterator>
@@ -354,6 +356,10 @@ void finishAnalysis(const std::vector<LinkResult>& links, const std::vector<std:
   for (Suspect& s : a->suspects) {
     if (s.kind == "rank" && placement.railsInUse()) s.rail = placement.rail_of[s.rank];
   }
+  // A NIC carrying less than its rank's others: named whether or not its links are flagged
+  // (one NIC of eight at half speed leaves the rank only slightly low).
+  a->nics = nicVerdicts(links, nodeNames(n, hosts, options), options.threshold);
+  for (Suspect& s : nicSuspects(a->nics)) a->suspects.push_back(std::move(s));
   a->unexplained.clear();
   a->failing.clear();
   a->expected_bytes_per_second = expectedBytesPerSecond(options);

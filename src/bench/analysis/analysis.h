@@ -59,7 +59,8 @@ struct LinkVerdict {
 };
 
 // The ladder, highest first: "switch" (inside and uplink slow), "uplink" (the links through
-// a switch's uplink), "rail", "host", "rank". A suspect explains its links: lower suspects
+// a switch's uplink), "rail", "host", "nic" (one NIC of a host that carries less than its
+// others on the same links: nic_analysis.h), "rank". A suspect explains its links: lower suspects
 // are judged on the links no higher one explains.
 struct Suspect {
   std::string kind;                // "switch", "uplink", "rail", "host" or "rank"
@@ -73,6 +74,22 @@ struct Suspect {
   double ratio = 0;                // switch / uplink / rail: its links' median / its peers'
 };
 
+// One NIC of one rank, over the measured links through it (as the initiator's local NIC or
+// the target's remote one). Its part on a link: its share of the link's bytes times the
+// number of the rank's NICs the link used (1: its even part; 0.5: half of it).
+struct NicVerdict {
+  int rank = -1;
+  std::string host;
+  std::string device;
+  size_t links = 0;       // measured links through it
+  size_t low_links = 0;   // links on which its part was below the threshold
+  uint64_t bytes = 0;     // through it, over those links
+  double part = 0;        // median of its parts
+  double others = 0;      // median of the parts of the rank's other NICs (their medians)
+  double ratio = 0;       // part / others
+  bool suspect = false;   // ratio below the threshold
+};
+
 struct GroupSummary {              // one rank or one host
   std::string name;                // "3" or "node07"
   Summary as_initiator;            // its row(s)
@@ -83,7 +100,8 @@ struct GroupSummary {              // one rank or one host
 
 struct BlockAnalysis {
   std::vector<LinkVerdict> verdicts;   // parallel to ResultBlock::links
-  std::vector<Suspect> suspects;
+  std::vector<Suspect> suspects;       // kind "nic" too: nic_analysis.h
+  std::vector<NicVerdict> nics;        // ranks that used two NICs or more: each NIC's part
   std::vector<size_t> unexplained;     // confirmed slow links not touching a suspect
   std::vector<size_t> failing;         // links below the expectation
   std::vector<size_t> measurement_errors;  // invalid links (invariants.h): no rate, no verdict

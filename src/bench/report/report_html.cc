@@ -272,8 +272,7 @@ void writeFindings(const RunReport& r, const ResultBlock& b, const Style& st, st
   if (a.suspects.empty()) out << "<p class=\"ok\">none</p>\n";
   out << "<ul class=\"findings suspects\">\n";
   for (const auto& s : a.suspects) {
-    out << "<li class=\"bad\">" << html::escape(suspectName(s)) << ": " << s.flagged_links << " of " << s.total_links
-        << " links slow</li>\n";
+    out << "<li class=\"bad\">" << html::escape(suspectName(s) + ": " + suspectFinding(s)) << "</li>\n";
   }
   out << "</ul>\n<h3>Unexplained slow links</h3>\n";
   if (a.unexplained.empty()) out << "<p class=\"ok\">none</p>\n";

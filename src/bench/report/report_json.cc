@@ -90,6 +90,15 @@ nlohmann::json analysisToJson(const BlockAnalysis& a, const std::vector<LinkResu
   j["expected_bytes_per_second"] =
       a.expected_bytes_per_second ? nlohmann::json(*a.expected_bytes_per_second) : nlohmann::json(nullptr);
   addPathAnalysis(a, &j);
+  if (!a.nics.empty()) {
+    nlohmann::json nics = nlohmann::json::array();
+    for (const NicVerdict& v : a.nics) {
+      nics.push_back({{"rank", v.rank}, {"host", v.host}, {"device", v.device}, {"links", v.links},
+                      {"low_links", v.low_links}, {"bytes", v.bytes}, {"part", v.part}, {"others", v.others},
+                      {"ratio", v.ratio}, {"suspect", v.suspect}});
+    }
+    j["nics"] = std::move(nics);
+  }
   return j;
 }
 
@@ -120,6 +129,17 @@ nlohmann::json linkToJson(const ResultBlock& b, size_t i, const RunReport& repor
       {"samples", samplesToJson(l.samples)},
   };
   if (!l.error.empty()) j["error"] = l.error;
+  if (!l.nics.empty()) {
+    uint64_t total = 0;
+    for (const engine::NicTraffic& t : l.nics) total += t.bytes;
+    nlohmann::json nics = nlohmann::json::array();
+    for (const engine::NicTraffic& t : l.nics) {
+      const double share = total > 0 ? double(t.bytes) / double(total) : 0.0;
+      nics.push_back({{"local", t.local_device}, {"remote", t.remote_device}, {"bytes", t.bytes}, {"slices", t.slices},
+                      {"share", share}, {"bytes_per_second", l.hasRate() ? l.bytesPerSecond() * share : 0.0}});
+    }
+    j["nics"] = std::move(nics);
+  }
   if (verdict) {
     j["analysis"] = verdictToJson(*verdict, latencyRun(report) ? b.block_size : 0);
     addLinkPath(*verdict, topologyOf(report), &j["analysis"]);

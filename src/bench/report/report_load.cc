@@ -221,6 +221,13 @@ class Reader {
     r.precision = field(l, "precision", at).is_null() ? -1 : get<double>(l, "precision", at);
     r.latency_ns = readLatency(field(l, "latency_us", at), at + ".latency_us");
     if (l.contains("error")) r.error = get<std::string>(l, "error", at);
+    if (l.contains("nics")) {
+      for (const Json& t : field(l, "nics", at)) {
+        const std::string where = at + ".nics";
+        r.nics.push_back({get<std::string>(t, "local", where), get<std::string>(t, "remote", where),
+                          get<uint64_t>(t, "bytes", where), get<uint64_t>(t, "slices", where)});
+      }
+    }
     const std::string status = get<std::string>(l, "status", at);
     r.invalid = status == "invalid";
     r.not_measured = status == "not_measured";
@@ -297,6 +304,16 @@ class Reader {
                               get<size_t>(s, "flagged_links", where), get<size_t>(s, "total_links", where),
                               get<std::string>(s, "name", where), intOrNone(s, "rail", where), intOrNone(s, "level", where),
                               numberOrZero(s, "ratio", where)});
+    }
+    if (a.contains("nics")) {
+      for (const Json& v : field(a, "nics", at)) {
+        const std::string where = at + ".nics";
+        out.nics.push_back({get<int>(v, "rank", where), get<std::string>(v, "host", where),
+                            get<std::string>(v, "device", where), get<size_t>(v, "links", where),
+                            get<size_t>(v, "low_links", where), get<uint64_t>(v, "bytes", where),
+                            get<double>(v, "part", where), get<double>(v, "others", where),
+                            get<double>(v, "ratio", where), get<bool>(v, "suspect", where)});
+      }
     }
     out.unexplained = linkList("slow_links");
     out.failing = linkList("failing_links");

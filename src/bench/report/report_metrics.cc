@@ -151,6 +151,33 @@ void writeBlocks(const RunReport& report, Exposition& e) {
            [&](const ResultBlock& b, const std::string& l) {
              if (b.congestion) e.sample(l, static_cast<double>(b.congestion->flagged.size()));
            });
+  perBlock(report, e, "block_latency_seconds", "request latency over every request of a block's links",
+           [&](const ResultBlock& b, const std::string& l) {
+             const LatencySummary s = b.latency ? *b.latency : LatencySummary::of(b.latency_ns);
+             if (s.count == 0) return;
+             for (const auto& [stat, v] : {std::pair{"p50", s.p50}, {"p90", s.p90}, {"p99", s.p99}, {"max", s.max}}) {
+               e.sample(with(l, {{"stat", stat}}), double(v) / 1e9);
+             }
+           });
+}
+
+// Each NIC of a rank that used two or more (verbs): its part of the bytes and its ratio.
+// Only the suspect ones unless `all` (--metrics-links all): 8 NICs x 1024 ranks is 24k series.
+void writeNics(const RunReport& report, bool all, Exposition& e) {
+  auto each = [&](double (*f)(const NicVerdict&)) {
+    return [&, f](const ResultBlock& b, const std::string& l) {
+      for (const NicVerdict& v : b.analysis.nics) {
+        if (!v.suspect && !all) continue;
+        e.sample(with(l, {{"host", v.host}, {"rank", std::to_string(v.rank)}, {"device", v.device}}), f(v));
+      }
+    };
+  };
+  perBlock(report, e, "nic_part", "a NIC's median share of its links' bytes x the NICs its rank used (1: even)",
+           each([](const NicVerdict& v) { return v.part; }));
+  perBlock(report, e, "nic_ratio", "a NIC's part over the median part of its rank's other NICs",
+           each([](const NicVerdict& v) { return v.ratio; }));
+  perBlock(report, e, "nic_bytes", "bytes through a NIC over the measured links through it",
+           each([](const NicVerdict& v) { return double(v.bytes); }));
 }
 
 // Per host or per switch: the analysis's summaries of its links as initiator and as target.
@@ -185,7 +212,7 @@ void writeSuspects(const RunReport& report, Exposition& e) {
       }
     };
   };
-  perBlock(report, e, "suspect", "a suspect the analysis named (value 1): switch, uplink, rail, host or rank",
+  perBlock(report, e, "suspect", "a suspect the analysis named (value 1): switch, uplink, rail, host, nic or rank",
            each([](const Suspect&) { return 1.0; }));
   perBlock(report, e, "suspect_slow_links", "confirmed slow links touching a suspect",
            each([](const Suspect& s) { return double(s.flagged_links); }));
@@ -282,6 +309,7 @@ void writeMetrics(const RunReport& report, bool all_links, std::ostream& out) {
   writeGroups(report, e, "host", "host", &BlockAnalysis::per_host);
   if (topologyOf(report)) writeGroups(report, e, "switch", "switch", &BlockAnalysis::per_switch);
   writeSuspects(report, e);
+  writeNics(report, all_links, e);
   writeLinks(report, all_links, e);
 }
 

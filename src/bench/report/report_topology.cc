@@ -29,11 +29,11 @@ std::string rate(const RunReport& report, double bps) {
 
 // The ladder's order: what explains most first.
 int ladderLevel(const std::string& kind) {
-  static const char* const kOrder[] = {"switch", "uplink", "rail", "host", "rank"};
-  for (int i = 0; i < 5; ++i) {
+  static const char* const kOrder[] = {"switch", "uplink", "rail", "host", "nic", "rank"};
+  for (int i = 0; i < 6; ++i) {
     if (kind == kOrder[i]) return i;
   }
-  return 5;
+  return 6;
 }
 
 // Each rank's node as the analysis names it (--ranks-per-node overrides host names).
@@ -175,11 +175,28 @@ bool printHostsBySwitch(const RunReport& report, std::ostream& out) {
 
 std::string suspectName(const Suspect& s) {
   if (s.kind == "switch" || s.kind == "uplink" || s.kind == "rail") return s.kind + " " + s.name;
+  if (s.kind == "nic") return "NIC " + s.name + " on host " + s.host;
   if (s.kind == "rank") {
     return "rank " + std::to_string(s.rank) + " (" + (s.rail >= 0 ? "rail " + std::to_string(s.rail) + " on host " : "") +
            s.host + ")";
   }
   return s.kind + " " + s.host;
+}
+
+std::string suspectFinding(const Suspect& s) {
+  char ratio[64] = "";
+  if (s.kind == "nic") {
+    std::snprintf(ratio, sizeof(ratio), "%.2f", s.ratio);
+    return std::string("it carried ") + ratio + " x the share of rank " + std::to_string(s.rank) +
+           "'s other NICs on the same links (below its even part on " + std::to_string(s.flagged_links) + " of " +
+           std::to_string(s.total_links) + " links)";
+  }
+  if (s.ratio > 0) std::snprintf(ratio, sizeof(ratio), ", median %.2f x its peers'", s.ratio);
+  std::string out = std::to_string(s.flagged_links) + " of its " + std::to_string(s.total_links) + " links slow";
+  if (s.kind == "uplink") out += std::string(" (all through its uplink") + ratio + ")";
+  else if (s.kind == "switch") out += std::string(" (inside it and through its uplink") + ratio + ")";
+  else if (s.kind == "rail") out += std::string(" (between hosts") + ratio + ")";
+  return out;
 }
 
 namespace {
@@ -211,12 +228,7 @@ void printSuspects(const RunReport& report, const BlockAnalysis& a, std::ostream
   std::stable_sort(order.begin(), order.end(),
                    [](const Suspect* x, const Suspect* y) { return ladderLevel(x->kind) < ladderLevel(y->kind); });
   for (const Suspect* s : order) {
-    char ratio[64] = "";
-    if (s->ratio > 0) std::snprintf(ratio, sizeof(ratio), ", median %.2f x its peers'", s->ratio);
-    out << "SUSPECT " << suspectName(*s) << ": " << s->flagged_links << " of its " << s->total_links << " links slow";
-    if (s->kind == "uplink") out << " (all through its uplink" << ratio << ")";
-    else if (s->kind == "switch") out << " (inside it and through its uplink" << ratio << ")";
-    else if (s->kind == "rail") out << " (between hosts" << ratio << ")";
+    out << "SUSPECT " << suspectName(*s) << ": " << suspectFinding(*s);
     const std::string nics = s->rail >= 0 ? railNics(report, s->rail, s->kind == "rank" ? s->rank : -1) : "";
     if (!nics.empty()) out << "; NIC " << nics;
     out << "\n";

@@ -40,6 +40,9 @@ std::string csvPathValues(const LinkVerdict* v, const Topology* topology);
 bool printHostsBySwitch(const RunReport& report, std::ostream& out);
 // "uplink leaf2", "rail 3", "host h4", "rank 11 (h2)", "rank 11 (rail 3 on host h2)".
 std::string suspectName(const Suspect& s);
+// What was found: "3 of its 6 links slow (between hosts, median 0.41 x its peers')", or
+// for a NIC "it carried 0.33 x the share of rank 0's other NICs on the same links (...)".
+std::string suspectFinding(const Suspect& s);
 // "SUSPECT uplink leaf2 ..." lines, highest level first; a rail or a rank on a rail with the
 // NICs its ranks chose (memory.ranks[r].nics, where the transport says).
 void printSuspects(const RunReport& report, const BlockAnalysis& a, std::ostream& out);

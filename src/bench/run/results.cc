@@ -46,6 +46,8 @@ Bytes serializeResults(const GatheredResults& results) {
     for (double v : r.samples) w.put(v);
     const LatencySummary& l = r.latency_ns;
     w.put(l.count).put(l.min).put(l.max).put(l.p50).put(l.p90).put(l.p99).put(l.mean);
+    w.put<uint32_t>(static_cast<uint32_t>(r.nics.size()));
+    for (const engine::NicTraffic& t : r.nics) w.putString(t.local_device).putString(t.remote_device).put(t.bytes).put(t.slices);
   }
   std::vector<uint64_t> h = results.latency_ns.serialize();
   w.put<uint32_t>(static_cast<uint32_t>(h.size()));
@@ -78,6 +80,14 @@ Status deserializeResults(const Bytes& bytes, GatheredResults* out) {
     if (!r.get(&l.count) || !r.get(&l.min) || !r.get(&l.max) || !r.get(&l.p50) || !r.get(&l.p90) || !r.get(&l.p99) ||
         !r.get(&l.mean)) {
       return internalError("results: truncated latency");
+    }
+    uint32_t nn = 0;
+    if (!r.get(&nn) || nn > 4096) return internalError("results: truncated NIC traffic");
+    lr.nics.resize(nn);
+    for (engine::NicTraffic& t : lr.nics) {
+      if (!r.getString(&t.local_device) || !r.getString(&t.remote_device) || !r.get(&t.bytes) || !r.get(&t.slices)) {
+        return internalError("results: truncated NIC traffic");
+      }
     }
     out->links.push_back(std::move(lr));
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench/run/schedule.h"
+#include "engine/types.h"
 #include "common/collective.h"
 #include "common/histogram.h"
 #include "common/status.h"
@@ -46,6 +47,10 @@ struct LinkResult {
   // The 95% interval's half-width over the rate, from the bytes completed per slice of the
   // window (window.h, estimateRate); < 0: too few slices to say.
   double precision = -1;
+  // What the initiator posted through each (its NIC, the target's NIC) pair over the phase,
+  // warm-up included (verbs; empty for transports that do not choose NICs): the split of
+  // the link's bytes over NICs, for the per-NIC verdict (analysis/nic_analysis.h).
+  std::vector<engine::NicTraffic> nics;
 
   double bytesPerSecond() const { return seconds > 0 ? double(bytes) / seconds : 0.0; }
   // A rate to show and compare: measured, not failed, not a measurement error.

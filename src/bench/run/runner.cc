@@ -504,6 +504,9 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
   const size_t m = targets.size();
   preparePhase(targets);
   for (int target : targets) TE_RETURN_IF_ERROR(engine_.openSegment(target).status());
+  // Per NIC pair, what each link posts over the phase (verbs): counted before and after.
+  std::vector<std::vector<engine::NicTraffic>> nics_before(m);
+  for (size_t i = 0; i < m; ++i) nics_before[i] = engine_.transport().nicTraffic(targets[i]);
   abort_.store(false);
   PhaseClock clock;
   clock.start = Clock::now();
@@ -542,6 +545,7 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
   std::vector<LinkResult> out;
   for (size_t i = 0; i < m; ++i) {
     LinkResult r = collect(i, targets[i], all);
+    r.nics = engine::nicTrafficSince(nics_before[i], engine_.transport().nicTraffic(targets[i]));
     if (r.ops == 0) {
       return unavailable("no batch to rank " + std::to_string(targets[i]) + " (" + bootstrap_.hostname(targets[i]) +
                          ") finished inside --duration; raise --duration or lower --batch-size / --block-size");

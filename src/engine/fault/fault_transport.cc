@@ -202,6 +202,7 @@ class FaultTransport final : public Transport {
     return Status::ok();
   }
 
+  std::vector<NicTraffic> nicTraffic(int peer) const override { return inner_->nicTraffic(peer); }
   nlohmann::json describe() const override {
     nlohmann::json d = inner_->describe();
     d["fault_injection"] = static_cast<int>(rules_.size());

@@ -80,6 +80,7 @@ SendPath::SendPath(const SendPathConfig& config, uint32_t capacity, PostSendFn p
     }
   }
   lanes_.resize(config.lanes.size());
+  lane_counts_ = std::make_unique<std::atomic<uint64_t>[]>(2 * config.lanes.size());
   for (size_t i = 0; i < config.lanes.size(); ++i) {
     const LaneSpec& s = config.lanes[i];
     Lane& l = lanes_[i];
@@ -170,14 +171,26 @@ void SendPath::pump() {
   flush();
 }
 
+// The live lane with room and the fewest WRs outstanding (join the shortest queue), ties in
+// turn from the cursor: a lane whose NIC, port or path is slow holds its WRs longer and gets
+// fewer new slices, so the peer's requests are not all held up by its slowest lane, and the
+// split of bytes over NICs (addNicTraffic) shows which one is slow.
 uint32_t SendPath::pickLane(Peer& p) {
+  uint32_t best = kNoLane;
+  uint32_t best_busy = UINT32_MAX;
   for (uint32_t tries = 0; tries < p.lane_count; ++tries) {
-    uint32_t i = p.first_lane + p.cursor;
-    if (++p.cursor == p.lane_count) p.cursor = 0;
+    const uint32_t i = p.first_lane + (p.cursor + tries) % p.lane_count;
     const Lane& l = lanes_[i];
-    if (!l.dead && l.credits.hasRoom()) return i;
+    if (l.dead || !l.credits.hasRoom()) continue;
+    const uint32_t busy = l.credits.depth() - l.credits.free();
+    if (busy < best_busy) {
+      best = i;
+      best_busy = busy;
+      if (busy == 0) break;
+    }
   }
-  return kNoLane;
+  if (best != kNoLane) p.cursor = (best - p.first_lane + 1) % p.lane_count;
+  return best;
 }
 
 void SendPath::append(uint32_t lane, uint32_t wr) {
@@ -233,6 +246,9 @@ bool SendPath::postSlices(Peer& p, uint32_t slot) {
     wr.wr_id = encodeWrId(WrTag{slot, lane, retire, false});
     append(lane, n);
     s.posted += len;
+    std::atomic<uint64_t>* counts = &lane_counts_[2 * lane];
+    counts[0].store(counts[0].load(std::memory_order_relaxed) + len, std::memory_order_relaxed);
+    counts[1].store(counts[1].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   endPass(slot);
   if (s.posted < r.length) return false;
@@ -313,6 +329,22 @@ std::string SendPath::laneFault(uint32_t lane) const {
 bool SendPath::laneOutOfService(uint32_t lane) const {
   const Lane& l = lanes_[lane];
   return !l.dead && verbs::laneOutOfService(l.health, l.port, l.qp_health);
+}
+
+void SendPath::addNicTraffic(int peer, std::vector<NicTraffic>* out) const {
+  if (peer < 0 || peer >= static_cast<int>(peers_.size())) return;
+  const Peer& p = peers_[peer];
+  for (uint32_t i = p.first_lane; i < p.first_lane + p.lane_count; ++i) {
+    const Lane& l = lanes_[i];
+    const std::string& local = local_device_names_[l.local_device];
+    const std::string& remote = p.device_names[l.remote_device];
+    auto it = std::find_if(out->begin(), out->end(), [&](const NicTraffic& t) {
+      return t.local_device == local && t.remote_device == remote;
+    });
+    if (it == out->end()) it = out->insert(out->end(), NicTraffic{local, remote, 0, 0});
+    it->bytes += lane_counts_[2 * i].load(std::memory_order_relaxed);
+    it->slices += lane_counts_[2 * i + 1].load(std::memory_order_relaxed);
+  }
 }
 
 std::string SendPath::laneName(uint32_t lane) const {

@@ -9,6 +9,7 @@
 #include <infiniband/verbs.h>
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <span>
 #include <string>
@@ -115,6 +116,9 @@ class SendPath {
   const DeviceHealth* laneHealth(uint32_t lane) const { return lanes_[lane].health; }
   bool peerBroken(int peer) const { return peers_[peer].broken; }
   uint32_t tableCapacity() const { return table_.capacity(); }
+  // Adds what this path posted to `peer` per (local, remote) device pair to `out` (pairs
+  // matched by name). Another thread may read while the worker posts: counters are atomic.
+  void addNicTraffic(int peer, std::vector<NicTraffic>* out) const;
 
  private:
   struct Lane {
@@ -170,6 +174,8 @@ class SendPath {
   std::vector<uint32_t> lkeys_;  // [region * local_devices_ + device]
   std::vector<Peer> peers_;
   std::vector<Lane> lanes_;
+  // Per lane: bytes, then slices posted (single writer, the worker; read by nicTraffic()).
+  std::unique_ptr<std::atomic<uint64_t>[]> lane_counts_;
   RequestSlots table_;
   std::vector<int32_t> active_peers_;  // peers with a backlog
   // Staging: WRs and SGEs built since the last flush, chained per lane.

@@ -51,6 +51,12 @@ class VerbsTransport final : public Transport {
   Status preparePhase(std::span<const PhaseLink> links, Collective& collective, PeerMessages* pairs,
                       Deadline deadline) override;
   nlohmann::json describe() const override;
+  std::vector<NicTraffic> nicTraffic(int peer) const override {
+    std::vector<NicTraffic> out;
+    if (!channels_) return out;
+    for (int i = 0; i < channels_->numWorkers(); ++i) channels_->worker(i).addNicTraffic(peer, &out);
+    return out;
+  }
 
  private:
   Status selectDevices(int buffer_node);

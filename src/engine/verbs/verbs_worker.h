@@ -42,6 +42,9 @@ class VerbsWorker final : public TransportWorker {
   Status replacePath(std::unique_ptr<SendPath> path);
 
   const SendPath& path() const { return *path_; }
+  void addNicTraffic(int peer, std::vector<NicTraffic>* out) const {
+    if (path_) path_->addNicTraffic(peer, out);
+  }
   const std::vector<WorkerCq>& cqs() const { return cqs_; }
 
  private:
