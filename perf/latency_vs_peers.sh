@@ -29,10 +29,13 @@ OUT=$(mktemp -d "$BUILD/latency_perf.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-# te_bench_line TRANSPORT OP: the command that prints "te_bench TRANSPORT OP P50_US".
+# te_bench_line TRANSPORT OP [BIND]: the command that prints "te_bench TRANSPORT OP P50_US".
+# BIND (mpirun --bind-to, default none): verbs binds each rank to a core (Open MPI's own
+# default at np 2), so the spinning initiator and the idle target do not share a vCPU's
+# turns; ucx keeps none (each rank's service thread needs a core of its own to move).
 te_bench_line() {
   cat <<EOF
-mpirun --allow-run-as-root -np 2 --bind-to none --mca pml ob1 --mca btl self,vader,tcp $BENCH --transport $1 \\
+mpirun --allow-run-as-root -np 2 --bind-to ${3:-none} --mca pml ob1 --mca btl self,vader,tcp $BENCH --transport $1 \\
   --metric latency --operation $2 --block-size $SIZE --buffer-size 16M --duration $DURATION --warmup 0.5 \\
   --schedule sequential --pairs 0:1 --no-retest --progress off --json $OUT/l.json >$OUT/l.log 2>&1 \\
   && echo "te_bench $1 $2 \$($FIELD $OUT/l.json results.0.links.0.latency_us.p50)" \\
@@ -72,7 +75,7 @@ timeout 300 ib_${op}_lat $a \$TE_VM_DATA_IP >$OUT/pt_c.log 2>&1
 wait
 awk '\$1 == $SIZE && NF >= 5 { v = \$5 } END { print "peer verbs ib_${op}_lat", (v == "" ? "FAILED" : v) }' $OUT/pt_c.log
 EOF
-        te_bench_line verbs "$op"
+        te_bench_line verbs "$op" core
       done
     done
   } >"$OUT/inner.sh"

@@ -8,12 +8,7 @@
 namespace te::bench {
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t mid = v.size() / 2;
-  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
+double median(const std::vector<double>& v) { return summarize(v).median; }
 
 // One NIC's part on one link, and who was at the other end.
 struct Part {

@@ -101,12 +101,14 @@ class Runner {
   bool warmUpOver(LinkGate& gate, Clock::time_point now, Clock::time_point start) const;
   // `n` requests of `f` completed at `now`: their bytes go to the slice they completed in.
   void countCompleted(const ThreadState& t, const InFlight& f, size_t n, Clock::time_point now) const;
-  Status submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool measuring);
-  void recordLatency(const InFlight& f, size_t finished);
+  // `now`: read just before choosing the link; the batch's submission time (a clock read can
+  // cost microseconds in an emulated guest: each request reads it once going out, once back).
+  Status submitBatch(ThreadState& t, InFlight& f, LinkAccum& link, bool measuring, Clock::time_point now);
+  void recordLatency(const InFlight& f, size_t finished, Clock::time_point now);
   void adaptBudget(LinkAccum& link, const InFlight& f, Clock::time_point done) const;
   // Seconds a link's requests in flight should drain within: --duration / 8, 2 ms..0.5 s.
   double drainTarget() const;
-  Status finishBatch(InFlight& f);
+  Status finishBatch(InFlight& f, Clock::time_point done);
   Status verifyPhase(const Phase& phase, uint64_t epoch);
   // Phases that follow each other by a hand-off at rank 0 (runner_handoff.cc), or by pair
   // handshakes (runner_paired.cc, phase_deps.h) where the schedule and the bootstrap allow.
