@@ -83,7 +83,7 @@ struct NicVerdict {
   std::string device;
   size_t links = 0;       // measured links through it
   size_t low_links = 0;   // links on which its part was below the threshold
-  uint64_t bytes = 0;     // through it, over those links
+  uint64_t bytes = 0;     // through it, over every measured link through it
   double part = 0;        // median of its parts
   double others = 0;      // median of the parts of the rank's other NICs (their medians)
   double ratio = 0;       // part / others

@@ -49,7 +49,8 @@ struct LinkResult {
   double precision = -1;
   // What the initiator posted through each (its NIC, the target's NIC) pair over the phase,
   // warm-up included (verbs; empty for transports that do not choose NICs): the split of
-  // the link's bytes over NICs, for the per-NIC verdict (analysis/nic_analysis.h).
+  // the link's bytes over NICs, for the per-NIC verdict (analysis/nic_analysis.h). Empty
+  // where the link used one pair: nothing to split.
   std::vector<engine::NicTraffic> nics;
 
   double bytesPerSecond() const { return seconds > 0 ? double(bytes) / seconds : 0.0; }

@@ -553,6 +553,7 @@ Result<std::vector<LinkResult>> Runner::measurePhase(const std::vector<int>& tar
   for (size_t i = 0; i < m; ++i) {
     LinkResult r = collect(i, targets[i], all);
     r.nics = engine::nicTrafficSince(nics_before[i], engine_.transport().nicTraffic(targets[i]));
+    if (r.nics.size() < 2) r.nics.clear();  // one NIC pair: its bytes are the link's (rank 0 keeps 1M links)
     if (r.ops == 0) {
       return unavailable("no batch to rank " + std::to_string(targets[i]) + " (" + bootstrap_.hostname(targets[i]) +
                          ") finished inside --duration; raise --duration or lower --batch-size / --block-size");
