@@ -115,24 +115,21 @@ ip link set "$MGMT_IF" up
 ip addr add "$TE_VM_MGMT_IP/24" dev "$MGMT_IF" || die "ip addr on $MGMT_IF failed"
 
 # --- Soft-RoCE (rdma tool and ibv_devinfo are the host's binaries, hence chroot) ---------
-chroot $ROOT rdma link add rxe0 type rxe netdev "$DATA_IF" >/dev/console 2>&1 \
-  || die "rdma link add rxe0 netdev $DATA_IF failed"
-i=0
-until chroot $ROOT ibv_devinfo -d rxe0 2>/dev/null | grep -q PORT_ACTIVE; do
-  i=$((i + 1))
-  [ $i -le 100 ] || die "rxe0 not PORT_ACTIVE after 20 s"
-  sleep 0.2
-done
-say "rxe0 PORT_ACTIVE on $DATA_IF $TE_VM_DATA_IP${TE_VM_DATA_ALT_IP:+ $TE_VM_DATA_ALT_IP}"
-if [ -n "$DATA2_IF" ]; then
-  chroot $ROOT rdma link add rxe1 type rxe netdev "$DATA2_IF" >/dev/console 2>&1 \
-    || die "rdma link add rxe1 netdev $DATA2_IF failed"
-  i=0
-  until chroot $ROOT ibv_devinfo -d rxe1 2>/dev/null | grep -q PORT_ACTIVE; do
+# add_rxe NAME NETDEV: a Soft-RoCE device on NETDEV, waited for until PORT_ACTIVE (20 s).
+add_rxe() {
+  chroot $ROOT rdma link add "$1" type rxe netdev "$2" >/dev/console 2>&1 \
+    || die "rdma link add $1 netdev $2 failed"
+  local i=0
+  until chroot $ROOT ibv_devinfo -d "$1" 2>/dev/null | grep -q PORT_ACTIVE; do
     i=$((i + 1))
-    [ $i -le 100 ] || die "rxe1 not PORT_ACTIVE after 20 s"
+    [ $i -le 100 ] || die "$1 not PORT_ACTIVE after 20 s"
     sleep 0.2
   done
+}
+add_rxe rxe0 "$DATA_IF"
+say "rxe0 PORT_ACTIVE on $DATA_IF $TE_VM_DATA_IP${TE_VM_DATA_ALT_IP:+ $TE_VM_DATA_ALT_IP}"
+if [ -n "$DATA2_IF" ]; then
+  add_rxe rxe1 "$DATA2_IF"
   say "rxe1 PORT_ACTIVE on $DATA2_IF $TE_VM_DATA2_IP"
 fi
 
