@@ -7,7 +7,8 @@
 #     (four links share this guest's two vCPUs in each phase of the pairs schedule, so each
 #     gets a half to a quarter of its rate alone), no measurement error; and the short
 #     windows one link at a time: within 2x of the long ones either way (the low side of the
-#     accounting is checked there, where nothing shares the link's CPU);
+#     accounting is checked there, where nothing shares the link's CPU; once more, long and
+#     short back to back, when a busy host made the two runs differ);
 #  2. the fault-injecting transport caps a link and hands its completions over in bursts:
 #     the link's rate stays under the cap.
 set -u
@@ -61,18 +62,32 @@ else
   bad "np 4 pairs, 0.5 s windows against the links alone"
 fi
 # The same short windows one link at a time: within 2x of the long windows either way.
-step "the same links alone, --schedule sequential --duration 0.5"
-if timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${ISSUE[@]}" --schedule sequential --duration 0.5 --warmup 0.1 \
-     --no-retest --json "$OUT/short_alone.json" > "$OUT/short_alone.log" 2>&1 \
-   && compare "$OUT/short_alone.json" "$OUT/alone.json" 0.5 strict && python3 - "$OUT/short_alone.json" <<'PY'
+# short_alone TAG ALONE_JSON: the 0.5 s windows one link at a time against ALONE_JSON.
+short_alone() {
+  timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${ISSUE[@]}" --schedule sequential --duration 0.5 --warmup 0.1 \
+     --no-retest --json "$OUT/short_alone$1.json" > "$OUT/short_alone$1.log" 2>&1 \
+   && compare "$OUT/short_alone$1.json" "$2" 0.5 strict && python3 - "$OUT/short_alone$1.json" <<'PY'
 import json, sys
 links = json.load(open(sys.argv[1]))["results"][0]["links"]
 sys.exit(0 if all(l["bytes_per_second"] > 0 for l in links) else 1)
 PY
-then
+}
+step "the same links alone, --schedule sequential --duration 0.5"
+if short_alone "" "$OUT/alone.json"; then
   ok "links alone, 0.5 s windows: every link within 2x of its 2 s rate"
 else
-  bad "links alone, 0.5 s windows against 2 s windows"; tail -5 "$OUT/short_alone.log"
+  tail -5 "$OUT/short_alone.log"
+  # Two runs a minute apart in an emulated guest can differ by 2x when the host is busy (CI
+  # once measured 55-86 MB/s alone, then 34-51 MB/s with short windows; here both read
+  # 50-64): once more, the long and the short windows back to back. Broken accounting fails
+  # both times.
+  step "once more, back to back: the links alone over 2 s, then over 0.5 s"
+  if timeout -k 10 300 "${MPI[@]}" -np 4 "$BENCH" "${ISSUE[@]}" --schedule sequential --duration 2 --warmup 0.2 \
+       --no-retest --json "$OUT/alone2.json" > "$OUT/alone2.log" 2>&1 && short_alone 2 "$OUT/alone2.json"; then
+    ok "links alone, 0.5 s windows: every link within 2x of its 2 s rate (second try)"
+  else
+    bad "links alone, 0.5 s windows against 2 s windows, twice"; tail -5 "$OUT/short_alone2.log"
+  fi
 fi
 
 # 2 MiB/s on one worker, completions held 200 ms: a handful of batches, never over the cap.
