@@ -51,17 +51,25 @@ TE_SHAPE_LIMIT=64 "$HERE/slow_uplink.sh" leaf1 "$RATE" >/dev/null || fail "slow_
 "$HERE/slow_link.sh" h0 h1 "$RATE" >/dev/null || fail "slow_link.sh h0 h1 $RATE"
 "$HERE/slow_link.sh" h2 h3 "$RATE" >/dev/null || fail "slow_link.sh h2 h3 $RATE"
 
-rc=0
-TE_BENCH_BIN=$BENCH TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
-    "$HERE/netns_cluster.sh" exec head timeout 300 "$ROOT/jobs/mpirun_hostfile.sh" "$TE_CLUSTER_STATE/hostfile" \
-    --transport tcp --schedule sequential,shift,all-to-all --block-size 64K --duration 2 --warmup 0.3 \
-    --buffer-size 64M --threads 1 --progress off --json "$WORK/run.json" --csv "$WORK/run.csv" \
-    --html "$WORK/run.html" > "$WORK/run.out" 2>&1 || rc=$?
-if [ $rc = 0 ] && python3 "$HERE/check_congestion.py" "$WORK/run.json" "$WORK/run.csv" > "$WORK/check.out" 2>&1; then
-    ok "4 hosts, 2 leaves, leaf1's uplink at $RATE: $(tail -1 "$WORK/check.out")"
+loaded() {   # loaded: the run and its check; report $WORK/run.*, output $WORK/run.out, $WORK/check.out
+    local rc=0
+    TE_BENCH_BIN=$BENCH TE_RSH_AGENT=$HERE/rsh_agent.sh TE_IF_INCLUDE=10.77.0.0/24 TE_MPI_BTL=self,tcp \
+        "$HERE/netns_cluster.sh" exec head timeout 300 "$ROOT/jobs/mpirun_hostfile.sh" "$TE_CLUSTER_STATE/hostfile" \
+        --transport tcp --schedule sequential,shift,all-to-all --block-size 64K --duration 2 --warmup 0.3 \
+        --buffer-size 64M --threads 1 --progress off --json "$WORK/run.json" --csv "$WORK/run.csv" \
+        --html "$WORK/run.html" > "$WORK/run.out" 2>&1 || rc=$?
+    echo "exit $rc" > "$WORK/check.out"
+    [ $rc = 0 ] && python3 "$HERE/check_congestion.py" "$WORK/run.json" "$WORK/run.csv" > "$WORK/check.out" 2>&1
+}
+# Two TCP flows through one shaped queue split it unevenly, more so on a busy host: a run
+# whose impacts miss the bounds is shown and run once more; a wrong figure misses twice.
+tries=1
+loaded || { echo "# first run missed (shown below); once more"; show "$WORK/check.out" 10; tries=2; loaded; }
+if [ $? = 0 ]; then
+    ok "4 hosts, 2 leaves, leaf1's uplink at $RATE: $(tail -1 "$WORK/check.out") (run $tries of 2)"
     grep -E '^(congestion impact|  median|LOW UNDER LOAD)' "$WORK/run.out" | sed 's/^/#   /'
 else
-    fail "congestion impact: exit $rc"; show "$WORK/run.out" 60; show "$WORK/check.out" 10
+    fail "congestion impact, twice: $(head -1 "$WORK/check.out")"; show "$WORK/run.out" 60; show "$WORK/check.out" 10
 fi
 grep -q 'LOW UNDER LOAD' "$WORK/run.out" && ok "the terminal names the links low under load" \
     || fail "no LOW UNDER LOAD line in the terminal report"
