@@ -169,10 +169,10 @@ TEST(CongestionReports, EveryReportShowsTheImpactAndTheReportCommandReadsItBack)
   ASSERT_TRUE(writeCsvReport(f->report, csv).isOk());
   ASSERT_TRUE(writeHtmlReport(f->report, html).isOk());
   const std::string csv_text = testing::readFile(csv);
-  EXPECT_NE(csv_text.find(",schedule,idle_bytes_per_second,congestion_impact,latency_impact,impact_flagged\n"),
+  EXPECT_NE(csv_text.find(",schedule,idle_bytes_per_second,congestion_impact,latency_impact,impact_flagged,nics\n"),
             std::string::npos);
-  EXPECT_NE(csv_text.find(",shift,1e+09,0.5,4,true\n"), std::string::npos) << csv_text;
-  EXPECT_NE(csv_text.find(",pairs,,,,\n"), std::string::npos);
+  EXPECT_NE(csv_text.find(",shift,1e+09,0.5,4,true,\n"), std::string::npos) << csv_text;
+  EXPECT_NE(csv_text.find(",pairs,,,,,\n"), std::string::npos);
   EXPECT_NE(testing::readFile(html).find("Congestion impact: shift against pairs"), std::string::npos);
   std::ostringstream metrics;
   writeMetrics(f->report, false, metrics);

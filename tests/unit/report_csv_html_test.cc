@@ -102,6 +102,8 @@ size_t count(const std::string& text, const std::regex& re) {
 
 TEST(CsvReport, HeaderRowsAndQuoting) {
   auto f = makeReport();
+  // The first link striped over two local NICs: its split in the last column, in order.
+  f->report.blocks[0].links[0].nics = {{"mlx5_0", "mlx5_1", 600, 6}, {"mlx5_2", "mlx5_1", 400, 4}};
   const std::string path = tempPath("report.csv");
   ASSERT_TRUE(writeCsvReport(f->report, path).isOk());
   const std::string text = readFile(path);
@@ -114,7 +116,7 @@ TEST(CsvReport, HeaderRowsAndQuoting) {
       "flagged", "confirmed", "retest_bytes_per_second", "reference_bytes_per_second", "status", "batches",
       "lower_bound", "seconds", "precision", "path", "common_switch", "initiator_switch", "target_switch", "rail",
       "initiator_rail", "target_rail", "schedule", "idle_bytes_per_second", "congestion_impact", "latency_impact",
-      "impact_flagged"};
+      "impact_flagged", "nics"};
   EXPECT_EQ(rows[0], header);
   int flagged = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
@@ -126,6 +128,7 @@ TEST(CsvReport, HeaderRowsAndQuoting) {
     EXPECT_EQ(row[6], f->report.hosts[std::stoi(row[4])]);
     EXPECT_EQ(row[7], "inter-host");
     EXPECT_EQ(row[16], "");  // no retest
+    EXPECT_EQ(row.back(), i == 1 ? "mlx5_0>mlx5_1:0.6;mlx5_2>mlx5_1:0.4" : "") << "row " << i;
     flagged += row[14] == "true";
     if (row[3] == "1" && row[4] == "2") {
       EXPECT_DOUBLE_EQ(std::stod(row[8]), 2e9);

@@ -60,6 +60,12 @@ std::unique_ptr<Fixture> makeReport(bool with_topology) {
     l.batches = 40;
     l.precision = l.link.initiator == 1 ? -1 : 0.0123;
     b.latency_ns.merge(latency);
+    // Rank 1 striped over two NICs: its splits come back (the CSV's nics, the analysis's parts).
+    if (l.link.initiator == 1 || l.link.target == 1) {
+      const std::string far = "mlx5_" + std::to_string(l.link.initiator == 1 ? l.link.target : l.link.initiator);
+      l.nics = l.link.initiator == 1 ? std::vector<engine::NicTraffic>{{"mlx5_0", far, 7'000'000, 107}, {"mlx5_1", far, 3'000'000, 46}}
+                                     : std::vector<engine::NicTraffic>{{far, "mlx5_0", 5'500'000, 84}, {far, "mlx5_1", 4'500'000, 69}};
+    }
     if (l.link.initiator == 4 && l.link.target == 0) l.error = "rank 0 (h0): connection reset, \"gone\"";
     if (l.link.initiator == 0 && l.link.target == 3) {
       l.invalid = true;

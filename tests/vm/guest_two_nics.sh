@@ -6,7 +6,7 @@
 # `tc qdisc add ... root netem NETEM` first. DEVICES: vm0's --devices (default: te_bench's).
 # Writes WORK/vm<i>.info (rdma link, ibv_devices, GID tables, addresses, qdiscs) and
 # WORK/vm<i>.counters.{before,after} (rxe packet counters), WORK/rank<i>.{out,err,rc}; rank 0
-# also WORK/report.json.
+# also WORK/report.json and WORK/report.csv.
 BUILD=$1
 WORK=$2
 PORT=$3
@@ -52,7 +52,7 @@ counters() {
 }
 counters > "$WORK/vm$I.counters.before"
 extra=()
-[ "$I" = 0 ] && extra=(--json "$WORK/report.json")
+[ "$I" = 0 ] && extra=(--json "$WORK/report.json" --csv "$WORK/report.csv")
 [ "$I" = 0 ] && [ -n "$DEVICES" ] && extra+=(--devices "$DEVICES")
 timeout -k 5 240 "$BENCH" --bootstrap "redis://$TE_VM_HOST_IP:$PORT" --rank "$I" --size 2 --job-id "two-nics-$PORT" \
   --transport verbs --operation write --threads 1 --qps-per-peer 2 --buffer-size 8M --batch-size 8 \

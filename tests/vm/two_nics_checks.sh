@@ -47,7 +47,7 @@ start=$SECONDS
 echo "# guests done in $((SECONDS - start)) s (exit $rc)"
 [ $rc = 77 ] && { echo "SKIP: guests cannot run here"; exit 77; }
 python3 - "$WORK" "$rc" "$DELAY" <<'PY'
-import json, os, re, sys
+import csv, json, os, re, sys
 work, harness_rc, delay = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 def text(name):
     p = os.path.join(work, name)
@@ -153,5 +153,25 @@ if delay:
           "rank 0's stdout: SUSPECT NIC rxe1 on host vm0 (%s)" % ("; ".join(lines) or "no SUSPECT line"),
           out0[-2500:])
 check(bool(blocks), "the report has result blocks (%d)" % len(blocks))
+# The CSV's last column, `nics`: the same split as the JSON, LOCAL>REMOTE:SHARE joined by ';'.
+try:
+    rows = list(csv.DictReader(open(os.path.join(work, "report.csv"))))
+except OSError as e:
+    rows = []
+    check(False, "rank 0 wrote report.csv (%s)" % e)
+for b, block in enumerate(blocks):
+    for l in block.get("links", []):
+        row = [r for r in rows if r.get("block_size") == str(block.get("block_size"))
+               and (r.get("initiator"), r.get("target")) == (str(l["initiator"]), str(l["target"]))]
+        want = [(n["local"], n["remote"], n["share"]) for n in (l.get("nics") or [])]
+        got = []
+        for part in filter(None, (row[0].get("nics") or "").split(";") if len(row) == 1 else []):
+            pair, _, share = part.rpartition(":")
+            local, _, remote = pair.partition(">")
+            got.append((local, remote, float(share or "nan")))
+        check(len(row) == 1 and len(got) == len(want) and all(
+                  g[:2] == w[:2] and abs(g[2] - w[2]) < 1e-3 for g, w in zip(got, want)),
+              "block %d link %d->%d: the CSV's nics column is the JSON's split (%s)" % (
+                  b, l["initiator"], l["target"], row[0].get("nics") if len(row) == 1 else "%d rows" % len(row)))
 sys.exit(1 if fails else 0)
 PY

@@ -35,6 +35,20 @@ std::string hostOf(const RunReport& report, int rank) {
   return rank >= 0 && static_cast<size_t>(rank) < report.hosts.size() ? report.hosts[rank] : "";
 }
 
+// The link's bytes per NIC pair, `LOCAL>REMOTE:SHARE` joined by ';' (JSON links[].nics);
+// empty where the link used one pair of NICs or the transport does not count them.
+std::string nicSplit(const LinkResult& l) {
+  uint64_t total = 0;
+  for (const auto& n : l.nics) total += n.bytes;
+  std::string out;
+  for (const auto& n : l.nics) {
+    if (!out.empty()) out += ';';
+    out += n.local_device + '>' + n.remote_device + ':' +
+           shortestNumber(total ? static_cast<double>(n.bytes) / static_cast<double>(total) : 0.0);
+  }
+  return out;
+}
+
 void writeRow(const RunReport& report, const ResultBlock& b, size_t i, std::ostream& out) {
   const LinkResult& l = b.links[i];
   const LatencySummary& h = l.latency_ns;
@@ -54,7 +68,8 @@ void writeRow(const RunReport& report, const ResultBlock& b, size_t i, std::ostr
       << (v && v->retested ? shortestNumber(v->retest_bytes_per_second) : "") << ',' << (v ? shortestNumber(v->reference) : "")
       << ',' << csvField(l.error.empty() ? std::string(l.statusName()) : std::string(l.statusName()) + ": " + l.error)
       << ',' << l.batches << ',' << (l.lower_bound ? "true" : "false") << ',' << shortestNumber(l.seconds) << ','
-      << (l.precision >= 0 ? shortestNumber(l.precision) : "") << csvPathValues(v, topologyOf(report)) << csvCongestionValues(b, i) << '\n';
+      << (l.precision >= 0 ? shortestNumber(l.precision) : "") << csvPathValues(v, topologyOf(report)) << csvCongestionValues(b, i)
+      << ',' << csvField(nicSplit(l)) << '\n';
 }
 
 }  // namespace
@@ -63,7 +78,7 @@ Status writeCsvReport(const RunReport& report, const std::string& path) {
   // Straight to the file: a million links is ~140 MB of CSV. LF line ends rather than RFC
   // 4180's CRLF: CSV readers take both, cut / awk only LF.
   return writeFileAtomically(path, [&report](std::ostream& f) {
-    f << kCsvHeader << ',' << kCsvPathColumns << ',' << kCsvCongestionColumns << '\n';
+    f << kCsvHeader << ',' << kCsvPathColumns << ',' << kCsvCongestionColumns << ",nics\n";
     for (const auto& b : report.blocks) {
       for (size_t i = 0; i < b.links.size(); ++i) writeRow(report, b, i, f);
     }
