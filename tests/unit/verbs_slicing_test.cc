@@ -468,6 +468,39 @@ TEST(VerbsSendPath, RandomTrafficCompletesEveryRequestExactlyOnce) {
   for (uint32_t l = 0; l < h.path->laneCount(); ++l) EXPECT_EQ(h.path->credits(l).free(), 16u) << "lane " << l;
 }
 
+// Slices go to the lane with the fewest WRs outstanding: a lane that completes slowly (its
+// NIC, port or path) gets fewer, its NIC's bytes show it, and even lanes stay even.
+TEST(VerbsSendPath, SlowLaneGetsFewerSlicesAndItsNicCarriesLess) {
+  for (bool slow : {true, false}) {
+    Harness h(makeConfig(2, 2, 2, 64, 4096));  // lanes 0, 2 on mlx5_0; 1, 3 on mlx5_1
+    for (int step = 0; step < 400; ++step) {
+      auto n = h.path->post(std::vector<Request>{req(OpCode::kWrite, 1, 0, 0, 8 * 4096, step)});
+      ASSERT_TRUE(n.isOk() || n.status().code() == StatusCode::kTryAgain) << n.status().message();
+      for (uint32_t l = 0; l < 4; ++l) {
+        if (l != 3 || !slow || step % 4 == 0) h.fake.complete(*h.path, l, 6);
+      }
+      h.path->pump();
+      ASSERT_FALSE(h.fake.overflow);
+      (void)h.drain();
+    }
+    std::vector<double> slices(4, 0);
+    for (const auto& w : h.fake.log) slices[decodeWrId(w.wr_id).lane] += 1;
+    const double others = (slices[0] + slices[1] + slices[2]) / 3;
+    std::vector<NicTraffic> nics;
+    h.path->addNicTraffic(1, &nics);
+    ASSERT_EQ(nics.size(), 2u);
+    EXPECT_EQ(nics[0].local_device, "mlx5_0");
+    EXPECT_EQ(nics[0].slices, static_cast<uint64_t>(slices[0] + slices[2]));
+    EXPECT_EQ(nics[1].slices, static_cast<uint64_t>(slices[1] + slices[3]));
+    if (slow) {
+      EXPECT_LT(slices[3], 0.5 * others) << slices[0] << " " << slices[1] << " " << slices[2] << " " << slices[3];
+      EXPECT_LT(nics[1].bytes, 0.8 * nics[0].bytes);
+    } else {
+      for (double n : slices) EXPECT_NEAR(n, others, 0.05 * others);
+    }
+  }
+}
+
 TEST(VerbsSendPath, LaneBusyAndCompletionCountsFeedTheStallWatchdog) {
   Harness h(makeConfig(2, 1, 2, 64, 1024));
   EXPECT_FALSE(h.path->laneBusy(0));

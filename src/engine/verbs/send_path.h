@@ -131,6 +131,7 @@ class SendPath {
     int32_t chain_head = -1;
     int32_t chain_tail = -1;
     uint64_t pass = 0;  // last posting pass that touched this lane
+    uint64_t pass_bytes = 0, pass_slices = 0;  // this pass's, for lane_counts_ at its end
     uint32_t completions = 0;
     bool dead = false;
     uint8_t port = 1;
@@ -147,6 +148,7 @@ class SendPath {
     uint32_t first_lane = 0;
     uint32_t lane_count = 0;
     uint32_t cursor = 0;
+    uint32_t level = 0;  // pickLane's water level: WRs outstanding a lane may have to be picked
     bool broken = false;
     bool active = false;  // in active_peers_
     worker::SlotList backlog;  // accepted, not fully posted
