@@ -16,7 +16,8 @@ using Json = nlohmann::json;
 
 class SkippingDom final : public nlohmann::json_sax<Json> {
  public:
-  explicit SkippingDom(const std::set<std::string>& skipped) : skipped_(skipped) {}
+  SkippingDom(const std::set<std::string>& skipped, const std::string& packed_key)
+      : skipped_(skipped), packed_key_(packed_key) {}
   Json take() { return std::move(root_); }
 
   bool null() override { return scalar(nullptr); }
@@ -70,18 +71,32 @@ class SkippingDom final : public nlohmann::json_sax<Json> {
       ++skip_depth_;
       return true;
     }
+    // An array that is the value of the packed key (the key is read before place() uses it).
+    const bool packs = empty.is_array() && !packed_key_.empty() && !stack_.empty() && stack_.back()->is_object() &&
+                       key_ == packed_key_;
     stack_.push_back(place(std::move(empty)));
+    packs_.push_back(packs);
     return true;
   }
   bool close() {
-    if (skip_depth_ > 0) --skip_depth_;
-    else stack_.pop_back();
+    if (skip_depth_ > 0) {
+      --skip_depth_;
+      return true;
+    }
+    stack_.pop_back();
+    packs_.pop_back();
+    if (!packs_.empty() && packs_.back() && stack_.back()->back().is_object()) {
+      Json& element = stack_.back()->back();
+      element = Json::binary(Json::to_msgpack(element));
+    }
     return true;
   }
 
   const std::set<std::string>& skipped_;
+  const std::string packed_key_;
   Json root_;
   std::vector<Json*> stack_;
+  std::vector<bool> packs_;  // per open container: an array whose objects are packed
   std::string key_;
   bool skip_next_ = false;  // the next value belongs to a skipped key
   int skip_depth_ = 0;      // inside a skipped container
@@ -89,14 +104,19 @@ class SkippingDom final : public nlohmann::json_sax<Json> {
 
 }  // namespace
 
-std::optional<nlohmann::json> parseJsonWithout(std::istream& in, const std::set<std::string>& skipped_keys) {
-  SkippingDom dom(skipped_keys);
+std::optional<nlohmann::json> parseJsonWithout(std::istream& in, const std::set<std::string>& skipped_keys,
+                                               const std::string& packed_key) {
+  SkippingDom dom(skipped_keys, packed_key);
   if (!Json::sax_parse(in, &dom, nlohmann::json::input_format_t::json, /*strict=*/true)) return std::nullopt;
   return dom.take();
 }
 
+nlohmann::json unpacked(const nlohmann::json& element) {
+  return element.is_binary() ? Json::from_msgpack(element.get_binary()) : element;
+}
+
 Result<nlohmann::json> loadJsonFile(const std::string& path, const std::set<std::string>& skipped_keys,
-                                    const std::string& what) {
+                                    const std::string& what, const std::string& packed_key) {
   struct stat st{};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     return invalidArgument(shownValue(path) + ": a directory; allowed " + what);
@@ -105,7 +125,7 @@ Result<nlohmann::json> loadJsonFile(const std::string& path, const std::set<std:
   if (!f) return invalidArgument(shownValue(path) + ": cannot open (" + std::strerror(errno) + ")");
   std::optional<nlohmann::json> j;
   try {
-    j = parseJsonWithout(f, skipped_keys);
+    j = parseJsonWithout(f, skipped_keys, packed_key);
   } catch (const std::exception& e) {  // a read error (std::ios_failure)
     return invalidArgument(shownValue(path) + ": cannot read (" + shownValue(e.what()) + ")");
   }
