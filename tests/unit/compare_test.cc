@@ -10,6 +10,7 @@
 #include <functional>
 #include <sstream>
 
+#include "bench/report/json_filter.h"
 #include "bench/report/report.h"
 #include "support/synthetic_links.h"
 
@@ -99,7 +100,7 @@ TEST_F(CompareTest, LatencyReportsCompareP50s) {
   ASSERT_NE(header, std::string::npos) << text;
   EXPECT_EQ(text.find("0->2", header), header + 33) << text;
   EXPECT_NE(text.find("WORSE"), std::string::npos) << text;
-  Result<nlohmann::json> j = loadReport(json_out);
+  Result<nlohmann::json> j = loadJsonFile(json_out, {}, "a comparison");
   ASSERT_TRUE(j.isOk()) << j.status().message();
   const auto& link = (*j)["blocks"][0]["links"][0];
   EXPECT_EQ((*j)["blocks"][0]["metric"], "latency");
@@ -125,7 +126,7 @@ TEST_F(CompareTest, WorseLinkExitsFourAndIsListedFirst) {
   EXPECT_NE(text.find("0.50  WORSE"), std::string::npos) << text;
   EXPECT_NE(text.find("REGRESSION: 1 link below 0.80"), std::string::npos) << text;
 
-  Result<nlohmann::json> j = loadReport(json_out);
+  Result<nlohmann::json> j = loadJsonFile(json_out, {}, "a comparison");
   ASSERT_TRUE(j.isOk()) << j.status().message();
   EXPECT_EQ((*j)["worse"], 1);
   const auto& block = (*j)["blocks"][0];

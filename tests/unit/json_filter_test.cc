@@ -39,6 +39,27 @@ TEST(JsonFilter, InvalidJsonIsNullopt) {
   EXPECT_FALSE(parse(R"({"a": 1} trailing)", {}));
 }
 
+// With a packed key, the objects of an array under that key (and only those) are kept
+// packed; unpacked() gives each back as parsed, skipped keys still left out.
+TEST(JsonFilter, ObjectsOfThePackedKeysArraysStayPackedUntilRead) {
+  const std::string text = R"({"results": [{"links": [{"a": 1, "samples": [1], "nics": [{"b": 2}]}, 7, {"c": {"links": 3}}],
+      "summary": {"links": 2}, "other": [{"d": 4}]}], "links": [[1], {"e": 5}]})";
+  std::istringstream in(text);
+  const std::optional<nlohmann::json> j = parseJsonWithout(in, {"samples"}, "links");
+  ASSERT_TRUE(j);
+  const nlohmann::json& links = (*j)["results"][0]["links"];
+  ASSERT_EQ(links.size(), 3u);
+  EXPECT_TRUE(links[0].is_binary());
+  EXPECT_EQ(unpacked(links[0]), nlohmann::json::parse(R"({"a": 1, "nics": [{"b": 2}]})"));
+  EXPECT_EQ(links[1], 7) << "not an object: as it is";
+  EXPECT_EQ(unpacked(links[2]), nlohmann::json::parse(R"({"c": {"links": 3}})"));
+  EXPECT_EQ((*j)["results"][0]["summary"]["links"], 2);
+  EXPECT_EQ((*j)["results"][0]["other"][0], nlohmann::json::parse(R"({"d": 4})")) << "another key's array";
+  EXPECT_EQ((*j)["links"][0], nlohmann::json::parse("[1]"));
+  EXPECT_EQ(unpacked((*j)["links"][1]), nlohmann::json::parse(R"({"e": 5})"));
+  EXPECT_EQ(unpacked(nlohmann::json(3)), 3);
+}
+
 // A long array of objects is parsed in linear time (nlohmann's parse callback is quadratic
 // there): 200,000 objects, each with a skipped member.
 TEST(JsonFilter, ALongArrayOfObjects) {

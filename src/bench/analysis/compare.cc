@@ -112,10 +112,11 @@ Result<ReportBlock> parseBlock(const nlohmann::json& b, const std::string& which
   std::set<std::pair<int, int>> seen;
   for (size_t i = 0; i < b["links"].size(); ++i) {
     const std::string at = where + ".links[" + std::to_string(i) + "]";
-    TE_ASSIGN_OR_RETURN(ReportLink rl, parseLink(b["links"][i], which, at));
+    const nlohmann::json link = unpacked(b["links"][i]);  // loadReport keeps each link packed
+    TE_ASSIGN_OR_RETURN(ReportLink rl, parseLink(link, which, at));
     if (rb.latency) {
       // Judged as the run judged it: block / p50, the rate at queue depth one (0: no p50).
-      const nlohmann::json& latency = b["links"][i].value("latency_us", nlohmann::json());
+      const nlohmann::json& latency = link.value("latency_us", nlohmann::json());
       if (!latency.is_object() || !isRate(latency, "p50")) {
         return malformed(which, at, "a --metric latency link without latency_us.p50");
       }
@@ -128,7 +129,7 @@ Result<ReportBlock> parseBlock(const nlohmann::json& b, const std::string& which
     }
     // A measurement error, or a link the run stopped before (a partial report), has no rate
     // to compare (docs/report-schema.md, status invalid / not_measured).
-    const nlohmann::json& status = b["links"][i].value("status", nlohmann::json());
+    const nlohmann::json& status = link.value("status", nlohmann::json());
     if (status.is_string() && (status.get<std::string>() == "invalid" || status.get<std::string>() == "not_measured")) {
       continue;
     }
@@ -281,7 +282,7 @@ Result<nlohmann::json> loadReport(const std::string& path) {
                                                 "row_mean_bytes_per_second", "column_mean_bytes_per_second",
                                                 "bytes", "ops", "ops_per_second", "seconds", "batches", "phase",
                                                 "lower_bound", "error", "nics"};
-  return loadJsonFile(path, kUnread, "a te_bench JSON report file");
+  return loadJsonFile(path, kUnread, "a te_bench JSON report file", "links");
 }
 
 Result<Comparison> compareReports(const nlohmann::json& old_report, const nlohmann::json& new_report,

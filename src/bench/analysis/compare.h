@@ -52,9 +52,9 @@ Result<Comparison> compareReports(const nlohmann::json& old_report, const nlohma
                                   double threshold, const std::string& old_name = "OLD",
                                   const std::string& new_name = "NEW");
 
-// Reads and parses a te_bench JSON report (or a comparison's), without what a comparison
-// does not read (a link's counts, samples, latency, verdict; matrices); the error names the
-// path.
+// Reads and parses a te_bench JSON report, without what a comparison does not read (a
+// link's counts, samples, latency, NIC split, verdict; matrices), each link kept packed
+// (json_filter.h: unpacked()); the error names the path.
 Result<nlohmann::json> loadReport(const std::string& path);
 
 nlohmann::json comparisonToJson(const Comparison& c);
